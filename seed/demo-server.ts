@@ -1,0 +1,29 @@
+/**
+ * `npm start`: the app on the embedded database (./data/db) with the demo district seeded when the
+ * database is empty, printing how to sign in as each role. Production runs src/server.ts (`npm run serve`).
+ */
+import { loadConfig } from '../src/config';
+import { failStartup, installFatalHandlers, runUntilSignal, startServer } from '../src/server';
+import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemoIfEmpty } from './demo';
+
+installFatalHandlers();
+Promise.resolve()
+  .then(async () => {
+    const config = loadConfig();
+    if (config.isProduction) throw new Error('npm start runs the demo; in production use `npm run serve`.');
+    const running = await startServer(config, { beforeListen: async () => { await seedDemoIfEmpty(); } });
+    const lines = [
+      '',
+      `Safe Schools Training is running at ${running.url}`,
+      running.db.embedded ? `Database: embedded MongoDB-compatible server, data in ${config.dataDir}/db` : 'Database: MONGODB_URI',
+      '',
+      `Demo sign-ins (password for all: ${DEMO_PASSWORD}):`,
+      ...DEMO_SIGN_INS.map((s) => `  ${s.role.padEnd(16)} ${s.email}${s.note ? `  (${s.note})` : ''}`),
+      '',
+      'Stop with Ctrl+C.',
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+    runUntilSignal(running);
+  })
+  .catch(failStartup);

@@ -1,0 +1,100 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { MongoStore } from 'connect-mongo';
+import mongoose from 'mongoose';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config';
+import { configureLogger, logger } from './shared/logger';
+import { errorHandler, notFoundHandler } from './shared/error-handler';
+import { languageMiddleware } from './shared/i18n';
+import { csrfProtection, viewLocals } from './shared/view-locals';
+import { pingDatabase } from './shared/db';
+import { authRouter, configurePassport, requireAuth } from './components/auth';
+import { homeRouter } from './components/home';
+import { usersRouter } from './components/users';
+import { schoolsRouter } from './components/schools';
+import { settingsRouter } from './components/settings';
+import { trainingRouter, verifyRouter } from './components/training';
+import { assignmentsRouter } from './components/assignments';
+import { reportsRouter } from './components/reports';
+
+const root = path.join(__dirname, '..');
+
+/** Builds the app on an already-connected mongoose: middleware, routers, 404, error handler. No listen, no connect. */
+export function buildApp(config: Config): Express {
+  configureLogger(config.logLevel);
+  const app = express();
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(root, 'views'));
+  app.disable('x-powered-by');
+
+  app.use(pinoHttp({ logger, genReqId: (req, res) => { const id = randomUUID(); res.setHeader('X-Request-Id', id); return id; }, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: config.isProduction ? [] : null,
+        },
+      },
+    }),
+  );
+
+  // Probes answer before sessions so load balancers do not create sessions.
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await pingDatabase();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unavailable' });
+  });
+  app.use('/static/pico', express.static(path.join(root, 'node_modules/@picocss/pico/css'), { maxAge: '7d' }));
+  app.use('/static', express.static(path.join(root, 'public'), { maxAge: config.isProduction ? '1d' : 0 }));
+
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  app.use(express.json({ limit: '64kb' }));
+  app.use(
+    session({
+      name: 'sst.sid',
+      secret: config.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      store: MongoStore.create({ client: mongoose.connection.getClient(), collectionName: 'sessions', ttl: 8 * 60 * 60, autoRemove: 'native' }),
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.isProduction, maxAge: 8 * 60 * 60 * 1000 },
+    }),
+  );
+  const passport = configurePassport();
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(languageMiddleware);
+  app.use(viewLocals(config));
+  app.use(csrfProtection);
+
+  // Public routes: sign-in, certificate verification.
+  app.use(authRouter);
+  app.use(verifyRouter);
+
+  // Everything below requires a signed-in user; each router adds its role gate.
+  const signedIn = express.Router();
+  signedIn.use(requireAuth);
+  signedIn.use(homeRouter);
+  signedIn.use(trainingRouter);
+  signedIn.use(reportsRouter);
+  signedIn.use(assignmentsRouter);
+  signedIn.use(usersRouter);
+  signedIn.use(schoolsRouter);
+  signedIn.use(settingsRouter);
+  app.use(signedIn);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

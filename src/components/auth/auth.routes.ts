@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { parseForm } from '../../shared/validation';
+import { isLanguage } from '../../shared/i18n';
+import { signIn, setPreferredLanguage } from './auth.service';
+import { signInSchema, safeRedirectPath } from './auth.schemas';
+import { LOCKOUT_MINUTES } from './auth.service';
+
+export const authRouter = Router();
+
+// Per-IP limit on sign-in attempts; the per-account lockout lives in the auth service.
+const signInLimiter = rateLimit({
+  windowMs: 15 * 60 * 1000,
+  limit: 30,
+  standardHeaders: 'draft-8',
+  legacyHeaders: false,
+  handler: (req, res) => {
+    res.status(429).render('auth/login', {
+      title: res.locals.t('auth.title'),
+      values: { email: typeof req.body?.email === 'string' ? req.body.email : '' },
+      errors: { _form: 'auth.errors.tooManyAttempts' },
+      next: '',
+    });
+  },
+});
+
+authRouter.get('/login', (req, res) => {
+  if (req.user) return res.redirect(303, safeRedirectPath(req.query.next));
+  res.render('auth/login', { title: res.locals.t('auth.title'), next: safeRedirectPath(req.query.next) === '/' ? '' : safeRedirectPath(req.query.next) });
+});
+
+authRouter.post('/login', signInLimiter, async (req, res, next) => {
+  const form = parseForm(signInSchema, req.body);
+  const nextPath = safeRedirectPath(req.body?.next);
+  const render = (status: number, errors: Record<string, string>, values: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    res.status(status).render('auth/login', { title: res.locals.t('auth.title'), errors, values, next: nextPath === '/' ? '' : nextPath, ...extra });
+  if (!form.ok) return render(422, form.errors, form.values);
+  const result = await signIn(form.data.email, form.data.password);
+  if (!result.ok) {
+    const key = result.reason === 'locked' ? 'auth.errors.locked' : result.reason === 'inactive' ? 'auth.errors.inactive' : 'auth.errors.invalid';
+    return render(result.reason === 'locked' ? 429 : 401, { _form: key }, { email: form.data.email }, { lockoutMinutes: LOCKOUT_MINUTES });
+  }
+  const chosenLanguage = req.session.lang;
+  // passport regenerates the session id here (session fixation defence).
+  req.login(result.actor, (err) => {
+    if (err) return next(err);
+    if (isLanguage(chosenLanguage)) {
+      req.session.lang = chosenLanguage;
+      if (chosenLanguage !== result.actor.language) void setPreferredLanguage(result.actor, chosenLanguage);
+    }
+    res.redirect(303, nextPath);
+  });
+});
+
+authRouter.post('/logout', (req, res, next) => {
+  req.logout((err) => {
+    if (err) return next(err);
+    req.session.destroy(() => {
+      res.clearCookie('sst.sid');
+      res.redirect(303, '/login');
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import { User, type Language, type Role } from '../users/user.model';
+import type { Actor } from '../../shared/actor';
+import { dummyPasswordHash, verifyPassword } from './password';
+
+export const MAX_FAILED_SIGN_INS = 5;
+export const LOCKOUT_MINUTES = 15;
+
+export type SignInResult =
+  | { ok: true; actor: Actor }
+  | { ok: false; reason: 'invalid' | 'locked' | 'inactive'; lockedUntil?: Date };
+
+/**
+ * Checks email + password. Failures count per account; after MAX_FAILED_SIGN_INS the account is locked
+ * for LOCKOUT_MINUTES (kept in the database, so it holds across app instances).
+ */
+export async function signIn(email: string, password: string, now = new Date()): Promise<SignInResult> {
+  const user = await User.findOne({ email: email.trim().toLowerCase() })
+    .select('+passwordHash +failedSignIns +lockedUntil')
+    .lean();
+  if (!user) {
+    await verifyPassword(await dummyPasswordHash(), password);
+    return { ok: false, reason: 'invalid' };
+  }
+  if (user.lockedUntil && user.lockedUntil > now) return { ok: false, reason: 'locked', lockedUntil: user.lockedUntil };
+  const valid = await verifyPassword(user.passwordHash, password);
+  if (!valid) {
+    const failed = (user.lockedUntil && user.lockedUntil <= now ? 0 : user.failedSignIns ?? 0) + 1;
+    const lockedUntil = failed >= MAX_FAILED_SIGN_INS ? new Date(now.getTime() + LOCKOUT_MINUTES * 60_000) : undefined;
+    await User.updateOne({ _id: user._id }, { $set: { failedSignIns: failed, lockedUntil: lockedUntil ?? null } });
+    return lockedUntil ? { ok: false, reason: 'locked', lockedUntil } : { ok: false, reason: 'invalid' };
+  }
+  if (!user.active) return { ok: false, reason: 'inactive' };
+  await User.updateOne({ _id: user._id }, { $set: { failedSignIns: 0, lockedUntil: null, lastSignInAt: now } });
+  return { ok: true, actor: toActor(user) };
+}
+
+type UserLike = {
+  _id: { toString(): string };
+  district: { toString(): string };
+  role: Role;
+  schools?: { toString(): string }[] | null;
+  name: string;
+  email: string;
+  jobTitle?: string | null;
+  preferredLanguage?: Language | null;
+};
+
+export function toActor(user: UserLike): Actor {
+  return Object.freeze({
+    userId: user._id.toString(),
+    districtId: user.district.toString(),
+    role: user.role,
+    schoolIds: Object.freeze((user.schools ?? []).map((s) => s.toString())),
+    name: user.name,
+    email: user.email,
+    jobTitle: user.jobTitle ?? undefined,
+    language: user.preferredLanguage ?? 'en',
+  });
+}
+
+/** Loads the actor for a session; an account deactivated since sign-in ends the session. */
+export async function loadActor(userId: string): Promise<Actor | null> {
+  if (!/^[0-9a-f]{24}$/i.test(userId)) return null;
+  const user = await User.findOne({ _id: userId, active: true }).lean();
+  return user ? toActor(user) : null;
+}
+
+export async function setPreferredLanguage(actor: Actor, language: Language): Promise<void> {
+  await User.updateOne({ _id: actor.userId }, { $set: { preferredLanguage: language } });
+}

@@ -1,0 +1,1 @@
+export { District, type DistrictRecord } from './district.model';

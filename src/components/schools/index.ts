@@ -1,0 +1,2 @@
+export { schoolsRouter } from './schools.routes';
+export { School, type SchoolRecord } from './school.model';

@@ -1,0 +1,2 @@
+export { trainingRouter, verifyRouter } from './training.routes';
+export { prepareTrainingContent } from './training.content';

@@ -1,0 +1,61 @@
+import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+
+export const ROLES = ['staff', 'principal', 'district_admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Staff job titles (stored lower_snake). Non-teaching staff meet officers first, so they are first-class. */
+export const JOB_TITLES = [
+  'teacher',
+  'substitute_teacher',
+  'paraeducator',
+  'counselor',
+  'front_office',
+  'office_manager',
+  'registrar',
+  'attendance_clerk',
+  'assistant_principal',
+  'custodian',
+  'bus_driver',
+  'food_service',
+  'campus_aide',
+  'librarian',
+  'nurse',
+  'other',
+] as const;
+export type JobTitle = (typeof JOB_TITLES)[number];
+export const LANGUAGES = ['en', 'es'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+// Deliberately minimal: no date of birth, no SSN, no immigration status, no home address — ever.
+const userSchema = new Schema(
+  {
+    district: { type: Schema.Types.ObjectId, ref: 'District', required: true },
+    email: { type: String, required: true, trim: true, lowercase: true, maxlength: 254 },
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    employeeId: { type: String, trim: true, maxlength: 40 },
+    role: { type: String, enum: ROLES, required: true },
+    jobTitle: { type: String, enum: JOB_TITLES },
+    schools: [{ type: Schema.Types.ObjectId, ref: 'School' }],
+    active: { type: Boolean, default: true },
+    // Start date drives "due N days after start" assignments.
+    startDate: { type: Date },
+    preferredLanguage: { type: String, enum: LANGUAGES, default: 'en' },
+    passwordHash: { type: String, select: false },
+    failedSignIns: { type: Number, default: 0, select: false },
+    lockedUntil: { type: Date, select: false },
+    lastSignInAt: { type: Date },
+  },
+  { timestamps: true },
+);
+
+// Serves: sign-in by email and the unique-email-per-district rule.
+userSchema.index({ district: 1, email: 1 }, { unique: true });
+// Serves: the school roster and per-school compliance (active staff of a school).
+userSchema.index({ schools: 1, active: 1, name: 1 });
+// Serves: the district user list sorted by name, and district-wide exports by role.
+userSchema.index({ district: 1, active: 1, name: 1 });
+// Serves: roster import matching by employee id.
+userSchema.index({ district: 1, employeeId: 1 }, { unique: true, partialFilterExpression: { employeeId: { $type: 'string' } } });
+
+export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
+export const User = model('User', userSchema);

@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config';
+import { buildApp } from './app';
+import { connectDatabase, type DatabaseHandle } from './shared/db';
+import { configureLogger, logger } from './shared/logger';
+import { prepareTrainingContent } from './components/training';
+
+export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
+
+/** Connects, validates the training content, listens. The database is the embedded server unless MONGODB_URI is set. */
+export async function startServer(config: Config, options: { beforeListen?: () => Promise<void> } = {}): Promise<RunningServer> {
+  configureLogger(config.logLevel);
+  const db = await connectDatabase({
+    mongodbUri: config.mongodbUri,
+    embeddedDataDir: config.env === 'test' ? undefined : path.join(config.dataDir, 'db'),
+  });
+  try {
+    await prepareTrainingContent();
+    await options.beforeListen?.();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const app = buildApp(config);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  logger.info({ url, database: db.embedded ? 'embedded' : 'MONGODB_URI' }, 'server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting, let in-flight requests finish, then close the database.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await db.close();
+    })());
+  return { config, db, server, url, close };
+}
+
+export function runUntilSignal(running: RunningServer): void {
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, 10_000);
+    timer.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+export function installFatalHandlers(): void {
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+}
+
+export function failStartup(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    logger.fatal({ err }, 'startup failed');
+    process.stderr.write(`Startup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  process.exit(1);
+}
+
+if (require.main === module) {
+  installFatalHandlers();
+  Promise.resolve()
+    .then(() => startServer(loadConfig()))
+    .then(runUntilSignal)
+    .catch(failStartup);
+}
