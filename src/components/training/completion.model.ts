@@ -1,0 +1,34 @@
+import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+
+/**
+ * Proof of training: written at once when an attempt passes, exactly one per user per module version
+ * (a later pass of the same version renews completedAt/score on the same record; attempts keep history).
+ */
+const completionSchema = new Schema(
+  {
+    user: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    district: { type: Schema.Types.ObjectId, ref: 'District', required: true },
+    school: { type: Schema.Types.ObjectId, ref: 'School' },
+    moduleSlug: { type: String, required: true },
+    moduleVersion: { type: Number, required: true },
+    attempt: { type: Schema.Types.ObjectId, ref: 'Attempt', required: true },
+    score: { type: Number, required: true },
+    completedAt: { type: Date, required: true },
+    // Unguessable (128 random bits, base32): the public verify link and the PDF's QR code carry it.
+    certificateCode: { type: String, required: true },
+    revokedAt: { type: Date },
+  },
+  { timestamps: true },
+);
+
+// Serves: the exactly-once rule, and the learner's completions per module.
+completionSchema.index({ user: 1, moduleSlug: 1, moduleVersion: 1 }, { unique: true });
+// Serves: /verify/:code.
+completionSchema.index({ certificateCode: 1 }, { unique: true });
+// Serves: per-school compliance counts and school exports (completions of a school's staff by module).
+completionSchema.index({ school: 1, moduleSlug: 1, completedAt: -1 });
+// Serves: district-wide export streaming in user order.
+completionSchema.index({ district: 1, moduleSlug: 1, user: 1 });
+
+export type CompletionRecord = InferSchemaType<typeof completionSchema> & { _id: Types.ObjectId };
+export const Completion = model('Completion', completionSchema);
