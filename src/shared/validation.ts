@@ -20,10 +20,11 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormRe
     const key = issue.path.length ? issue.path.join('.') : '_form';
     if (!errors[key]) errors[key] = issue.message;
   }
-  const values: Record<string, unknown> = {};
+  // No prototype: a "__proto__" field in the body stays an ordinary (ignored) key.
+  const values: Record<string, unknown> = Object.create(null);
   if (body && typeof body === 'object') {
     for (const [k, v] of Object.entries(body)) {
-      if (k === '_csrf' || /password/i.test(k)) continue;
+      if (k === '_csrf' || k === '__proto__' || /password/i.test(k)) continue;
       values[k] = typeof v === 'string' || Array.isArray(v) ? v : '';
     }
   }

@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import { District } from '../../src/components/districts';
 import { School } from '../../src/components/schools';
 import { User, type JobTitle, type Role } from '../../src/components/users';
@@ -15,7 +16,7 @@ export async function createDistrict(overrides: Record<string, unknown> = {}) {
 
 export async function createSchool(district: { _id: unknown }, overrides: Record<string, unknown> = {}) {
   const n = next();
-  return School.create({ district: district._id, code: `S${n}`, name: `School ${n}`, ...overrides });
+  return School.create({ district: district._id as Types.ObjectId, code: `S${n}`, name: `School ${n}`, ...overrides });
 }
 
 export type UserOverrides = {
@@ -36,13 +37,13 @@ export async function createUser(district: { _id: unknown }, overrides: UserOver
   passwordHash ??= hashPassword(TEST_PASSWORD);
   const role = overrides.role ?? 'staff';
   return User.create({
-    district: district._id,
+    district: district._id as Types.ObjectId,
     email: overrides.email ?? `user${n}@test.example`,
     name: overrides.name ?? `Test User ${n}`,
     employeeId: overrides.employeeId ?? `E${String(n).padStart(6, '0')}`,
     role,
     jobTitle: overrides.jobTitle ?? (role === 'staff' ? 'teacher' : undefined),
-    schools: (overrides.schools ?? []).map((s) => s._id),
+    schools: (overrides.schools ?? []).map((s) => s._id as Types.ObjectId),
     active: overrides.active ?? true,
     preferredLanguage: overrides.preferredLanguage ?? 'en',
     startDate: overrides.startDate,
