@@ -1,0 +1,192 @@
+/**
+ * The demo district: fictional people, schools and contacts for trying the product. Idempotent: every
+ * record is upserted by its natural key (district slug, school code, user email), so running it again
+ * changes nothing and keeps passwords that were changed since. Nothing in src/ or test/ depends on it.
+ */
+import { Types } from 'mongoose';
+import { District } from '../src/components/districts';
+import { School } from '../src/components/schools';
+import { User, type JobTitle, type Language, type Role } from '../src/components/users';
+import { hashPassword } from '../src/components/auth';
+import { seedDemoTraining } from './demo-training';
+
+export const DEMO_PASSWORD = 'Demo-Training-2026!';
+export const DEMO_DISTRICT_SLUG = 'demo-usd';
+const DOMAIN = 'demo-usd.example';
+
+export type DemoSignIn = { role: Role; email: string; note: string };
+
+export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
+  { role: 'district_admin', email: `admin@${DOMAIN}`, note: 'district administrator' },
+  { role: 'principal', email: `principal.lincoln@${DOMAIN}`, note: 'principal, Lincoln Elementary' },
+  { role: 'principal', email: `principal.roosevelt@${DOMAIN}`, note: 'principal, Roosevelt Middle' },
+  { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary' },
+  { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
+]);
+
+const SCHOOLS = [
+  { code: 'LIN', name: 'Lincoln Elementary' },
+  { code: 'ROO', name: 'Roosevelt Middle' },
+  { code: 'HUE', name: 'Dolores Huerta High' },
+  { code: 'MAP', name: 'Maple Grove Elementary' },
+  { code: 'SUN', name: 'Sunset Valley K-8' },
+] as const;
+type SchoolCode = (typeof SCHOOLS)[number]['code'];
+
+// Fictional contacts: 555-01xx numbers are reserved for fiction. Names read after "call …".
+const CONTACTS = {
+  principal: { name: 'your principal (site administrator)', phone: '(555) 010-0100' },
+  region_operations: { name: 'the Region Administrator of Operations, Dana Whitfield', phone: '(555) 010-0142' },
+  counsel_office: { name: 'the Office of the General Counsel', phone: '(555) 010-0150' },
+  rapid_response: { name: 'the Demo USD Rapid Response Line', phone: '(555) 010-0199' },
+  school_police: { name: 'Demo USD School Police dispatch', phone: '(555) 010-0111' },
+  communications_office: { name: 'the Office of Communications', phone: '(555) 010-0120' },
+  family_hotline: { name: 'the Family Support Hotline', phone: '(555) 010-0133' },
+  records_requests: { name: 'the Student Records Office', phone: '(555) 010-0177' },
+};
+
+type DemoUser = {
+  email: string;
+  name: string;
+  role: Role;
+  jobTitle?: JobTitle;
+  schools: SchoolCode[];
+  language?: Language;
+  active?: boolean;
+  /** Days before today the person started (relative, so "due N days after start" stays demonstrable). */
+  startedDaysAgo: number;
+};
+
+const NAMED_USERS: DemoUser[] = [
+  { email: `admin@${DOMAIN}`, name: 'Renee Castellanos', role: 'district_admin', schools: [], startedDaysAgo: 3650 },
+  { email: `principal.lincoln@${DOMAIN}`, name: 'Marcus Whitaker', role: 'principal', schools: ['LIN'], startedDaysAgo: 2900 },
+  { email: `principal.roosevelt@${DOMAIN}`, name: 'Elena Vargas-Ochoa', role: 'principal', schools: ['ROO'], language: 'es', startedDaysAgo: 2100 },
+  { email: `principal.huerta@${DOMAIN}`, name: 'Samuel Okafor', role: 'principal', schools: ['HUE'], startedDaysAgo: 1500 },
+  { email: `principal.maple@${DOMAIN}`, name: 'Hye-jin Park', role: 'principal', schools: ['MAP', 'SUN'], startedDaysAgo: 1200 },
+  { email: `teacher.lincoln@${DOMAIN}`, name: 'Grace Liu', role: 'staff', jobTitle: 'teacher', schools: ['LIN'], startedDaysAgo: 800 },
+  { email: `frontoffice.lincoln@${DOMAIN}`, name: 'José Hernández', role: 'staff', jobTitle: 'front_office', schools: ['LIN'], startedDaysAgo: 1900 },
+];
+
+const STAFF_NAMES = [
+  'María Guadalupe Ramírez', 'Nguyen Thi Lan', 'Aisha Mohammed', 'Kwame Mensah', 'Sofía Castillo', 'Tamar Cohen',
+  'Li Wei', 'Priya Raghavan', 'Darnell Washington', 'Ana Lucía Torres', 'Jorge Peña', 'Mei-Ling Chou',
+  'Olumide Adeyemi', 'Rosa Martínez', 'Fatima Al-Sayed', 'Carlos Muñoz', 'Beatriz Gómez', 'Gabriela Ríos',
+  'Tuan Pham', 'Emily Johnson', "Michael O'Brien", 'Yolanda Chávez', 'Arturo Domínguez', 'Keiko Tanaka',
+  'Ruth Abebe', 'Isabel Núñez', 'David Kim', 'Lucía Fernández', 'Marcus Brown', 'Alejandra Vázquez',
+  'Hamid Rahimi', 'Francisco Javier Ortiz', 'Noemí Salazar', 'Patrick Nguyen', 'Esperanza Morales', 'Dmitri Volkov',
+  'Jasmine Lee', 'Raúl Jiménez', 'Valentina Cruz', 'Benjamin Harris', 'Imani Jackson', 'Ricardo Aguilar',
+  'Sun-woo Choi', 'Leticia Herrera', 'Tomás Reyes', 'Hannah Goldberg', 'Mariana Soto', 'Ahmed Hassan',
+  'Carmen Delgado', 'Kevin Tran', 'Guadalupe Flores', 'Nadia Petrova', 'Óscar Mendoza', 'Silvia Campos',
+];
+
+// Two thirds non-teachers, as in a real district: the people who meet officers first are rostered too.
+const JOB_MIX: JobTitle[] = [
+  ...Array<JobTitle>(17).fill('teacher'),
+  'substitute_teacher', 'substitute_teacher', 'substitute_teacher',
+  'paraeducator', 'paraeducator', 'paraeducator',
+  'counselor', 'counselor',
+  'front_office', 'front_office', 'front_office', 'front_office',
+  'office_manager', 'office_manager',
+  'registrar', 'attendance_clerk',
+  'custodian', 'custodian', 'custodian', 'custodian', 'custodian',
+  'bus_driver', 'bus_driver', 'bus_driver', 'bus_driver',
+  'food_service', 'food_service', 'food_service', 'food_service',
+  'campus_aide', 'campus_aide', 'campus_aide', 'campus_aide',
+  'librarian', 'nurse', 'nurse', 'assistant_principal', 'assistant_principal', 'other',
+];
+
+/** "José Hernández" → "jose.hernandez": ASCII, lower case, dots between names. */
+function emailLocalPart(name: string): string {
+  return name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '.')
+    .replace(/^\.|\.$/g, '');
+}
+
+function generatedStaff(): DemoUser[] {
+  const codes = SCHOOLS.map((s) => s.code);
+  return STAFF_NAMES.map((name, i) => {
+    const jobTitle = JOB_MIX[(i * 7) % JOB_MIX.length];
+    // Bus drivers and substitutes serve more than one school.
+    const schools: SchoolCode[] = jobTitle === 'bus_driver' || jobTitle === 'substitute_teacher' ? [codes[i % 5], codes[(i + 1) % 5]] : [codes[i % 5]];
+    return {
+      email: `${emailLocalPart(name)}@${DOMAIN}`,
+      name,
+      role: 'staff' as const,
+      jobTitle,
+      schools,
+      language: i % 3 === 0 ? ('es' as const) : ('en' as const),
+      active: i !== STAFF_NAMES.length - 1,
+      // A few recent hires (days ago), the rest over the last fifteen years.
+      startedDaysAgo: i % 9 === 4 ? 5 + i : 120 + ((i * 97) % 5400),
+    };
+  });
+}
+
+export function demoUsers(): DemoUser[] {
+  return [...NAMED_USERS, ...generatedStaff()];
+}
+
+/** Creates or updates the demo district. Returns the district id. */
+export async function seedDemo(now = new Date()): Promise<Types.ObjectId> {
+  const district = await District.findOneAndUpdate(
+    { slug: DEMO_DISTRICT_SLUG },
+    {
+      $set: {
+        name: 'Demo Unified School District',
+        timeZone: 'America/Los_Angeles',
+        jurisdiction: 'California',
+        'settings.policyReference': 'BUL-0000 (demo)',
+        'settings.contacts': CONTACTS,
+      },
+    },
+    { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
+  ).orFail();
+
+  await School.bulkWrite(
+    SCHOOLS.map((s) => ({
+      updateOne: { filter: { district: district._id, code: s.code }, update: { $set: { name: s.name, active: true } }, upsert: true },
+    })),
+  );
+  const schools = await School.find({ district: district._id, code: { $in: SCHOOLS.map((s) => s.code) } }).select('code').lean();
+  const schoolId = new Map(schools.map((s) => [s.code, s._id]));
+
+  // argon2 is deliberately slow: one hash shared by every demo account.
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const users = demoUsers();
+  await User.bulkWrite(
+    users.map((u, i) => ({
+      updateOne: {
+        filter: { district: district._id, email: u.email },
+        update: {
+          $set: {
+            name: u.name,
+            role: u.role,
+            schools: u.schools.map((c) => schoolId.get(c)!),
+            active: u.active ?? true,
+            employeeId: `D${String(100001 + i)}`,
+            ...(u.jobTitle ? { jobTitle: u.jobTitle } : {}),
+          },
+          $setOnInsert: {
+            passwordHash,
+            preferredLanguage: u.language ?? 'en',
+            startDate: new Date(now.getTime() - u.startedDaysAgo * 86_400_000),
+          },
+        },
+        upsert: true,
+      },
+    })),
+  );
+
+  await seedDemoTraining(district._id);
+  return district._id;
+}
+
+/** Seeds the demo district only into an empty database (the first `npm start`). Returns whether it did. */
+export async function seedDemoIfEmpty(): Promise<boolean> {
+  if ((await District.estimatedDocumentCount()) > 0) return false;
+  await seedDemo();
+  return true;
+}
