@@ -108,7 +108,7 @@ function emailLocalPart(name: string): string {
 function generatedStaff(): DemoUser[] {
   const codes = SCHOOLS.map((s) => s.code);
   return STAFF_NAMES.map((name, i) => {
-    const jobTitle = JOB_MIX[(i * 7) % JOB_MIX.length];
+    const jobTitle = JOB_MIX[(i * 5) % JOB_MIX.length];
     // Bus drivers and substitutes serve more than one school.
     const schools: SchoolCode[] = jobTitle === 'bus_driver' || jobTitle === 'substitute_teacher' ? [codes[i % 5], codes[(i + 1) % 5]] : [codes[i % 5]];
     return {
