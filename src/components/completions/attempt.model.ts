@@ -2,6 +2,8 @@ import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 
 export const ATTEMPT_STATUSES = ['in_progress', 'passed', 'failed'] as const;
 export const OUTCOMES = ['best', 'acceptable', 'wrong'] as const;
+/** What the player shows at the position: a node, the feedback on the decision just made, or the results. */
+export const PLAY_PHASES = ['node', 'feedback', 'results'] as const;
 
 // Every decision is kept (which choice, not only the score): per-decision analytics and proof of training.
 const decisionSchema = new Schema(
@@ -30,6 +32,9 @@ const attemptSchema = new Schema(
       scenarioIndex: { type: Number, required: true, default: 0 },
       nodeId: { type: String, required: true },
       step: { type: Number, required: true, default: 0 },
+      phase: { type: String, enum: PLAY_PHASES, required: true, default: 'node' },
+      // In the feedback phase: the choice made at nodeId, whose feedback is shown.
+      choiceId: { type: String },
     },
     decisions: { type: [decisionSchema], default: [] },
     points: { type: Number, default: 0 },
