@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { CONTACT_KEYS, type ContactKey } from '../content';
+
+/** IANA zone names this runtime knows (plus UTC, which some ICU builds list only as an alias). */
+const TIME_ZONES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+export function isTimeZone(value: string): boolean {
+  return TIME_ZONES.has(value);
+}
+
+export function listTimeZones(): string[] {
+  return [...TIME_ZONES].sort();
+}
+
+// Digits with the usual separators and an optional extension: "(213) 555-0100 ext. 12", "+1 213 555 0100".
+const PHONE = /^\+?[\d\s().\-/]*\d[\d\s().\-/]*(?:\s*(?:ext\.?|x)\s*\d{1,6})?$/i;
+
+export const contactNameField = (key: ContactKey) => `contact_${key}_name`;
+export const contactPhoneField = (key: ContactKey) => `contact_${key}_phone`;
+
+// Strings only (an array from a repeated key or anything else is a validation error, never stored).
+const text = (max: number, tooLong: string) => z.string({ error: 'settings.errors.text' }).trim().max(max, tooLong);
+
+const contactShape = Object.fromEntries(
+  CONTACT_KEYS.flatMap((key) => [
+    [contactNameField(key), text(200, 'settings.errors.nameTooLong').default('')],
+    [
+      contactPhoneField(key),
+      text(60, 'settings.errors.phoneTooLong')
+        .refine((value) => value === '' || PHONE.test(value), 'settings.errors.phoneInvalid')
+        .default(''),
+    ],
+  ]),
+) as Record<string, z.ZodDefault<z.ZodString>>;
+
+export const settingsFormSchema = z
+  .object({
+    policyReference: text(200, 'settings.errors.policyTooLong').default(''),
+    jurisdiction: text(100, 'settings.errors.jurisdictionTooLong').min(1, 'settings.errors.jurisdictionRequired'),
+    timeZone: z.string({ error: 'settings.errors.timeZoneInvalid' }).trim().refine(isTimeZone, 'settings.errors.timeZoneInvalid'),
+    ...contactShape,
+  })
+  .superRefine((form, ctx) => {
+    const values = form as Record<string, string>;
+    for (const key of CONTACT_KEYS) {
+      if (values[contactPhoneField(key)] && !values[contactNameField(key)]) {
+        ctx.addIssue({ code: 'custom', path: [contactNameField(key)], message: 'settings.errors.contactNameRequired' });
+      }
+    }
+  });
+
+export type SettingsInput = {
+  policyReference: string;
+  jurisdiction: string;
+  timeZone: string;
+  contacts: Partial<Record<ContactKey, { name: string; phone: string }>>;
+};
+
+/** The flat form (one field per contact name/phone) → the settings shape; empty contacts are left unset. */
+export function toSettingsInput(form: z.infer<typeof settingsFormSchema>): SettingsInput {
+  const values = form as Record<string, string>;
+  const contacts: SettingsInput['contacts'] = {};
+  for (const key of CONTACT_KEYS) {
+    const name = values[contactNameField(key)] ?? '';
+    if (name) contacts[key] = { name, phone: values[contactPhoneField(key)] ?? '' };
+  }
+  return { policyReference: form.policyReference, jurisdiction: form.jurisdiction, timeZone: form.timeZone, contacts };
+}

@@ -1,0 +1,116 @@
+import type { Actor } from '../../shared/actor';
+import { notFound } from '../../shared/errors';
+import { recordAudit } from '../audit';
+import { CONTACT_KEYS, DEFAULT_CONTENT_SETTINGS_BY_LANG, type ContactKey, type DistrictContentSettings, type Lang } from '../content';
+import { District } from '../districts';
+import { contactNameField, contactPhoneField, type SettingsInput } from './settings.schemas';
+
+/** What the player, certificates and the settings page need of a district. */
+export type DistrictContext = Readonly<{
+  districtId: string;
+  districtName: string;
+  timeZone: string;
+  jurisdiction: string;
+  policyReference: string;
+  contacts: Readonly<Partial<Record<ContactKey, Readonly<{ name: string; phone: string }>>>>;
+  /** Placeholder values per language: the district's own where set, the neutral defaults elsewhere. */
+  content: Readonly<Record<Lang, DistrictContentSettings>>;
+}>;
+
+/**
+ * Every scenario step needs the district's settings; they change a few times a year. A short-lived
+ * per-process memo saves a query per step; a save in this process drops it at once, and other app
+ * instances see a change within CACHE_MS.
+ */
+const CACHE_MS = 5_000;
+const cache = new Map<string, { value: DistrictContext; expiresAt: number }>();
+
+export async function getDistrictContext(districtId: string, options: { isFresh?: boolean } = {}): Promise<DistrictContext> {
+  const now = Date.now();
+  const hit = options.isFresh ? undefined : cache.get(districtId);
+  if (hit && hit.expiresAt > now) return hit.value;
+  const district = await District.findById(districtId, { name: 1, timeZone: 1, jurisdiction: 1, settings: 1 }).lean();
+  if (!district) throw notFound();
+  const contacts: Partial<Record<ContactKey, { name: string; phone: string }>> = {};
+  const stored = district.settings?.contacts as unknown as Record<string, { name?: string; phone?: string }> | undefined;
+  for (const key of CONTACT_KEYS) {
+    const contact = stored?.[key];
+    if (contact?.name) contacts[key] = { name: contact.name, phone: contact.phone ?? '' };
+  }
+  const base = {
+    districtId,
+    districtName: district.name,
+    timeZone: district.timeZone,
+    jurisdiction: district.jurisdiction,
+    policyReference: district.settings?.policyReference ?? '',
+    contacts,
+  };
+  const value: DistrictContext = Object.freeze({ ...base, content: Object.freeze({ en: contentSettings(base, 'en'), es: contentSettings(base, 'es') }) });
+  cache.set(districtId, { value, expiresAt: now + CACHE_MS });
+  return value;
+}
+
+function contentSettings(ctx: Omit<DistrictContext, 'content'>, lang: Lang): DistrictContentSettings {
+  const defaults = DEFAULT_CONTENT_SETTINGS_BY_LANG[lang];
+  const contacts = { ...defaults.contacts };
+  for (const key of CONTACT_KEYS) {
+    const own = ctx.contacts[key];
+    if (own) contacts[key] = { name: own.name, phone: own.phone || defaults.contacts[key].phone };
+  }
+  return Object.freeze({
+    districtName: ctx.districtName || defaults.districtName,
+    policyReference: ctx.policyReference || defaults.policyReference,
+    contacts: Object.freeze(contacts),
+  });
+}
+
+/** The settings form's values: one field per contact name/phone, as the form posts them. */
+export async function getSettingsForm(actor: Actor): Promise<Record<string, string>> {
+  const ctx = await getDistrictContext(actor.districtId, { isFresh: true });
+  const values: Record<string, string> = { policyReference: ctx.policyReference, jurisdiction: ctx.jurisdiction, timeZone: ctx.timeZone };
+  for (const key of CONTACT_KEYS) {
+    values[contactNameField(key)] = ctx.contacts[key]?.name ?? '';
+    values[contactPhoneField(key)] = ctx.contacts[key]?.phone ?? '';
+  }
+  return values;
+}
+
+/** Saves the district's settings (a district admin's own district only) and records what changed. */
+export async function updateSettings(actor: Actor, input: SettingsInput, requestId?: string): Promise<void> {
+  const before = await getDistrictContext(actor.districtId, { isFresh: true });
+  const result = await District.updateOne(
+    { _id: actor.districtId },
+    {
+      $set: {
+        timeZone: input.timeZone,
+        jurisdiction: input.jurisdiction,
+        'settings.policyReference': input.policyReference,
+        'settings.contacts': input.contacts,
+      },
+    },
+    { runValidators: true },
+  );
+  cache.delete(actor.districtId);
+  if (result.matchedCount === 0) throw notFound();
+  const changed = changedFields(before, input);
+  await recordAudit(actor, { action: 'settings.updated', target: { kind: 'district', id: actor.districtId }, details: { changed }, requestId });
+}
+
+function changedFields(before: DistrictContext, input: SettingsInput): string[] {
+  const changed: string[] = [];
+  if (before.timeZone !== input.timeZone) changed.push('timeZone');
+  if (before.jurisdiction !== input.jurisdiction) changed.push('jurisdiction');
+  if (before.policyReference !== input.policyReference) changed.push('policyReference');
+  for (const key of CONTACT_KEYS) {
+    const old = before.contacts[key];
+    const next = input.contacts[key];
+    if ((old?.name ?? '') !== (next?.name ?? '') || (old?.phone ?? '') !== (next?.phone ?? '')) changed.push(`contacts.${key}`);
+  }
+  return changed;
+}
+
+/** Drops the memo (tests that change a district directly; settings saves do it themselves). */
+export function forgetDistrictContext(districtId?: string): void {
+  if (districtId) cache.delete(districtId);
+  else cache.clear();
+}
