@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { csrfSync } from 'csrf-sync';
 import type { Config } from '../config';
 import { urlWithLanguage } from './i18n';
+import { takeFlash } from './flash';
 
 const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req) => {
@@ -27,6 +28,7 @@ export function viewLocals(config: Config): RequestHandler {
     res.locals.languageUrls = { en: urlWithLanguage(req.originalUrl, 'en'), es: urlWithLanguage(req.originalUrl, 'es') };
     res.locals.errors = {};
     res.locals.values = {};
+    res.locals.flash = req.method === 'GET' ? takeFlash(req) : undefined;
     next();
   };
 }
