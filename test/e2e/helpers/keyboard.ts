@@ -1,0 +1,87 @@
+import type { Page } from 'playwright-core';
+
+export type FocusInfo = {
+  tag: string;
+  id: string;
+  text: string;
+  href: string | null;
+  name: string | null;
+  type: string | null;
+  outlineStyle: string;
+  outlineWidth: string;
+  boxShadow: string;
+};
+
+/** What has focus now, with the styles that make focus visible. */
+export async function focusInfo(page: Page): Promise<FocusInfo> {
+  return page.evaluate(() => {
+    const el = (document.activeElement ?? document.body) as HTMLElement;
+    const style = getComputedStyle(el);
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id,
+      text: (el.innerText || (el as HTMLInputElement).value || el.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ').slice(0, 80),
+      href: el.getAttribute('href'),
+      name: el.getAttribute('name'),
+      type: el.getAttribute('type'),
+      outlineStyle: style.outlineStyle,
+      outlineWidth: style.outlineWidth,
+      boxShadow: style.boxShadow,
+    };
+  });
+}
+
+export function describeFocus(f: FocusInfo): string {
+  return `<${f.tag}${f.id ? `#${f.id}` : ''}${f.name ? ` name=${f.name}` : ''}${f.href ? ` href=${f.href}` : ''}> "${f.text}"`;
+}
+
+/** A focused element shows a focus indicator: a real outline or a box-shadow. */
+export function hasVisibleFocus(f: FocusInfo): boolean {
+  const outline = f.outlineStyle !== 'none' && parseFloat(f.outlineWidth) > 0;
+  const shadow = f.boxShadow !== 'none' && f.boxShadow !== '';
+  return outline || shadow;
+}
+
+export async function activeMatches(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => !!document.activeElement && document.activeElement.matches(sel), selector);
+}
+
+/**
+ * Presses Tab (as a keyboard user would) until the focused element matches `selector`.
+ * Fails with the list of stops visited, so a missing or unreachable control is obvious.
+ * Every stop on the way is checked for a visible focus indicator (returned in `invisible`).
+ */
+export async function tabTo(page: Page, selector: string, options: { max?: number; backwards?: boolean } = {}): Promise<{ stops: number; invisible: string[] }> {
+  const max = options.max ?? 80;
+  const visited: string[] = [];
+  const invisible: string[] = [];
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
+    const info = await focusInfo(page);
+    const described = describeFocus(info);
+    if (info.tag !== 'body' && !hasVisibleFocus(info)) invisible.push(described);
+    if (await activeMatches(page, selector)) return { stops: i, invisible };
+    visited.push(described);
+  }
+  throw new Error(`Tab never reached ${selector} on ${page.url()} after ${max} stops; visited:\n  ${visited.join('\n  ')}`);
+}
+
+/** Tab to a control then press a key on it (Enter for links/buttons, Space for radios/checkboxes/buttons). */
+export async function tabAndPress(page: Page, selector: string, key: 'Enter' | 'Space' = 'Enter'): Promise<void> {
+  await tabTo(page, selector);
+  await page.keyboard.press(key);
+}
+
+/** Starts keyboard navigation from the top of the document, as after a page load. */
+export async function resetFocusToTop(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur?.();
+    window.getSelection()?.removeAllRanges();
+  });
+}
+
+/** Every stop in Tab order from the top of the page: for the "first stop is the skip link" check. */
+export async function firstTabStop(page: Page): Promise<FocusInfo> {
+  await page.keyboard.press('Tab');
+  return focusInfo(page);
+}
