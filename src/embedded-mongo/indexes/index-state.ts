@@ -1,0 +1,160 @@
+import { Query } from 'mingo';
+import { compareValues, keyOf, pathValues, typeRank, type Doc } from '../bson-values';
+import { MongoCommandError } from '../errors';
+import { QUERY_OPTIONS } from '../query/mingo-options';
+import { SortedList } from './sorted-list';
+
+export interface IndexSpec {
+  v?: number;
+  key: Doc;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Doc;
+  expireAfterSeconds?: number;
+  [option: string]: unknown;
+}
+
+interface Entry {
+  key: unknown[];
+  id: string;
+}
+
+export interface RangeBound {
+  lo?: unknown;
+  loInc: boolean;
+  hi?: unknown;
+  hiInc: boolean;
+  rank: number;
+}
+
+function compareKeys(a: unknown[], b: unknown[], n = a.length): number {
+  for (let i = 0; i < n; i++) {
+    const c = compareValues(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+function compareEntries(a: Entry, b: Entry): number {
+  return compareKeys(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** One secondary index: its definition and a sorted list of (key, document id) entries. */
+export class IndexState {
+  readonly fields: string[];
+  private readonly partial?: Query;
+  private readonly tree = new SortedList<Entry>(compareEntries);
+
+  constructor(readonly spec: IndexSpec) {
+    this.fields = Object.keys(spec.key);
+    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, QUERY_OPTIONS);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get isUnique(): boolean {
+    return this.spec.unique === true;
+  }
+
+  /** Usable to answer arbitrary queries on its fields (a partial index only covers part of the collection). */
+  get coversAllMatches(): boolean {
+    return !this.partial;
+  }
+
+  /** Index keys of a document; null when the document is not in this index (sparse or partial). */
+  keysFor(doc: Doc): unknown[][] | null {
+    if (this.partial && !this.partial.test(doc)) return null;
+    const perField: unknown[][] = [];
+    let multi = -1;
+    let allMissing = true;
+    for (let i = 0; i < this.fields.length; i++) {
+      const vals = pathValues(doc, this.fields[i]);
+      if (vals.length === 0) perField.push([null]);
+      else {
+        allMissing = false;
+        if (vals.length > 1) {
+          if (multi >= 0) {
+            throw new MongoCommandError(171, 'CannotIndexParallelArrays', `cannot index parallel arrays [${this.fields[i]}] [${this.fields[multi]}]`);
+          }
+          multi = i;
+          const seen = new Set<string>();
+          perField.push(vals.filter((v) => {
+            const k = keyOf(v);
+            if (seen.has(k)) return false;
+            seen.add(k);
+            return true;
+          }));
+        } else perField.push([vals[0] === undefined ? null : vals[0]]);
+      }
+    }
+    if (this.spec.sparse && allMissing) return null;
+    if (multi < 0) return [perField.map((v) => v[0])];
+    return perField[multi].map((v) => perField.map((f, i) => (i === multi ? v : f[0])));
+  }
+
+  add(doc: Doc, id: string): void {
+    const keys = this.keysFor(doc);
+    if (keys) for (const key of keys) this.tree.insert({ key, id });
+  }
+
+  remove(doc: Doc, id: string): void {
+    const keys = this.keysFor(doc);
+    if (keys) for (const key of keys) this.tree.remove({ key, id });
+  }
+
+  /** For a unique index: ids of other documents holding one of `doc`'s keys, with the key. */
+  conflicts(doc: Doc, id: string): Array<{ id: string; key: unknown[] }> {
+    if (!this.isUnique) return [];
+    const keys = this.keysFor(doc);
+    if (!keys) return [];
+    const out: Array<{ id: string; key: unknown[] }> = [];
+    for (const key of keys) {
+      for (const e of this.tree.scan((x) => compareKeys(x.key, key) < 0, (x) => compareKeys(x.key, key) === 0)) {
+        if (e.id !== id) out.push({ id: e.id, key });
+      }
+    }
+    return out;
+  }
+
+  /** Ids whose key starts with `eq` and whose next component lies within `range` (type-bracketed like MongoDB). */
+  *scan(eq: unknown[], range?: RangeBound): Generator<string> {
+    const k = eq.length;
+    const before = (x: Entry): boolean => {
+      const c = compareKeys(x.key, eq, k);
+      if (c !== 0) return c < 0;
+      if (!range) return false;
+      const v = x.key[k];
+      const r = typeRank(v);
+      if (r !== range.rank) return r < range.rank;
+      if (range.lo === undefined) return false;
+      const d = compareValues(v, range.lo);
+      return d < 0 || (d === 0 && !range.loInc);
+    };
+    const inRange = (x: Entry): boolean => {
+      if (compareKeys(x.key, eq, k) !== 0) return false;
+      if (!range) return true;
+      const v = x.key[k];
+      if (typeRank(v) !== range.rank) return false;
+      if (range.hi === undefined) return true;
+      const d = compareValues(v, range.hi);
+      return d < 0 || (d === 0 && range.hiInc);
+    };
+    for (const e of this.tree.scan(before, inRange)) yield e.id;
+  }
+
+  duplicateKeyError(ns: string, key: unknown[]): MongoCommandError {
+    const keyValue: Doc = {};
+    this.fields.forEach((f, i) => (keyValue[f] = key[i]));
+    const shown = this.fields.map((f, i) => `${f}: ${JSON.stringify(key[i])}`).join(', ');
+    return new MongoCommandError(11000, 'DuplicateKey',
+      `E11000 duplicate key error collection: ${ns} index: ${this.name} dup key: { ${shown} }`,
+      { keyPattern: { ...this.spec.key }, keyValue });
+  }
+
+  clear(): void {
+    this.tree.clear();
+  }
+}

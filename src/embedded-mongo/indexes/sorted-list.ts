@@ -1,0 +1,84 @@
+const MAX_CHUNK = 512;
+
+/**
+ * An ordered multiset kept as a list of small sorted chunks: O(log n) search and O(√n)-ish insert/remove
+ * without the O(n) shifting of one big sorted array.
+ */
+export class SortedList<T> {
+  private chunks: T[][] = [[]];
+  private count = 0;
+
+  constructor(private readonly cmp: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Index of the first chunk whose last element is >= probe (by `before(x)` = x sorts before the probe). */
+  private chunkFor(before: (x: T) => boolean): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = this.chunks[mid];
+      if (c.length > 0 && before(c[c.length - 1])) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private static lowerBound<T>(arr: T[], before: (x: T) => boolean): number {
+    let lo = 0;
+    let hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(arr[mid])) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(item: T): void {
+    const before = (x: T) => this.cmp(x, item) < 0;
+    const ci = this.chunkFor(before);
+    const chunk = this.chunks[ci];
+    chunk.splice(SortedList.lowerBound(chunk, before), 0, item);
+    this.count++;
+    if (chunk.length > MAX_CHUNK) this.chunks.splice(ci + 1, 0, chunk.splice(MAX_CHUNK >> 1));
+  }
+
+  /** Removes one element comparing equal to `item`; returns whether one was found. */
+  remove(item: T): boolean {
+    const before = (x: T) => this.cmp(x, item) < 0;
+    const ci = this.chunkFor(before);
+    const chunk = this.chunks[ci];
+    const i = SortedList.lowerBound(chunk, before);
+    if (i >= chunk.length || this.cmp(chunk[i], item) !== 0) return false;
+    chunk.splice(i, 1);
+    this.count--;
+    if (chunk.length === 0 && this.chunks.length > 1) this.chunks.splice(ci, 1);
+    return true;
+  }
+
+  /** Elements from the first one for which `before` is false, while `inRange` holds. */
+  *scan(before: (x: T) => boolean, inRange: (x: T) => boolean): Generator<T> {
+    let ci = this.chunkFor(before);
+    let i = SortedList.lowerBound(this.chunks[ci], before);
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const chunk = this.chunks[ci];
+      for (; i < chunk.length; i++) {
+        if (!inRange(chunk[i])) return;
+        yield chunk[i];
+      }
+    }
+  }
+
+  *all(): Generator<T> {
+    for (const chunk of this.chunks) yield* chunk;
+  }
+
+  clear(): void {
+    this.chunks = [[]];
+    this.count = 0;
+  }
+}

@@ -1,0 +1,62 @@
+import { UUID } from 'bson';
+import { exoticRoots, keyOf, type Doc } from '../bson-values';
+import { IndexState, type IndexSpec } from '../indexes/index-state';
+
+export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+/** Committed state of one collection. Stored documents are never mutated: writes replace them. */
+export class Collection {
+  readonly docs = new Map<string, Doc>();
+  indexes: IndexState[] = [];
+  /** Top-level fields holding Long/Decimal128 values somewhere: queries over them are refused. */
+  readonly exotic = new Set<string>();
+
+  constructor(
+    readonly db: string,
+    public name: string,
+    public options: Doc,
+    readonly uuid: UUID = new UUID(),
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  findIndex(name: string): IndexState | undefined {
+    return this.indexes.find((i) => i.name === name);
+  }
+
+  indexSpecs(): IndexSpec[] {
+    return [ID_INDEX, ...this.indexes.map((i) => i.spec)];
+  }
+
+  /** Writes a committed document version (checks already done by the caller). */
+  applyPut(key: string, oldDoc: Doc | undefined, newDoc: Doc): void {
+    for (const idx of this.indexes) {
+      if (oldDoc) idx.remove(oldDoc, key);
+      idx.add(newDoc, key);
+    }
+    this.docs.set(key, newDoc);
+    exoticRoots(newDoc, this.exotic);
+  }
+
+  applyDelete(key: string, oldDoc: Doc): void {
+    for (const idx of this.indexes) idx.remove(oldDoc, key);
+    this.docs.delete(key);
+  }
+
+  /** Builds a new index over the current documents; throws (leaving the collection unchanged) on duplicates. */
+  buildIndex(spec: IndexSpec): IndexState {
+    const idx = new IndexState(spec);
+    for (const [key, doc] of this.docs) {
+      const conflict = idx.isUnique ? idx.conflicts(doc, key)[0] : undefined;
+      if (conflict) throw idx.duplicateKeyError(this.ns, conflict.key);
+      idx.add(doc, key);
+    }
+    return idx;
+  }
+}
+
+export function docKey(doc: Doc): string {
+  return keyOf(doc._id);
+}

@@ -1,0 +1,32 @@
+import type { Doc } from '../bson-values';
+import type { Collection } from './collection';
+
+export type BatchOp =
+  | { kind: 'put'; coll: Collection; key: string; doc: Doc; raw?: Uint8Array }
+  | { kind: 'del'; coll: Collection; key: string }
+  | { kind: 'meta'; coll: Collection }
+  | { kind: 'drop'; coll: Collection };
+
+/** Changes of one command, written to the durable store in one SQLite transaction before the reply. */
+export class WriteBatch {
+  readonly ops: BatchOp[] = [];
+
+  constructor(readonly durable: boolean) {}
+
+  put(coll: Collection, key: string, doc: Doc, raw?: Uint8Array): void {
+    if (this.durable) this.ops.push({ kind: 'put', coll, key, doc, raw });
+  }
+
+  del(coll: Collection, key: string): void {
+    if (this.durable) this.ops.push({ kind: 'del', coll, key });
+  }
+
+  /** Collection metadata (options, indexes, name) changed. */
+  meta(coll: Collection): void {
+    if (this.durable) this.ops.push({ kind: 'meta', coll });
+  }
+
+  drop(coll: Collection): void {
+    if (this.durable) this.ops.push({ kind: 'drop', coll });
+  }
+}
