@@ -3,7 +3,7 @@ import { createDistrict, createSchool, createUser } from '../helpers/factories';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
 import { axeViolations } from './helpers/axe';
-import { focusInfo, describeFocus, hasVisibleFocus, tabTo } from './helpers/keyboard';
+import { focusInfo, describeFocus, hasVisibleFocus, navigating, tabTo } from './helpers/keyboard';
 import { signIn, signInWithKeyboard } from './helpers/auth';
 
 jest.setTimeout(E2E_TIMEOUT);
@@ -67,9 +67,8 @@ describe('sign-in page', () => {
   test('when the empty form is submitted, then a 422 error summary takes focus and each error is tied to its field', async () => {
     await page.goto('/login');
     await tabTo(page, 'form[action="/login"] button[type=submit]');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.keyboard.press('Enter')]);
-    expect(response.status()).toBe(422);
-    await page.waitForLoadState('load');
+    const response = await navigating(page, () => page.keyboard.press('Enter'));
+    expect(response?.status()).toBe(422);
 
     // Focus lands on the error summary so the user hears what went wrong.
     expect((await focusInfo(page)).id).toBe('error-summary');
@@ -92,8 +91,8 @@ describe('sign-in page', () => {
     await page.goto('/login');
     await page.fill('#field-email', teacherEmail);
     await page.fill('#field-password', 'not-the-password');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.press('#field-password', 'Enter')]);
-    expect(response.status()).toBe(401);
+    const response = await navigating(page, () => page.press('#field-password', 'Enter'));
+    expect(response?.status()).toBe(401);
     await expect(page.locator('#error-summary').textContent()).resolves.toMatch(/do not match/);
     expect(await page.inputValue('#field-email')).toBe(teacherEmail);
     expect(await page.inputValue('#field-password')).toBe('');
@@ -107,9 +106,18 @@ describe('sign-in page', () => {
   });
 
   test('when Spanish is chosen before signing in, then the signed-in pages stay in Spanish', async () => {
+    const district = await createDistrict();
+    const school = await createSchool(district);
+    const maria = await createUser(district, { schools: [school], name: 'María Docente' });
     await page.goto('/login?lang=es');
-    await signIn(page, teacherEmail);
+    await signIn(page, maria.email);
     expect(await page.getAttribute('html', 'lang')).toBe('es');
+    // Remembered as her preference: a new browser session opens in Spanish too.
+    const other = await newContext(browser, server.baseUrl);
+    const otherPage = await other.newPage();
+    await signIn(otherPage, maria.email);
+    expect(await otherPage.getAttribute('html', 'lang')).toBe('es');
+    await other.close();
   });
 
   test('when a signed-out user opens a protected page, then they are sent to sign in and come back to it afterwards', async () => {
@@ -160,8 +168,8 @@ describe('error pages', () => {
     await page.evaluate(() => { (document.querySelector('input[name=_csrf]') as HTMLInputElement).value = 'stale-token'; });
     await page.fill('#field-email', teacherEmail);
     await page.fill('#field-password', 'whatever-password');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.press('#field-password', 'Enter')]);
-    expect(response.status()).toBe(403);
+    const response = await navigating(page, () => page.press('#field-password', 'Enter'));
+    expect(response?.status()).toBe(403);
     await expect(page.locator('main').textContent()).resolves.toMatch(/reload|expired|access/i);
     expect(await axeViolations(page, 'csrf 403')).toEqual([]);
   });

@@ -85,3 +85,12 @@ export async function firstTabStop(page: Page): Promise<FocusInfo> {
   await page.keyboard.press('Tab');
   return focusInfo(page);
 }
+
+/**
+ * Runs an action that submits a form or follows a link and waits for the new document to load
+ * (works when the URL does not change, as with a 422 re-render). Returns the main response.
+ */
+export async function navigating(page: Page, action: () => Promise<unknown>): Promise<import('playwright-core').Response | null> {
+  const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
+  return response;
+}
