@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import { PLACEHOLDER_PATTERN, placeholderValue, type DistrictContentSettings } from './placeholders';
+import { PLACEHOLDER_PATTERN, resolvePlaceholder, type DistrictContentSettings } from './placeholders';
 
 /**
  * Module text → HTML that is safe to print with `<%-` in EJS:
@@ -25,27 +25,24 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 
-function withSentinels(text: string): { masked: string; values: string[] } {
+/**
+ * Swaps each placeholder for a sentinel and resolves its value against the original text (so sentence
+ * starts are detected before Markdown changes anything); unknown placeholders are kept as written.
+ */
+function withSentinels(text: string, settings: DistrictContentSettings): { masked: string; values: string[] } {
+  const clean = text.replace(STRAY_SENTINEL_CHARS, '');
   const values: string[] = [];
-  const masked = text.replace(STRAY_SENTINEL_CHARS, '').replace(PLACEHOLDER_PATTERN, (whole, key: string) => {
-    values.push(key);
+  const masked = clean.replace(PLACEHOLDER_PATTERN, (whole: string, key: string, offset: number) => {
+    values.push(resolvePlaceholder(clean, offset, key, settings) ?? whole);
     return `${OPEN}${values.length - 1}${CLOSE}`;
   });
   return { masked, values };
 }
 
-function restore(html: string, keys: string[], texts: string[], settings: DistrictContentSettings): string {
-  return html.replace(SENTINEL, (_whole, index: string) => {
-    const key = keys[Number(index)] ?? '';
-    return escapeHtml(placeholderValue(key, settings) ?? texts[Number(index)] ?? '');
-  });
-}
-
 function render(text: string, settings: DistrictContentSettings, isInline: boolean): string {
-  const originals = Array.from(text.replace(STRAY_SENTINEL_CHARS, '').matchAll(PLACEHOLDER_PATTERN), (match) => match[0]);
-  const { masked, values } = withSentinels(text);
+  const { masked, values } = withSentinels(text, settings);
   const html = isInline ? markdown.renderInline(masked) : markdown.render(masked);
-  return restore(html, values, originals, settings);
+  return html.replace(SENTINEL, (_whole, index: string) => escapeHtml(values[Number(index)] ?? ''));
 }
 
 /** Block text (paragraphs, lists, emphasis) → safe HTML. */

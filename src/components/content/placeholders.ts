@@ -72,11 +72,35 @@ function isContactKey(value: string | undefined): value is ContactKey {
 }
 
 /**
+ * True when a placeholder at `index` begins a sentence (start of text, of a line or list item, or after
+ * . ! ? and an optional closing quote), ignoring Markdown emphasis and opening quotes just before it.
+ * Setting values are noun phrases ("your principal or site administrator"), so they are capitalized there.
+ */
+export function isSentenceStart(text: string, index: number): boolean {
+  const before = text.slice(0, index).replace(/[*_"“‘'¿¡(]+$/u, '');
+  return /(?:^|\n[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?|[.!?]["”’)]*[ \t]+)$/u.test(before);
+}
+
+function capitalizeFirst(value: string): string {
+  return value.charAt(0).toLocaleUpperCase() + value.slice(1);
+}
+
+/**
+ * The text a placeholder stands for at a given place: the setting value, capitalized at the start of a
+ * sentence; undefined for an unknown key.
+ */
+export function resolvePlaceholder(text: string, index: number, key: string, settings: DistrictContentSettings): string | undefined {
+  const value = placeholderValue(key, settings);
+  if (value === undefined) return undefined;
+  return isSentenceStart(text, index) ? capitalizeFirst(value) : value;
+}
+
+/**
  * Plain-text substitution (for PDFs, emails, plain text). Unknown placeholders are left as written;
  * validated content never has any. Not for HTML: use renderText/renderInline, which escape the values.
  */
 export function fillPlaceholders(text: string, settings: DistrictContentSettings): string {
-  return text.replace(PLACEHOLDER_PATTERN, (whole, key: string) => placeholderValue(key, settings) ?? whole);
+  return text.replace(PLACEHOLDER_PATTERN, (whole: string, key: string, offset: number) => resolvePlaceholder(text, offset, key, settings) ?? whole);
 }
 
 const DEFAULT_PHONE_EN = "(see your site's emergency card)";

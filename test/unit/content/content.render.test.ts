@@ -58,10 +58,34 @@ describe('renderInline', () => {
   });
 });
 
+describe('placeholders at the start of a sentence', () => {
+  it('when a placeholder starts the text, a sentence, a list item or a bold span, then its value is capitalized there only', () => {
+    const text = '{{principal}} decides. Then call {{counsel_office}}! **{{principal}}** signs.\n- {{family_hotline}} answers';
+
+    const filled = fillPlaceholders(text, DEFAULT_CONTENT_SETTINGS);
+
+    expect(filled).toBe(
+      "Your principal or site administrator decides. Then call the district's legal counsel office! **Your principal or site administrator** signs.\n- The district's family hotline answers",
+    );
+  });
+
+  it('when rendered, then the capitalized value is still escaped', () => {
+    const html = renderText('Done. {{principal}} arrives.', settingsWithPrincipal('<i>ms. lee</i>'));
+
+    expect(html).toBe('<p>Done. &lt;i&gt;ms. lee&lt;/i&gt; arrives.</p>\n');
+  });
+
+  it('when a Spanish sentence starts with a placeholder, then the Spanish default is capitalized', () => {
+    const html = renderInline('¿Qué hace? {{principal}} decide.', DEFAULT_CONTENT_SETTINGS_BY_LANG.es);
+
+    expect(html).toBe('¿Qué hace? Su director o administrador del plantel decide.');
+  });
+});
+
 describe('fillPlaceholders', () => {
   it('when text has known and unknown placeholders, then known ones are filled and unknown ones kept', () => {
     const text = fillPlaceholders('{{district_name}}: {{ family_hotline.phone }} {{nope}}', DEFAULT_CONTENT_SETTINGS);
 
-    expect(text).toBe("your school district: (see your site's emergency card) {{nope}}");
+    expect(text).toBe("Your school district: (see your site's emergency card) {{nope}}");
   });
 });

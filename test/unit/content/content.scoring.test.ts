@@ -23,7 +23,7 @@ describe('scoring', () => {
 
   it('when the best path of one scenario is partly right, then the module best combines all scenarios', () => {
     const module = buildValidModule();
-    module.scenarios[1]!.nodes.q2.choices[0]!.outcome = 'wrong';
+    module.scenarios[1]!.nodes['q2']!.choices![0]!.outcome = 'wrong';
     const result = validateModuleData({ ...module, passMark: 50 }, 'x.yaml');
 
     expect(result.ok).toBe(true);

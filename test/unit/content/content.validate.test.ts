@@ -1,5 +1,5 @@
 import { validateModuleData, type ContentProblem } from '../../../src/components/content';
-import { buildValidModule, type ModuleFixture } from './fixtures/module.fixture';
+import { buildValidModule, type FixtureChoice, type ModuleFixture } from './fixtures/module.fixture';
 
 const FILE = 'modules/sample-module/v1.yaml';
 const EXPECTED = { slug: 'sample-module', version: 1 };
@@ -10,9 +10,10 @@ function problemsOf(mutate: (module: ModuleFixture) => void): ContentProblem[] {
   return validateModuleData(module, FILE, EXPECTED).problems;
 }
 
-function decision(module: ModuleFixture, scenario: number, nodeId: string) {
-  const node = (module.scenarios[scenario]?.nodes as Record<string, unknown>)[nodeId] as { choices: Record<string, unknown>[] };
-  return node;
+function decision(module: ModuleFixture, scenario: number, nodeId: string): { choices: FixtureChoice[] } {
+  const choices = module.scenarios[scenario]?.nodes[nodeId]?.choices;
+  if (!choices) throw new Error(`fixture has no decision ${nodeId}`);
+  return { choices };
 }
 
 describe('validateModuleData', () => {
@@ -46,7 +47,7 @@ describe('validateModuleData', () => {
 
   it('when a node cannot be reached from start, then that node is reported as unreachable', () => {
     const problems = problemsOf((m) => {
-      (m.scenarios[0]!.nodes as Record<string, unknown>)['orphan'] = { type: 'end', text: { en: 'Lost.', es: 'Perdido.' } };
+      m.scenarios[0]!.nodes['orphan'] = { type: 'end', text: { en: 'Lost.', es: 'Perdido.' } };
     });
 
     expect(problems).toEqual([{ file: FILE, path: 'scenarios[0].nodes.orphan', reason: 'node is not reachable from start "arrival"' }]);
@@ -64,7 +65,7 @@ describe('validateModuleData', () => {
 
   it('when a narrative links to itself, then the path with no end is reported', () => {
     const problems = problemsOf((m) => {
-      (m.scenarios[0]!.nodes.consequence as { next: string }).next = 'consequence';
+      m.scenarios[0]!.nodes['consequence']!.next = 'consequence';
     });
 
     expect(problems.map((p) => [p.path, /cycle/.test(p.reason)])).toContainEqual(['scenarios[0].nodes.consequence.next', true]);
@@ -95,7 +96,7 @@ describe('validateModuleData', () => {
       decision(m, 1, 'q1').choices.forEach((choice) => {
         choice.next = 'wrap-up';
       });
-      delete (m.scenarios[1]!.nodes as Record<string, unknown>).q2;
+      delete m.scenarios[1]!.nodes['q2'];
     });
 
     expect(problems).toEqual([
@@ -105,7 +106,7 @@ describe('validateModuleData', () => {
 
   it('when a Spanish string is missing or blank, then each is reported at its language path', () => {
     const problems = problemsOf((m) => {
-      delete (decision(m, 0, 'first').choices[0]!.label as { es?: string }).es;
+      delete decision(m, 0, 'first').choices[0]!.label.es;
       m.takeaways[0]!.es = '   ';
     });
 
@@ -160,7 +161,7 @@ describe('validateModuleData', () => {
 
   it('when a field name has a typo, then the unknown field is reported', () => {
     const problems = problemsOf((m) => {
-      (m.scenarios[0]!.nodes.consequence as Record<string, unknown>).nxt = 'second';
+      m.scenarios[0]!.nodes['consequence']!['nxt'] = 'second';
     });
 
     expect(problems).toContainEqual({ file: FILE, path: 'scenarios[0].nodes.consequence.nxt', reason: 'unknown field "nxt" (typo?)' });
