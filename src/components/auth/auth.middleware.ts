@@ -2,6 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Actor } from '../../shared/actor';
 import { AppError } from '../../shared/errors';
 import type { Role } from '../users/user.model';
+import { isLanguage } from '../../shared/i18n';
+import { setPreferredLanguage } from './auth.service';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -35,4 +37,16 @@ export function requireRole(...roles: Role[]) {
     if (!roles.includes(req.user.role)) return next(new AppError(403, 'forbidden', 'Your role does not allow this'));
     next();
   };
+}
+
+/**
+ * When a signed-in person switches language with the header link (?lang=), remember it as their
+ * preference so the next sign-in (and any emails) use it. Runs right after languageMiddleware.
+ */
+export async function rememberLanguageChoice(req: Request, _res: Response, next: NextFunction): Promise<void> {
+  const requested = req.query.lang;
+  if (req.user && isLanguage(requested) && requested !== req.user.language) {
+    await setPreferredLanguage(req.user, requested);
+  }
+  next();
 }

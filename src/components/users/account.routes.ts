@@ -1,0 +1,48 @@
+import { Router, type Request, type Response } from 'express';
+import { actorOf } from '../auth';
+import { setFlash } from '../../shared/flash';
+import { parseForm, type FieldErrors } from '../../shared/validation';
+import { ownSchoolNames } from '../schools';
+import { changeOwnPassword, getOwnAccount, setOwnLanguage } from './users.service';
+import { changePasswordSchema, languageSchema } from './account.schemas';
+import { LANGUAGES } from './user.model';
+import { PASSWORD_MIN_LENGTH } from './users.schemas';
+
+/** Every signed-in person: who they are, their language, their password. */
+export const accountRouter = Router();
+
+async function renderAccount(req: Request, res: Response, status: number, errors: FieldErrors = {}) {
+  const actor = actorOf(req);
+  const account = await getOwnAccount(actor);
+  const schoolNames = await ownSchoolNames(actor);
+  res.status(status).render('account/show', {
+    title: res.locals.t('account.title'),
+    account,
+    accountSchoolNames: schoolNames,
+    languages: LANGUAGES,
+    passwordMinLength: PASSWORD_MIN_LENGTH,
+    errors,
+  });
+}
+
+accountRouter.get('/account', async (req, res) => {
+  await renderAccount(req, res, 200);
+});
+
+accountRouter.post('/account/language', async (req, res) => {
+  const form = parseForm(languageSchema, req.body);
+  if (!form.ok) return renderAccount(req, res, 422, form.errors);
+  await setOwnLanguage(actorOf(req), form.data.language);
+  req.session.lang = form.data.language;
+  setFlash(req, 'account.flash.languageSaved');
+  res.redirect(303, '/account');
+});
+
+accountRouter.post('/account/password', async (req, res) => {
+  const form = parseForm(changePasswordSchema, req.body);
+  if (!form.ok) return renderAccount(req, res, 422, form.errors);
+  const result = await changeOwnPassword(actorOf(req), form.data.currentPassword, form.data.newPassword, { requestId: String(req.id) });
+  if (!result.ok) return renderAccount(req, res, 422, result.errors);
+  setFlash(req, 'account.flash.passwordChanged');
+  res.redirect(303, '/account');
+});
