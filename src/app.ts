@@ -12,10 +12,10 @@ import { errorHandler, notFoundHandler } from './shared/error-handler';
 import { languageMiddleware } from './shared/i18n';
 import { csrfProtection, viewLocals } from './shared/view-locals';
 import { pingDatabase } from './shared/db';
-import { authRouter, configurePassport, requireAuth } from './components/auth';
+import { authRouter, configurePassport, rememberLanguageChoice, requireAuth } from './components/auth';
 import { homeRouter } from './components/home';
-import { usersRouter } from './components/users';
-import { schoolsRouter } from './components/schools';
+import { accountRouter, usersRouter } from './components/users';
+import { schoolNamesMiddleware, schoolsRouter } from './components/schools';
 import { settingsRouter } from './components/settings';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
@@ -75,7 +75,9 @@ export function buildApp(config: Config): Express {
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(languageMiddleware);
+  app.use(rememberLanguageChoice);
   app.use(viewLocals(config));
+  app.use(schoolNamesMiddleware);
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
@@ -86,6 +88,7 @@ export function buildApp(config: Config): Express {
   const signedIn = express.Router();
   signedIn.use(requireAuth);
   signedIn.use(homeRouter);
+  signedIn.use(accountRouter);
   signedIn.use(trainingRouter);
   signedIn.use(reportsRouter);
   signedIn.use(assignmentsRouter);
