@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { loadConfig, type Config } from '../../src/config';
 import { buildApp } from '../../src/app';
 import { connectDatabase, type DatabaseHandle } from '../../src/shared/db';
+import { configureLogger } from '../../src/shared/logger';
 
 export type TestApp = { app: Express; config: Config; db: DatabaseHandle; close(): Promise<void> };
 
@@ -16,6 +17,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const realUri = process.env.MONGODB_URI;
   const dbName = `test_${process.env.JEST_WORKER_ID ?? '0'}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const config = loadConfig({ NODE_ENV: 'test', ...(realUri ? { MONGODB_URI: realUri } : {}), ...env });
+  configureLogger(config.logLevel);
   const db = await connectDatabase({ mongodbUri: config.mongodbUri, dbName });
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
   const app = buildApp(config);

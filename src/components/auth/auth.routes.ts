@@ -8,10 +8,14 @@ import { LOCKOUT_MINUTES } from './auth.service';
 
 export const authRouter = Router();
 
-// Per-IP limit on sign-in attempts; the per-account lockout lives in the auth service.
+// Per-IP limit on failed sign-in attempts; the per-account lockout lives in the auth service.
+// Generous because a whole school signs in from one address (NAT) during a staff meeting; successful
+// sign-ins do not count. The store is per process: behind a load balancer the account lockout, kept in
+// MongoDB, is the limit that holds across instances.
 const signInLimiter = rateLimit({
   windowMs: 15 * 60 * 1000,
-  limit: 30,
+  limit: 100,
+  skipSuccessfulRequests: true,
   standardHeaders: 'draft-8',
   legacyHeaders: false,
   handler: (req, res) => {
