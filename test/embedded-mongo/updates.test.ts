@@ -18,9 +18,9 @@ describe('update operators', () => {
     await c.insertOne({ _id: 1 as never, n: 5, m: 2, lo: 10, hi: 1, old: 'x', gone: true, list: [1, 2, 3, 2], set: ['a'], sub: { a: 1 } });
     await c.updateOne({ _id: 1 as never }, {
       $inc: { n: 2, fresh: 1 }, $mul: { m: 3 }, $min: { lo: 4 }, $max: { hi: 9 }, $rename: { old: 'renamed' },
-      $unset: { gone: '' }, $set: { 'sub.b': 2 }, $push: { list: { $each: [4], $position: 0 } }, $addToSet: { set: { $each: ['a', 'b'] } },
+      $unset: { gone: '' }, $set: { 'sub.b': 2 }, $push: { list: { $each: [4], $position: 0 } } as never, $addToSet: { set: { $each: ['a', 'b'] } } as never,
     });
-    await c.updateOne({ _id: 1 as never }, { $pull: { list: 2 }, $pop: { set: -1 }, $currentDate: { touched: true } });
+    await c.updateOne({ _id: 1 as never }, { $pull: { list: 2 } as never, $pop: { set: -1 }, $currentDate: { touched: true } });
     const got = await c.findOne({ _id: 1 as never });
     expect(got).toMatchObject({ n: 7, fresh: 1, m: 6, lo: 4, hi: 9, renamed: 'x', sub: { a: 1, b: 2 }, list: [4, 1, 3], set: ['b'] });
     expect(got).not.toHaveProperty('gone');

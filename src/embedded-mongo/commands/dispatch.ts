@@ -5,6 +5,7 @@ import type { Engine } from '../storage/engine';
 import * as admin from './admin';
 import { aggregate } from './aggregate';
 import type { CommandContext, CommandHandler, CommandReply, ServerInfo } from './context';
+import { explain } from './explain';
 import { findAndModify } from './find-and-modify';
 import * as handshake from './handshake';
 import * as indexes from './indexes';
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   findAndModify: findAndModify,
   findandmodify: findAndModify,
   aggregate,
+  explain,
   endSessions,
   commitTransaction,
   abortTransaction,

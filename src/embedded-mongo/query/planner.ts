@@ -54,18 +54,16 @@ interface Plan {
   score: number;
 }
 
-/**
- * Ids of the documents that may match `filter`, found through the `_id` map or an index whose prefix the
- * filter pins by equality (then optionally $in or a range); null when only a full scan can answer.
- * The result is a superset: callers still apply the whole filter.
- */
-export function planCandidates(coll: Collection, filter: unknown): string[] | null {
+export type ChosenPlan = { kind: 'id'; ids: unknown[] } | ({ kind: 'index' } & Plan);
+
+/** The access path for `filter`: the `_id` map, the best index prefix, or null for a collection scan. */
+export function choosePlan(coll: Collection, filter: unknown): ChosenPlan | null {
   if (!isPlainObject(filter)) return null;
   const conds = new Map<string, unknown>();
   gather(filter, conds);
   if (conds.size === 0) return null;
   const ids = conds.has('_id') ? equalityValues(conds.get('_id')) : undefined;
-  if (ids) return [...new Set(ids.map(keyOf))];
+  if (ids) return { kind: 'id', ids };
   let best: Plan | undefined;
   for (const idx of coll.indexes) {
     if (!idx.coversAllMatches) continue;
@@ -87,12 +85,23 @@ export function planCandidates(coll: Collection, filter: unknown): string[] | nu
     plan ??= { idx, eq, score: eq.length * 2 };
     if (plan.score > 0 && (!best || plan.score > best.score)) best = plan;
   }
-  if (!best) return null;
+  return best ? { kind: 'index', ...best } : null;
+}
+
+/**
+ * Ids of the documents that may match `filter`, found through the `_id` map or an index whose prefix the
+ * filter pins by equality (then optionally $in or a range); null when only a full scan can answer.
+ * The result is a superset: callers still apply the whole filter.
+ */
+export function planCandidates(coll: Collection, filter: unknown): string[] | null {
+  const plan = choosePlan(coll, filter);
+  if (!plan) return null;
+  if (plan.kind === 'id') return [...new Set(plan.ids.map(keyOf))];
   const out = new Set<string>();
-  if (best.ins) {
-    for (const v of best.ins) for (const id of best.idx.scan([...best.eq, v])) out.add(id);
+  if (plan.ins) {
+    for (const v of plan.ins) for (const id of plan.idx.scan([...plan.eq, v])) out.add(id);
   } else {
-    for (const id of best.idx.scan(best.eq, best.range)) out.add(id);
+    for (const id of plan.idx.scan(plan.eq, plan.range)) out.add(id);
   }
   return [...out];
 }
