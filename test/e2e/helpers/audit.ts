@@ -1,0 +1,103 @@
+import type { Page, Response } from 'playwright-core';
+import { axeViolations } from './axe';
+import { describeFocus, focusInfo, hasVisibleFocus } from './keyboard';
+
+/**
+ * The checks axe cannot make, plus axe itself, for the page as it is now. Each problem is one line
+ * naming the page, so a sweep over many pages reports everything at once.
+ */
+export async function auditPage(page: Page, label: string, options: { maxTabStops?: number; expectSkipLink?: boolean } = {}): Promise<string[]> {
+  const problems = await axeViolations(page, label);
+  const where = `${label} ${new URL(page.url()).pathname}`;
+  problems.push(...(await checkErrorWiring(page)).map((p) => `${where}: ${p}`));
+  problems.push(...(await checkFocusOrder(page, options.maxTabStops ?? 30, options.expectSkipLink ?? true)).map((p) => `${where}: ${p}`));
+  return problems;
+}
+
+/**
+ * From the top of the page: the first Tab stop is the skip link and Enter on it puts focus on main;
+ * then every Tab stop (up to max) shows a visible focus indicator.
+ */
+export async function checkFocusOrder(page: Page, max: number, expectSkipLink: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur?.();
+    window.scrollTo(0, 0);
+  });
+  // Focus the document itself so Tab starts at the top, like a fresh load.
+  await page.evaluate(() => {
+    const b = document.body;
+    b.setAttribute('tabindex', '-1');
+    b.focus();
+    b.removeAttribute('tabindex');
+  });
+  await page.keyboard.press('Tab');
+  const first = await focusInfo(page);
+  if (expectSkipLink) {
+    if (first.href !== '#main') problems.push(`first Tab stop is ${describeFocus(first)}, not the skip link`);
+    else {
+      if (!hasVisibleFocus(first)) problems.push('skip link has no visible focus indicator');
+      await page.keyboard.press('Enter');
+      const after = await focusInfo(page);
+      if (after.id !== 'main') problems.push(`skip link moved focus to ${describeFocus(after)}, not main`);
+    }
+  }
+  const seen = new Set<string>();
+  let stops = 0;
+  while (stops < max) {
+    await page.keyboard.press('Tab');
+    stops++;
+    const info = await focusInfo(page);
+    if (info.tag === 'body') break;
+    const key = describeFocus(info) + (await page.evaluate(() => { const r = document.activeElement?.getBoundingClientRect(); return r ? `${Math.round(r.x)},${Math.round(r.y + scrollY)}` : ''; }));
+    if (seen.has(key)) break;
+    seen.add(key);
+    if (!hasVisibleFocus(info)) problems.push(`no visible focus indicator on ${describeFocus(info)}`);
+  }
+  return problems;
+}
+
+/**
+ * Form errors are tied to their fields: every aria-invalid control names an existing error message in
+ * aria-describedby (or sits in a fieldset that does), every field error is referenced by some control,
+ * and every error-summary link points at an existing field.
+ */
+export async function checkErrorWiring(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const text = (id: string) => document.getElementById(id)?.textContent?.trim() ?? '';
+    const describedIds = (el: Element) => (el.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+    const invalid = Array.from(document.querySelectorAll('[aria-invalid="true"]'));
+    for (const el of invalid) {
+      const ids = describedIds(el);
+      const fieldsetIds = el.closest('fieldset') ? describedIds(el.closest('fieldset')!) : [];
+      const all = [...ids, ...fieldsetIds];
+      const name = `${el.tagName.toLowerCase()}#${el.id || el.getAttribute('name')}`;
+      if (all.length === 0) problems.push(`${name} is aria-invalid but has no aria-describedby`);
+      for (const id of ids) if (!document.getElementById(id)) problems.push(`${name} aria-describedby points at missing #${id}`);
+      if (all.length && !all.some((id) => text(id).length > 0 && document.getElementById(id)!.matches('.field-error, [id^="error-"]'))) {
+        problems.push(`${name} is aria-invalid but none of its descriptions is an error message`);
+      }
+    }
+    const referenced = new Set(Array.from(document.querySelectorAll('[aria-describedby]')).flatMap((el) => describedIds(el)));
+    for (const err of Array.from(document.querySelectorAll('main .field-error[id]'))) {
+      if (!referenced.has(err.id)) problems.push(`field error #${err.id} ("${err.textContent?.trim().slice(0, 40)}") is not referenced by any field's aria-describedby`);
+    }
+    for (const err of Array.from(document.querySelectorAll('main .field-error:not([id])'))) {
+      problems.push(`field error "${err.textContent?.trim().slice(0, 40)}" has no id, so no field can reference it`);
+    }
+    for (const a of Array.from(document.querySelectorAll('#error-summary a[href^="#"]'))) {
+      const id = a.getAttribute('href')!.slice(1);
+      if (!document.getElementById(id)) problems.push(`error summary link ${a.getAttribute('href')} points at no element`);
+    }
+    return problems;
+  });
+}
+
+/** Visits a path; a missing page (404) or a server error becomes a clear problem line instead of an exception. */
+export async function visit(page: Page, path: string, label: string, expectStatus = 200): Promise<{ response: Response | null; problems: string[] }> {
+  const response = await page.goto(path);
+  const status = response?.status() ?? 0;
+  const problems = status === expectStatus ? [] : [`${label} ${path}: expected HTTP ${expectStatus}, got ${status}${status === 404 ? ' — page missing?' : ''}`];
+  return { response, problems };
+}
