@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 // Strings only: an operator object (email[$ne]=x) or an array is a validation error, never a query.
 export const signInSchema = z.object({
-  email: z.string().trim().min(1, 'auth.errors.emailRequired').max(254).email('auth.errors.emailInvalid'),
-  password: z.string().min(1, 'auth.errors.passwordRequired').max(200),
+  email: z.string({ message: 'auth.errors.emailRequired' }).trim().min(1, 'auth.errors.emailRequired').max(254).email('auth.errors.emailInvalid'),
+  password: z.string({ message: 'auth.errors.passwordRequired' }).min(1, 'auth.errors.passwordRequired').max(200),
   next: z.string().max(2000).optional(),
 });
 
