@@ -43,7 +43,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   res.locals.currentPath ??= req.path;
   res.locals.csrfToken ??= () => '';
   res.locals.languageUrls ??= { en: '/', es: '/?lang=es' };
-  const view = appError.status === 404 ? 'errors/404' : appError.status === 403 ? 'errors/403' : appError.status >= 500 ? 'errors/500' : 'errors/error';
+  const view = appError.status === 404 ? 'errors/404' : appError.code === 'forbidden' ? 'errors/403' : appError.status >= 500 ? 'errors/500' : 'errors/error';
   res.render(view, { title: String(appError.status), error: appError, requestId: req.id }, (renderErr, html) => {
     if (renderErr) {
       logger.error({ err: renderErr }, 'error page failed to render');
