@@ -1,1 +1,27 @@
+/** Assignments and compliance: who must complete what by when, and where everyone stands. */
 export { assignmentsRouter } from './assignments.routes';
+export { Assignment, type AssignmentRecord } from './assignment.model';
+export {
+  COMPLIANCE_STATUSES,
+  complianceStatus,
+  compliancePercent,
+  statusAt,
+  addCounts,
+  emptyCounts,
+  type ComplianceStatus,
+  type StatusCounts,
+} from './compliance-status';
+export { syncComplianceForUsers, syncAssignment, rebuildDistrictCompliance } from './compliance.sync';
+export {
+  findSchoolRows,
+  findPersonRows,
+  streamRows,
+  countsBySchool,
+  listMyAssignments,
+  type ComplianceRowDoc,
+  type RowFilter,
+  type SchoolCounts,
+  type MyAssignment,
+} from './compliance.queries';
+export { listModuleOptions, type ModuleOption } from './assignments.service';
+export { localDateOf, formatLocalDate } from './zoned-date';

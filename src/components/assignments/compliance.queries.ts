@@ -1,0 +1,156 @@
+/**
+ * Read side of compliance for pages and exports. Callers (reports, training) decide scope from the
+ * Actor first; every query here still carries the district so a wrong id can never cross districts.
+ */
+import { Types } from 'mongoose';
+import type { Actor } from '../../shared/actor';
+import { Attempt, Completion } from '../completions';
+import { District } from '../districts';
+import { User } from '../users';
+import { Assignment, type AssignmentRecord } from './assignment.model';
+import {
+  addCounts,
+  appliesTo,
+  deriveState,
+  emptyCounts,
+  statusAt,
+  statusFilter,
+  type ComplianceState,
+  type ComplianceStatus,
+  type StatusCounts,
+} from './compliance-status';
+import { countsAt, type Tally } from './compliance-tally';
+import { ComplianceRow } from './compliance-row.model';
+import { ComplianceSummary } from './compliance-summary.model';
+import { personOf, rulesOf } from './compliance.sync';
+
+export type RowFilter = { moduleSlug?: string; status?: ComplianceStatus; jobTitle?: string };
+
+/** One (person, assignment) as stored: the person snapshot and the dated facts. */
+export type ComplianceRowDoc = {
+  _id: Types.ObjectId;
+  user: Types.ObjectId;
+  assignment: Types.ObjectId;
+  moduleSlug: string;
+  minVersion: number;
+  schools: Types.ObjectId[];
+  primarySchool: Types.ObjectId | null;
+  name: string;
+  email: string;
+  employeeId?: string;
+  role: string;
+  jobTitle?: string;
+  completion: ComplianceState['completion'];
+} & Pick<ComplianceState, 'dueDate' | 'dueAt' | 'hasSatisfying' | 'satisfiedUntil' | 'isOutdated' | 'isInProgress'>;
+
+const ROW_FIELDS = 'user assignment moduleSlug minVersion schools primarySchool name email employeeId role jobTitle dueDate dueAt hasSatisfying satisfiedUntil isOutdated isInProgress completion';
+
+function rowQuery(base: Record<string, unknown>, filter: RowFilter, now: Date): Record<string, unknown> {
+  const query: Record<string, unknown> = { ...base };
+  if (filter.moduleSlug) query.moduleSlug = filter.moduleSlug;
+  if (filter.jobTitle) query.jobTitle = filter.jobTitle;
+  if (filter.status) Object.assign(query, statusFilter(filter.status, now));
+  return query;
+}
+
+/** Every row of one school's people (index { schools, name }): a school is at most a few thousand rows. */
+export async function findSchoolRows(districtId: string, schoolId: string, filter: Omit<RowFilter, 'status'>): Promise<ComplianceRowDoc[]> {
+  const query = rowQuery({ schools: new Types.ObjectId(schoolId), district: new Types.ObjectId(districtId) }, filter, new Date());
+  return (await ComplianceRow.find(query).select(ROW_FIELDS).lean()) as ComplianceRowDoc[];
+}
+
+/** The rows of one person (their record page). */
+export async function findPersonRows(districtId: string, userId: string): Promise<ComplianceRowDoc[]> {
+  return (await ComplianceRow.find({ user: new Types.ObjectId(userId), district: new Types.ObjectId(districtId) }).select(ROW_FIELDS).lean()) as ComplianceRowDoc[];
+}
+
+/**
+ * Streams rows for an export straight from a cursor (flat memory whatever the size). District-wide:
+ * index { district, name, user }; one school: index { schools, name }.
+ */
+export function streamRows(scope: { districtId: string; schoolId?: string }, filter: RowFilter, now: Date): AsyncIterable<ComplianceRowDoc> {
+  const base: Record<string, unknown> = { district: new Types.ObjectId(scope.districtId) };
+  if (scope.schoolId) base.schools = new Types.ObjectId(scope.schoolId);
+  return ComplianceRow.find(rowQuery(base, filter, now)).select(ROW_FIELDS).lean().cursor({ batchSize: 2000 }) as AsyncIterable<ComplianceRowDoc>;
+}
+
+export type SchoolCounts = { all: StatusCounts; primary: StatusCounts };
+
+/**
+ * Status counts per school from the summaries: about (schools × assignments) small documents, read
+ * through index { district, assignment, school } — never the rows. `all` counts everyone at the school;
+ * `primary` counts each person once (district totals add these).
+ */
+export async function countsBySchool(districtId: string, filter: { moduleSlug?: string; schoolId?: string }, now: Date): Promise<Map<string, SchoolCounts>> {
+  const query: Record<string, unknown> = { district: new Types.ObjectId(districtId) };
+  if (filter.moduleSlug) {
+    const ids = await Assignment.find({ district: districtId, status: 'active', moduleSlug: filter.moduleSlug }, { _id: 1 }).lean();
+    query.assignment = { $in: ids.map((a) => a._id) };
+    if (ids.length === 0) return new Map();
+  }
+  if (filter.schoolId) query.school = new Types.ObjectId(filter.schoolId);
+  const summaries = await ComplianceSummary.find(query, { school: 1, primary: 1, secondary: 1 }).lean();
+  const bySchool = new Map<string, SchoolCounts>();
+  for (const s of summaries) {
+    const key = String(s.school);
+    const entry = bySchool.get(key) ?? { all: emptyCounts(), primary: emptyCounts() };
+    const primary = countsAt(s.primary as Tally, now);
+    addCounts(entry.primary, primary);
+    addCounts(addCounts(entry.all, primary), countsAt(s.secondary as Tally, now));
+    bySchool.set(key, entry);
+  }
+  return bySchool;
+}
+
+export type MyAssignment = {
+  assignmentId: string;
+  moduleSlug: string;
+  minVersion: number;
+  dueDate: string;
+  status: ComplianceStatus;
+  recurrence: AssignmentRecord['recurrence']['kind'];
+  satisfiedUntil: Date | null;
+  completion: ComplianceState['completion'];
+};
+
+/**
+ * The signed-in person's assignments, computed live from their own records with the same pure
+ * function as everything else (a handful of indexed reads), so /training is exact even before a sync.
+ */
+export async function listMyAssignments(actor: Actor, now = new Date()): Promise<MyAssignment[]> {
+  const [user, district, assignments] = await Promise.all([
+    User.findOne({ _id: actor.userId, district: actor.districtId }).select('role jobTitle schools active startDate').lean(),
+    District.findById(actor.districtId).select('timeZone').lean(),
+    Assignment.find({ district: actor.districtId, status: 'active' }).lean() as Promise<AssignmentRecord[]>,
+  ]);
+  if (!user || !district) return [];
+  const person = personOf(user);
+  const mine = assignments.map((a) => ({ assignment: a, rules: rulesOf(a) })).filter((l) => appliesTo(l.rules, person));
+  if (mine.length === 0) return [];
+  const slugs = [...new Set(mine.map((m) => m.rules.moduleSlug))];
+  const [completions, attempts] = await Promise.all([
+    Completion.find({ user: actor.userId, moduleSlug: { $in: slugs } }).select('moduleSlug moduleVersion completedAt score certificateCode revokedAt').lean(),
+    Attempt.find({ user: actor.userId, moduleSlug: { $in: slugs }, status: { $in: ['in_progress', 'failed'] } }).select('moduleSlug status').lean(),
+  ]);
+  return mine
+    .map(({ assignment, rules }) => {
+      const state = deriveState(
+        rules,
+        person,
+        completions.filter((c) => c.moduleSlug === rules.moduleSlug),
+        attempts.filter((a) => a.moduleSlug === rules.moduleSlug),
+        district.timeZone,
+      );
+      return {
+        assignmentId: String(assignment._id),
+        moduleSlug: rules.moduleSlug,
+        minVersion: rules.minVersion,
+        dueDate: state.dueDate,
+        status: statusAt(state, now),
+        recurrence: assignment.recurrence.kind,
+        satisfiedUntil: state.satisfiedUntil,
+        completion: state.completion,
+      };
+    })
+    .sort((a, b) => a.dueDate.localeCompare(b.dueDate));
+}
