@@ -1,0 +1,101 @@
+import { type Db } from 'mongodb';
+import { openTarget, type Target } from './target';
+
+let target: Target;
+let db: Db;
+
+beforeAll(async () => {
+  target = await openTarget('aggregate');
+  db = await target.db();
+  await db.collection('schools').insertMany([{ _id: 's1', name: 'Lincoln' }, { _id: 's2', name: 'Roosevelt' }] as never[]);
+  await db.collection('users').insertMany([
+    { _id: 'u1', school: 's1', role: 'teacher', tags: ['a', 'b'] },
+    { _id: 'u2', school: 's1', role: 'principal', tags: ['b'] },
+    { _id: 'u3', school: 's2', role: 'teacher', tags: [] },
+  ] as never[]);
+  await db.collection('completions').insertMany([
+    { user: 'u1', module: 'm1', score: 80 }, { user: 'u1', module: 'm2', score: 90 },
+    { user: 'u2', module: 'm1', score: 70 }, { user: 'u3', module: 'm1', score: 100 },
+  ]);
+});
+afterAll(async () => {
+  await target.close();
+});
+
+describe('aggregation stages', () => {
+  test('when $match, $group, $sort and $project run, then per-group figures are computed', async () => {
+    const out = await db.collection('completions').aggregate([
+      { $match: { score: { $gte: 75 } } },
+      { $group: { _id: '$user', n: { $sum: 1 }, avg: { $avg: '$score' }, modules: { $addToSet: '$module' }, best: { $max: '$score' } } },
+      { $sort: { n: -1, _id: 1 } },
+      { $project: { _id: 0, user: '$_id', n: 1, avg: 1, best: 1 } },
+    ]).toArray();
+    expect(out).toEqual([{ n: 2, avg: 85, best: 90, user: 'u1' }, { n: 1, avg: 100, best: 100, user: 'u3' }]);
+  });
+
+  test('when $lookup joins across collections, then matched documents are embedded and the source is untouched', async () => {
+    const out = await db.collection('users').aggregate([
+      { $lookup: { from: 'schools', localField: 'school', foreignField: '_id', as: 'school' } },
+      { $unwind: '$school' },
+      { $lookup: { from: 'completions', let: { u: '$_id' }, pipeline: [{ $match: { $expr: { $eq: ['$user', '$$u'] } } }, { $count: 'n' }], as: 'done' } },
+      { $addFields: { schoolName: '$school.name', done: { $ifNull: [{ $arrayElemAt: ['$done.n', 0] }, 0] } } },
+      { $project: { schoolName: 1, done: 1 } },
+      { $sort: { _id: 1 } },
+    ]).toArray();
+    expect(out).toEqual([
+      { _id: 'u1', schoolName: 'Lincoln', done: 2 }, { _id: 'u2', schoolName: 'Lincoln', done: 1 }, { _id: 'u3', schoolName: 'Roosevelt', done: 1 },
+    ]);
+    expect(await db.collection('schools').findOne({ _id: 's1' as never })).toEqual({ _id: 's1', name: 'Lincoln' });
+  });
+
+  test('when $unwind, $facet and $count run, then each facet sees the same input', async () => {
+    const [facets] = await db.collection('users').aggregate([
+      { $facet: {
+        byRole: [{ $group: { _id: '$role', n: { $sum: 1 } } }, { $sort: { _id: 1 } }],
+        tagCount: [{ $unwind: '$tags' }, { $count: 'n' }],
+        keepEmpty: [{ $unwind: { path: '$tags', preserveNullAndEmptyArrays: true } }, { $count: 'n' }],
+      } },
+    ]).toArray();
+    expect(facets).toEqual({ byRole: [{ _id: 'principal', n: 1 }, { _id: 'teacher', n: 2 }], tagCount: [{ n: 3 }], keepEmpty: [{ n: 4 }] });
+  });
+
+  test('when a pipeline ends with $out, then the target collection is replaced with the results', async () => {
+    await db.collection('report').insertOne({ stale: true });
+    const cursor = db.collection('completions').aggregate([{ $group: { _id: '$module', total: { $sum: '$score' } } }, { $out: 'report' }]);
+    expect(await cursor.toArray()).toEqual([]);
+    const report = await db.collection('report').find().sort({ _id: 1 }).toArray();
+    expect(report).toEqual([{ _id: 'm1', total: 250 }, { _id: 'm2', total: 90 }]);
+  });
+
+  test('when a pipeline ends with $merge, then matching documents are merged and new ones inserted', async () => {
+    const totals = db.collection('totals');
+    await totals.insertOne({ _id: 'u1', note: 'keep', n: 0 } as never);
+    await db.collection('completions').aggregate([
+      { $group: { _id: '$user', n: { $sum: 1 } } },
+      { $merge: { into: 'totals', on: '_id', whenMatched: 'merge', whenNotMatched: 'insert' } },
+    ]).toArray();
+    expect(await totals.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'u1', note: 'keep', n: 2 }, { _id: 'u2', n: 1 }, { _id: 'u3', n: 1 },
+    ]);
+  });
+
+  test('when $sort crosses types and arrays, then MongoDB\'s order applies inside pipelines too', async () => {
+    const c = db.collection('sortmix');
+    await c.insertMany([{ _id: 1, v: 'b' }, { _id: 2, v: 3 }, { _id: 3, v: [1, 10] }, { _id: 4 }] as never[]);
+    const asc = (await c.aggregate([{ $sort: { v: 1, _id: 1 } }]).toArray()).map((d) => d._id);
+    const desc = (await c.aggregate([{ $sort: { v: -1, _id: 1 } }]).toArray()).map((d) => d._id);
+    expect(asc).toEqual([4, 3, 2, 1]);
+    expect(desc).toEqual([1, 3, 2, 4]);
+  });
+
+  test('when the aggregate runs through a mongoose connection, then $lookup results are the same as through the driver', async () => {
+    const conn = await target.mongoose();
+    const result = await conn.db!.collection('users').aggregate([
+      { $match: { role: 'teacher' } },
+      { $lookup: { from: 'completions', localField: '_id', foreignField: 'user', as: 'c' } },
+      { $project: { count: { $size: '$c' } } },
+      { $sort: { _id: 1 } },
+    ]).toArray();
+    expect(result).toEqual([{ _id: 'u1', count: 2 }, { _id: 'u3', count: 1 }]);
+  });
+});
