@@ -1,5 +1,112 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { Lang } from '../content';
+import { actorOf } from '../auth';
+import { getDistrictContext } from '../settings';
+import { certificateRouter } from './certificate.routes';
+import { findOwnCertificateCode } from './certificate.service';
+import { getPlayState, startAttempt, submitMove } from './play.service';
+import { getModuleVersion } from './training.content';
+import { moveSchema, parseSlug, PLAY_NOTICES } from './training.schemas';
+import { getModuleOverview, getTrainingOverview } from './training.service';
+import { createRenderer, formatDate, moduleHeader, resultsView, stepView, type Renderer } from './training.view';
 
 export const trainingRouter = Router();
-/** Public: certificate verification without signing in. */
-export const verifyRouter = Router();
+// Registered first: /training/certificates/:code.pdf must not be read as a module slug.
+trainingRouter.use(certificateRouter);
+
+async function rendererFor(req: Request, res: Response): Promise<{ r: Renderer; timeZone: string }> {
+  const lang = res.locals.lang as Lang;
+  const district = await getDistrictContext(actorOf(req).districtId);
+  return { r: createRenderer(district.content[lang], lang), timeZone: district.timeZone };
+}
+
+trainingRouter.get('/training', async (req, res) => {
+  const actor = actorOf(req);
+  const [rows, { r, timeZone }] = await Promise.all([getTrainingOverview(actor), rendererFor(req, res)]);
+  res.render('training/index', {
+    title: res.locals.t('training.list.title'),
+    rows: rows.map((row) => ({
+      ...row,
+      title: r.plain(row.title),
+      summary: r.plain(row.summary),
+      completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
+    })),
+  });
+});
+
+trainingRouter.get('/training/:slug', async (req, res) => {
+  const slug = parseSlug(req.params.slug);
+  const [{ module, row }, { r, timeZone }] = await Promise.all([getModuleOverview(actorOf(req), slug), rendererFor(req, res)]);
+  const header = moduleHeader(module, r);
+  res.render('training/overview', {
+    title: header.title,
+    header,
+    row,
+    completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
+    introductionHtml: r.block(module.content.introduction),
+    sources: module.content.sources,
+    scenarios: module.content.scenarios.map((scenario) => r.plain(scenario.title)),
+  });
+});
+
+trainingRouter.post('/training/:slug/start', async (req, res) => {
+  const slug = parseSlug(req.params.slug);
+  await startAttempt(actorOf(req), slug);
+  res.redirect(303, `/training/${slug}/play`);
+});
+
+async function renderPlay(req: Request, res: Response, slug: string, status: number, errors: Record<string, string> = {}): Promise<void> {
+  const actor = actorOf(req);
+  const [state, { r, timeZone }] = await Promise.all([getPlayState(actor, slug), rendererFor(req, res)]);
+  if (!state) return res.redirect(303, `/training/${slug}`);
+  const { module, attempt } = state;
+  const header = moduleHeader(module, r);
+  const notice = typeof req.query.notice === 'string' && PLAY_NOTICES.includes(req.query.notice) ? req.query.notice : undefined;
+  if (attempt.position.phase === 'results') {
+    const certificateCode = attempt.status === 'passed' ? await findOwnCertificateCode(actor, slug, module.version) : undefined;
+    return res.status(status).render('training/results', {
+      title: header.title,
+      header,
+      results: resultsView(module, attempt, r),
+      finishedOn: attempt.finishedAt ? formatDate(attempt.finishedAt, r.lang, timeZone) : undefined,
+      certificateCode,
+      notice,
+    });
+  }
+  res.status(status).render('training/play', { title: header.title, header, view: stepView(module, attempt, r), errors, notice });
+}
+
+trainingRouter.get('/training/:slug/play', async (req, res) => {
+  await renderPlay(req, res, parseSlug(req.params.slug), 200);
+});
+
+trainingRouter.post('/training/:slug/play', async (req, res) => {
+  const slug = parseSlug(req.params.slug);
+  const input = moveSchema.safeParse(req.body);
+  // An unreadable step cannot be checked against the attempt: answer with the current node, change nothing.
+  if (!input.success) return res.redirect(303, `/training/${slug}/play?notice=stale`);
+  const result = await submitMove(actorOf(req), slug, input.data, String(req.id));
+  if (result === 'choose') return renderPlay(req, res, slug, 422, { choice: 'training.play.chooseOne' });
+  if (result === 'none') return res.redirect(303, `/training/${slug}`);
+  res.redirect(303, result === 'stale' ? `/training/${slug}/play?notice=stale` : `/training/${slug}/play`);
+});
+
+/** The printable quick-reference card: the takeaways with the district's own contacts filled in. */
+trainingRouter.get('/training/:slug/card', async (req, res) => {
+  const slug = parseSlug(req.params.slug);
+  const version = typeof req.query.version === 'string' && /^[1-9]\d{0,5}$/.test(req.query.version) ? Number(req.query.version) : undefined;
+  const module = getModuleVersion(slug, version);
+  const lang = res.locals.lang as Lang;
+  const district = await getDistrictContext(actorOf(req).districtId);
+  const r = createRenderer(district.content[lang], lang);
+  res.render('training/card', {
+    title: `${r.plain(module.content.title)} · ${res.locals.t('training.card.title')}`,
+    header: moduleHeader(module, r),
+    takeawaysHtml: module.content.takeaways.map((takeaway) => r.block(takeaway)),
+    districtName: district.districtName,
+    // Only the contacts the district has filled in: the neutral defaults would print as noise on a card.
+    contacts: Object.entries(district.contacts).map(([key, contact]) => ({ key, name: contact?.name ?? '', phone: contact?.phone ?? '' })),
+    policyReference: district.content[lang].policyReference,
+  });
+});
+

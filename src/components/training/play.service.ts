@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import mongoose, { type ClientSession } from 'mongoose';
+import type { Actor } from '../../shared/actor';
+import { logger } from '../../shared/logger';
+import type { LoadedModuleVersion } from '../content';
+import { Attempt, Completion } from '../completions';
+import { recordAudit } from '../audit';
+import { getModuleVersion } from './training.content';
+import { applyChoice, applyContinue, grade, initialPosition, maxPointsFor, type DecisionRecord, type PlayPosition } from './training.progress';
+
+/** The attempt as the player needs it: where the learner is and how it went so far. */
+export type AttemptView = Readonly<{
+  id: string;
+  moduleVersion: number;
+  status: 'in_progress' | 'passed' | 'failed';
+  position: PlayPosition;
+  decisions: readonly DecisionRecord[];
+  points: number;
+  maxPoints: number;
+  score?: number;
+  finishedAt?: Date;
+}>;
+
+export type PlayState = Readonly<{ module: LoadedModuleVersion; attempt: AttemptView }>;
+
+export type MoveInput = Readonly<{ step: number; choice?: string }>;
+
+/**
+ * - `moved`: stored; show the new position.
+ * - `stale`: the form was older than the attempt (back button, replay, second tab, lost race): nothing
+ *   changed; show the current position.
+ * - `choose`: a decision was submitted without a valid choice: re-render the node with an error.
+ * - `none`: no attempt to play.
+ */
+export type MoveResult = 'moved' | 'stale' | 'choose' | 'none';
+
+/** 128 random bits as RFC 4648 base32 (26 letters/digits, no padding): unguessable, easy to read aloud. */
+export function newCertificateCode(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bytes = randomBytes(16);
+  let bits = 0;
+  let value = 0;
+  let code = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      code += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) code += alphabet[(value << (5 - bits)) & 31];
+  return code;
+}
+
+// A person's attempts at a module, newest first. Index { user, moduleSlug, startedAt: -1 }.
+function latestAttemptQuery(actor: Actor, slug: string) {
+  return Attempt.findOne({ user: actor.userId, moduleSlug: slug }, { decisions: 1, position: 1, status: 1, moduleVersion: 1, points: 1, maxPoints: 1, score: 1, finishedAt: 1 })
+    .sort({ startedAt: -1 })
+    .lean();
+}
+
+function toView(record: NonNullable<Awaited<ReturnType<typeof latestAttemptQuery>>>): AttemptView {
+  const position = record.position;
+  if (!position) throw new Error(`attempt ${record._id.toString()} has no position`);
+  return {
+    id: record._id.toString(),
+    moduleVersion: record.moduleVersion,
+    status: record.status,
+    position: {
+      scenarioIndex: position.scenarioIndex,
+      nodeId: position.nodeId,
+      step: position.step,
+      phase: position.phase,
+      choiceId: position.choiceId ?? undefined,
+    },
+    decisions: record.decisions,
+    points: record.points ?? 0,
+    maxPoints: record.maxPoints ?? 0,
+    score: record.score ?? undefined,
+    finishedAt: record.finishedAt ?? undefined,
+  };
+}
+
+/** The learner's current attempt at a module (in progress, or the last finished one) with its module version. */
+export async function getPlayState(actor: Actor, slug: string): Promise<PlayState | null> {
+  const record = await latestAttemptQuery(actor, slug);
+  if (!record) return null;
+  return { module: getModuleVersion(slug, record.moduleVersion), attempt: toView(record) };
+}
+
+/**
+ * Resumes the in-progress attempt, or starts one on the latest version. The partial unique index
+ * (one in-progress attempt per person and module) makes a double-clicked Start create only one.
+ */
+export async function startAttempt(actor: Actor, slug: string): Promise<void> {
+  const module = getModuleVersion(slug);
+  const existing = await Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' });
+  if (existing) return;
+  try {
+    await Attempt.create({
+      user: actor.userId,
+      district: actor.districtId,
+      school: actor.schoolIds[0],
+      moduleSlug: slug,
+      moduleVersion: module.version,
+      status: 'in_progress',
+      position: initialPosition(module.content),
+      startedAt: new Date(),
+    });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 11000) throw err;
+  }
+}
+
+/**
+ * Applies one move. The update is conditional on the step the form was rendered at, so of two
+ * requests carrying the same step (two tabs, a double click, a replay) exactly one changes the attempt.
+ */
+export async function submitMove(actor: Actor, slug: string, input: MoveInput, requestId?: string): Promise<MoveResult> {
+  const state = await getPlayState(actor, slug);
+  if (!state) return 'none';
+  const { module, attempt } = state;
+  if (input.step !== attempt.position.step) return 'stale';
+  const filter = { _id: attempt.id, user: actor.userId, 'position.step': input.step };
+
+  if (input.choice === undefined) {
+    const move = applyContinue(module.content, attempt.position);
+    if (!move.ok) return move.reason === 'not_a_decision' ? 'choose' : 'stale';
+    const updated = await Attempt.updateOne(filter, { $set: { position: move.position } });
+    return updated.modifiedCount === 1 ? 'moved' : 'stale';
+  }
+
+  if (attempt.status !== 'in_progress') return 'stale';
+  const move = applyChoice(module.content, attempt.position, input.choice, new Date());
+  if (!move.ok) return move.reason === 'unknown_choice' ? 'choose' : 'stale';
+
+  const points = attempt.points + move.decision.points;
+  const decisions = attempt.decisions.length + 1;
+  const update: Record<string, unknown> = {
+    $push: { decisions: move.decision },
+    $set: { position: move.position, points, maxPoints: maxPointsFor(decisions) },
+  };
+  if (!move.isFinal) {
+    const updated = await Attempt.updateOne({ ...filter, status: 'in_progress' }, update);
+    return updated.modifiedCount === 1 ? 'moved' : 'stale';
+  }
+
+  // The last decision scores the attempt and, on a pass, records the completion: all or nothing.
+  const result = grade(points, decisions, module.content.passMark);
+  const finishedAt = move.decision.at;
+  (update.$set as Record<string, unknown>).status = result.isPassed ? 'passed' : 'failed';
+  (update.$set as Record<string, unknown>).score = result.score;
+  (update.$set as Record<string, unknown>).finishedAt = finishedAt;
+  const won = await inTransaction(async (session) => {
+    const updated = await Attempt.updateOne({ ...filter, status: 'in_progress' }, update, { session });
+    if (updated.modifiedCount !== 1) return false;
+    if (result.isPassed) await recordCompletion(actor, module, attempt.id, result.score, finishedAt, requestId, session);
+    return true;
+  });
+  return won ? 'moved' : 'stale';
+}
+
+/** One Completion per person and module version: a later pass of the same version renews it. */
+async function recordCompletion(
+  actor: Actor,
+  module: LoadedModuleVersion,
+  attemptId: string,
+  score: number,
+  completedAt: Date,
+  requestId: string | undefined,
+  session: ClientSession | undefined,
+): Promise<void> {
+  const before = await Completion.findOneAndUpdate(
+    { user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version },
+    {
+      $set: { district: actor.districtId, school: actor.schoolIds[0], attempt: attemptId, score, completedAt },
+      $setOnInsert: { certificateCode: newCertificateCode() },
+    },
+    { upsert: true, returnDocument: 'before', session, lean: true },
+  );
+  const completion = before ?? (await Completion.findOne({ user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version }, { _id: 1 }, { session }).lean());
+  await recordAudit(
+    actor,
+    {
+      action: 'completion.recorded',
+      target: { kind: 'completion', id: completion?._id.toString() ?? '' },
+      details: { moduleSlug: module.slug, moduleVersion: module.version, score, attempt: attemptId, isRenewal: before !== null },
+      requestId,
+    },
+    session,
+  );
+}
+
+// Transactions need a replica set (the embedded server is one); on a standalone server the conditional
+// update alone still guarantees one winner, so the completion is then written right after it.
+let canUseTransactions: boolean | undefined;
+
+async function inTransaction<T>(work: (session: ClientSession | undefined) => Promise<T>): Promise<T> {
+  if (canUseTransactions !== false) {
+    try {
+      const result = await mongoose.connection.transaction((session) => work(session));
+      canUseTransactions = true;
+      return result;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (canUseTransactions === true || (code !== 20 && code !== 263)) throw err;
+      logger.warn({ err }, 'transactions are not available; recording completions without them');
+      canUseTransactions = false;
+    }
+  }
+  return work(undefined);
+}

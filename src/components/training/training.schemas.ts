@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { notFound } from '../../shared/errors';
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+){0,10}$/;
+
+/** A module slug from the path; anything else is simply not a module (404). */
+export function parseSlug(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 80 || !SLUG.test(value)) throw notFound();
+  return value;
+}
+
+/**
+ * One move of the player: the step the page was rendered at, and the choice for a decision (absent
+ * for Continue). Strings only: arrays from repeated keys or anything else fail.
+ */
+export const moveSchema = z.object({
+  step: z.string().regex(/^\d{1,9}$/).transform(Number),
+  choice: z
+    .string()
+    .max(100)
+    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/)
+    .optional(),
+});
+
+/** Notices the play page may show after a redirect (only these keys are ever rendered). */
+export const PLAY_NOTICES: readonly string[] = ['stale'];

@@ -1,0 +1,93 @@
+import type { Actor } from '../../shared/actor';
+import type { BilingualText, LoadedModuleVersion } from '../content';
+import { Attempt, Completion } from '../completions';
+import { getCatalog, getModuleVersion } from './training.content';
+
+export type TrainingStatus = 'not_started' | 'in_progress' | 'passed' | 'failed';
+
+/** One row of "My training": a module, where the person stands with it, and their latest completion. */
+export type TrainingRow = Readonly<{
+  slug: string;
+  version: number;
+  title: BilingualText;
+  summary: BilingualText;
+  estimatedMinutes: number;
+  status: TrainingStatus;
+  /** The latest completion of any version of the module (a retake in progress keeps showing it). */
+  completion?: Readonly<{ version: number; score: number; completedAt: Date; certificateCode: string }>;
+  /** Score of the latest finished attempt when it failed. */
+  failedScore?: number;
+}>;
+
+function isInAudience(actor: Actor, module: LoadedModuleVersion): boolean {
+  const { roles, jobTitles } = module.content.audience;
+  if (!roles.includes(actor.role)) return false;
+  if (!jobTitles || jobTitles.length === 0) return true;
+  return actor.jobTitle !== undefined && jobTitles.includes(actor.jobTitle);
+}
+
+/**
+ * The modules a person sees, with status. For now the audience comes from each module's own
+ * `audience` (role + job title), plus any module the person has already started or completed.
+ * The single place to change when assignments (due dates, compliance statuses) decide the list.
+ */
+export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> {
+  const [attempts, completions] = await Promise.all([
+    // Index { user, moduleSlug, startedAt }: a person's attempt history is short (modules × retakes).
+    Attempt.find({ user: actor.userId }, { moduleSlug: 1, status: 1, score: 1, startedAt: 1 }).sort({ startedAt: -1 }).lean(),
+    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, completedAt: 1, certificateCode: 1 }).lean(),
+  ]);
+  const latestAttempt = new Map<string, (typeof attempts)[number]>();
+  const hasInProgress = new Set<string>();
+  for (const attempt of attempts) {
+    if (!latestAttempt.has(attempt.moduleSlug)) latestAttempt.set(attempt.moduleSlug, attempt);
+    if (attempt.status === 'in_progress') hasInProgress.add(attempt.moduleSlug);
+  }
+  const latestCompletion = new Map<string, (typeof completions)[number]>();
+  for (const completion of completions) {
+    const seen = latestCompletion.get(completion.moduleSlug);
+    if (!seen || completion.completedAt > seen.completedAt) latestCompletion.set(completion.moduleSlug, completion);
+  }
+
+  return getCatalog()
+    .listLatest()
+    .filter((module) => isInAudience(actor, module) || latestAttempt.has(module.slug) || latestCompletion.has(module.slug))
+    .map((module) => {
+      const completion = latestCompletion.get(module.slug);
+      const last = latestAttempt.get(module.slug);
+      const status: TrainingStatus = hasInProgress.has(module.slug)
+        ? 'in_progress'
+        : completion
+          ? 'passed'
+          : last?.status === 'failed'
+            ? 'failed'
+            : 'not_started';
+      return {
+        slug: module.slug,
+        version: module.version,
+        title: module.content.title,
+        summary: module.content.summary,
+        estimatedMinutes: module.content.estimatedMinutes,
+        status,
+        completion: completion
+          ? { version: completion.moduleVersion, score: completion.score, completedAt: completion.completedAt, certificateCode: completion.certificateCode }
+          : undefined,
+        failedScore: status === 'failed' ? (last?.score ?? undefined) : undefined,
+      };
+    });
+}
+
+/** A module's overview: the latest version (any signed-in person may read and play any module) and the person's row. */
+export async function getModuleOverview(actor: Actor, slug: string): Promise<{ module: LoadedModuleVersion; row: TrainingRow }> {
+  const module = getModuleVersion(slug);
+  const rows = await getTrainingOverview(actor);
+  const row = rows.find((candidate) => candidate.slug === slug) ?? {
+    slug,
+    version: module.version,
+    title: module.content.title,
+    summary: module.content.summary,
+    estimatedMinutes: module.content.estimatedMinutes,
+    status: 'not_started' as const,
+  };
+  return { module, row };
+}
