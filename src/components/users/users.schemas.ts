@@ -6,10 +6,13 @@ export const PASSWORD_MIN_LENGTH = 12;
 export const PAGE_SIZE = 25;
 
 /** A checkbox group or multi-select: absent, one value or repeated keys (an array); always a deduplicated array. */
-const idList = z
-  .union([objectId, z.array(objectId).max(100)], { message: 'users.errors.schoolsInvalid' })
-  .optional()
-  .transform((v) => [...new Set(v === undefined ? [] : Array.isArray(v) ? v : [v])]);
+const idList = z.preprocess(
+  (v) => (v === '' ? undefined : Array.isArray(v) ? v.filter((x) => x !== '') : v),
+  z
+    .union([objectId, z.array(objectId).max(100)], { message: 'users.errors.schoolsInvalid' })
+    .optional()
+    .transform((v) => [...new Set(v === undefined ? [] : Array.isArray(v) ? v : [v])]),
+);
 
 const optionalText = (max: number, message: string, pattern?: RegExp) =>
   z
@@ -50,19 +53,23 @@ const userFields = {
     .transform((v) => (v ? new Date(`${v}T00:00:00Z`) : undefined)),
 };
 
-type RoleRules = { role: (typeof ROLES)[number]; jobTitle?: string; schools: string[] };
+const ruleFields = z.object({ role: userFields.role, jobTitle: userFields.jobTitle, schools: userFields.schools });
+type RuleFields = z.infer<typeof ruleFields>;
+// Cross-field rules run even when unrelated fields are invalid, so the form lists every problem at once.
+const whenRuleFieldsParse = { when: (payload: { value: unknown }) => ruleFields.safeParse(payload.value).success };
 
-/** A principal needs at least one school; staff need a school and a job title; job titles are for staff only. */
-function roleRules(value: RoleRules, ctx: z.RefinementCtx): void {
-  if (value.role === 'principal' && value.schools.length === 0) ctx.addIssue({ code: 'custom', path: ['schools'], message: 'users.errors.principalNeedsSchool' });
-  if (value.role === 'staff' && value.schools.length === 0) ctx.addIssue({ code: 'custom', path: ['schools'], message: 'users.errors.staffNeedsSchool' });
-  if (value.role === 'staff' && !value.jobTitle) ctx.addIssue({ code: 'custom', path: ['jobTitle'], message: 'users.errors.staffNeedsJobTitle' });
+/** A principal needs at least one school; staff need a school and a job title. */
+function withRoleRules<T extends z.ZodType<RuleFields>>(schema: T) {
+  return schema
+    .refine((v) => !(v.role === 'principal' && v.schools.length === 0), { path: ['schools'], message: 'users.errors.principalNeedsSchool', ...whenRuleFieldsParse })
+    .refine((v) => !(v.role === 'staff' && v.schools.length === 0), { path: ['schools'], message: 'users.errors.staffNeedsSchool', ...whenRuleFieldsParse })
+    .refine((v) => !(v.role === 'staff' && !v.jobTitle), { path: ['jobTitle'], message: 'users.errors.staffNeedsJobTitle', ...whenRuleFieldsParse });
 }
 
-export const userUpdateSchema = z.object(userFields).superRefine(roleRules);
+export const userUpdateSchema = withRoleRules(z.object(userFields));
 
-export const userCreateSchema = z
-  .object({
+export const userCreateSchema = withRoleRules(
+  z.object({
     ...userFields,
     // Optional at creation: without one the person cannot sign in until an admin sets it.
     password: z
@@ -70,8 +77,8 @@ export const userCreateSchema = z
       .optional()
       .transform((v) => (v ? v : undefined))
       .pipe(passwordField.optional()),
-  })
-  .superRefine(roleRules);
+  }),
+);
 
 export const setPasswordSchema = z.object({ password: passwordField });
 
