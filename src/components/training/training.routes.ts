@@ -57,6 +57,7 @@ trainingRouter.post('/training/:slug/start', async (req, res) => {
 
 async function renderPlay(req: Request, res: Response, slug: string, status: number, errors: Record<string, string> = {}): Promise<void> {
   const actor = actorOf(req);
+  getModuleVersion(slug); // 404 for a module that does not exist, before looking for an attempt
   const [state, { r, timeZone }] = await Promise.all([getPlayState(actor, slug), rendererFor(req, res)]);
   if (!state) return res.redirect(303, `/training/${slug}`);
   const { module, attempt } = state;
@@ -82,6 +83,7 @@ trainingRouter.get('/training/:slug/play', async (req, res) => {
 
 trainingRouter.post('/training/:slug/play', async (req, res) => {
   const slug = parseSlug(req.params.slug);
+  getModuleVersion(slug);
   const input = moveSchema.safeParse(req.body);
   // An unreadable step cannot be checked against the attempt: answer with the current node, change nothing.
   if (!input.success) return res.redirect(303, `/training/${slug}/play?notice=stale`);
