@@ -1,0 +1,57 @@
+import { District } from '../../../src/components/districts';
+import { School } from '../../../src/components/schools';
+import { User } from '../../../src/components/users';
+import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { signIn } from '../../helpers/session';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+test('when the database is empty, then the demo district is seeded once, idempotently, and every demo sign-in works', async () => {
+  expect(await seedDemoIfEmpty()).toBe(true);
+  expect(await seedDemoIfEmpty()).toBe(false);
+  const counts = async () => ({ districts: await District.countDocuments(), schools: await School.countDocuments(), users: await User.countDocuments() });
+  const before = await counts();
+  await seedDemo();
+  expect(await counts()).toEqual(before);
+
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  expect(district).toMatchObject({ name: 'Demo Unified School District', timeZone: 'America/Los_Angeles' });
+  const contacts = district.settings!.contacts as unknown as Map<string, { name: string; phone: string }> | Record<string, { name: string; phone: string }>;
+  const contactKeys = contacts instanceof Map ? [...contacts.keys()] : Object.keys(contacts);
+  expect(contactKeys.sort()).toEqual(
+    ['communications_office', 'counsel_office', 'family_hotline', 'principal', 'records_requests', 'rapid_response', 'region_operations', 'school_police'].sort(),
+  );
+  expect(district.settings!.policyReference).toContain('(demo)');
+
+  const schools = await School.find({ district: district._id }).lean();
+  expect(schools).toHaveLength(5);
+  expect(schools.map((s) => s.name)).toEqual(expect.arrayContaining(['Lincoln Elementary', 'Roosevelt Middle']));
+
+  const staff = await User.find({ district: district._id, role: 'staff' }).lean();
+  expect(staff.length).toBeGreaterThanOrEqual(55);
+  const teachers = staff.filter((u) => u.jobTitle === 'teacher').length;
+  expect(teachers / staff.length).toBeLessThanOrEqual(0.36);
+  expect(staff.every((u) => u.jobTitle && u.schools.length > 0)).toBe(true);
+  expect(staff.some((u) => u.name === 'José Hernández')).toBe(true);
+  expect(staff.filter((u) => u.preferredLanguage === 'es').length).toBeGreaterThan(5);
+
+  for (const s of DEMO_SIGN_INS) {
+    const agent = await signIn(t.app, s.email, DEMO_PASSWORD);
+    const home = await agent.get('/');
+    expect(home.status).toBe(303);
+    const user = await User.findOne({ email: s.email }).lean().orFail();
+    expect(user.role).toBe(s.role);
+  }
+  const lincoln = schools.find((s) => s.name === 'Lincoln Elementary')!;
+  const teacher = await User.findOne({ email: 'teacher.lincoln@demo-usd.example' }).lean().orFail();
+  expect(teacher).toMatchObject({ jobTitle: 'teacher' });
+  expect(teacher.schools.map(String)).toEqual([String(lincoln._id)]);
+});
