@@ -11,11 +11,17 @@ Promise.resolve()
   .then(async () => {
     const config = loadConfig();
     if (config.isProduction) throw new Error('npm start runs the demo; in production use `npm run serve`.');
-    const running = await startServer(config, { beforeListen: async () => { await seedDemoIfEmpty(); } });
+    let seeded = false;
+    const running = await startServer(config, {
+      beforeListen: async () => {
+        if (config.seedDemo) seeded = await seedDemoIfEmpty();
+      },
+    });
     const lines = [
       '',
       `Safe Schools Training is running at ${running.url}`,
       running.db.embedded ? `Database: embedded MongoDB-compatible server, data in ${config.dataDir}/db` : 'Database: MONGODB_URI',
+      seeded ? 'The database was empty: the demo district was created.' : '',
       '',
       `Demo sign-ins (password for all: ${DEMO_PASSWORD}):`,
       ...DEMO_SIGN_INS.map((s) => `  ${s.role.padEnd(16)} ${s.email}${s.note ? `  (${s.note})` : ''}`),
