@@ -1,0 +1,133 @@
+import request from 'supertest';
+import { Attempt } from '../../../src/components/completions';
+import { District } from '../../../src/components/districts';
+import { forgetDistrictContext } from '../../../src/components/settings';
+import { prepareTrainingContent } from '../../../src/components/training';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { signIn } from '../../helpers/session';
+import { FIXTURE_MODULES, getPlay, playToResults, postMove, startModule } from './player.helpers';
+
+let t: TestApp;
+let district: Awaited<ReturnType<typeof createDistrict>>;
+let school: Awaited<ReturnType<typeof createSchool>>;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  await prepareTrainingContent(FIXTURE_MODULES);
+  district = await createDistrict({ timeZone: 'America/New_York' });
+  school = await createSchool(district);
+});
+afterAll(async () => t.close());
+
+const statusOf = (html: string, slug: string) => {
+  const item = html.slice(html.indexOf(`href="/training/${slug}"`));
+  return /class="status status-([a-z_]+)"/.exec(item)?.[1];
+};
+
+describe('GET /training', () => {
+  test('when an anonymous visitor opens it, then they are sent to sign in', async () => {
+    const res = await request(t.app).get('/training');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2Ftraining');
+  });
+
+  test('when a teacher opens it, then they see the modules for their role and job title only', async () => {
+    const teacher = await signIn(t.app, (await createUser(district, { schools: [school], jobTitle: 'teacher' })).email);
+    const office = await signIn(t.app, (await createUser(district, { schools: [school], jobTitle: 'front_office' })).email);
+
+    const teacherPage = await teacher.get('/training');
+    const officePage = await office.get('/training');
+
+    expect(teacherPage.status).toBe(200);
+    expect(teacherPage.text).toContain('href="/training/fixture-basics"');
+    expect(teacherPage.text).not.toContain('href="/training/fixture-office"');
+    expect(officePage.text).toContain('href="/training/fixture-office"');
+    expect(statusOf(officePage.text, 'fixture-office')).toBe('not_started');
+  });
+
+  test('when a district admin has no module for their role, then the page says so', async () => {
+    const admin = await signIn(t.app, (await createUser(district, { role: 'district_admin' })).email);
+    const res = await admin.get('/training');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('No training is assigned to you right now.');
+  });
+
+  test('when a learner starts, passes or fails, then the status follows: in progress, passed with date and score, not passed yet', async () => {
+    const user = await createUser(district, { schools: [school] });
+    const agent = await signIn(t.app, user.email);
+    const other = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+
+    await startModule(agent, 'fixture-basics');
+    await postMove(agent, 'fixture-basics', await getPlay(agent, 'fixture-basics'));
+    expect(statusOf((await agent.get('/training')).text, 'fixture-basics')).toBe('in_progress');
+
+    await playToResults(agent, 'fixture-basics', (choices) => choices[0]);
+    const passed = await agent.get('/training');
+    expect(statusOf(passed.text, 'fixture-basics')).toBe('passed');
+    const finishedAt = (await Attempt.findOne({ user: user._id }).lean())!.finishedAt!;
+    const day = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'America/New_York' }).format(finishedAt);
+    expect(passed.text).toContain(`Passed on ${day} with 100%`);
+
+    await startModule(other, 'fixture-basics');
+    await playToResults(other, 'fixture-basics', (choices) => choices[choices.length - 1]);
+    const failed = await other.get('/training');
+    expect(statusOf(failed.text, 'fixture-basics')).toBe('failed');
+    expect(failed.text).toContain('Last score 0%');
+  });
+
+  test('when the page is asked for in Spanish, then titles and statuses are in Spanish', async () => {
+    const agent = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+    const res = await agent.get('/training?lang=es');
+    expect(res.text).toContain('Mi capacitación');
+    expect(res.text).toContain('Conceptos básicos de prueba');
+    expect(res.text).toContain('Sin empezar');
+  });
+});
+
+describe('GET /training/:slug', () => {
+  test('when a learner opens a module, then the overview shows its facts, the counsel notice, sources, introduction and a start button', async () => {
+    await District.updateOne({ _id: district._id }, { $set: { 'settings.policyReference': 'BP 5145.13' } });
+    forgetDistrictContext(district._id.toString());
+    const agent = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+
+    const res = await agent.get('/training/fixture-basics');
+
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<h1>Fixture basics</h1>');
+    expect(res.text).toContain('About 10 minutes');
+    expect(res.text).toContain('March 1, 2026');
+    expect(res.text).toContain('General training, not legal advice. Content reviewed by district counsel.');
+    expect(res.text).toContain('<a href="https://oag.ca.gov/immigrant" rel="noopener noreferrer">CA AG Quick Reference</a>');
+    expect(res.text).toContain('id="source-F13"');
+    expect(res.text).toContain('Follow BP 5145.13.');
+    expect(res.text).toContain('Start the training');
+    expect(res.text).toContain('<li>At the front desk</li>');
+  });
+
+  test('when the module does not exist, then 404', async () => {
+    const agent = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+    expect((await agent.get('/training/nope')).status).toBe(404);
+    expect((await agent.post('/training/nope/start').type('form').send({ _csrf: 'x' })).status).toBe(403);
+  });
+});
+
+describe('GET /training/:slug/card', () => {
+  test('when a learner opens the card, then the takeaways show with the district’s contacts filled in, printable', async () => {
+    await District.updateOne(
+      { _id: district._id },
+      { $set: { 'settings.contacts': { principal: { name: 'Site Principal Office', phone: '555-0100' } }, 'settings.policyReference': 'BP 5145.13' } },
+    );
+    forgetDistrictContext(district._id.toString());
+    const agent = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+
+    const res = await agent.get('/training/fixture-basics/card');
+
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Escalate to Site Principal Office; do not decide alone.');
+    expect(res.text).toContain('<th scope="row">Site administrator</th><td>Site Principal Office</td><td>555-0100</td>');
+    expect(res.text).toContain('Follow BP 5145.13.');
+    expect(res.text).toContain('class="print-card"');
+    expect((await agent.get('/training/fixture-basics/card?version=9')).status).toBe(404);
+  });
+});
