@@ -49,7 +49,7 @@ export async function checkFocusOrder(page: Page, max: number, expectSkipLink: b
     stops++;
     const info = await focusInfo(page);
     if (info.tag === 'body') break;
-    const key = describeFocus(info) + (await page.evaluate(() => { const r = document.activeElement?.getBoundingClientRect(); return r ? `${Math.round(r.x)},${Math.round(r.y + scrollY)}` : ''; }));
+    const key = `${describeFocus(info)}@${info.pos}`;
     if (seen.has(key)) break;
     seen.add(key);
     if (!hasVisibleFocus(info)) problems.push(`no visible focus indicator on ${describeFocus(info)}`);

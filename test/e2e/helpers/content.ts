@@ -43,6 +43,13 @@ export function pickChoice(keys: DecisionKey[], offered: string[], want: Outcome
   return id;
 }
 
+/** The outcomes a decision offers, identified by its choice ids. */
+export function availableOutcomes(keys: DecisionKey[], offered: string[]): Outcome[] {
+  const offeredSet = [...offered].sort().join('|');
+  const key = keys.find((k) => k.choices.map((c) => c.id).sort().join('|') === offeredSet);
+  return key ? [...new Set(key.choices.map((c) => c.outcome))] : [];
+}
+
 export async function moduleTitle(slug: string, lang: 'en' | 'es'): Promise<string> {
   const module = (await moduleCatalog()).getLatest(slug);
   if (!module) throw new Error(`no module ${slug} in modules/`);

@@ -10,13 +10,16 @@ export type FocusInfo = {
   outlineStyle: string;
   outlineWidth: string;
   boxShadow: string;
+  /** Position in the document, to tell two identical links apart. */
+  pos: string;
 };
 
-/** What has focus now, with the styles that make focus visible. */
-export async function focusInfo(page: Page): Promise<FocusInfo> {
-  return page.evaluate(() => {
+/** What has focus now, with the styles that make focus visible (and whether it matches `selector`). */
+export async function focusInfo(page: Page, selector?: string): Promise<FocusInfo & { matches: boolean }> {
+  return page.evaluate((sel) => {
     const el = (document.activeElement ?? document.body) as HTMLElement;
     const style = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
     return {
       tag: el.tagName.toLowerCase(),
       id: el.id,
@@ -27,8 +30,10 @@ export async function focusInfo(page: Page): Promise<FocusInfo> {
       outlineStyle: style.outlineStyle,
       outlineWidth: style.outlineWidth,
       boxShadow: style.boxShadow,
+      pos: `${Math.round(r.x)},${Math.round(r.y + window.scrollY)}`,
+      matches: sel ? el.matches(sel) : false,
     };
-  });
+  }, selector);
 }
 
 export function describeFocus(f: FocusInfo): string {
@@ -57,10 +62,10 @@ export async function tabTo(page: Page, selector: string, options: { max?: numbe
   const invisible: string[] = [];
   for (let i = 1; i <= max; i++) {
     await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
-    const info = await focusInfo(page);
+    const info = await focusInfo(page, selector);
     const described = describeFocus(info);
     if (info.tag !== 'body' && !hasVisibleFocus(info)) invisible.push(described);
-    if (await activeMatches(page, selector)) return { stops: i, invisible };
+    if (info.matches) return { stops: i, invisible };
     visited.push(described);
   }
   throw new Error(`Tab never reached ${selector} on ${page.url()} after ${max} stops; visited:\n  ${visited.join('\n  ')}`);

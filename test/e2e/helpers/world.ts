@@ -26,3 +26,31 @@ export async function createWorld(tag = 'w') {
 }
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
+
+/** 'YYYY-MM-DD' n days from today (negative: in the past). */
+export function isoDay(offsetDays: number): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * Assigns a module to the district (as the admin's assignment form would) and brings the compliance
+ * records up to date. Empty audience lists mean everyone on that axis.
+ */
+export async function assignTraining(
+  world: World,
+  moduleSlug: string,
+  options: { roles?: string[]; jobTitles?: string[]; dueInDays: number; minVersion?: number },
+): Promise<string> {
+  const { Assignment, syncAssignment } = await import('../../../src/components/assignments');
+  const created = await Assignment.create({
+    district: world.district._id,
+    moduleSlug,
+    audience: { roles: options.roles ?? ['staff'], jobTitles: options.jobTitles ?? [], schools: [] },
+    due: { kind: 'fixed', date: isoDay(options.dueInDays) },
+    recurrence: { kind: 'none' },
+    minVersion: options.minVersion ?? 1,
+    createdBy: world.users.admin._id,
+  });
+  await syncAssignment(created._id);
+  return String(created._id);
+}

@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Download, Page } from 'playwright-core';
+
+/** A PDF's text and page count, read back with pdf-parse v2 (new PDFParse({ data }).getText()) in a child node process. */
+export async function pdfText(bytes: Buffer): Promise<{ text: string; pages: number }> {
+  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') throw new Error(`not a PDF (starts with ${JSON.stringify(bytes.subarray(0, 20).toString('latin1'))})`);
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [path.join(__dirname, 'pdf-text.cjs')], { maxBuffer: 20 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`pdf-parse failed: ${stderr || err.message}`));
+      resolve(JSON.parse(stdout) as { text: string; pages: number });
+    });
+    child.stdin?.end(bytes);
+  });
+}
+
+export async function downloadBytes(download: Download): Promise<Buffer> {
+  const failure = await download.failure();
+  if (failure) throw new Error(`download of ${download.url()} failed: ${failure}`);
+  const path = await download.path();
+  return readFile(path);
+}
+
+/**
+ * Activates the focused link with the keyboard (Enter) and returns the file it serves. A file sent as an
+ * attachment arrives as a download; a PDF sent inline opens in chromium's viewer, so its bytes are read
+ * from the response (the page's own request, same cookies). The page is brought back where it was.
+ */
+export async function downloadWithKeyboard(page: Page): Promise<{ bytes: Buffer; suggestedFilename: string; url: string; contentType: string }> {
+  const startUrl = page.url();
+  const href = await page.evaluate(() => (document.activeElement as HTMLAnchorElement | null)?.href ?? '');
+  if (!href) throw new Error('downloadWithKeyboard: the focused element is not a link');
+  const download = page.waitForEvent('download', { timeout: 15_000 }).catch(() => null);
+  const response = page.waitForResponse((r) => r.url() === href, { timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  const res = await response;
+  if (res.status() !== 200) throw new Error(`${href} answered ${res.status()}`);
+  const contentType = res.headers()['content-type'] ?? '';
+  const disposition = res.headers()['content-disposition'] ?? '';
+  let bytes: Buffer;
+  const isAttachment = /attachment/i.test(disposition);
+  if (isAttachment) {
+    const d = await download;
+    if (!d) throw new Error(`${href} is an attachment but no download started`);
+    bytes = await downloadBytes(d);
+  } else {
+    // Chromium's PDF viewer replaces the body it reports with its own page: fetch the bytes with the page's cookies.
+    const fetched = await page.request.get(href);
+    if (fetched.status() !== 200) throw new Error(`${href} answered ${fetched.status()} to the page's request context`);
+    bytes = await fetched.body();
+  }
+  if (page.url() !== startUrl) await page.goBack().catch(() => page.goto(startUrl));
+  const suggestedFilename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? '';
+  return { bytes, suggestedFilename, url: href, contentType };
+}
+
+export async function downloadByClick(page: Page, selector: string): Promise<{ bytes: Buffer; suggestedFilename: string; url: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click(selector)]);
+  return { bytes: await downloadBytes(download), suggestedFilename: download.suggestedFilename(), url: download.url() };
+}
