@@ -181,7 +181,7 @@ describe('GET/POST /training/:slug/play', () => {
     expect(results.filter((r) => r.headers.location.endsWith('?notice=stale'))).toHaveLength(1);
     const attempt = await Attempt.findOne({ user: user._id }).lean();
     expect(attempt?.decisions).toHaveLength(1);
-    expect(attempt?.position.step).toBe(2);
+    expect(attempt?.position?.step).toBe(2);
   });
 
   test('when the final decision is posted twice at once, then exactly one completion and one audit event are written', async () => {
@@ -283,7 +283,7 @@ describe('GET/POST /training/:slug/play', () => {
     expect(move.headers.location).toBe(`/training/${SLUG}`);
     const attempt = await Attempt.findOne({ user: owner._id }).lean();
     expect(attempt?.decisions).toHaveLength(0);
-    expect(attempt?.position.step).toBe(1);
+    expect(attempt?.position?.step).toBe(1);
   });
 
   test('when the step field is missing or not a number, then nothing changes and the current node is shown', async () => {
@@ -296,7 +296,7 @@ describe('GET/POST /training/:slug/play', () => {
 
     expect(res.headers.location).toBe(`/training/${SLUG}/play?notice=stale`);
     expect(array.headers.location).toBe(`/training/${SLUG}/play?notice=stale`);
-    expect((await Attempt.findOne({ user: user._id }).lean())?.position.step).toBe(0);
+    expect((await Attempt.findOne({ user: user._id }).lean())?.position?.step).toBe(0);
   });
 
   test('when Start is posted twice at once, then only one attempt is in progress', async () => {
