@@ -1,14 +1,15 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 import { openTarget, type Target } from './target';
 
 let target: Target;
 let conn: Connection;
-let User: Model<{ email: string; name?: string }>;
+const userSchema = new Schema({ email: { type: String, unique: true, required: true }, name: String }, { timestamps: true });
+let User: Model<InferSchemaType<typeof userSchema>>;
 
 beforeAll(async () => {
   target = await openTarget('dupkeys');
   conn = await target.mongoose();
-  User = conn.model('User', new Schema({ email: { type: String, unique: true, required: true }, name: String }, { timestamps: true }));
+  User = conn.model('User', userSchema);
   await User.init();
 });
 afterAll(async () => {

@@ -57,18 +57,29 @@ const WAIT_LIMIT_MS = 30_000;
  * Runs one write; if it touches a document another session's transaction holds, waits for that transaction
  * to end (as mongod blocks such writes) and retries, up to 30 s, then answers WriteConflict.
  */
-export async function runBlockingWrite<T>(fn: () => T): Promise<T> {
+export function runBlockingWrite<T>(fn: () => T): T | Promise<T> {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof WaitForTransaction)) throw e;
+    return waitAndRetry(fn, e);
+  }
+}
+
+async function waitAndRetry<T>(fn: () => T, first: WaitForTransaction): Promise<T> {
   const deadline = Date.now() + WAIT_LIMIT_MS;
+  let e: unknown = first;
   for (;;) {
+    if (!(e instanceof WaitForTransaction)) throw e;
+    const left = deadline - Date.now();
+    if (left <= 0) throw writeConflict();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([e.done, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+    clearTimeout(timer);
     try {
       return fn();
-    } catch (e) {
-      if (!(e instanceof WaitForTransaction)) throw e;
-      const left = deadline - Date.now();
-      if (left <= 0) throw writeConflict();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([e.done, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
-      clearTimeout(timer);
+    } catch (next) {
+      e = next;
     }
   }
 }

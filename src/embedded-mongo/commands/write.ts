@@ -32,9 +32,14 @@ function checkId(doc: Doc): void {
   if (id instanceof RegExp) throw new MongoCommandError(53, 'InvalidIdField', `The '_id' value cannot be of type regex`);
 }
 
+function firstKey(doc: Doc): string | undefined {
+  for (const k in doc) return k;
+  return undefined;
+}
+
 function withIdFirst(doc: Doc): Doc {
   if (doc._id === undefined) return { _id: new ObjectId(), ...doc };
-  if (Object.keys(doc)[0] === '_id') return doc;
+  if (firstKey(doc) === '_id') return doc;
   const { _id, ...rest } = doc;
   return { _id, ...rest };
 }
@@ -55,7 +60,8 @@ export async function insert(ctx: CommandContext): Promise<Doc> {
     try {
       checkId(doc);
       const key = keyOf(doc._id);
-      await runBlockingWrite(() => writeDoc(wctx, coll, key, doc, true, raw));
+      const pending = runBlockingWrite(() => writeDoc(wctx, coll, key, doc, true, raw));
+      if (pending instanceof Promise) await pending;
       n++;
     } catch (e) {
       writeErrors.push(writeError(i, e));

@@ -43,11 +43,13 @@ function compareEntries(a: Entry, b: Entry): number {
 /** One secondary index: its definition and a sorted list of (key, document id) entries. */
 export class IndexState {
   readonly fields: string[];
+  private readonly simple: boolean[];
   private readonly partial?: Query;
   private readonly tree = new SortedList<Entry>(compareEntries);
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
+    this.simple = this.fields.map((f) => !f.includes('.'));
     if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, QUERY_OPTIONS);
   }
 
@@ -67,11 +69,19 @@ export class IndexState {
   /** Index keys of a document; null when the document is not in this index (sparse or partial). */
   keysFor(doc: Doc): unknown[][] | null {
     if (this.partial && !this.partial.test(doc)) return null;
+    if (this.fields.length === 1 && this.simple[0]) {
+      const v = doc[this.fields[0]];
+      if (!Array.isArray(v)) {
+        if (v === undefined && this.spec.sparse) return null;
+        return [[v === undefined ? null : v]];
+      }
+    }
     const perField: unknown[][] = [];
     let multi = -1;
     let allMissing = true;
     for (let i = 0; i < this.fields.length; i++) {
-      const vals = pathValues(doc, this.fields[i]);
+      const direct = this.simple[i] ? doc[this.fields[i]] : undefined;
+      const vals = !this.simple[i] || Array.isArray(direct) ? pathValues(doc, this.fields[i]) : direct === undefined ? [] : [direct];
       if (vals.length === 0) perField.push([null]);
       else {
         allMissing = false;
@@ -95,28 +105,24 @@ export class IndexState {
     return perField[multi].map((v) => perField.map((f, i) => (i === multi ? v : f[0])));
   }
 
-  add(doc: Doc, id: string): void {
-    const keys = this.keysFor(doc);
+  add(doc: Doc, id: string, keys = this.keysFor(doc)): void {
     if (keys) for (const key of keys) this.tree.insert({ key, id });
   }
 
-  remove(doc: Doc, id: string): void {
-    const keys = this.keysFor(doc);
+  remove(doc: Doc, id: string, keys = this.keysFor(doc)): void {
     if (keys) for (const key of keys) this.tree.remove({ key, id });
   }
 
   /** For a unique index: ids of other documents holding one of `doc`'s keys, with the key. */
-  conflicts(doc: Doc, id: string): Array<{ id: string; key: unknown[] }> {
-    if (!this.isUnique) return [];
-    const keys = this.keysFor(doc);
-    if (!keys) return [];
-    const out: Array<{ id: string; key: unknown[] }> = [];
+  conflicts(doc: Doc, id: string, keys = this.keysFor(doc)): Array<{ id: string; key: unknown[] }> {
+    if (!this.isUnique || !keys) return [];
+    let out: Array<{ id: string; key: unknown[] }> | undefined;
     for (const key of keys) {
-      for (const e of this.tree.scan((x) => compareKeys(x.key, key) < 0, (x) => compareKeys(x.key, key) === 0)) {
-        if (e.id !== id) out.push({ id: e.id, key });
-      }
+      this.tree.forEqual((x) => compareKeys(x.key, key), (e) => {
+        if (e.id !== id) (out ??= []).push({ id: e.id, key });
+      });
     }
-    return out;
+    return out ?? [];
   }
 
   /** Ids whose key starts with `eq` and whose next component lies within `range` (type-bracketed like MongoDB). */

@@ -38,26 +38,60 @@ export class SortedList<T> {
     return lo;
   }
 
+  /** Chunk index and position of the first element not sorting before `item` (no closures: hot path). */
+  private locate(item: T): [number, number] {
+    const { chunks, cmp } = this;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = chunks[mid];
+      if (c.length > 0 && cmp(c[c.length - 1], item) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const chunk = chunks[lo];
+    let a = 0;
+    let b = chunk.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (cmp(chunk[mid], item) < 0) a = mid + 1;
+      else b = mid;
+    }
+    return [lo, a];
+  }
+
   insert(item: T): void {
-    const before = (x: T) => this.cmp(x, item) < 0;
-    const ci = this.chunkFor(before);
+    const [ci, i] = this.locate(item);
     const chunk = this.chunks[ci];
-    chunk.splice(SortedList.lowerBound(chunk, before), 0, item);
+    if (i === chunk.length) chunk.push(item);
+    else chunk.splice(i, 0, item);
     this.count++;
     if (chunk.length > MAX_CHUNK) this.chunks.splice(ci + 1, 0, chunk.splice(MAX_CHUNK >> 1));
   }
 
   /** Removes one element comparing equal to `item`; returns whether one was found. */
   remove(item: T): boolean {
-    const before = (x: T) => this.cmp(x, item) < 0;
-    const ci = this.chunkFor(before);
+    const [ci, i] = this.locate(item);
     const chunk = this.chunks[ci];
-    const i = SortedList.lowerBound(chunk, before);
     if (i >= chunk.length || this.cmp(chunk[i], item) !== 0) return false;
     chunk.splice(i, 1);
     this.count--;
     if (chunk.length === 0 && this.chunks.length > 1) this.chunks.splice(ci, 1);
     return true;
+  }
+
+  /** Calls `fn` for each element `cmp` finds equal (cmp(x) < 0: x sorts before the probe). */
+  forEqual(cmp: (x: T) => number, fn: (x: T) => void): void {
+    const before = (x: T) => cmp(x) < 0;
+    let ci = this.chunkFor(before);
+    let i = SortedList.lowerBound(this.chunks[ci], before);
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const chunk = this.chunks[ci];
+      for (; i < chunk.length; i++) {
+        if (cmp(chunk[i]) !== 0) return;
+        fn(chunk[i]);
+      }
+    }
   }
 
   /** Elements from the first one for which `before` is false, while `inRange` holds. */

@@ -2,6 +2,7 @@ import { Query } from 'mingo';
 import { isPlainObject, type Doc } from '../bson-values';
 import { badValue } from '../errors';
 import type { Collection } from '../storage/collection';
+import { compileSimpleFilter } from './fast-filter';
 import { QUERY_OPTIONS } from './mingo-options';
 import { refuseUnsupported } from './refusals';
 
@@ -15,6 +16,8 @@ export function compileFilter(filter: unknown, coll?: Collection): Matcher {
   if (typeof filter !== 'object' || Array.isArray(filter)) throw badValue('filter must be an object');
   if (Object.keys(filter).length === 0) return matchAll;
   refuseUnsupported(filter, coll);
+  const simple = compileSimpleFilter(filter as Doc);
+  if (simple) return simple;
   let q: Query;
   try {
     q = new Query(normalizeFilter(filter as Doc), QUERY_OPTIONS);

@@ -30,14 +30,18 @@ export class Collection {
     return [ID_INDEX, ...this.indexes.map((i) => i.spec)];
   }
 
-  /** Writes a committed document version (checks already done by the caller). */
-  applyPut(key: string, oldDoc: Doc | undefined, newDoc: Doc): void {
-    for (const idx of this.indexes) {
+  /**
+   * Writes a committed document version (checks already done by the caller). `newKeys` are the new
+   * version's keys per index when the caller computed them already; `raw` its BSON, if at hand.
+   */
+  applyPut(key: string, oldDoc: Doc | undefined, newDoc: Doc, newKeys?: Array<unknown[][] | null>, raw?: Uint8Array): void {
+    for (let i = 0; i < this.indexes.length; i++) {
+      const idx = this.indexes[i];
       if (oldDoc) idx.remove(oldDoc, key);
-      idx.add(newDoc, key);
+      idx.add(newDoc, key, newKeys ? newKeys[i] : idx.keysFor(newDoc));
     }
     this.docs.set(key, newDoc);
-    exoticRoots(newDoc, this.exotic);
+    if (!raw || mayHoldExotic(raw)) exoticRoots(newDoc, this.exotic);
   }
 
   applyDelete(key: string, oldDoc: Doc): void {
@@ -55,6 +59,11 @@ export class Collection {
     }
     return idx;
   }
+}
+
+/** BSON type bytes 0x12 (int64) and 0x13 (decimal128) cannot occur if neither byte value occurs at all. */
+function mayHoldExotic(raw: Uint8Array): boolean {
+  return raw.indexOf(0x12) >= 0 || raw.indexOf(0x13) >= 0;
 }
 
 export function docKey(doc: Doc): string {

@@ -5,6 +5,7 @@ import { BSON, UUID } from 'bson';
 import type { Doc } from '../bson-values';
 import type { IndexSpec } from '../indexes/index-state';
 import { DESERIALIZE_OPTIONS } from '../wire/protocol';
+import { decodeLog, encodeLog, type LogOp } from './op-log';
 import { Collection, docKey } from './collection';
 import type { DurableStore, Engine } from './engine';
 import type { WriteBatch } from './write-batch';
@@ -12,11 +13,18 @@ import type { WriteBatch } from './write-batch';
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS collections (id INTEGER PRIMARY KEY, db TEXT NOT NULL, name TEXT NOT NULL, meta BLOB NOT NULL, UNIQUE (db, name));
 CREATE TABLE IF NOT EXISTS docs (coll INTEGER NOT NULL, k TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (coll, k)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS oplog (seq INTEGER PRIMARY KEY, ops BLOB NOT NULL);
 `;
+
+/** Document writes per oplog row, so folding one row into the documents table is a short pause. */
+const OPS_PER_LOG_ROW = 2000;
+const FOLD_INTERVAL_MS = 25;
 
 /**
  * Durable state in one SQLite file (WAL). Each command's changes are committed in one SQLite transaction
- * before the reply is sent, so an acknowledged write survives the process being killed.
+ * before the reply is sent, so an acknowledged write survives the process being killed. Document writes
+ * go to an operation log (a few rows per command) that a background step folds into the documents table;
+ * catalog changes (create, drop, indexes) first fold the whole log, then write directly.
  */
 class SqliteStore implements DurableStore {
   private readonly ids = new WeakMap<Collection, number>();
@@ -27,6 +35,10 @@ class SqliteStore implements DurableStore {
   private readonly insColl: Database.Statement;
   private readonly updColl: Database.Statement;
   private readonly applyTx: (batch: WriteBatch) => void;
+  private readonly logTx: (batch: WriteBatch) => void;
+  private readonly foldTx: (limit: number) => number;
+  private readonly insLog: Database.Statement;
+  private foldTimer?: NodeJS.Timeout;
 
   constructor(private readonly db: Database.Database) {
     this.putDoc = db.prepare('INSERT OR REPLACE INTO docs (coll, k, doc) VALUES (?, ?, ?)');
@@ -35,6 +47,32 @@ class SqliteStore implements DurableStore {
     this.delCollDocs = db.prepare('DELETE FROM docs WHERE coll = ?');
     this.insColl = db.prepare('INSERT INTO collections (db, name, meta) VALUES (?, ?, ?)');
     this.updColl = db.prepare('UPDATE collections SET db = ?, name = ?, meta = ? WHERE id = ?');
+    this.insLog = db.prepare('INSERT INTO oplog (ops) VALUES (?)');
+    const firstLog = db.prepare('SELECT seq, ops FROM oplog ORDER BY seq LIMIT ?');
+    const delLog = db.prepare('DELETE FROM oplog WHERE seq <= ?');
+    this.logTx = db.transaction((batch: WriteBatch) => {
+      let chunk: LogOp[] = [];
+      for (const op of batch.ops) {
+        if (op.kind === 'put') chunk.push({ kind: 1, coll: this.idOf(op.coll), key: op.key, doc: op.raw ?? BSON.serialize(op.doc) });
+        else if (op.kind === 'del') chunk.push({ kind: 2, coll: this.idOf(op.coll), key: op.key });
+        if (chunk.length >= OPS_PER_LOG_ROW) {
+          this.insLog.run(encodeLog(chunk));
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) this.insLog.run(encodeLog(chunk));
+    });
+    this.foldTx = db.transaction((limit: number) => {
+      const rows = firstLog.all(limit) as Array<{ seq: number; ops: Buffer }>;
+      for (const row of rows) {
+        for (const op of decodeLog(row.ops)) {
+          if (op.kind === 1) this.putDoc.run(op.coll, op.key, op.doc);
+          else this.delDoc.run(op.coll, op.key);
+        }
+      }
+      if (rows.length > 0) delLog.run(rows[rows.length - 1].seq);
+      return rows.length;
+    });
     this.applyTx = db.transaction((batch: WriteBatch) => {
       for (const op of batch.ops) {
         switch (op.kind) {
@@ -81,7 +119,28 @@ class SqliteStore implements DurableStore {
   }
 
   apply(batch: WriteBatch): void {
+    if (batch.ops.every((op) => op.kind === 'put' || op.kind === 'del')) {
+      this.logTx(batch);
+      this.scheduleFold();
+      return;
+    }
+    this.foldAll();
     this.applyTx(batch);
+  }
+
+  private scheduleFold(): void {
+    if (this.foldTimer) return;
+    this.foldTimer = setTimeout(() => {
+      this.foldTimer = undefined;
+      if (!this.db.open) return;
+      if (this.foldTx(1) > 0) this.scheduleFold();
+    }, FOLD_INTERVAL_MS);
+    this.foldTimer.unref();
+  }
+
+  /** Folds the whole operation log into the documents table. */
+  foldAll(): void {
+    while (this.foldTx(64) > 0);
   }
 
   /** Rebuilds collections, documents and indexes in memory from the file. */
@@ -104,6 +163,16 @@ class SqliteStore implements DurableStore {
       const doc = BSON.deserialize(bytes, DESERIALIZE_OPTIONS);
       coll.applyPut(docKey(doc), undefined, doc);
     }
+    const log = this.db.prepare('SELECT ops FROM oplog ORDER BY seq').raw().iterate() as IterableIterator<[Buffer]>;
+    for (const [ops] of log) {
+      for (const op of decodeLog(ops)) {
+        const coll = byId.get(op.coll);
+        if (!coll) continue;
+        const old = coll.docs.get(op.key);
+        if (op.kind === 1) coll.applyPut(op.key, old, BSON.deserialize(op.doc!, DESERIALIZE_OPTIONS));
+        else if (old) coll.applyDelete(op.key, old);
+      }
+    }
     for (const coll of byId.values()) {
       const holder = coll as unknown as { pendingSpecs?: IndexSpec[] };
       for (const spec of holder.pendingSpecs ?? []) coll.indexes.push(coll.buildIndex(spec));
@@ -112,7 +181,10 @@ class SqliteStore implements DurableStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.foldTimer) clearTimeout(this.foldTimer);
+    if (!this.db.open) return;
+    this.foldAll();
+    this.db.close();
   }
 }
 
@@ -124,5 +196,6 @@ export function openSqliteStore(dataDir: string, engine: Engine): DurableStore {
   db.exec(SCHEMA);
   const store = new SqliteStore(db);
   store.load(engine);
+  store.foldAll();
   return store;
 }

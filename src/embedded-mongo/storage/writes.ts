@@ -37,13 +37,18 @@ function sharesKey(idx: IndexState, a: Doc, key: unknown[]): boolean {
   return keys.some((x) => keyOf(x) === k);
 }
 
-/** Unique-index check of `doc` (stored under `key`) against committed state and pending transaction writes. */
-function checkUnique(ctx: WriteContext, coll: Collection, key: string, doc: Doc): void {
+/**
+ * Unique-index check of `doc` (stored under `key`) against committed state and pending transaction writes.
+ * Returns the document's keys per index, for the index update that follows.
+ */
+function checkUnique(ctx: WriteContext, coll: Collection, key: string, doc: Doc): Array<unknown[][] | null> {
   const writer = ctx.engine.sessions.writer;
   const pending = writer?.writes.get(coll.ns);
-  for (const idx of coll.indexes) {
+  const allKeys = coll.indexes.map((idx) => idx.keysFor(doc));
+  for (let i = 0; i < coll.indexes.length; i++) {
+    const idx = coll.indexes[i];
     if (!idx.isUnique) continue;
-    for (const c of idx.conflicts(doc, key)) {
+    for (const c of idx.conflicts(doc, key, allKeys[i])) {
       const mine = ctx.txn?.writes.get(coll.ns);
       if (mine?.has(c.id)) {
         const now = mine.get(c.id);
@@ -52,7 +57,7 @@ function checkUnique(ctx: WriteContext, coll: Collection, key: string, doc: Doc)
       throw idx.duplicateKeyError(coll.ns, c.key);
     }
     if (!pending || pending.size === 0) continue;
-    const keys = idx.keysFor(doc);
+    const keys = allKeys[i];
     if (!keys) continue;
     for (const [id, other] of pending) {
       if (id === key || !other) continue;
@@ -62,6 +67,7 @@ function checkUnique(ctx: WriteContext, coll: Collection, key: string, doc: Doc)
       throw new WaitForTransaction(writer!.done);
     }
   }
+  return allKeys;
 }
 
 /**
@@ -85,8 +91,8 @@ export function writeDoc(ctx: WriteContext, coll: Collection, key: string, doc: 
   const old = coll.docs.get(key);
   if (isInsert && old) throw idDuplicate(coll, doc!._id);
   if (doc) {
-    checkUnique(ctx, coll, key, doc);
-    coll.applyPut(key, old, doc);
+    const keys = checkUnique(ctx, coll, key, doc);
+    coll.applyPut(key, old, doc, keys, raw);
     ctx.batch.put(coll, key, doc, raw);
   } else if (old) {
     coll.applyDelete(key, old);
