@@ -3,7 +3,7 @@ import type { Outcome } from '../../../src/components/content';
 import { availableOutcomes, decisionKeys, pickChoice, type DecisionKey } from './content';
 import { describeFocus, focusInfo, hasVisibleFocus, navigating, tabTo } from './keyboard';
 
-export type StepKind = 'narrative' | 'decision' | 'feedback' | 'results';
+export type StepKind = 'narrative' | 'decision' | 'feedback' | 'end' | 'results';
 
 export type StepRecord = {
   kind: StepKind;
@@ -37,10 +37,12 @@ export async function currentStep(page: Page): Promise<{ kind: StepKind; heading
     const heading = document.getElementById('step-heading')?.textContent?.trim().replace(/\s+/g, ' ') ?? '';
     const form = document.querySelector('main form[action$="/play"]');
     const offered = Array.from(document.querySelectorAll<HTMLInputElement>('main input[name=choice]')).map((i) => i.value);
-    let kind: 'narrative' | 'decision' | 'feedback' | 'results' = 'narrative';
+    let kind: 'narrative' | 'decision' | 'feedback' | 'end' | 'results' = 'narrative';
     if (!form || !document.getElementById('step-heading')) kind = 'results';
     else if (offered.length) kind = 'decision';
     else if (document.querySelector('main section.feedback')) kind = 'feedback';
+    // The end of a scenario: its heading is "End of scenario n" / "Fin del escenario n".
+    else if (/^(End of scenario|Fin del escenario)\b/.test(heading)) kind = 'end';
     return { kind, heading, offered };
   });
 }
