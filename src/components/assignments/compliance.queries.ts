@@ -74,7 +74,12 @@ export function streamRows(scope: { districtId: string; schoolId?: string }, fil
   return ComplianceRow.find(rowQuery(base, filter, now)).select(ROW_FIELDS).lean().cursor({ batchSize: 2000 }) as AsyncIterable<ComplianceRowDoc>;
 }
 
-export type SchoolCounts = { all: StatusCounts; primary: StatusCounts };
+export type SchoolCounts = {
+  all: StatusCounts;
+  primary: StatusCounts;
+  /** People at the school (the largest single assignment's audience there: a lower bound, used for small-group suppression). */
+  people: number;
+};
 
 /**
  * Status counts per school from the summaries: about (schools × assignments) small documents, read
@@ -93,13 +98,33 @@ export async function countsBySchool(districtId: string, filter: { moduleSlug?: 
   const bySchool = new Map<string, SchoolCounts>();
   for (const s of summaries) {
     const key = String(s.school);
-    const entry = bySchool.get(key) ?? { all: emptyCounts(), primary: emptyCounts() };
+    const entry = bySchool.get(key) ?? { all: emptyCounts(), primary: emptyCounts(), people: 0 };
     const primary = countsAt(s.primary as Tally, now);
+    const secondary = countsAt(s.secondary as Tally, now);
     addCounts(entry.primary, primary);
-    addCounts(addCounts(entry.all, primary), countsAt(s.secondary as Tally, now));
+    addCounts(addCounts(entry.all, primary), secondary);
+    entry.people = Math.max(entry.people, primary.total + secondary.total);
     bySchool.set(key, entry);
   }
   return bySchool;
+}
+
+/**
+ * Status counts per module: district-wide (each person once) or for one school (everyone there),
+ * from the summaries like countsBySchool.
+ */
+export async function countsByModule(districtId: string, filter: { schoolId?: string }, now: Date): Promise<Map<string, StatusCounts>> {
+  const query: Record<string, unknown> = { district: new Types.ObjectId(districtId) };
+  if (filter.schoolId) query.school = new Types.ObjectId(filter.schoolId);
+  const summaries = await ComplianceSummary.find(query, { moduleSlug: 1, primary: 1, secondary: 1 }).lean();
+  const byModule = new Map<string, StatusCounts>();
+  for (const s of summaries) {
+    const entry = byModule.get(s.moduleSlug) ?? emptyCounts();
+    addCounts(entry, countsAt(s.primary as Tally, now));
+    if (filter.schoolId) addCounts(entry, countsAt(s.secondary as Tally, now));
+    byModule.set(s.moduleSlug, entry);
+  }
+  return byModule;
 }
 
 export type MyAssignment = {

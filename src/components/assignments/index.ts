@@ -17,6 +17,7 @@ export {
   findPersonRows,
   streamRows,
   countsBySchool,
+  countsByModule,
   listMyAssignments,
   type ComplianceRowDoc,
   type RowFilter,

@@ -15,7 +15,8 @@ export async function publishModule(slug: string, versions: number[], title = sl
   }
 }
 
-type Ref = { _id: unknown };
+type Ref = { _id: Types.ObjectId };
+type Person = Ref & { district: Types.ObjectId; schools?: Types.ObjectId[] | null };
 
 export async function createAssignment(
   district: Ref,
@@ -42,11 +43,11 @@ export async function createAssignment(
 }
 
 /** A passed attempt and its completion, then the compliance sync the training player triggers. */
-export async function complete(user: Ref & { district: unknown; schools?: unknown[] }, moduleSlug: string, version: number, completedAt: Date, score = 92) {
+export async function complete(user: Person, moduleSlug: string, version: number, completedAt: Date, score = 92) {
   const attempt = await Attempt.create({
     user: user._id,
     district: user.district,
-    school: user.schools?.[0],
+    school: user.schools?.[0] ?? undefined,
     moduleSlug,
     moduleVersion: version,
     status: 'passed',
@@ -58,7 +59,7 @@ export async function complete(user: Ref & { district: unknown; schools?: unknow
   const completion = await Completion.create({
     user: user._id,
     district: user.district,
-    school: user.schools?.[0],
+    school: user.schools?.[0] ?? undefined,
     moduleSlug,
     moduleVersion: version,
     attempt: attempt._id,
@@ -70,11 +71,11 @@ export async function complete(user: Ref & { district: unknown; schools?: unknow
   return completion;
 }
 
-export async function startAttempt(user: Ref & { district: unknown; schools?: unknown[] }, moduleSlug: string, version = 1) {
+export async function startAttempt(user: Person, moduleSlug: string, version = 1) {
   await Attempt.create({
     user: user._id,
     district: user.district,
-    school: user.schools?.[0],
+    school: user.schools?.[0] ?? undefined,
     moduleSlug,
     moduleVersion: version,
     status: 'in_progress',

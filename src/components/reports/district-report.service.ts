@@ -1,0 +1,111 @@
+import type { Actor } from '../../shared/actor';
+import { addCounts, compliancePercent, countsBySchool, emptyCounts, listModuleOptions, type ComplianceStatus, type ModuleOption, type StatusCounts } from '../assignments';
+import { districtOf, schoolDirectory, type DistrictInfo } from './report-scope';
+import type { DistrictQuery } from './reports.schemas';
+
+export const DISTRICT_PAGE_SIZE = 25;
+/** Schools grouped by compliance in ten-point bands for the distribution chart. */
+export const BANDS = 10;
+
+export type SchoolLine = {
+  /** null: people with no school (district office). */
+  schoolId: string | null;
+  code: string;
+  name: string;
+  counts: StatusCounts;
+  percent: number | null;
+  /** Below the district's small-group threshold: figures hidden. */
+  suppressed: boolean;
+};
+
+export type DistrictReport = {
+  district: DistrictInfo;
+  totals: StatusCounts;
+  percent: number | null;
+  schools: SchoolLine[];
+  schoolCount: number;
+  matching: number;
+  page: number;
+  pages: number;
+  /** Schools per compliance band (0–9 %, 10–19 % … 90–100 %), suppressed schools left out. */
+  bands: number[];
+  modules: ModuleOption[];
+};
+
+function compareLines(sort: DistrictQuery['sort'], status?: ComplianceStatus): (a: SchoolLine, b: SchoolLine) => number {
+  const byCode = (a: SchoolLine, b: SchoolLine) => a.code.localeCompare(b.code);
+  // Suppressed schools have no figure to rank by: they go last in figure sorts.
+  const figure = (value: (l: SchoolLine) => number) => (a: SchoolLine, b: SchoolLine) =>
+    Number(a.suppressed) - Number(b.suppressed) || value(a) - value(b) || byCode(a, b);
+  switch (sort) {
+    case 'name':
+      return (a, b) => a.name.localeCompare(b.name) || byCode(a, b);
+    case 'code':
+      return byCode;
+    case 'count':
+      return figure((l) => -(status ? l.counts[status] : l.counts.total));
+    default:
+      return figure((l) => l.percent ?? 101);
+  }
+}
+
+/**
+ * Per-school compliance for the district from the per-(school, assignment) summaries: one indexed read
+ * of about schools × assignments small documents plus the school list — never the 74,000 people.
+ */
+export async function getDistrictReport(actor: Actor, query: DistrictQuery, now = new Date()): Promise<DistrictReport> {
+  const [district, directory, bySchool, modules] = await Promise.all([
+    districtOf(actor),
+    schoolDirectory(actor.districtId),
+    countsBySchool(actor.districtId, { moduleSlug: query.module }, now),
+    listModuleOptions(),
+  ]);
+  const threshold = district.smallGroupThreshold;
+  const totals = emptyCounts();
+  const lines: SchoolLine[] = [];
+  for (const [id, school] of directory) {
+    const counts = bySchool.get(id);
+    if (!counts && !school.active) continue;
+    if (counts) addCounts(totals, counts.primary);
+    const all = counts?.all ?? emptyCounts();
+    lines.push({
+      schoolId: id,
+      code: school.code,
+      name: school.name,
+      counts: all,
+      percent: compliancePercent(all),
+      suppressed: threshold > 0 && counts !== undefined && counts.people < threshold,
+    });
+  }
+  const noSchool = bySchool.get('null');
+  if (noSchool) {
+    addCounts(totals, noSchool.primary);
+    lines.push({ schoolId: null, code: '—', name: '', counts: noSchool.all, percent: compliancePercent(noSchool.all), suppressed: threshold > 0 && noSchool.people < threshold });
+  }
+
+  const bands = new Array<number>(BANDS).fill(0);
+  for (const line of lines) {
+    if (line.suppressed || line.percent === null) continue;
+    bands[Math.min(BANDS - 1, Math.floor(line.percent / (100 / BANDS)))] += 1;
+  }
+
+  const status = query.status;
+  const matching = status ? lines.filter((l) => !l.suppressed && l.counts[status] > 0) : lines;
+  const sort = query.sort;
+  matching.sort(compareLines(sort, status));
+  if (query.dir === 'desc') matching.reverse();
+  const pages = Math.max(1, Math.ceil(matching.length / DISTRICT_PAGE_SIZE));
+  const page = Math.min(query.page, pages);
+  return {
+    district,
+    totals,
+    percent: compliancePercent(totals),
+    schools: matching.slice((page - 1) * DISTRICT_PAGE_SIZE, page * DISTRICT_PAGE_SIZE),
+    schoolCount: lines.length,
+    matching: matching.length,
+    page,
+    pages,
+    bands,
+    modules,
+  };
+}

@@ -1,0 +1,90 @@
+/** The board summary as a PDF (pdfkit, streamed page by page to `out`): totals, per-module and per-school tables. */
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { TFunction } from 'i18next';
+import PDFDocument from 'pdfkit';
+import { COMPLIANCE_STATUSES, formatLocalDate, localDateOf, type StatusCounts } from '../assignments';
+import type { BoardSummary } from './export.service';
+
+type Column = { label: string; width: number; align?: 'left' | 'right' };
+
+const MARGIN = 40;
+
+export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: string, out: Writable): Promise<void> {
+  const doc = new PDFDocument({ size: 'LETTER', layout: 'landscape', margin: MARGIN, bufferPages: false, info: { Title: t('reports.pdf.title') } });
+  doc.pipe(out);
+  const pageBottom = () => doc.page.height - MARGIN;
+  const fmt = (n: number | null) => (n === null ? t('compliance.noData') : `${n}%`);
+
+  doc.font('Helvetica-Bold').fontSize(18).text(t('reports.pdf.title'));
+  doc.font('Helvetica').fontSize(11).text(summary.school ? `${summary.district.name} — ${summary.school.code} ${summary.school.name}` : summary.district.name);
+  const generated = `${formatLocalDate(localDateOf(summary.generatedAt, summary.district.timeZone), lang)} ${summary.generatedAt.toLocaleTimeString(lang === 'es' ? 'es-US' : 'en-US', { timeZone: summary.district.timeZone, hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })}`;
+  doc.fontSize(9).fillColor('#333333').text(t('reports.pdf.generated', { date: generated }));
+  const f = summary.filters;
+  const filters = [
+    f.module ? `${t('reports.filters.module')}: ${summary.modules[0]?.title ?? f.module}` : null,
+    f.status ? `${t('reports.filters.status')}: ${t(`compliance.status.${f.status}`)}` : null,
+    f.jobTitle ? `${t('reports.filters.jobTitle')}: ${t(`jobTitles.${f.jobTitle}`)}` : null,
+  ].filter(Boolean);
+  doc.text(`${t('reports.pdf.filters')}: ${filters.length ? filters.join('; ') : t('reports.pdf.noFilters')}`);
+  if (summary.district.smallGroupThreshold > 0) doc.text(t('reports.pdf.suppression', { n: summary.district.smallGroupThreshold }));
+  doc.fillColor('black').moveDown();
+
+  doc.font('Helvetica-Bold').fontSize(13).text(summary.school ? t('reports.pdf.schoolTotals') : t('reports.pdf.districtTotals'));
+  doc.font('Helvetica').fontSize(11).text(t('reports.pdf.totalsLine', { completed: summary.totals.completed, total: summary.totals.total, percent: fmt(summary.percent) }));
+  doc.moveDown(0.5);
+
+  const statusColumns: Column[] = COMPLIANCE_STATUSES.map((s) => ({ label: t(`compliance.status.${s}`), width: 62, align: 'right' }));
+  const countCells = (c: StatusCounts) => COMPLIANCE_STATUSES.map((s) => String(c[s]));
+
+  function table(columns: Column[], rows: string[][]): void {
+    const x0 = MARGIN;
+    const drawRow = (cells: string[], bold: boolean) => {
+      const y = doc.y;
+      if (y + 14 > pageBottom()) {
+        doc.addPage();
+        drawRow(columns.map((c) => c.label), true);
+        return drawRow(cells, bold);
+      }
+      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
+      let x = x0;
+      cells.forEach((cell, i) => {
+        doc.text(cell, x + 2, y, { width: columns[i].width - 4, align: columns[i].align ?? 'left', lineBreak: false, ellipsis: true });
+        x += columns[i].width;
+      });
+      doc.x = x0;
+      doc.y = y + 13;
+      if (bold) doc.moveTo(x0, doc.y - 2).lineTo(x, doc.y - 2).lineWidth(0.5).stroke();
+    };
+    drawRow(columns.map((c) => c.label), true);
+    for (const row of rows) drawRow(row, false);
+    doc.moveDown();
+  }
+
+  table(
+    [{ label: t('reports.pdf.statusTotals'), width: 160 }, ...statusColumns, { label: t('reports.pdf.required'), width: 62, align: 'right' }, { label: t('reports.pdf.compliant'), width: 62, align: 'right' }],
+    [[summary.school ? summary.school.name : summary.district.name, ...countCells(summary.totals), String(summary.totals.total), fmt(summary.percent)]],
+  );
+
+  if (summary.modules.length) {
+    doc.font('Helvetica-Bold').fontSize(13).text(t('reports.pdf.byModule'), MARGIN);
+    table(
+      [{ label: t('reports.columns.module'), width: 160 }, ...statusColumns, { label: t('reports.pdf.required'), width: 62, align: 'right' }, { label: t('reports.pdf.compliant'), width: 62, align: 'right' }],
+      summary.modules.map((m) => [m.title, ...countCells(m.counts), String(m.counts.total), fmt(m.percent)]),
+    );
+  }
+
+  doc.font('Helvetica-Bold').fontSize(13).text(t('reports.pdf.bySchool'), MARGIN);
+  doc.font('Helvetica').fontSize(9).text(t('reports.pdf.bySchoolNote'));
+  doc.moveDown(0.3);
+  table(
+    [{ label: t('reports.columns.schoolCode'), width: 50 }, { label: t('reports.columns.schoolName'), width: 150 }, ...statusColumns, { label: t('reports.pdf.required'), width: 50, align: 'right' }, { label: t('reports.pdf.compliant'), width: 60, align: 'right' }],
+    summary.schools.map((s) =>
+      s.suppressed
+        ? [s.code, s.name, ...COMPLIANCE_STATUSES.map(() => '—'), '—', t('reports.pdf.hidden')]
+        : [s.code, s.name, ...countCells(s.counts), String(s.counts.total), fmt(s.percent)],
+    ),
+  );
+  doc.end();
+  await finished(out);
+}
