@@ -38,6 +38,7 @@ export function startMaintenance(engine: Engine, intervalMs: number, log: Logger
       sweepTtl(engine, now);
       engine.cursors.expireIdle(now);
       for (const t of engine.sessions.expireIdle(now)) abortTxn(engine, t);
+      engine.sessions.expireSessions(now);
     } catch (e) {
       log('error', 'embedded-mongo: maintenance failed', { error: String(e) });
     }

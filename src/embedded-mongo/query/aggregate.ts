@@ -5,6 +5,7 @@ import type { Engine } from '../storage/engine';
 import type { Txn } from '../transactions/txn';
 import { QUERY_OPTIONS } from './mingo-options';
 import { matchingDocs } from './read';
+import { isReadOnlyPipeline } from './read-only-pipeline';
 import { refuseStage, refuseUnsupported } from './refusals';
 import { parseSort, sortDocs } from './sort';
 
@@ -33,11 +34,11 @@ export function validatePipeline(pipeline: unknown, ctx: PipelineContext, collNa
   return pipeline as Doc[];
 }
 
-/** Documents of `db.name` as the reader sees them, copied so the pipeline cannot touch stored ones. */
-function resolver(ctx: PipelineContext): (name: string) => Doc[] {
+/** Documents of `db.name` as the reader sees them, copied unless the pipeline cannot write into them. */
+function resolver(ctx: PipelineContext, copy: boolean): (name: string) => Doc[] {
   return (name) => {
     const out: Doc[] = [];
-    for (const m of matchingDocs(ctx.engine.collection(ctx.db, name), undefined, ctx.txn)) out.push(cloneDeep(m.doc));
+    for (const m of matchingDocs(ctx.engine.collection(ctx.db, name), undefined, ctx.txn)) out.push(copy ? cloneDeep(m.doc) : m.doc);
     return out;
   };
 }
@@ -49,6 +50,7 @@ function resolver(ctx: PipelineContext): (name: string) => Doc[] {
 export function runPipeline(ctx: PipelineContext, collName: string | undefined, stages: Doc[], input?: Doc[]): Doc[] {
   let i = 0;
   let docs: Doc[];
+  const copy = !isReadOnlyPipeline(stages);
   if (input) docs = input;
   else {
     const coll = collName ? ctx.engine.collection(ctx.db, collName) : undefined;
@@ -58,9 +60,9 @@ export function runPipeline(ctx: PipelineContext, collName: string | undefined, 
       i = 1;
     }
     docs = [];
-    for (const m of matchingDocs(coll, filter, ctx.txn)) docs.push(cloneDeep(m.doc));
+    for (const m of matchingDocs(coll, filter, ctx.txn)) docs.push(copy ? cloneDeep(m.doc) : m.doc);
   }
-  const options = { ...QUERY_OPTIONS, collectionResolver: resolver(ctx) };
+  const options = { ...QUERY_OPTIONS, collectionResolver: resolver(ctx, copy) };
   let segment: Doc[] = [];
   const flush = (): void => {
     if (segment.length === 0) return;

@@ -13,6 +13,7 @@ export interface SessionState {
 }
 
 export const TXN_LIFETIME_MS = 60_000;
+const SESSION_TIMEOUT_MS = 30 * 60_000;
 
 /** Sessions and transactions: at most one transaction with writes at a time; others conflict (112). */
 export class SessionRegistry {
@@ -85,6 +86,13 @@ export class SessionRegistry {
     const expired = [...this.active].filter((t) => now - t.lastUse > TXN_LIFETIME_MS);
     for (const t of expired) this.abort(t);
     return expired;
+  }
+
+  /** Forgets sessions idle past logicalSessionTimeoutMinutes (30), as mongod reaps them. */
+  expireSessions(now: number): void {
+    for (const [key, s] of this.sessions) {
+      if (now - s.lastUse > SESSION_TIMEOUT_MS && (!s.txn || s.txn.state !== 'in_progress')) this.sessions.delete(key);
+    }
   }
 
   endSession(key: string): void {
