@@ -138,3 +138,19 @@ export async function playModule(page: Page, slug: string, options: PlayOptions,
   }
   throw new Error(`module ${slug} did not reach its results within ${options.maxSteps ?? 200} steps`);
 }
+
+/** Setup for the compliance journeys: the learner really plays the module (clicks, best choices) in a context of their own. */
+export async function completeModuleAs(browser: import('playwright-core').Browser, baseURL: string, email: string, slug: string): Promise<void> {
+  const { newContext } = await import('./browser');
+  const { signIn } = await import('./auth');
+  const context = await newContext(browser, baseURL);
+  try {
+    const page = await context.newPage();
+    await signIn(page, email);
+    await page.goto(`/training/${slug}`);
+    await startFromOverview(page, false);
+    await playModule(page, slug, { keyboard: false }, false);
+  } finally {
+    await context.close();
+  }
+}
