@@ -31,7 +31,6 @@ function sortKey(doc: Doc, path: string, dir: 1 | -1): unknown {
 
 /** Sorts (stable) with MongoDB's cross-type order; with `keep` only the first `keep` are kept. */
 export function sortDocs<T>(items: T[], spec: SortSpec, docOf: (t: T) => Doc, keep?: number): T[] {
-  const decorated = items.map((item) => ({ item, keys: spec.map(([p, d]) => sortKey(docOf(item), p, d)) }));
   const cmp = (a: { keys: unknown[] }, b: { keys: unknown[] }): number => {
     for (let i = 0; i < spec.length; i++) {
       const c = compareValues(a.keys[i], b.keys[i]);
@@ -39,7 +38,30 @@ export function sortDocs<T>(items: T[], spec: SortSpec, docOf: (t: T) => Doc, ke
     }
     return 0;
   };
+  const decorate = (item: T) => ({ item, keys: spec.map(([p, d]) => sortKey(docOf(item), p, d)) });
+  if (keep !== undefined && keep <= 5000 && items.length > keep * 4) return topK(items, keep, decorate, cmp);
+  const decorated = items.map(decorate);
   decorated.sort(cmp);
   const out = keep !== undefined && keep < decorated.length ? decorated.slice(0, keep) : decorated;
   return out.map((d) => d.item);
+}
+
+/** The first `k` in sort order without sorting everything: a bounded, sorted buffer (ties keep input order). */
+function topK<T, D extends { item: T }>(items: T[], k: number, decorate: (t: T) => D, cmp: (a: D, b: D) => number): T[] {
+  const best: D[] = [];
+  if (k <= 0) return [];
+  for (const item of items) {
+    const d = decorate(item);
+    if (best.length === k && cmp(d, best[k - 1]) >= 0) continue;
+    let lo = 0;
+    let hi = best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(best[mid], d) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    best.splice(lo, 0, d);
+    if (best.length > k) best.pop();
+  }
+  return best.map((d) => d.item);
 }
