@@ -3,8 +3,11 @@ import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
 import { axeViolations } from './helpers/axe';
 import { focusInfo, navigating, tabTo } from './helpers/keyboard';
-import { signIn } from './helpers/auth';
-import { createWorld, type World } from './helpers/world';
+import { signIn, signInWithKeyboard } from './helpers/auth';
+import { createWorld, assignTraining, type World } from './helpers/world';
+import { completeModuleAs } from './helpers/player';
+import { downloadWithKeyboard, pdfText } from './helpers/files';
+import ExcelJS from 'exceljs';
 
 jest.setTimeout(E2E_TIMEOUT);
 
@@ -17,14 +20,96 @@ let admin: Page;
 beforeAll(async () => {
   [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
   world = await createWorld('da');
+  await assignTraining(world, 'foundations', { roles: ['staff'], dueInDays: -10 });
+  await completeModuleAs(browser, server.baseUrl, world.users.teacher.email, 'foundations');
   adminContext = await newContext(browser, server.baseUrl);
   admin = await adminContext.newPage();
-  await signIn(admin, world.users.admin.email);
+  await signInWithKeyboard(admin, world.users.admin.email);
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+});
+
+/** Reads the first worksheet into objects keyed by the header row. */
+async function readXlsx(bytes: Buffer): Promise<{ sheetName: string; headers: string[]; rows: Record<string, unknown>[] }> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+  const sheet = workbook.worksheets[0];
+  const headers = (sheet.getRow(1).values as unknown[]).slice(1).map((v) => String(v ?? ''));
+  const rows: Record<string, unknown>[] = [];
+  sheet.eachRow((row, n) => {
+    if (n === 1) return;
+    const values = (row.values as unknown[]).slice(1);
+    rows.push(Object.fromEntries(headers.map((h, i) => [h, values[i] ?? ''])));
+  });
+  return { sheetName: sheet.name, headers, rows };
+}
+
+async function downloadLink(page: Page, selector: string) {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await tabTo(page, selector);
+  return downloadWithKeyboard(page);
+}
+
+describe('district admin: dashboard, drill-down and exports', () => {
+  test('when the admin opens the district page and drills into a school, then the school shows who completed and who is overdue, and the XLSX and PDF downloads say the same', async () => {
+    const problems: string[] = [];
+    const { lincoln, roosevelt } = world.schools;
+    const { teacher, overdueTeacher, otherSchoolTeacher } = world.users;
+    await admin.goto('/');
+    expect(new URL(admin.url()).pathname).toBe('/district');
+    await expect(admin.locator('main').innerText()).resolves.toContain(world.district.name);
+    for (const school of [lincoln, roosevelt]) {
+      await expect(admin.locator(`main table a[href="/school/${school._id}"]`).innerText()).resolves.toBe(school.name);
+    }
+    problems.push(...(await axeViolations(admin, 'district (en)')));
+
+    // District-wide workbook: every school's staff.
+    const districtXlsx = await readXlsx((await downloadLink(admin, 'main a[href^="/reports/compliance.xlsx"]')).bytes);
+    expect(districtXlsx.headers).toEqual(expect.arrayContaining(['Name', 'School', 'Module', 'Status', 'Certificate code']));
+    expect(districtXlsx.rows.map((r) => r.Name)).toEqual(expect.arrayContaining([teacher.name, overdueTeacher.name, otherSchoolTeacher.name]));
+
+    // Drill into Lincoln by keyboard.
+    await tabTo(admin, `main table a[href="/school/${lincoln._id}"]`);
+    await navigating(admin, () => admin.keyboard.press('Enter'));
+    expect(new URL(admin.url()).pathname).toBe(`/school/${lincoln._id}`);
+    const row = (name: string) => admin.locator('main table tbody tr', { has: admin.locator('th', { hasText: name }) });
+    await expect(row(teacher.name).locator('.status').innerText()).resolves.toBe('Completed');
+    await expect(row(overdueTeacher.name).locator('.status').innerText()).resolves.toBe('Overdue');
+    problems.push(...(await axeViolations(admin, 'school (admin drill-down)')));
+
+    // The school's workbook.
+    const xlsxFile = await downloadLink(admin, 'main a[href^="/reports/compliance.xlsx"]');
+    expect(xlsxFile.suggestedFilename).toMatch(/\.xlsx$/);
+    const xlsx = await readXlsx(xlsxFile.bytes);
+    const byName = new Map(xlsx.rows.map((r) => [String(r.Name), r]));
+    expect(String(byName.get(teacher.name)?.Status)).toMatch(/completed/i);
+    expect(String(byName.get(teacher.name)?.['Certificate code'])).toMatch(/^[A-Z2-7]{26}$/);
+    expect(String(byName.get(overdueTeacher.name)?.Status)).toMatch(/overdue/i);
+    expect(byName.has(otherSchoolTeacher.name)).toBe(false);
+    expect(xlsx.rows.every((r) => r.School === lincoln.name)).toBe(true);
+
+    // The board summary PDF for the school.
+    const pdfFile = await downloadLink(admin, 'main a[href^="/reports/compliance.pdf"]');
+    expect(pdfFile.suggestedFilename).toMatch(/\.pdf$/);
+    const pdf = await pdfText(pdfFile.bytes);
+    const text = pdf.text.replace(/\s+/g, ' ');
+    expect(text).toContain(lincoln.name);
+    expect(text).toContain(world.district.name);
+    expect(text).toMatch(/\d+\s?%/);
+    expect(text).not.toContain(otherSchoolTeacher.name);
+
+    // A staff record from the drill-down.
+    await admin.goto(`/school/${lincoln._id}/staff/${teacher._id}`);
+    await expect(admin.locator('h1').innerText()).resolves.toContain(teacher.name);
+    problems.push(...(await axeViolations(admin, 'staff record (admin)')));
+    await admin.goto('/district?lang=es');
+    problems.push(...(await axeViolations(admin, 'district (es)')));
+    await admin.goto('/district?lang=en');
+    expect(problems).toEqual([]);
+  });
 });
 
 const COUNSEL = 'Riverbend Office of General Counsel';
