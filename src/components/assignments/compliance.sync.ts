@@ -12,6 +12,7 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { Attempt, Completion } from '../completions';
 import { District } from '../districts';
+import { logger } from '../../shared/logger';
 import { User } from '../users';
 import { Assignment, type AssignmentRecord } from './assignment.model';
 import { appliesTo, deriveState, type AssignmentRules, type AttemptFact, type CompletionFact, type PersonFacts } from './compliance-status';
@@ -279,4 +280,16 @@ export async function rebuildDistrictCompliance(districtId: string | Types.Objec
   await rebuildSummariesOf(id, loaded.map((l) => l.assignment._id), startedAt);
   await ComplianceSummary.deleteMany({ district: id, computedAt: { $lt: startedAt } });
   return { rows: await ComplianceRow.countDocuments({ district: id }) };
+}
+
+/**
+ * For event sources whose own write already succeeded (a completion, an attempt, a roster change):
+ * a failed refresh must not fail the person's action, so it is logged; the district rebuild repairs it.
+ */
+export async function refreshComplianceQuietly(userIds: readonly (string | Types.ObjectId)[]): Promise<void> {
+  try {
+    await syncComplianceForUsers(userIds);
+  } catch (err) {
+    logger.error({ err, userIds: userIds.map(String) }, 'compliance refresh failed; run the compliance rebuild to repair');
+  }
 }

@@ -11,7 +11,7 @@ export {
   type ComplianceStatus,
   type StatusCounts,
 } from './compliance-status';
-export { syncComplianceForUsers, syncAssignment, rebuildDistrictCompliance } from './compliance.sync';
+export { syncComplianceForUsers, refreshComplianceQuietly, syncAssignment, rebuildDistrictCompliance } from './compliance.sync';
 export {
   findSchoolRows,
   findPersonRows,

@@ -120,7 +120,7 @@ describe('GET /reports/compliance.xlsx', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.load(res.body as Buffer);
+    await workbook.xlsx.load(res.body as never);
     const sheet = workbook.worksheets[0];
     expect(sheet.getRow(1).getCell(1).value).toBe('Employee ID');
     expect(sheet.getRow(1).getCell(14).value).toBe('Certificate code');
@@ -141,7 +141,7 @@ describe('GET /reports/compliance.pdf', () => {
     const res = await download(admin, '/reports/compliance.pdf?module=foundations');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/pdf');
-    const text = await pdfText(res.body as Buffer);
+    const text = await pdfText(res.body as never);
     expect(text).toContain('Export Unified');
     expect(text).toContain('District totals');
     expect(text).toContain('1 of 4 required trainings completed (25% compliant)');
@@ -156,7 +156,7 @@ describe('GET /reports/compliance.pdf', () => {
   test('when a principal exports in Spanish with a job-title filter, then the school summary is in Spanish', async () => {
     const res = await download(principal, '/reports/compliance.pdf?jobTitle=custodian&lang=es');
     expect(res.status).toBe(200);
-    const text = await pdfText(res.body as Buffer);
+    const text = await pdfText(res.body as never);
     expect(text).toContain('Totales de la escuela');
     expect(text).toContain('0 de 1 capacitaciones requeridas completadas');
     expect(text).toContain('Puesto: Conserje');
