@@ -33,6 +33,31 @@ describe('aggregation stages', () => {
     expect(out).toEqual([{ n: 2, avg: 85, best: 90, user: 'u1' }, { n: 1, avg: 100, best: 100, user: 'u3' }]);
   });
 
+  test('when $group accumulators meet missing and null values, then they are skipped or null like MongoDB', async () => {
+    const c = db.collection('acc');
+    await c.insertMany([
+      { _id: 1, g: 'a', v: 5, s: 'x' }, { _id: 2, g: 'a', v: null, s: 'y' }, { _id: 3, g: 'a', s: 'x' },
+      { _id: 4, g: 'b' }, { _id: 5, v: 2.5 },
+    ] as never[]);
+    const out = await c.aggregate([
+      { $sort: { _id: 1 } },
+      { $group: {
+        _id: '$g', n: { $sum: 1 }, total: { $sum: '$v' }, avg: { $avg: '$v' }, lo: { $min: '$v' }, hi: { $max: '$v' },
+        first: { $first: '$v' }, last: { $last: '$v' }, all: { $push: '$v' }, kinds: { $addToSet: '$s' }, count: { $count: {} },
+      } },
+      { $sort: { _id: 1 } },
+    ]).toArray();
+    expect(out).toEqual([
+      { _id: null, n: 1, total: 2.5, avg: 2.5, lo: 2.5, hi: 2.5, first: 2.5, last: 2.5, all: [2.5], kinds: [], count: 1 },
+      { _id: 'a', n: 3, total: 5, avg: 5, lo: 5, hi: 5, first: 5, last: null, all: [5, null], kinds: expect.arrayContaining(['x', 'y']), count: 3 },
+      { _id: 'b', n: 1, total: 0, avg: null, lo: null, hi: null, first: null, last: null, all: [], kinds: [], count: 1 },
+    ]);
+    const compound = await c.aggregate([{ $group: { _id: { g: '$g', s: '$s' }, n: { $sum: 1 } } }, { $sort: { n: -1, '_id.g': 1, '_id.s': 1 } }]).toArray();
+    expect(compound).toEqual([
+      { _id: { g: 'a', s: 'x' }, n: 2 }, { _id: {}, n: 1 }, { _id: { g: 'a', s: 'y' }, n: 1 }, { _id: { g: 'b' }, n: 1 },
+    ]);
+  });
+
   test('when $lookup joins across collections, then matched documents are embedded and the source is untouched', async () => {
     const out = await db.collection('users').aggregate([
       { $lookup: { from: 'schools', localField: 'school', foreignField: '_id', as: 'school' } },

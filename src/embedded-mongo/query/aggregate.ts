@@ -3,6 +3,7 @@ import { cloneDeep, isPlainObject, type Doc } from '../bson-values';
 import { badValue, MongoCommandError } from '../errors';
 import type { Engine } from '../storage/engine';
 import type { Txn } from '../transactions/txn';
+import { fastGroup } from './fast-group';
 import { QUERY_OPTIONS } from './mingo-options';
 import { matchingDocs } from './read';
 import { isReadOnlyPipeline } from './read-only-pipeline';
@@ -76,6 +77,13 @@ export function runPipeline(ctx: PipelineContext, collName: string | undefined, 
   };
   for (; i < stages.length; i++) {
     const stage = stages[i];
+    if ('$group' in stage) {
+      flush();
+      const grouped = fastGroup(docs, stage.$group);
+      if (grouped) docs = grouped;
+      else segment.push(stage);
+      continue;
+    }
     if (!('$sort' in stage)) {
       segment.push(stage);
       continue;
