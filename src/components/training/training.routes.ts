@@ -6,6 +6,7 @@ import { certificateRouter } from './certificate.routes';
 import { findOwnCertificateCode } from './certificate.service';
 import { getPlayState, startAttempt, submitMove } from './play.service';
 import { getModuleVersion } from './training.content';
+import { formatLocalDate } from '../assignments';
 import { moveSchema, parseSlug, PLAY_NOTICES } from './training.schemas';
 import { getModuleOverview, getTrainingOverview } from './training.service';
 import { createRenderer, formatDate, moduleHeader, resultsView, stepView, type Renderer } from './training.view';
@@ -30,6 +31,7 @@ trainingRouter.get('/training', async (req, res) => {
       title: r.plain(row.title),
       summary: r.plain(row.summary),
       completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
+      dueOn: row.assignment ? formatLocalDate(row.assignment.dueDate, r.lang) : undefined,
     })),
   });
 });

@@ -1,6 +1,7 @@
 import type { Actor } from '../../shared/actor';
 import type { BilingualText, LoadedModuleVersion } from '../content';
 import { Attempt, Completion } from '../completions';
+import { listMyAssignments, type ComplianceStatus } from '../assignments';
 import { getCatalog, getModuleVersion } from './training.content';
 
 export type TrainingStatus = 'not_started' | 'in_progress' | 'passed' | 'failed';
@@ -17,6 +18,8 @@ export type TrainingRow = Readonly<{
   completion?: Readonly<{ version: number; score: number; completedAt: Date; certificateCode: string }>;
   /** Score of the latest finished attempt when it failed. */
   failedScore?: number;
+  /** When the module is assigned to the person: the due date (district-local 'YYYY-MM-DD') and compliance status. */
+  assignment?: Readonly<{ dueDate: string; status: ComplianceStatus; minVersion: number }>;
 }>;
 
 function isInAudience(actor: Actor, module: LoadedModuleVersion): boolean {
@@ -32,11 +35,15 @@ function isInAudience(actor: Actor, module: LoadedModuleVersion): boolean {
  * The single place to change when assignments (due dates, compliance statuses) decide the list.
  */
 export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> {
-  const [attempts, completions] = await Promise.all([
+  const [attempts, completions, assigned] = await Promise.all([
     // Index { user, moduleSlug, startedAt }: a person's attempt history is short (modules × retakes).
     Attempt.find({ user: actor.userId }, { moduleSlug: 1, status: 1, score: 1, startedAt: 1 }).sort({ startedAt: -1 }).lean(),
     Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, completedAt: 1, certificateCode: 1 }).lean(),
+    listMyAssignments(actor),
   ]);
+  // Assigned modules come first, earliest due date first; when one module is assigned twice the earlier due date shows.
+  const assignmentOf = new Map<string, (typeof assigned)[number]>();
+  for (const a of assigned) if (!assignmentOf.has(a.moduleSlug)) assignmentOf.set(a.moduleSlug, a);
   const latestAttempt = new Map<string, (typeof attempts)[number]>();
   const hasInProgress = new Set<string>();
   for (const attempt of attempts) {
@@ -51,7 +58,7 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
 
   return getCatalog()
     .listLatest()
-    .filter((module) => isInAudience(actor, module) || latestAttempt.has(module.slug) || latestCompletion.has(module.slug))
+    .filter((module) => assignmentOf.has(module.slug) || isInAudience(actor, module) || latestAttempt.has(module.slug) || latestCompletion.has(module.slug))
     .map((module) => {
       const completion = latestCompletion.get(module.slug);
       const last = latestAttempt.get(module.slug);
@@ -73,8 +80,12 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
           ? { version: completion.moduleVersion, score: completion.score, completedAt: completion.completedAt, certificateCode: completion.certificateCode }
           : undefined,
         failedScore: status === 'failed' ? (last?.score ?? undefined) : undefined,
+        assignment: assignmentOf.has(module.slug)
+          ? { dueDate: assignmentOf.get(module.slug)!.dueDate, status: assignmentOf.get(module.slug)!.status, minVersion: assignmentOf.get(module.slug)!.minVersion }
+          : undefined,
       };
-    });
+    })
+    .sort((a, b) => (a.assignment ? 0 : 1) - (b.assignment ? 0 : 1) || (a.assignment && b.assignment ? a.assignment.dueDate.localeCompare(b.assignment.dueDate) : 0));
 }
 
 /** A module's overview: the latest version (any signed-in person may read and play any module) and the person's row. */
