@@ -7,6 +7,7 @@ import { Attempt, Completion } from '../completions';
 import { recordAudit } from '../audit';
 import { getModuleVersion } from './training.content';
 import { applyChoice, applyContinue, grade, initialPosition, maxPointsFor, type DecisionRecord, type PlayPosition } from './training.progress';
+import { refreshComplianceQuietly } from '../assignments';
 
 /** The attempt as the player needs it: where the learner is and how it went so far. */
 export type AttemptView = Readonly<{
@@ -111,7 +112,10 @@ export async function startAttempt(actor: Actor, slug: string): Promise<void> {
     });
   } catch (err) {
     if ((err as { code?: unknown }).code !== 11000) throw err;
+    return;
   }
+  // Not started → in progress on the compliance pages.
+  await refreshComplianceQuietly([actor.userId]);
 }
 
 /**
@@ -159,6 +163,8 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
     if (result.isPassed) await recordCompletion(actor, module, attempt.id, result.score, finishedAt, requestId, session);
     return true;
   });
+  // Completed (or still in progress after a fail) on the compliance pages, as soon as it is recorded.
+  if (won) await refreshComplianceQuietly([actor.userId]);
   return won ? 'moved' : 'stale';
 }
 
