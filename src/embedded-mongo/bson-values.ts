@@ -162,7 +162,14 @@ export function keyOf(v: unknown): string {
       break;
   }
   if (v instanceof Date) return 't' + v.getTime();
-  if (Array.isArray(v)) return 'a' + JSON.stringify(v.map(keyOf));
+  if (Array.isArray(v)) {
+    let out = 'a[';
+    for (const e of v) {
+      const k = keyOf(e);
+      out += k.length + ':' + k;
+    }
+    return out + ']';
+  }
   const t = (v as Tagged)._bsontype;
   switch (t) {
     case 'ObjectId':
@@ -182,10 +189,20 @@ export function keyOf(v: unknown): string {
     }
     case undefined:
       if (v instanceof RegExp) return 'r' + String(v);
-      return 'O' + JSON.stringify(Object.entries(v as Doc).map(([k, x]) => [k, keyOf(x)]));
+      return objectKey(v as Doc);
     default:
       return t + ':' + JSON.stringify(v);
   }
+}
+
+/** Length-prefixed, so no field name or value can imitate a separator. */
+function objectKey(doc: Doc): string {
+  let out = 'O{';
+  for (const name in doc) {
+    const k = keyOf(doc[name]);
+    out += name.length + ':' + name + k.length + ':' + k;
+  }
+  return out + '}';
 }
 
 /** Deep copy of a document; immutable BSON values (ObjectId, Long, Decimal128 …) are shared, Binary and Date copied. */

@@ -73,6 +73,23 @@ describe('aggregation stages', () => {
     expect(await db.collection('schools').findOne({ _id: 's1' as never })).toEqual({ _id: 's1', name: 'Lincoln' });
   });
 
+  test('when $lookup joins on array and missing local fields, then elements match and missing matches null or missing', async () => {
+    await db.collection('groups').insertMany([
+      { _id: 'g1', members: ['u1', 'u3'] }, { _id: 'g2' },
+    ] as never[]);
+    await db.collection('people').insertMany([{ _id: 'p1', gid: null }, { _id: 'p2' }, { _id: 'p3', gid: 'g1' }] as never[]);
+    const out = await db.collection('groups').aggregate([
+      { $lookup: { from: 'users', localField: 'members', foreignField: '_id', as: 'users' } },
+      { $lookup: { from: 'people', localField: 'missing', foreignField: 'gid', as: 'orphans' } },
+      { $project: { userIds: '$users._id', orphanIds: '$orphans._id' } },
+      { $sort: { _id: 1 } },
+    ]).toArray();
+    expect(out).toEqual([
+      { _id: 'g1', userIds: ['u1', 'u3'], orphanIds: ['p1', 'p2'] },
+      { _id: 'g2', userIds: [], orphanIds: ['p1', 'p2'] },
+    ]);
+  });
+
   test('when $unwind, $facet and $count run, then each facet sees the same input', async () => {
     const [facets] = await db.collection('users').aggregate([
       { $facet: {

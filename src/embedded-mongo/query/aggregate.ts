@@ -4,6 +4,7 @@ import { badValue, MongoCommandError } from '../errors';
 import type { Engine } from '../storage/engine';
 import type { Txn } from '../transactions/txn';
 import { fastGroup } from './fast-group';
+import { fastLookup } from './fast-lookup';
 import { QUERY_OPTIONS } from './mingo-options';
 import { matchingDocs } from './read';
 import { isReadOnlyPipeline } from './read-only-pipeline';
@@ -77,6 +78,13 @@ export function runPipeline(ctx: PipelineContext, collName: string | undefined, 
   };
   for (; i < stages.length; i++) {
     const stage = stages[i];
+    if ('$lookup' in stage) {
+      flush();
+      const joined = fastLookup(ctx, docs, stage.$lookup, copy);
+      if (joined) docs = joined;
+      else segment.push(stage);
+      continue;
+    }
     if ('$group' in stage) {
       flush();
       const grouped = fastGroup(docs, stage.$group);

@@ -26,11 +26,21 @@ function isConstant(v: unknown): boolean {
   return v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && !v.startsWith('$'));
 }
 
-function keyGetter(expr: unknown): Getter | undefined {
-  if (isConstant(expr)) return () => expr;
+/** Group key of a document: its hash string, and the `_id` value built only for a new group. */
+type KeyOf = (doc: Doc) => [string, () => unknown];
+
+function keyGetter(expr: unknown): KeyOf | undefined {
+  if (isConstant(expr)) {
+    const k = keyOf(expr);
+    return () => [k, () => expr];
+  }
   if (typeof expr === 'string') {
     const g = fieldGetter(expr);
-    return g && ((doc) => g(doc) ?? null);
+    if (!g) return undefined;
+    return (doc) => {
+      const v = g(doc) ?? null;
+      return [keyOf(v), () => v];
+    };
   }
   if (!isPlainObject(expr) || Object.keys(expr).some((k) => k.startsWith('$'))) return undefined;
   const fields: Array<[string, Getter]> = [];
@@ -40,12 +50,20 @@ function keyGetter(expr: unknown): Getter | undefined {
     fields.push([k, g]);
   }
   return (doc) => {
-    const out: Doc = {};
-    for (const [k, g] of fields) {
-      const v = g(doc);
-      if (v !== undefined) out[k] = v;
+    const vals = fields.map(([, g]) => g(doc));
+    let key = 'O{';
+    for (let i = 0; i < fields.length; i++) {
+      if (vals[i] === undefined) continue;
+      const k = keyOf(vals[i]);
+      key += fields[i][0].length + ':' + fields[i][0] + k.length + ':' + k;
     }
-    return out;
+    return [key + '}', () => {
+      const out: Doc = {};
+      fields.forEach(([name], i) => {
+        if (vals[i] !== undefined) out[name] = vals[i];
+      });
+      return out;
+    }];
   };
 }
 
@@ -140,10 +158,9 @@ export function fastGroup(docs: Doc[], spec: unknown): Doc[] | undefined {
   const groups = new Map<string, { id: unknown; accs: Accumulator[] }>();
   try {
     for (const doc of docs) {
-      const id = key(doc);
-      const k = keyOf(id);
+      const [k, makeId] = key(doc);
       let g = groups.get(k);
-      if (!g) groups.set(k, (g = { id, accs: accs.map(([, f]) => f()) }));
+      if (!g) groups.set(k, (g = { id: makeId(), accs: accs.map(([, f]) => f()) }));
       for (const a of g.accs) a.add(doc);
     }
   } catch (e) {
