@@ -1,8 +1,11 @@
 import { Router } from 'express';
+import passport from 'passport';
 import { rateLimit } from 'express-rate-limit';
+import { logger } from '../../shared/logger';
 import { parseForm } from '../../shared/validation';
 import { isLanguage } from '../../shared/i18n';
-import { signIn, setPreferredLanguage } from './auth.service';
+import { setPreferredLanguage } from './auth.service';
+import type { SignInFailure } from './passport';
 import { signInSchema, safeRedirectPath } from './auth.schemas';
 import { LOCKOUT_MINUTES } from './auth.service';
 
@@ -33,27 +36,32 @@ authRouter.get('/login', (req, res) => {
   res.render('auth/login', { title: res.locals.t('auth.title'), next: safeRedirectPath(req.query.next) === '/' ? '' : safeRedirectPath(req.query.next) });
 });
 
-authRouter.post('/login', signInLimiter, async (req, res, next) => {
+authRouter.post('/login', signInLimiter, (req, res, next) => {
   const form = parseForm(signInSchema, req.body);
   const nextPath = safeRedirectPath(req.body?.next);
   const render = (status: number, errors: Record<string, string>, values: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     res.status(status).render('auth/login', { title: res.locals.t('auth.title'), errors, values, next: nextPath === '/' ? '' : nextPath, ...extra });
   if (!form.ok) return render(422, form.errors, form.values);
-  const result = await signIn(form.data.email, form.data.password);
-  if (!result.ok) {
-    const key = result.reason === 'locked' ? 'auth.errors.locked' : result.reason === 'inactive' ? 'auth.errors.inactive' : 'auth.errors.invalid';
-    return render(result.reason === 'locked' ? 429 : 401, { _form: key }, { email: form.data.email }, { lockoutMinutes: LOCKOUT_MINUTES });
-  }
-  const chosenLanguage = req.session.lang;
-  // passport regenerates the session id here (session fixation defence).
-  req.login(result.actor, (err) => {
+  passport.authenticate('local', (err: unknown, actor: Express.User | false, failure?: SignInFailure) => {
     if (err) return next(err);
-    if (isLanguage(chosenLanguage)) {
-      req.session.lang = chosenLanguage;
-      if (chosenLanguage !== result.actor.language) void setPreferredLanguage(result.actor, chosenLanguage);
+    if (!actor) {
+      const reason = failure?.reason ?? 'invalid';
+      const key = reason === 'locked' ? 'auth.errors.locked' : reason === 'inactive' ? 'auth.errors.inactive' : 'auth.errors.invalid';
+      return render(reason === 'locked' ? 429 : 401, { _form: key }, { email: form.data.email }, { lockoutMinutes: LOCKOUT_MINUTES });
     }
-    res.redirect(303, nextPath);
-  });
+    const chosenLanguage = req.session.lang;
+    // passport regenerates the session id here (session fixation defence).
+    req.login(actor, (loginErr) => {
+      if (loginErr) return next(loginErr);
+      if (isLanguage(chosenLanguage)) {
+        req.session.lang = chosenLanguage;
+        if (chosenLanguage !== actor.language) {
+          setPreferredLanguage(actor, chosenLanguage).catch((e: unknown) => logger.warn({ err: e }, 'could not save language preference'));
+        }
+      }
+      res.redirect(303, nextPath);
+    });
+  })(req, res, next);
 });
 
 authRouter.post('/logout', (req, res, next) => {
