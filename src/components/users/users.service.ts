@@ -7,6 +7,7 @@ import { hashPassword, verifyPassword } from '../auth';
 import { countSchoolsInDistrict } from '../schools';
 import { User, type JobTitle, type Language, type Role } from './user.model';
 import { PAGE_SIZE, type UserCreateInput, type UserInput, type UserListQuery } from './users.schemas';
+import { rosterChanged } from '../../shared/domain-events';
 
 export type UserView = {
   id: string;
@@ -157,6 +158,7 @@ export async function createUser(actor: Actor, input: UserCreateInput, ctx: Cont
     details: { role: input.role, schools: input.schools, passwordSet: Boolean(input.password) },
     requestId: ctx.requestId,
   });
+  await rosterChanged([id]);
   return { ok: true, id };
 }
 
@@ -191,6 +193,7 @@ export async function updateUser(actor: Actor, id: string, input: UserInput, ctx
   if (!sameSet(before.schoolIds, input.schools)) {
     await recordAudit(actor, { action: 'user.schools_changed', target, details: { from: before.schoolIds, to: input.schools }, requestId: ctx.requestId });
   }
+  await rosterChanged([id]);
   return { ok: true, id };
 }
 
@@ -201,6 +204,7 @@ export async function setUserActive(actor: Actor, id: string, active: boolean, c
   if (before.active === active) return { ok: true, id };
   await User.updateOne({ _id: id, district: actor.districtId }, { $set: { active } });
   await recordAudit(actor, { action: active ? 'user.reactivated' : 'user.deactivated', target: { kind: 'user', id }, requestId: ctx.requestId });
+  await rosterChanged([id]);
   return { ok: true, id };
 }
 
