@@ -1,4 +1,10 @@
 /** Assignments and compliance: who must complete what by when, and where everyone stands. */
+import { onRosterChanged } from '../../shared/domain-events';
+import { refreshComplianceQuietly } from './compliance.sync';
+
+// Roster changes (people created, edited, moved, deactivated) refresh their compliance rows at once.
+onRosterChanged((userIds) => refreshComplianceQuietly(userIds));
+
 export { assignmentsRouter } from './assignments.routes';
 export { Assignment, type AssignmentRecord } from './assignment.model';
 export {

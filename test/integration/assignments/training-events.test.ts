@@ -48,3 +48,21 @@ describe('compliance follows the training player', () => {
     expect(page.text).toContain('1 of 1 required trainings completed');
   });
 });
+
+describe('compliance follows the roster', () => {
+  test('when an admin deactivates and reactivates a person through the staff pages, then their rows leave and return at once', async () => {
+    const district = await createDistrict();
+    const school = await createSchool(district);
+    const person = await createUser(district, { email: 'moving@e.example', schools: [school] });
+    await createUser(district, { role: 'district_admin', email: 'hr@e.example' });
+    const assignment = await createAssignment(district, { moduleSlug: SLUG });
+    expect(await ComplianceRow.countDocuments({ assignment: assignment._id, user: person._id })).toBe(1);
+    const admin = await signIn(t.app, 'hr@e.example');
+    const page = await admin.get(`/admin/users/${String(person._id)}`);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    expect((await admin.post(`/admin/users/${String(person._id)}/deactivate`).type('form').send({ _csrf: csrf })).status).toBe(303);
+    expect(await ComplianceRow.countDocuments({ assignment: assignment._id, user: person._id })).toBe(0);
+    expect((await admin.post(`/admin/users/${String(person._id)}/reactivate`).type('form').send({ _csrf: csrf })).status).toBe(303);
+    expect(await ComplianceRow.countDocuments({ assignment: assignment._id, user: person._id })).toBe(1);
+  });
+});
