@@ -1,4 +1,4 @@
-import { compareValues, isPlainObject, pathValues, typeRank, type Doc } from '../bson-values';
+import { compareValues, isPlainObject, keyOf, pathValues, typeRank, type Doc } from '../bson-values';
 
 type Test = (doc: Doc) => boolean;
 
@@ -29,8 +29,8 @@ function valuesAt(path: string): (doc: Doc) => unknown[] {
 function cmpTest(op: string, operand: unknown): ((x: unknown) => boolean) | undefined {
   if (op === '$in') {
     if (!Array.isArray(operand) || !operand.every(isScalar)) return undefined;
-    const tests = operand.map((o) => cmpTest('$eq', o)!);
-    return (x) => tests.some((t) => t(x));
+    const keys = new Set(operand.map(keyOf));
+    return (x) => isScalar(x) && keys.has(keyOf(x));
   }
   if (!isScalar(operand)) return undefined;
   const rank = typeRank(operand);
