@@ -31,4 +31,4 @@ export {
   type MyAssignment,
 } from './compliance.queries';
 export { listModuleOptions, type ModuleOption } from './assignments.service';
-export { localDateOf, formatLocalDate } from './zoned-date';
+export { localDateOf, formatLocalDate, addDays } from './zoned-date';

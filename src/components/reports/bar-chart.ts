@@ -12,14 +12,14 @@ const TOP = 8;
 const AXIS = 22;
 
 export function horizontalBarChart(items: readonly BarInput[], options: { max: number; tickStep: number; tickSuffix?: string; labelWidth?: number; plotWidth?: number }): BarChart {
-  const labelWidth = options.labelWidth ?? 180;
+  const labelWidth = options.labelWidth ?? 240;
   const plotWidth = options.plotWidth ?? 420;
   const scale = options.max > 0 ? plotWidth / options.max : 0;
   const bars = items.map((item, i) => {
     const y = TOP + i * (BAR + GAP);
     const value = item.value ?? 0;
     return {
-      label: item.label.length > 26 ? `${item.label.slice(0, 25)}…` : item.label,
+      label: item.label.length > 32 ? `${item.label.slice(0, 31)}…` : item.label,
       valueLabel: item.valueLabel,
       y,
       width: Math.max(0, Math.min(plotWidth, Math.round(value * scale * 10) / 10)),
