@@ -34,7 +34,7 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
   const log = options.logger ?? stderrLogger;
   const engine = new Engine();
   if (options.dataDir) {
-    engine.store = openSqliteStore(options.dataDir, engine);
+    engine.store = openSqliteStore(options.dataDir, engine, (e) => log('error', 'embedded-mongo: folding the operation log failed', { error: String(e) }));
   }
   const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const setName = options.replSetName ?? 'rs0';

@@ -40,7 +40,10 @@ class SqliteStore implements DurableStore {
   private readonly insLog: Database.Statement;
   private foldTimer?: NodeJS.Timeout;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onError: (e: unknown) => void,
+  ) {
     this.putDoc = db.prepare('INSERT OR REPLACE INTO docs (coll, k, doc) VALUES (?, ?, ?)');
     this.delDoc = db.prepare('DELETE FROM docs WHERE coll = ? AND k = ?');
     this.delColl = db.prepare('DELETE FROM collections WHERE id = ?');
@@ -133,7 +136,12 @@ class SqliteStore implements DurableStore {
     this.foldTimer = setTimeout(() => {
       this.foldTimer = undefined;
       if (!this.db.open) return;
-      if (this.foldTx(1) > 0) this.scheduleFold();
+      try {
+        if (this.foldTx(1) > 0) this.scheduleFold();
+      } catch (e) {
+        // The log stays complete and is folded again at the next write or start; nothing acknowledged is lost.
+        this.onError(e);
+      }
     }, FOLD_INTERVAL_MS);
     this.foldTimer.unref();
   }
@@ -188,13 +196,13 @@ class SqliteStore implements DurableStore {
   }
 }
 
-export function openSqliteStore(dataDir: string, engine: Engine): DurableStore {
+export function openSqliteStore(dataDir: string, engine: Engine, onError: (e: unknown) => void = () => {}): DurableStore {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, 'embedded-mongo.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
-  const store = new SqliteStore(db);
+  const store = new SqliteStore(db, onError);
   store.load(engine);
   store.foldAll();
   return store;

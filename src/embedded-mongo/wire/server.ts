@@ -68,18 +68,25 @@ class Connection {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length > 0 && !this.socket.destroyed) {
-        const raw = this.queue.shift()!;
-        let msg: IncomingMessage;
-        try {
-          msg = parseMessage(raw);
-        } catch (e) {
-          return this.fail(e instanceof ProtocolError ? e.message : `undecodable message: ${(e as Error).message}`);
-        }
-        await this.answer(msg);
-      }
+      await this.drainQueue();
+    } catch (e) {
+      this.log('error', 'embedded-mongo: connection failed', { connectionId: this.id, error: String((e as Error)?.stack ?? e) });
+      this.socket.destroy();
     } finally {
       this.busy = false;
+    }
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0 && !this.socket.destroyed) {
+      const raw = this.queue.shift()!;
+      let msg: IncomingMessage;
+      try {
+        msg = parseMessage(raw);
+      } catch (e) {
+        return this.fail(e instanceof ProtocolError ? e.message : `undecodable message: ${(e as Error).message}`);
+      }
+      await this.answer(msg);
     }
   }
 
