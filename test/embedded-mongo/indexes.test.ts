@@ -125,6 +125,27 @@ describe('queries served by indexes', () => {
   });
 });
 
+describe('sorted finds over an index', () => {
+  test('when a sorted, limited find follows an index (equality prefix, then the sort field), then the order is MongoDB\'s in both directions', async () => {
+    const c = db.collection('sorted');
+    await c.createIndex({ district: 1, at: -1 });
+    const docs = Array.from({ length: 400 }, (_, i) => ({ _id: i, district: i % 2, at: i % 7 === 0 ? null : new Date(Date.UTC(2024, 0, 1, 0, (i * 37) % 400)) }));
+    docs.push({ _id: 1000, district: 1 } as never);
+    await c.insertMany(docs as never[]);
+    const expected = (dir: 1 | -1) => docs.filter((d) => d.district === 1)
+      .sort((a, b) => dir * ((a.at ? a.at.getTime() : -Infinity) - (b.at ? b.at.getTime() : -Infinity)) || 0);
+    const desc = await c.find({ district: 1 }).sort({ at: -1 }).limit(30).toArray();
+    expect(desc.map((d) => d.at?.getTime() ?? null)).toEqual(expected(-1).slice(0, 30).map((d) => d.at?.getTime() ?? null));
+    const asc = await c.find({ district: 1 }).sort({ at: 1 }).skip(5).limit(70).toArray();
+    expect(asc.map((d) => d.at?.getTime() ?? null)).toEqual(expected(1).slice(5, 75).map((d) => d.at?.getTime() ?? null));
+    await c.insertOne({ _id: 2000, district: 1, at: [new Date(Date.UTC(2030, 0, 1)), new Date(Date.UTC(2000, 0, 1))] } as never);
+    const withArray = await c.find({ district: 1 }).sort({ at: -1 }).limit(1).toArray();
+    expect(withArray[0]._id).toBe(2000);
+    const withArrayAsc = await c.find({ district: 1, at: { $ne: null } }).sort({ at: 1 }).limit(1).toArray();
+    expect(withArrayAsc[0]._id).toBe(2000);
+  });
+});
+
 function matches(d: Document, f: Document): boolean {
   return Object.entries(f).every(([k, cond]) => {
     const v = d[k];

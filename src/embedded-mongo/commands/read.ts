@@ -2,7 +2,8 @@ import { Long } from 'bson';
 import { compareValues, keyOf, pathValues, type Doc } from '../bson-values';
 import { badValue, cursorNotFound, MongoCommandError } from '../errors';
 import { projector } from '../query/projection';
-import { matchingDocs } from '../query/read';
+import { matchingDocs, orderedMatches } from '../query/read';
+import { sortedCandidates } from '../query/planner';
 import { parseSort, sortDocs } from '../query/sort';
 import type { BatchTransform, ServerCursor } from '../query/cursors';
 import { encodeCursorReply } from '../wire/protocol';
@@ -55,7 +56,11 @@ export function find(ctx: CommandContext): Buffer {
   const transform = projector(b.projection, b.filter);
   let source: Iterator<Doc>;
   const matches = matchingDocs(coll, b.filter, ctx.txn);
-  if (sort) {
+  const ordered = sort && coll && !ctx.txn?.overrides(coll.ns) ? sortedCandidates(coll, b.filter, sort) : undefined;
+  if (ordered) {
+    const docs = orderedMatches(coll!, ordered, b.filter);
+    source = skip > 0 ? skipIter(docs, skip) : docs;
+  } else if (sort) {
     const all: Doc[] = [];
     for (const m of matches) all.push(m.doc);
     const sorted = sortDocs(all, sort, (d) => d, limit === Infinity ? undefined : skip + limit);

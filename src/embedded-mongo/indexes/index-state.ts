@@ -46,6 +46,8 @@ export class IndexState {
   private readonly simple: boolean[];
   private readonly partial?: Query;
   private readonly tree = new SortedList<Entry>(compareEntries);
+  /** Some document had an array (or a dotted path) under this index: its order is not MongoDB's sort order. */
+  private multikey = false;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -106,7 +108,26 @@ export class IndexState {
   }
 
   add(doc: Doc, id: string, keys = this.keysFor(doc)): void {
-    if (keys) for (const key of keys) this.tree.insert({ key, id });
+    if (!keys) return;
+    if (!this.multikey && (keys.length > 1 || this.fields.some((f, i) => !this.simple[i] || Array.isArray(doc[f])))) this.multikey = true;
+    for (const key of keys) this.tree.insert({ key, id });
+  }
+
+  /**
+   * Ids with key prefix `eq`, in index order (reversed when `reverse`) — MongoDB's order for a sort on
+   * the following fields, unless the index is multikey (then undefined).
+   */
+  orderedScan(eq: unknown[], reverse: boolean): Generator<string> | undefined {
+    if (this.multikey || !this.coversAllMatches || this.spec.sparse) return undefined;
+    const k = eq.length;
+    const tree = this.tree;
+    return (function* () {
+      const inRange = (x: Entry) => compareKeys(x.key, eq, k) === 0;
+      const entries = reverse
+        ? tree.scanReverse((x) => compareKeys(x.key, eq, k) <= 0, inRange)
+        : tree.scan((x) => compareKeys(x.key, eq, k) < 0, inRange);
+      for (const e of entries) yield e.id;
+    })();
   }
 
   remove(doc: Doc, id: string, keys = this.keysFor(doc)): void {

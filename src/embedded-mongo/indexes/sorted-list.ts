@@ -107,6 +107,20 @@ export class SortedList<T> {
     }
   }
 
+  /** Elements for which `before` is false and `inRange` holds, from the last backwards (`before` ∪ range ∪ after, in order). */
+  *scanReverse(notAfter: (x: T) => boolean, inRange: (x: T) => boolean): Generator<T> {
+    const after = (x: T) => notAfter(x);
+    let ci = this.chunkFor(after);
+    let i = SortedList.lowerBound(this.chunks[ci], after) - 1;
+    for (; ci >= 0; ci--, i = ci >= 0 ? this.chunks[ci].length - 1 : -1) {
+      const chunk = this.chunks[ci];
+      for (; i >= 0; i--) {
+        if (!inRange(chunk[i])) return;
+        yield chunk[i];
+      }
+    }
+  }
+
   *all(): Generator<T> {
     for (const chunk of this.chunks) yield* chunk;
   }

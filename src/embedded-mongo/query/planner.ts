@@ -105,3 +105,28 @@ export function planCandidates(coll: Collection, filter: unknown): string[] | nu
   }
   return [...out];
 }
+
+/**
+ * Ids in the order of `sort`, read from an index whose fields are the filter's equality prefix followed
+ * by the sort fields (all ascending or all descending in the sort), so a limited sorted find stops early.
+ */
+export function sortedCandidates(coll: Collection, filter: unknown, sort: Array<[string, 1 | -1]>): Generator<string> | undefined {
+  const conds = new Map<string, unknown>();
+  if (isPlainObject(filter)) gather(filter, conds);
+  const dir = sort[0][1];
+  if (sort.some(([, d]) => d !== dir)) return undefined;
+  for (const idx of coll.indexes) {
+    const eq: unknown[] = [];
+    let i = 0;
+    for (; i < idx.fields.length; i++) {
+      const vals = equalityValues(conds.get(idx.fields[i]));
+      if (!vals || vals.length !== 1) break;
+      eq.push(vals[0]);
+    }
+    const rest = idx.fields.slice(i, i + sort.length);
+    if (rest.length !== sort.length || rest.some((f, j) => f !== sort[j][0])) continue;
+    const scan = idx.orderedScan(eq, dir === -1);
+    if (scan) return scan;
+  }
+  return undefined;
+}

@@ -32,3 +32,12 @@ export function* matchingDocs(coll: Collection | undefined, filter: unknown, txn
   }
   if (over) for (const [key, doc] of over) if (doc && test(doc)) yield { key, doc };
 }
+
+/** Documents of `ids` (an index-ordered scan) that match `filter`, in that order. */
+export function* orderedMatches(coll: Collection, ids: Iterable<string>, filter: unknown): Generator<Doc> {
+  const test = compileFilter(filter, coll);
+  for (const key of ids) {
+    const doc = coll.docs.get(key);
+    if (doc && test(doc)) yield doc;
+  }
+}
