@@ -39,7 +39,7 @@ const complianceRowSchema = new Schema(
     isOutdated: { type: Boolean, required: true },
     isInProgress: { type: Boolean, required: true },
     completion: { type: completionSnapshotSchema, default: null },
-    // When a sync last wrote the row: rows a sync did not rewrite (older than its start) are stale.
+    // When a sync last changed the row (diagnostics: unchanged rows are not rewritten).
     syncedAt: { type: Date, required: true },
   },
   { versionKey: false },
@@ -47,10 +47,9 @@ const complianceRowSchema = new Schema(
 
 // Serves: upsert by (person, assignment) and "all rows of a person" (sync after a completion; /training).
 complianceRowSchema.index({ user: 1, assignment: 1 }, { unique: true });
-// Serves: the school page and school exports (rows of a school's staff, in name order).
+// Serves: the school page and school exports (rows of a school's staff, in name order), and recomputing
+// one (school, assignment) summary after an event (a school's rows, filtered by assignment).
 complianceRowSchema.index({ schools: 1, name: 1 });
-// Serves: recomputing one (school, assignment) summary after an event.
-complianceRowSchema.index({ schools: 1, assignment: 1 });
 // Serves: recomputing all summaries of an assignment (grouped by school), and the no-school summary.
 complianceRowSchema.index({ assignment: 1, primarySchool: 1 });
 // Serves: district-wide exports streamed in name order, with the module filter on the same index.

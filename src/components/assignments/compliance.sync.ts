@@ -5,9 +5,8 @@
  *   - an assignment is created, edited or archived        → syncAssignment(id)
  *   - anything else, or to repair                         → rebuildDistrictCompliance(district)
  * Every path reads source records in batches (never a query per person) and recomputes the summaries
- * of the schools it touched from their rows, so summaries never drift from rows. Stale rows and
- * summaries are those a sync did not rewrite: their syncedAt/computedAt is older than the sync's start,
- * so two syncs overlapping on the same person never delete each other's fresh rows.
+ * of the schools it touched from their rows, so summaries never drift from rows. Writes are diffs:
+ * a row or summary that would not change is not rewritten, so a repair rebuild is mostly reads.
  */
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { Attempt, Completion } from '../completions';
@@ -16,7 +15,7 @@ import { logger } from '../../shared/logger';
 import { User } from '../users';
 import { Assignment, type AssignmentRecord } from './assignment.model';
 import { appliesTo, deriveState, type AssignmentRules, type AttemptFact, type CompletionFact, type PersonFacts } from './compliance-status';
-import { TallyBuilder } from './compliance-tally';
+import { TallyBuilder, type Tally } from './compliance-tally';
 import { ComplianceRow } from './compliance-row.model';
 import { ComplianceSummary } from './compliance-summary.model';
 
@@ -98,50 +97,88 @@ async function loadFacts(userIds: Types.ObjectId[], slugs: string[]) {
   return { completionsOf, attemptsOf };
 }
 
-/** Writes the rows of one batch of people for the given assignments; returns the (school, assignment) pairs written. */
+type RowDoc = Record<string, unknown> & { _id?: Types.ObjectId; user: Types.ObjectId; assignment: Types.ObjectId; schools: Types.ObjectId[] };
+
+const time = (d: unknown) => (d instanceof Date ? d.getTime() : null);
+
+/** What a row says, ignoring _id and syncedAt: rows whose signature did not change are not rewritten. */
+function rowSignature(r: Record<string, unknown>): string {
+  const c = r.completion as { moduleVersion: number; completedAt: Date; score: number; certificateCode?: string | null } | null | undefined;
+  return JSON.stringify([
+    String(r.district), r.moduleSlug, r.minVersion, (r.schools as unknown[]).map(String), String(r.primarySchool ?? null),
+    r.name, r.email, r.employeeId ?? null, r.role, r.jobTitle ?? null,
+    r.dueDate, time(r.dueAt), r.hasSatisfying, time(r.satisfiedUntil), r.isOutdated, r.isInProgress,
+    c ? [c.moduleVersion, time(c.completedAt), c.score, c.certificateCode ?? null] : null,
+  ]);
+}
+
+function pairsOf(row: { schools?: unknown[] | null; assignment: unknown }): string[] {
+  const schools = row.schools?.length ? row.schools : [null];
+  return schools.map((school) => `${String(school)}:${String(row.assignment)}`);
+}
+
+/**
+ * Brings the rows of one batch of people in line with their records for the given assignments:
+ * reads their current rows (one query), inserts new rows, replaces changed ones, deletes rows that
+ * no longer apply, and leaves unchanged rows alone (a repair rebuild writes almost nothing).
+ * Returns the (school, assignment) pairs whose summaries must be recomputed.
+ */
 async function writeRowsForBatch(users: UserDoc[], loaded: Loaded[], timeZone: string): Promise<Set<string>> {
   const touched = new Set<string>();
   if (users.length === 0 || loaded.length === 0) return touched;
+  const userIds = users.map((u) => u._id);
   const slugs = [...new Set(loaded.map((l) => l.rules.moduleSlug))];
-  const { completionsOf, attemptsOf } = await loadFacts(users.map((u) => u._id), slugs);
-  let ops: AnyBulkWriteOperation[] = [];
+  const [{ completionsOf, attemptsOf }, existing] = await Promise.all([
+    loadFacts(userIds, slugs),
+    // Index { user, assignment }.
+    ComplianceRow.find({ user: { $in: userIds }, assignment: { $in: loaded.map((l) => l.assignment._id) } }).lean() as Promise<RowDoc[]>,
+  ]);
+  const current = new Map(existing.map((row) => [`${String(row.user)}:${String(row.assignment)}`, row]));
+  const inserts: RowDoc[] = [];
+  const replaces: AnyBulkWriteOperation[] = [];
+  const now = new Date();
   for (const user of users) {
     const person = personOf(user);
     for (const { assignment, rules } of loaded) {
       if (!appliesTo(rules, person)) continue;
-      const key = `${String(user._id)}:${rules.moduleSlug}`;
-      const state = deriveState(rules, person, completionsOf.get(key) ?? [], attemptsOf.get(key) ?? [], timeZone);
+      const facts = `${String(user._id)}:${rules.moduleSlug}`;
+      const state = deriveState(rules, person, completionsOf.get(facts) ?? [], attemptsOf.get(facts) ?? [], timeZone);
       const schools = user.schools ?? [];
-      for (const school of schools.length ? schools : [null]) touched.add(`${String(school)}:${String(assignment._id)}`);
-      ops.push({
-        updateOne: {
-          filter: { user: user._id, assignment: assignment._id },
-          update: {
-            $set: {
-              district: user.district,
-              moduleSlug: rules.moduleSlug,
-              minVersion: rules.minVersion,
-              schools,
-              primarySchool: schools[0] ?? null,
-              name: user.name,
-              email: user.email,
-              employeeId: user.employeeId ?? undefined,
-              role: user.role,
-              jobTitle: user.jobTitle ?? undefined,
-              ...state,
-              syncedAt: new Date(),
-            },
-          },
-          upsert: true,
-        },
-      });
-      if (ops.length >= WRITE_BATCH) {
-        await ComplianceRow.bulkWrite(ops, { ordered: false });
-        ops = [];
+      const doc: RowDoc = {
+        district: user.district,
+        assignment: assignment._id,
+        moduleSlug: rules.moduleSlug,
+        minVersion: rules.minVersion,
+        user: user._id,
+        schools,
+        primarySchool: schools[0] ?? null,
+        name: user.name,
+        email: user.email,
+        employeeId: user.employeeId ?? undefined,
+        role: user.role,
+        jobTitle: user.jobTitle ?? undefined,
+        ...state,
+        syncedAt: now,
+      };
+      const key = `${String(user._id)}:${String(assignment._id)}`;
+      const before = current.get(key);
+      current.delete(key);
+      if (before && rowSignature(before) === rowSignature(doc)) continue;
+      for (const pair of pairsOf(doc)) touched.add(pair);
+      if (before) {
+        for (const pair of pairsOf(before)) touched.add(pair);
+        replaces.push({ replaceOne: { filter: { _id: before._id }, replacement: doc } });
+      } else {
+        inserts.push(doc);
       }
     }
   }
-  if (ops.length) await ComplianceRow.bulkWrite(ops, { ordered: false });
+  // What is left in `current` no longer applies (inactive, moved out of the audience).
+  const stale = [...current.values()];
+  for (const row of stale) for (const pair of pairsOf(row)) touched.add(pair);
+  for (let i = 0; i < inserts.length; i += WRITE_BATCH) await ComplianceRow.insertMany(inserts.slice(i, i + WRITE_BATCH), { ordered: false, lean: true });
+  for (let i = 0; i < replaces.length; i += WRITE_BATCH) await ComplianceRow.bulkWrite(replaces.slice(i, i + WRITE_BATCH), { ordered: false });
+  if (stale.length) await ComplianceRow.deleteMany({ _id: { $in: stale.map((row) => row._id) } });
   return touched;
 }
 
@@ -171,8 +208,13 @@ async function recomputeSummaries(districtId: Types.ObjectId, pairs: Iterable<st
   }
 }
 
-/** Rewrites every summary of the given assignments by streaming their rows once (memory: one tally per school). */
-async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types.ObjectId[], startedAt: Date): Promise<void> {
+type SummaryDoc = { _id: Types.ObjectId; school: Types.ObjectId | null; moduleSlug: string; primary: Tally; secondary: Tally };
+
+/**
+ * Rebuilds every summary of the given assignments by streaming their rows once (memory: one tally per
+ * school), writing only the summaries whose tallies changed.
+ */
+async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types.ObjectId[]): Promise<void> {
   for (const assignment of assignments) {
     const bySchool = new Map<string, { primary: TallyBuilder; secondary: TallyBuilder; moduleSlug: string }>();
     const cursor = ComplianceRow.find({ assignment })
@@ -190,16 +232,21 @@ async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types
         (school === String(row.primarySchool) ? entry.primary : entry.secondary).add(row as never);
       }
     }
+    const existing = (await ComplianceSummary.find({ district: districtId, assignment }).lean()) as unknown as SummaryDoc[];
+    const current = new Map(existing.map((s) => [String(s.school), s]));
     const computedAt = new Date();
-    const ops: AnyBulkWriteOperation[] = [...bySchool.entries()].map(([school, entry]) => ({
-      updateOne: {
-        filter: { district: districtId, assignment, school: school === 'null' ? null : new Types.ObjectId(school) },
-        update: { $set: { moduleSlug: entry.moduleSlug, primary: entry.primary.build(), secondary: entry.secondary.build(), computedAt } },
-        upsert: true,
-      },
-    }));
-    for (let i = 0; i < ops.length; i += WRITE_BATCH) await ComplianceSummary.bulkWrite(ops.slice(i, i + WRITE_BATCH), { ordered: false });
-    await ComplianceSummary.deleteMany({ district: districtId, assignment, computedAt: { $lt: startedAt } });
+    const inserts: Record<string, unknown>[] = [];
+    const replaces: AnyBulkWriteOperation[] = [];
+    for (const [school, entry] of bySchool) {
+      const doc = { district: districtId, assignment, school: school === 'null' ? null : new Types.ObjectId(school), moduleSlug: entry.moduleSlug, primary: entry.primary.build(), secondary: entry.secondary.build(), computedAt };
+      const before = current.get(school);
+      current.delete(school);
+      if (!before) inserts.push(doc);
+      else if (JSON.stringify([before.primary, before.secondary]) !== JSON.stringify([doc.primary, doc.secondary])) replaces.push({ replaceOne: { filter: { _id: before._id }, replacement: doc } });
+    }
+    if (inserts.length) await ComplianceSummary.insertMany(inserts, { ordered: false, lean: true });
+    for (let i = 0; i < replaces.length; i += WRITE_BATCH) await ComplianceSummary.bulkWrite(replaces.slice(i, i + WRITE_BATCH), { ordered: false });
+    if (current.size) await ComplianceSummary.deleteMany({ _id: { $in: [...current.values()].map((s) => s._id) } });
   }
 }
 
@@ -219,18 +266,11 @@ export async function syncComplianceForUsers(userIds: readonly (string | Types.O
   for (const user of users) byDistrict.set(String(user.district), [...(byDistrict.get(String(user.district)) ?? []), user]);
   for (const [district, members] of byDistrict) {
     const districtId = new Types.ObjectId(district);
-    const startedAt = new Date();
     const [loaded, timeZone] = await Promise.all([loadActiveAssignments(districtId), timeZoneOf(districtId)]);
-    const memberIds = members.map((m) => m._id);
-    const before = await ComplianceRow.find({ user: { $in: memberIds } }).select('schools assignment').lean();
     const touched = new Set<string>();
-    for (const row of before) {
-      for (const school of row.schools?.length ? row.schools : [null]) touched.add(`${String(school)}:${String(row.assignment)}`);
-    }
     for (let i = 0; i < members.length; i += USER_BATCH) {
       for (const pair of await writeRowsForBatch(members.slice(i, i + USER_BATCH), loaded, timeZone)) touched.add(pair);
     }
-    await ComplianceRow.deleteMany({ user: { $in: memberIds }, syncedAt: { $lt: startedAt } });
     await recomputeSummaries(districtId, touched);
   }
   // People who no longer exist: drop their rows wherever they were.
@@ -238,19 +278,22 @@ export async function syncComplianceForUsers(userIds: readonly (string | Types.O
   if (missing.length) {
     const stale = await ComplianceRow.find({ user: { $in: missing } }).select('district schools assignment').lean();
     await ComplianceRow.deleteMany({ user: { $in: missing } });
-    for (const row of stale) {
-      const pairs = (row.schools?.length ? row.schools : [null]).map((s) => `${String(s)}:${String(row.assignment)}`);
-      await recomputeSummaries(row.district, pairs);
-    }
+    for (const row of stale) await recomputeSummaries(row.district, pairsOf(row));
   }
 }
 
-/** Streams the district's people in batches and rewrites the rows of the given assignments. */
-async function syncRowsOfAssignments(districtId: Types.ObjectId, loaded: Loaded[]): Promise<void> {
+/**
+ * Streams every person of the district (inactive ones too, so their rows are removed) in batches and
+ * brings the rows of the given assignments in line. Returns the ids of the people seen.
+ */
+async function syncRowsOfAssignments(districtId: Types.ObjectId, loaded: Loaded[]): Promise<Set<string>> {
   const timeZone = await timeZoneOf(districtId);
-  const cursor = User.find({ district: districtId, active: true }).select(USER_FIELDS).lean().cursor({ batchSize: USER_BATCH });
+  const seen = new Set<string>();
+  // Index { district, active, name }.
+  const cursor = User.find({ district: districtId }).select(USER_FIELDS).lean().cursor({ batchSize: USER_BATCH });
   let batch: UserDoc[] = [];
   for await (const user of cursor) {
+    seen.add(String(user._id));
     batch.push(user as UserDoc);
     if (batch.length >= USER_BATCH) {
       await writeRowsForBatch(batch, loaded, timeZone);
@@ -258,27 +301,30 @@ async function syncRowsOfAssignments(districtId: Types.ObjectId, loaded: Loaded[
     }
   }
   await writeRowsForBatch(batch, loaded, timeZone);
+  return seen;
 }
 
-/** After an assignment is created, edited or archived: its rows and summaries, rebuilt (archived: removed). */
+/** After an assignment is created, edited or archived: its rows and summaries, brought up to date (archived: removed). */
 export async function syncAssignment(assignmentId: string | Types.ObjectId): Promise<void> {
   const assignment = (await Assignment.findById(assignmentId).lean()) as AssignmentRecord | null;
   if (!assignment) return;
-  const startedAt = new Date();
   if (assignment.status === 'active') await syncRowsOfAssignments(assignment.district, [{ assignment, rules: rulesOf(assignment) }]);
-  await ComplianceRow.deleteMany({ assignment: assignment._id, syncedAt: { $lt: startedAt } });
-  await rebuildSummariesOf(assignment.district, [assignment._id], startedAt);
+  else await ComplianceRow.deleteMany({ assignment: assignment._id });
+  await rebuildSummariesOf(assignment.district, [assignment._id]);
 }
 
 /** Rebuilds every row and summary of a district from the source records (repair, seeds, after bulk imports). */
 export async function rebuildDistrictCompliance(districtId: string | Types.ObjectId): Promise<{ rows: number }> {
   const id = new Types.ObjectId(String(districtId));
-  const startedAt = new Date();
   const loaded = await loadActiveAssignments(id);
-  if (loaded.length) await syncRowsOfAssignments(id, loaded);
-  await ComplianceRow.deleteMany({ district: id, syncedAt: { $lt: startedAt } });
-  await rebuildSummariesOf(id, loaded.map((l) => l.assignment._id), startedAt);
-  await ComplianceSummary.deleteMany({ district: id, computedAt: { $lt: startedAt } });
+  const activeIds = loaded.map((l) => l.assignment._id);
+  const seen = loaded.length ? await syncRowsOfAssignments(id, loaded) : new Set<string>();
+  // Rows of archived or deleted assignments, and of people no longer in the district.
+  await ComplianceRow.deleteMany({ district: id, assignment: { $nin: activeIds } });
+  const orphans = (await ComplianceRow.distinct('user', { district: id })).filter((user) => !seen.has(String(user)));
+  if (orphans.length) await ComplianceRow.deleteMany({ district: id, user: { $in: orphans } });
+  await rebuildSummariesOf(id, activeIds);
+  await ComplianceSummary.deleteMany({ district: id, assignment: { $nin: activeIds } });
   return { rows: await ComplianceRow.countDocuments({ district: id }) };
 }
 

@@ -44,11 +44,26 @@ function wallClock(instant: number, timeZone: string): { y: number; m: number; d
   return { y: parts.year, m: parts.month, d: parts.day, h: parts.hour, mi: parts.minute, s: parts.second };
 }
 
-/** Local wall time minus UTC at that instant, in ms (e.g. −7 h in Los Angeles in summer). */
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, number>();
+
+/**
+ * Local wall time minus UTC at that instant, in ms (e.g. −7 h in Los Angeles in summer). Offsets only
+ * change on quarter-hour boundaries, so they are cached per zone and quarter hour (Intl is slow, and
+ * a district rebuild asks this hundreds of thousands of times).
+ */
 function offsetAt(instant: number, timeZone: string): number {
-  const w = wallClock(instant, timeZone);
-  const wholeSeconds = instant - (((instant % 1000) + 1000) % 1000);
-  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - wholeSeconds;
+  const bucket = Math.floor(instant / QUARTER_HOUR);
+  const key = `${timeZone}|${bucket}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const at = bucket * QUARTER_HOUR;
+    const w = wallClock(at, timeZone);
+    offset = Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - at;
+    if (offsets.size > 100_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
 }
 
 export function parseLocalDate(value: LocalDate): { y: number; m: number; d: number } {
@@ -71,8 +86,8 @@ function formatUtcDate(utc: Date): LocalDate {
 
 /** The calendar date of an instant in the zone. */
 export function localDateOf(instant: Date, timeZone: string): LocalDate {
-  const w = wallClock(instant.getTime(), timeZone);
-  return `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
+  const t = instant.getTime();
+  return formatUtcDate(new Date(t + offsetAt(t, timeZone)));
 }
 
 export function addDays(date: LocalDate, days: number): LocalDate {
