@@ -9,6 +9,8 @@ import { startEmbeddedMongo } from '../src/embedded-mongo/index';
 const N = 100_000;
 const SMALL = 10_000;
 const LOOKUPS = 10_000;
+/** Each figure is the best of this many rounds: the machine is shared, and the best round is the least disturbed. */
+const ROUNDS = 3;
 
 function makeDocs(n: number, offset = 0): Array<Record<string, unknown>> {
   const base = Date.UTC(2024, 0, 1);
@@ -25,8 +27,8 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
 }
 
 /** Storage floor: raw better-sqlite3 inserting the same BSON bytes in one transaction, same table shape. */
-function sqliteFloor(dir: string, docs: Array<Record<string, unknown>>): number {
-  const db = new Database(path.join(dir, 'floor.sqlite'));
+function sqliteFloor(dir: string, docs: Array<Record<string, unknown>>, round: number): number {
+  const db = new Database(path.join(dir, `floor-${round}.sqlite`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE docs (coll INTEGER NOT NULL, k TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (coll, k)) WITHOUT ROWID');
@@ -48,13 +50,21 @@ function settle(): Promise<void> {
 
 async function lookups(client: MongoClient, coll: string, population: number): Promise<number> {
   const c = client.db('bench').collection(coll);
-  const [ms] = await time(async () => {
-    for (let i = 0; i < LOOKUPS; i++) {
-      const doc = await c.findOne({ email: `user${(i * 7919) % population}@district.example` });
-      if (!doc) throw new Error('lookup missed');
-    }
+  return best(async () => {
+    const [ms] = await time(async () => {
+      for (let i = 0; i < LOOKUPS; i++) {
+        const doc = await c.findOne({ email: `user${(i * 7919) % population}@district.example` });
+        if (!doc) throw new Error('lookup missed');
+      }
+    });
+    return ms;
   });
-  return ms;
+}
+
+async function best(fn: (round: number) => Promise<number> | number): Promise<number> {
+  let min = Infinity;
+  for (let r = 0; r < ROUNDS; r++) min = Math.min(min, await fn(r));
+  return min;
 }
 
 export async function run(): Promise<void> {
@@ -64,7 +74,7 @@ export async function run(): Promise<void> {
   try {
     const db = client.db('bench');
     const docs = makeDocs(N);
-    const floorMs = sqliteFloor(dir, docs);
+    const floorMs = await best((r) => sqliteFloor(dir, docs, r));
 
     const small = db.collection('small');
     await small.createIndex({ email: 1 }, { unique: true });
@@ -73,22 +83,33 @@ export async function run(): Promise<void> {
     const lookupSmallMs = await lookups(client, 'small', SMALL);
 
     const big = db.collection('big');
-    await big.createIndex({ email: 1 }, { unique: true });
-    const [insertMs] = await time(() => big.insertMany(docs));
+    const insertMs = await best(async () => {
+      await big.drop();
+      await big.createIndex({ email: 1 }, { unique: true });
+      await settle();
+      const [ms] = await time(() => big.insertMany(docs));
+      return ms;
+    });
     await settle();
     const lookupBigMs = await lookups(client, 'big', N);
 
-    const [cursorMs, count] = await time(async () => {
-      let k = 0;
-      for await (const d of big.find({})) if (d) k++;
-      return k;
+    const cursorMs = await best(async () => {
+      const [ms, count] = await time(async () => {
+        let k = 0;
+        for await (const d of big.find({})) if (d) k++;
+        return k;
+      });
+      if (count !== N) throw new Error(`cursor saw ${count}`);
+      return ms;
     });
-    if (count !== N) throw new Error(`cursor saw ${count}`);
-    const [aggMs, groups] = await time(() => big.aggregate([
-      { $group: { _id: '$school', users: { $sum: 1 }, active: { $sum: { $cond: ['$active', 1, 0] } }, avgN: { $avg: '$n' } } },
-      { $sort: { _id: 1 } },
-    ]).toArray());
-    if (groups.length !== 50) throw new Error('bad $group result');
+    const aggMs = await best(async () => {
+      const [ms, groups] = await time(() => big.aggregate([
+        { $group: { _id: '$school', users: { $sum: 1 }, active: { $sum: { $cond: ['$active', 1, 0] } }, avgN: { $avg: '$n' } } },
+        { $sort: { _id: 1 } },
+      ]).toArray());
+      if (groups.length !== 50) throw new Error('bad $group result');
+      return ms;
+    });
 
     const floorRate = N / (floorMs / 1000);
     const insertRate = N / (insertMs / 1000);
@@ -102,7 +123,7 @@ export async function run(): Promise<void> {
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(...rows.map((r) => r[1].length));
-    process.stdout.write(`\nembedded-mongo benchmark (node ${process.version})\n`);
+    process.stdout.write(`\nembedded-mongo benchmark (node ${process.version}, best of ${ROUNDS} rounds, client and server in one process)\n`);
     for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
   } finally {
     await client.close();

@@ -10,21 +10,22 @@ export interface LogOp {
   doc?: Uint8Array;
 }
 
-export function encodeLog(ops: LogOp[]): Buffer {
+/** Encodes `ops[from, to)` (puts carry BSON bytes, deletes none) without intermediate objects. */
+export function encodeLog(ops: ReadonlyArray<LogOp>, from = 0, to = ops.length): Buffer {
   let size = 0;
-  const keys = ops.map((op) => {
-    const k = Buffer.from(op.key, 'utf8');
-    size += 7 + k.length + (op.kind === 1 ? 4 + op.doc!.length : 0);
-    return k;
-  });
+  for (let i = from; i < to; i++) {
+    const op = ops[i];
+    size += 7 + Buffer.byteLength(op.key, 'utf8') + (op.kind === 1 ? 4 + op.doc!.length : 0);
+  }
   const out = Buffer.allocUnsafe(size);
   let p = 0;
-  for (let i = 0; i < ops.length; i++) {
+  for (let i = from; i < to; i++) {
     const op = ops[i];
-    out.writeUInt8(op.kind, p);
+    out[p] = op.kind;
     out.writeUInt32LE(op.coll, p + 1);
-    out.writeUInt16LE(keys[i].length, p + 5);
-    p += 7 + keys[i].copy(out, p + 7);
+    const klen = out.write(op.key, p + 7, 'utf8');
+    out.writeUInt16LE(klen, p + 5);
+    p += 7 + klen;
     if (op.kind === 1) {
       out.writeUInt32LE(op.doc!.length, p);
       out.set(op.doc!, p + 4);

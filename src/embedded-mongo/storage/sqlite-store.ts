@@ -54,16 +54,12 @@ class SqliteStore implements DurableStore {
     const firstLog = db.prepare('SELECT seq, ops FROM oplog ORDER BY seq LIMIT ?');
     const delLog = db.prepare('DELETE FROM oplog WHERE seq <= ?');
     this.logTx = db.transaction((batch: WriteBatch) => {
-      let chunk: LogOp[] = [];
+      const ops: LogOp[] = [];
       for (const op of batch.ops) {
-        if (op.kind === 'put') chunk.push({ kind: 1, coll: this.idOf(op.coll), key: op.key, doc: op.raw ?? BSON.serialize(op.doc) });
-        else if (op.kind === 'del') chunk.push({ kind: 2, coll: this.idOf(op.coll), key: op.key });
-        if (chunk.length >= OPS_PER_LOG_ROW) {
-          this.insLog.run(encodeLog(chunk));
-          chunk = [];
-        }
+        if (op.kind === 'put') ops.push({ kind: 1, coll: this.idOf(op.coll), key: op.key, doc: op.raw ?? BSON.serialize(op.doc) });
+        else if (op.kind === 'del') ops.push({ kind: 2, coll: this.idOf(op.coll), key: op.key });
       }
-      if (chunk.length > 0) this.insLog.run(encodeLog(chunk));
+      for (let i = 0; i < ops.length; i += OPS_PER_LOG_ROW) this.insLog.run(encodeLog(ops, i, Math.min(ops.length, i + OPS_PER_LOG_ROW)));
     });
     this.foldTx = db.transaction((limit: number) => {
       const rows = firstLog.all(limit) as Array<{ seq: number; ops: Buffer }>;

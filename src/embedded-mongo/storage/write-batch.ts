@@ -7,6 +7,8 @@ export type BatchOp =
   | { kind: 'meta'; coll: Collection }
   | { kind: 'drop'; coll: Collection };
 
+/** Document changes only, with the durable collection id and BSON bytes filled in by the store. */
+
 /** Changes of one command, written to the durable store in one SQLite transaction before the reply. */
 export class WriteBatch {
   readonly ops: BatchOp[] = [];
