@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import { Attempt, Completion } from '../../../src/components/completions';
 import { getCatalog, prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -14,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** The best choice at the learner's current node, read from the module itself (the page does not reveal it). */
-async function bestChoice(userId: unknown, slug: string): Promise<string> {
+async function bestChoice(userId: Types.ObjectId, slug: string): Promise<string> {
   const attempt = await Attempt.findOne({ user: userId, moduleSlug: slug, status: 'in_progress' }).lean();
   const module = getCatalog().get(slug, attempt!.moduleVersion)!;
   const node = module.content.scenarios[attempt!.position!.scenarioIndex].nodes[attempt!.position!.nodeId];
@@ -22,7 +23,7 @@ async function bestChoice(userId: unknown, slug: string): Promise<string> {
   return node.choices.find((choice) => choice.outcome === 'best')!.id;
 }
 
-async function playBest(agent: Agent, userId: unknown, slug: string): Promise<{ last: PlayPage; pages: number }> {
+async function playBest(agent: Agent, userId: Types.ObjectId, slug: string): Promise<{ last: PlayPage; pages: number }> {
   for (let pages = 1; pages < 300; pages += 1) {
     const page = await getPlay(agent, slug);
     expect(page.status).toBe(200);
