@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
@@ -5,7 +7,8 @@ import { axeViolations } from './helpers/axe';
 import { auditPage, visit } from './helpers/audit';
 import { navigating } from './helpers/keyboard';
 import { signIn } from './helpers/auth';
-import { createWorld, type World } from './helpers/world';
+import { createWorld, assignTraining, type World } from './helpers/world';
+import { currentStep, playModule, startFromOverview, type StepKind } from './helpers/player';
 
 /**
  * axe (WCAG 2.1 A/AA) on every page type for every role, plus what axe cannot see: the skip link is the
@@ -21,6 +24,7 @@ let world: World;
 beforeAll(async () => {
   [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
   world = await createWorld('a11y');
+  await assignTraining(world, 'foundations', { roles: ['staff', 'principal'], dueInDays: -5 });
 });
 
 afterAll(async () => {
@@ -47,13 +51,12 @@ async function auditBoth(page: Page, path: string, label: string, sink: string[]
   sink.push(...(await auditPage(page, `${label} (en)`)));
   await page.goto(`${path}${path.includes('?') ? '&' : '?'}lang=es`);
   sink.push(...(await axeViolations(page, `${label} (es)`)));
-  await page.goto(`${path}${path.includes('?') ? '&' : '?'}lang=en`);
   return true;
 }
 
 /** Submits the main form as it is (empty) and audits the 422 re-render: error summary and field wiring. */
 async function auditInvalidSubmit(page: Page, path: string, formAction: string, label: string, sink: string[], prepare?: (page: Page) => Promise<void>): Promise<void> {
-  const { problems } = await visit(page, path, label);
+  const { problems } = await visit(page, `${path}?lang=en`, label);
   sink.push(...problems);
   if (problems.length) return;
   await prepare?.(page);
@@ -103,6 +106,79 @@ describe('accessibility: account and errors for staff', () => {
       await auditInvalidSubmit(page, '/account', '/account/password', 'account password 422', problems);
       await auditBoth(page, '/admin/users', '403 (staff)', problems, 403);
       await auditBoth(page, '/training/no-such-module', '404 (staff)', problems, 404);
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('accessibility: learner pages', () => {
+  test('when a teacher goes through the training list, a module overview, every kind of play page (and a decision sent without a choice), the results and the verify page, then each is accessible in both languages', async () => {
+    const problems: string[] = [];
+    await asRole(world.users.teacher.email, async (page) => {
+      await auditBoth(page, '/training', 'training list', problems);
+      await auditBoth(page, '/training/foundations', 'module overview', problems);
+      await auditBoth(page, '/training/foundations/card', 'quick-reference card', problems);
+      await page.goto('/training/foundations?lang=en');
+      await startFromOverview(page, false);
+
+      const audited = new Set<StepKind>();
+      let sentEmpty = false;
+      const result = await playModule(page, 'foundations', {
+        keyboard: false,
+        onStep: async (p, step) => {
+          if (step.kind === 'decision' && !sentEmpty) {
+            // A decision sent without a choice (a browser that skips the required check): 422, error on the group.
+            sentEmpty = true;
+            await p.evaluate(() => document.querySelectorAll('main input[name=choice]').forEach((i) => i.removeAttribute('required')));
+            const response = await navigating(p, () => p.click('main form[action$="/play"] button[type=submit]'));
+            if (response?.status() !== 422) problems.push(`play decision without a choice answered ${response?.status()}, not 422`);
+            if ((await p.evaluate(() => document.activeElement?.id)) !== 'error-summary') problems.push('play decision 422: focus is not on the error summary');
+            const describedBy = (await p.getAttribute('#field-choice', 'aria-describedby')) ?? '';
+            if (!describedBy.includes('error-choice')) problems.push('play decision 422: the choice group does not reference its error');
+            problems.push(...(await auditPage(p, 'play decision 422')));
+          }
+          if (audited.has(step.kind)) return;
+          audited.add(step.kind);
+          const path = new URL(p.url()).pathname;
+          problems.push(...(await auditPage(p, `play ${step.kind} (en)`)));
+          await p.goto(`${path}?lang=es`);
+          problems.push(...(await axeViolations(p, `play ${step.kind} (es)`)));
+          await p.goto(`${path}?lang=en`);
+          expect((await currentStep(p)).kind).toBe(step.kind);
+        },
+      });
+      problems.push(...result.problems);
+      expect([...audited].sort()).toEqual(['decision', 'end', 'feedback', 'narrative', 'results']);
+      const verify = await page.getAttribute('main a[href^="/verify/"]', 'href');
+      await auditBoth(page, verify!, 'verify (signed in)', problems);
+    });
+    // The public verify form and a code that does not exist, signed out.
+    const context = await newContext(browser, server.baseUrl);
+    try {
+      const page = await context.newPage();
+      await auditBoth(page, '/verify', 'verify form (anonymous)', problems);
+      await auditBoth(page, '/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA', 'verify not found (anonymous)', problems, 404);
+      await auditBoth(page, '/login', 'sign-in', problems);
+    } finally {
+      await context.close();
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('accessibility: principal pages', () => {
+  test('when a principal visits her school, a staff record, the reminders, her training and her account, then each is accessible in both languages', async () => {
+    const problems: string[] = [];
+    const school = world.schools.lincoln._id;
+    await asRole(world.users.principal.email, async (page) => {
+      await auditBoth(page, `/school/${school}`, 'school (principal)', problems);
+      await auditBoth(page, `/school/${school}?status=overdue`, 'school filtered (principal)', problems);
+      await auditBoth(page, `/school/${school}/staff/${world.users.overdueTeacher._id}`, 'staff record (principal)', problems);
+      await auditBoth(page, `/school/${school}/reminders`, 'reminders (principal)', problems);
+      await auditBoth(page, '/training', 'training list (principal)', problems);
+      await auditBoth(page, '/account', 'account (principal)', problems);
+      await auditBoth(page, `/school/${world.schools.roosevelt._id}`, 'other school (principal)', problems, 404);
+      await auditBoth(page, '/admin/settings', 'settings (principal)', problems, 403);
     });
     expect(problems).toEqual([]);
   });

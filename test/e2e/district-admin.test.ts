@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';

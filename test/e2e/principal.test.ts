@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { Browser, Page } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';

@@ -1,5 +1,7 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createDistrict, createSchool, createUser } from '../helpers/factories';
+import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../helpers/factories';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
 import { axeViolations } from './helpers/axe';
@@ -124,7 +126,7 @@ describe('sign-in page', () => {
     await page.goto('/account');
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.fill('#field-email', teacherEmail);
-    await page.fill('#field-password', (await import('../helpers/factories')).TEST_PASSWORD);
+    await page.fill('#field-password', TEST_PASSWORD);
     await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.press('#field-password', 'Enter')]);
     expect(new URL(page.url()).pathname).toBe('/account');
   });
@@ -137,7 +139,10 @@ describe('error pages', () => {
     await page.goto('/no-such-page');
     expect(new URL(page.url()).pathname).toBe('/login');
 
-    await signIn(page, teacherEmail);
+    // Her own account: switching to Spanish below is remembered as her preference.
+    const district = await createDistrict();
+    const bilingual = await createUser(district, { schools: [await createSchool(district)] });
+    await signIn(page, bilingual.email);
     let response = await page.goto('/no-such-page');
     expect(response?.status()).toBe(404);
     await expect(page.locator('h1').textContent()).resolves.toBe('Page not found');

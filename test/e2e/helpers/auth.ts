@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { BrowserContext, Page } from 'playwright-core';
 import { TEST_PASSWORD } from '../../helpers/factories';
 import { tabTo } from './keyboard';

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { Page } from 'playwright-core';
 
 export type FocusInfo = {
@@ -10,6 +12,7 @@ export type FocusInfo = {
   outlineStyle: string;
   outlineWidth: string;
   boxShadow: string;
+  outlineColor: string;
   /** Position in the document, to tell two identical links apart. */
   pos: string;
 };
@@ -30,6 +33,7 @@ export async function focusInfo(page: Page, selector?: string): Promise<FocusInf
       outlineStyle: style.outlineStyle,
       outlineWidth: style.outlineWidth,
       boxShadow: style.boxShadow,
+      outlineColor: style.outlineColor,
       pos: `${Math.round(r.x)},${Math.round(r.y + window.scrollY)}`,
       matches: sel ? el.matches(sel) : false,
     };
@@ -40,11 +44,30 @@ export function describeFocus(f: FocusInfo): string {
   return `<${f.tag}${f.id ? `#${f.id}` : ''}${f.name ? ` name=${f.name}` : ''}${f.href ? ` href=${f.href}` : ''}> "${f.text}"`;
 }
 
-/** A focused element shows a focus indicator: a real outline or a box-shadow. */
-export function hasVisibleFocus(f: FocusInfo): boolean {
-  const outline = f.outlineStyle !== 'none' && parseFloat(f.outlineWidth) > 0;
-  const shadow = f.boxShadow !== 'none' && f.boxShadow !== '';
+/**
+ * A focused element shows a focus indicator: an outline that is drawn (style not none, width > 0, colour
+ * not transparent) or a box-shadow with a visible colour and some blur or spread. Pico's resting
+ * "rgba(0, 0, 0, 0) 0px 0px 0px 0px" shadow does not count.
+ */
+export function hasVisibleFocus(f: Pick<FocusInfo, 'outlineStyle' | 'outlineWidth' | 'boxShadow'> & { outlineColor?: string }): boolean {
+  const transparent = (c: string | undefined) => !!c && (c === 'transparent' || /rgba\([^)]*,\s*0\)$/.test(c));
+  const outline = f.outlineStyle !== 'none' && parseFloat(f.outlineWidth) > 0 && !transparent(f.outlineColor);
+  const shadow = visibleShadow(f.boxShadow);
   return outline || shadow;
+}
+
+/** True when some layer of a computed box-shadow has a non-transparent colour and a blur or spread. */
+export function visibleShadow(boxShadow: string): boolean {
+  if (!boxShadow || boxShadow === 'none') return false;
+  // Layers are separated by commas outside parentheses.
+  const layers = boxShadow.split(/,(?![^(]*\))/);
+  return layers.some((layer) => {
+    const color = /(rgba?\([^)]*\)|#[0-9a-f]{3,8}|[a-z]+)/i.exec(layer)?.[1] ?? '';
+    if (color === 'transparent' || /rgba\([^)]*,\s*0\)$/.test(color)) return false;
+    const lengths = (layer.replace(/rgba?\([^)]*\)/, '').match(/-?\d*\.?\d+px/g) ?? []).map(parseFloat);
+    const [, , blur = 0, spread = 0] = lengths;
+    return blur > 0 || spread > 0;
+  });
 }
 
 export async function activeMatches(page: Page, selector: string): Promise<boolean> {

@@ -1,4 +1,8 @@
-import type { Page } from 'playwright-core';
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
+import type { Browser, Page } from 'playwright-core';
+import { newContext } from './browser';
+import { signIn } from './auth';
 import type { Outcome } from '../../../src/components/content';
 import { availableOutcomes, decisionKeys, pickChoice, type DecisionKey } from './content';
 import { describeFocus, focusInfo, hasVisibleFocus, navigating, tabTo } from './keyboard';
@@ -140,9 +144,7 @@ export async function playModule(page: Page, slug: string, options: PlayOptions,
 }
 
 /** Setup for the compliance journeys: the learner really plays the module (clicks, best choices) in a context of their own. */
-export async function completeModuleAs(browser: import('playwright-core').Browser, baseURL: string, email: string, slug: string): Promise<void> {
-  const { newContext } = await import('./browser');
-  const { signIn } = await import('./auth');
+export async function completeModuleAs(browser: Browser, baseURL: string, email: string, slug: string): Promise<void> {
   const context = await newContext(browser, baseURL);
   try {
     const page = await context.newPage();

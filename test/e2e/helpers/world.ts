@@ -1,4 +1,5 @@
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { Assignment, syncAssignment } from '../../../src/components/assignments';
 
 /**
  * A small district for the journeys: two schools, a few staff with the job titles that meet officers
@@ -41,7 +42,6 @@ export async function assignTraining(
   moduleSlug: string,
   options: { roles?: string[]; jobTitles?: string[]; dueInDays: number; minVersion?: number },
 ): Promise<string> {
-  const { Assignment, syncAssignment } = await import('../../../src/components/assignments');
   const created = await Assignment.create({
     district: world.district._id,
     moduleSlug,
