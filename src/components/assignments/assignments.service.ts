@@ -79,7 +79,7 @@ async function schoolCodes(actor: Actor, ids: Types.ObjectId[]): Promise<Map<str
 async function totalsByAssignment(actor: Actor, ids: Types.ObjectId[], now: Date): Promise<Map<string, StatusCounts>> {
   const totals = new Map<string, StatusCounts>();
   if (ids.length === 0) return totals;
-  const summaries = await ComplianceSummary.find({ district: actor.districtId, assignment: { $in: ids } }, { assignment: 1, primary: 1 }).lean();
+  const summaries = await ComplianceSummary.find({ district: actor.districtId, assignment: { $in: ids } }).lean();
   for (const s of summaries) {
     const key = String(s.assignment);
     totals.set(key, addCounts(totals.get(key) ?? emptyCounts(), countsAt(s.primary as Tally, now)));

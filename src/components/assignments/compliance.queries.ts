@@ -43,7 +43,8 @@ export type ComplianceRowDoc = {
   completion: ComplianceState['completion'];
 } & Pick<ComplianceState, 'dueDate' | 'dueAt' | 'hasSatisfying' | 'satisfiedUntil' | 'isOutdated' | 'isInProgress'>;
 
-const ROW_FIELDS = 'user assignment moduleSlug minVersion schools primarySchool name email employeeId role jobTitle dueDate dueAt hasSatisfying satisfiedUntil isOutdated isInProgress completion';
+// Rows are read whole: they hold only what pages and exports show, and a projection costs more than it
+// saves on the embedded server (mingo projects document by document; see docs/compliance.md).
 
 function rowQuery(base: Record<string, unknown>, filter: RowFilter, now: Date): Record<string, unknown> {
   const query: Record<string, unknown> = { ...base };
@@ -56,12 +57,12 @@ function rowQuery(base: Record<string, unknown>, filter: RowFilter, now: Date): 
 /** Every row of one school's people (index { schools, name }): a school is at most a few thousand rows. */
 export async function findSchoolRows(districtId: string, schoolId: string, filter: Omit<RowFilter, 'status'>): Promise<ComplianceRowDoc[]> {
   const query = rowQuery({ schools: new Types.ObjectId(schoolId), district: new Types.ObjectId(districtId) }, filter, new Date());
-  return (await ComplianceRow.find(query).select(ROW_FIELDS).lean()) as ComplianceRowDoc[];
+  return (await ComplianceRow.find(query).lean()) as ComplianceRowDoc[];
 }
 
 /** The rows of one person (their record page). */
 export async function findPersonRows(districtId: string, userId: string): Promise<ComplianceRowDoc[]> {
-  return (await ComplianceRow.find({ user: new Types.ObjectId(userId), district: new Types.ObjectId(districtId) }).select(ROW_FIELDS).lean()) as ComplianceRowDoc[];
+  return (await ComplianceRow.find({ user: new Types.ObjectId(userId), district: new Types.ObjectId(districtId) }).lean()) as ComplianceRowDoc[];
 }
 
 /**
@@ -71,7 +72,7 @@ export async function findPersonRows(districtId: string, userId: string): Promis
 export function streamRows(scope: { districtId: string; schoolId?: string }, filter: RowFilter, now: Date): AsyncIterable<ComplianceRowDoc> {
   const base: Record<string, unknown> = { district: new Types.ObjectId(scope.districtId) };
   if (scope.schoolId) base.schools = new Types.ObjectId(scope.schoolId);
-  return ComplianceRow.find(rowQuery(base, filter, now)).select(ROW_FIELDS).lean().cursor({ batchSize: 2000 }) as AsyncIterable<ComplianceRowDoc>;
+  return ComplianceRow.find(rowQuery(base, filter, now)).lean().cursor({ batchSize: 2000 }) as AsyncIterable<ComplianceRowDoc>;
 }
 
 export type SchoolCounts = {
@@ -94,7 +95,7 @@ export async function countsBySchool(districtId: string, filter: { moduleSlug?: 
     if (ids.length === 0) return new Map();
   }
   if (filter.schoolId) query.school = new Types.ObjectId(filter.schoolId);
-  const summaries = await ComplianceSummary.find(query, { school: 1, primary: 1, secondary: 1 }).lean();
+  const summaries = await ComplianceSummary.find(query).lean();
   const bySchool = new Map<string, SchoolCounts>();
   for (const s of summaries) {
     const key = String(s.school);
@@ -116,7 +117,7 @@ export async function countsBySchool(districtId: string, filter: { moduleSlug?: 
 export async function countsByModule(districtId: string, filter: { schoolId?: string }, now: Date): Promise<Map<string, StatusCounts>> {
   const query: Record<string, unknown> = { district: new Types.ObjectId(districtId) };
   if (filter.schoolId) query.school = new Types.ObjectId(filter.schoolId);
-  const summaries = await ComplianceSummary.find(query, { moduleSlug: 1, primary: 1, secondary: 1 }).lean();
+  const summaries = await ComplianceSummary.find(query).lean();
   const byModule = new Map<string, StatusCounts>();
   for (const s of summaries) {
     const entry = byModule.get(s.moduleSlug) ?? emptyCounts();

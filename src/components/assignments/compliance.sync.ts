@@ -73,9 +73,8 @@ async function loadActiveAssignments(districtId: Types.ObjectId, only?: Types.Ob
 /** Completions and open/failed attempts of a batch of people for the given modules: two queries per batch. */
 async function loadFacts(userIds: Types.ObjectId[], slugs: string[]) {
   const [completions, attempts] = await Promise.all([
-    Completion.find({ user: { $in: userIds }, moduleSlug: { $in: slugs } })
-      .select('user moduleSlug moduleVersion completedAt score certificateCode revokedAt')
-      .lean(),
+    // Whole documents (small): cheaper than a projection on the embedded server.
+    Completion.find({ user: { $in: userIds }, moduleSlug: { $in: slugs } }).lean(),
     Attempt.find({ user: { $in: userIds }, moduleSlug: { $in: slugs }, status: { $in: ['in_progress', 'failed'] } })
       .select('user moduleSlug status')
       .lean(),
@@ -190,7 +189,7 @@ async function recomputeSummaries(districtId: Types.ObjectId, pairs: Iterable<st
     const assignment = new Types.ObjectId(assignmentId);
     const schoolId = school === 'null' ? null : new Types.ObjectId(school);
     const filter = schoolId ? { schools: schoolId, assignment } : { assignment, primarySchool: null };
-    const rows = await ComplianceRow.find(filter).select('primarySchool moduleSlug dueAt hasSatisfying satisfiedUntil isOutdated isInProgress').lean();
+    const rows = await ComplianceRow.find(filter).lean();
     if (rows.length === 0) {
       await ComplianceSummary.deleteOne({ district: districtId, assignment, school: schoolId });
       continue;
@@ -217,10 +216,7 @@ type SummaryDoc = { _id: Types.ObjectId; school: Types.ObjectId | null; moduleSl
 async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types.ObjectId[]): Promise<void> {
   for (const assignment of assignments) {
     const bySchool = new Map<string, { primary: TallyBuilder; secondary: TallyBuilder; moduleSlug: string }>();
-    const cursor = ComplianceRow.find({ assignment })
-      .select('schools primarySchool moduleSlug dueAt hasSatisfying satisfiedUntil isOutdated isInProgress')
-      .lean()
-      .cursor({ batchSize: 5000 });
+    const cursor = ComplianceRow.find({ assignment }).lean().cursor({ batchSize: 5000 });
     for await (const row of cursor) {
       const schools = row.schools?.length ? row.schools.map(String) : ['null'];
       for (const school of schools) {

@@ -24,8 +24,8 @@ export async function districtOf(actor: Actor): Promise<DistrictInfo> {
   return { id: String(district._id), name: district.name, timeZone: district.timeZone, smallGroupThreshold: district.settings?.smallGroupThreshold ?? 0 };
 }
 
-/** code and name of every school of the district, by id (about 1,300 small documents at most). */
+/** code and name of every school of the district, by id (about 1,300 small documents; read whole: cheaper than a projection on the embedded server). */
 export async function schoolDirectory(districtId: string): Promise<Map<string, { code: string; name: string; active: boolean }>> {
-  const schools = await School.find({ district: districtId }, { code: 1, name: 1, active: 1 }).lean();
+  const schools = await School.find({ district: districtId }).lean();
   return new Map(schools.map((s) => [String(s._id), { code: s.code, name: s.name, active: s.active !== false }]));
 }
