@@ -3,6 +3,9 @@ import { notSupported } from './errors';
 
 export type Doc = Record<string, unknown>;
 
+/** Documents as the server keeps them: Long and Decimal128 stay exact, Binary stays Binary. */
+export const DESERIALIZE_OPTIONS = { promoteLongs: false, promoteValues: true, promoteBuffers: false } as const;
+
 type Tagged = { _bsontype?: string };
 
 /** MongoDB's cross-type order: MinKey, null, numbers, strings, objects, arrays, BinData, ObjectId, bool, Date, Timestamp, RegExp, MaxKey. */

@@ -66,3 +66,5 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     },
   };
 }
+
+export { startEmbeddedMongoInWorker } from './worker-host';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { startEmbeddedMongo } from '../embedded-mongo';
+import { startEmbeddedMongo, startEmbeddedMongoInWorker } from '../embedded-mongo';
 import { logger } from './logger';
 
 export type DatabaseHandle = {
@@ -15,6 +15,12 @@ export type DatabaseOptions = {
   /** Where the embedded server keeps its data; absent means in memory (tests). */
   embeddedDataDir?: string;
   dbName?: string;
+  /**
+   * Run the embedded server on a worker thread (the default), as a separate mongod would run: the app's
+   * event loop then pays only the driver's side of each command and the server's work runs on another
+   * core. `false` keeps it on the app's thread (for comparison in benchmarks).
+   */
+  embeddedOnOwnThread?: boolean;
 };
 
 /**
@@ -27,11 +33,13 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Databas
     await mongoose.connect(options.mongodbUri, { dbName: options.dbName, autoIndex: true });
     return { uri: options.mongodbUri, embedded: false, close: () => mongoose.disconnect() };
   }
-  const server = await startEmbeddedMongo(
-    options.embeddedDataDir ? { dataDir: path.resolve(options.embeddedDataDir) } : {},
-  );
+  const start = options.embeddedOnOwnThread === false ? startEmbeddedMongo : startEmbeddedMongoInWorker;
+  const server = await start({
+    ...(options.embeddedDataDir ? { dataDir: path.resolve(options.embeddedDataDir) } : {}),
+    logger: (level, msg, fields) => logger[level](fields ?? {}, msg),
+  });
   const uri = `${server.uri.replace(/\/$/, '')}/${options.dbName ?? 'safe_schools'}`;
-  logger.info({ uri, dataDir: options.embeddedDataDir ?? 'memory' }, 'embedded MongoDB-compatible server started');
+  logger.info({ uri, dataDir: options.embeddedDataDir ?? 'memory', thread: options.embeddedOnOwnThread === false ? 'app' : 'worker' }, 'embedded MongoDB-compatible server started');
   await mongoose.connect(uri, { autoIndex: true });
   return {
     uri,

@@ -63,6 +63,12 @@ describe('wire protocol', () => {
       m.writeInt32LE(10_000, 21);
       return m;
     })()],
+    ['an inserted document whose string length runs past its end', (() => {
+      const m = opMsg(42, { insert: 'broken', $db: 'wire_broken' }, { sequence: ['documents', [{ _id: 1, s: 'abc' }]] });
+      const at = m.indexOf(Buffer.from('s\0', 'latin1'), 40) + 2;
+      m.writeInt32LE(1000, at);
+      return m;
+    })()],
   ];
   test.each(malformed)('when a message has %s, then that connection is closed and the server keeps serving', async (_name, bytes) => {
     const bad = await connect();

@@ -1,11 +1,11 @@
 import { ObjectId } from 'bson';
 import { isPlainObject, keyOf, type Doc } from '../bson-values';
 import { badValue, MongoCommandError } from '../errors';
-import { RAW_DOCS } from '../wire/protocol';
+import { LazyDoc } from '../storage/doc-store';
 import { matchingDocs, type Match } from '../query/read';
 import { applyUpdate, seedFromFilter, type UpdateSpec } from '../query/update';
 import type { Collection } from '../storage/collection';
-import { visibleDoc, writeDoc } from '../storage/writes';
+import { insertLazy, visibleDoc, writeDoc } from '../storage/writes';
 import { collectionName, runBlockingWrite, writeContext, type CommandContext } from './context';
 
 export function targetCollection(ctx: CommandContext): Collection {
@@ -47,17 +47,24 @@ function withIdFirst(doc: Doc): Doc {
 export async function insert(ctx: CommandContext): Promise<Doc> {
   const docs = ctx.body.documents;
   if (!Array.isArray(docs)) throw badValue("'documents' must be an array");
-  const raws = (docs as unknown as { [RAW_DOCS]?: Buffer[] })[RAW_DOCS];
   const coll = targetCollection(ctx);
   const wctx = writeContext(ctx);
   const ordered = ctx.body.ordered !== false;
   const writeErrors: Doc[] = [];
   let n = 0;
   for (let i = 0; i < docs.length; i++) {
-    const given = docs[i] as Doc;
-    const doc = withIdFirst(given);
-    const raw = doc === given ? raws?.[i] : undefined;
+    const given = docs[i] as Doc | LazyDoc;
     try {
+      if (given instanceof LazyDoc) {
+        const lazy = runBlockingWrite(() => insertLazy(wctx, coll, given));
+        if (lazy instanceof Promise ? await lazy : lazy) {
+          n++;
+          continue;
+        }
+      }
+      const obj = given instanceof LazyDoc ? given.materialize() : given;
+      const doc = withIdFirst(obj);
+      const raw = doc === obj && given instanceof LazyDoc ? given.raw : undefined;
       checkId(doc);
       const key = keyOf(doc._id);
       const pending = runBlockingWrite(() => writeDoc(wctx, coll, key, doc, true, raw));

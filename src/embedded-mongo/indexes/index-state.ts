@@ -2,6 +2,7 @@ import { Query } from 'mingo';
 import { compareValues, keyOf, pathValues, typeRank, type Doc } from '../bson-values';
 import { MongoCommandError } from '../errors';
 import { QUERY_OPTIONS } from '../query/mingo-options';
+import { fieldOffset, NOT_SCALAR, readScalar, type RawScan } from '../storage/raw-bson';
 import { SortedList } from './sorted-list';
 
 export interface IndexSpec {
@@ -113,6 +114,34 @@ export class IndexState {
     for (const key of keys) this.tree.insert({ key, id });
   }
 
+  addKeys(keys: unknown[][] | null, id: string): void {
+    if (keys) for (const key of keys) this.tree.insert({ key, id });
+  }
+
+  /**
+   * Keys of a document still in BSON form, when every indexed field is top-level and plain scalar or
+   * missing; undefined when the document must be materialized first (partial index, dotted path, array …).
+   */
+  keysForRaw(raw: Buffer, scan: RawScan): unknown[][] | null | undefined {
+    if (this.partial) return undefined;
+    const key: unknown[] = [];
+    let allMissing = true;
+    for (let i = 0; i < this.fields.length; i++) {
+      if (!this.simple[i]) return undefined;
+      const off = fieldOffset(scan, this.fields[i]);
+      if (off === undefined) {
+        key.push(null);
+        continue;
+      }
+      const v = readScalar(raw, off);
+      if (v === NOT_SCALAR) return undefined;
+      allMissing = false;
+      key.push(v);
+    }
+    if (this.spec.sparse && allMissing) return null;
+    return [key];
+  }
+
   /**
    * Ids with key prefix `eq`, in index order (reversed when `reverse`) — MongoDB's order for a sort on
    * the following fields, unless the index is multikey (then undefined).
@@ -135,7 +164,7 @@ export class IndexState {
   }
 
   /** For a unique index: ids of other documents holding one of `doc`'s keys, with the key. */
-  conflicts(doc: Doc, id: string, keys = this.keysFor(doc)): Array<{ id: string; key: unknown[] }> {
+  conflicts(doc: Doc | undefined, id: string, keys = doc ? this.keysFor(doc) : null): Array<{ id: string; key: unknown[] }> {
     if (!this.isUnique || !keys) return [];
     let out: Array<{ id: string; key: unknown[] }> | undefined;
     for (const key of keys) {

@@ -1,5 +1,6 @@
 import { BSON, Long } from 'bson';
 import type { Doc } from '../bson-values';
+import { rawBsonOf } from '../storage/doc-store';
 import type { Txn } from '../transactions/txn';
 
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -56,7 +57,8 @@ export class ServerCursor {
         this.refill(Math.min(PULL, want - out.length));
         if (this.pending.length === 0) break;
       }
-      const buf = toBuffer(BSON.serialize(this.pending[this.pendingPos]));
+      const doc = this.pending[this.pendingPos];
+      const buf = (!this.transform && rawBsonOf(doc)) || toBuffer(BSON.serialize(doc));
       if (out.length > 0 && bytes + buf.length > MAX_BATCH_BYTES) break;
       out.push(buf);
       bytes += buf.length;

@@ -1,12 +1,13 @@
 import { UUID } from 'bson';
 import { exoticRoots, keyOf, type Doc } from '../bson-values';
 import { IndexState, type IndexSpec } from '../indexes/index-state';
+import { DocStore, type LazyDoc } from './doc-store';
 
 export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
 
 /** Committed state of one collection. Stored documents are never mutated: writes replace them. */
 export class Collection {
-  readonly docs = new Map<string, Doc>();
+  readonly docs = new DocStore();
   indexes: IndexState[] = [];
   /** Top-level fields holding Long/Decimal128 values somewhere: queries over them are refused. */
   readonly exotic = new Set<string>();
@@ -42,6 +43,14 @@ export class Collection {
     }
     this.docs.set(key, newDoc);
     if (!raw || mayHoldExotic(raw)) exoticRoots(newDoc, this.exotic);
+  }
+
+  /** Stores a document still in BSON form; `keys` were read from its bytes (plain scalars, so not multikey). */
+  applyPutLazy(key: string, lazy: LazyDoc, keys: Array<unknown[][] | null>, exotic: string[] | undefined): void {
+    for (let i = 0; i < this.indexes.length; i++) this.indexes[i].addKeys(keys[i], key);
+    lazy.scan = undefined;
+    this.docs.set(key, lazy);
+    if (exotic) for (const f of exotic) this.exotic.add(f);
   }
 
   applyDelete(key: string, oldDoc: Doc): void {

@@ -56,7 +56,7 @@ class SqliteStore implements DurableStore {
     this.logTx = db.transaction((batch: WriteBatch) => {
       const ops: LogOp[] = [];
       for (const op of batch.ops) {
-        if (op.kind === 'put') ops.push({ kind: 1, coll: this.idOf(op.coll), key: op.key, doc: op.raw ?? BSON.serialize(op.doc) });
+        if (op.kind === 'put') ops.push({ kind: 1, coll: this.idOf(op.coll), key: op.key, doc: op.raw ?? BSON.serialize(op.doc!) });
         else if (op.kind === 'del') ops.push({ kind: 2, coll: this.idOf(op.coll), key: op.key });
       }
       for (let i = 0; i < ops.length; i += OPS_PER_LOG_ROW) this.insLog.run(encodeLog(ops, i, Math.min(ops.length, i + OPS_PER_LOG_ROW)));
@@ -76,7 +76,7 @@ class SqliteStore implements DurableStore {
       for (const op of batch.ops) {
         switch (op.kind) {
           case 'put':
-            this.putDoc.run(this.idOf(op.coll), op.key, op.raw ?? BSON.serialize(op.doc));
+            this.putDoc.run(this.idOf(op.coll), op.key, op.raw ?? BSON.serialize(op.doc!));
             break;
           case 'del':
             this.delDoc.run(this.idOf(op.coll), op.key);

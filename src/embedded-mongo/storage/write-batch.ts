@@ -2,7 +2,7 @@ import type { Doc } from '../bson-values';
 import type { Collection } from './collection';
 
 export type BatchOp =
-  | { kind: 'put'; coll: Collection; key: string; doc: Doc; raw?: Uint8Array }
+  | { kind: 'put'; coll: Collection; key: string; doc?: Doc; raw?: Uint8Array }
   | { kind: 'del'; coll: Collection; key: string }
   | { kind: 'meta'; coll: Collection }
   | { kind: 'drop'; coll: Collection };
@@ -15,7 +15,8 @@ export class WriteBatch {
 
   constructor(readonly durable: boolean) {}
 
-  put(coll: Collection, key: string, doc: Doc, raw?: Uint8Array): void {
+  /** A new document version: its object, or (for documents kept in BSON form) only its bytes. */
+  put(coll: Collection, key: string, doc: Doc | undefined, raw?: Uint8Array): void {
     if (this.durable) this.ops.push({ kind: 'put', coll, key, doc, raw });
   }
 

@@ -5,6 +5,8 @@ import type { Txn } from '../transactions/txn';
 import { Collection, ID_INDEX } from './collection';
 import type { Engine } from './engine';
 import type { WriteBatch } from './write-batch';
+import type { LazyDoc } from './doc-store';
+import { NOT_SCALAR, readScalar } from './raw-bson';
 
 export interface WriteContext {
   engine: Engine;
@@ -41,10 +43,10 @@ function sharesKey(idx: IndexState, a: Doc, key: unknown[]): boolean {
  * Unique-index check of `doc` (stored under `key`) against committed state and pending transaction writes.
  * Returns the document's keys per index, for the index update that follows.
  */
-function checkUnique(ctx: WriteContext, coll: Collection, key: string, doc: Doc): Array<unknown[][] | null> {
+function checkUnique(ctx: WriteContext, coll: Collection, key: string, doc: Doc | undefined,
+  allKeys: Array<unknown[][] | null> = coll.indexes.map((idx) => idx.keysFor(doc!))): Array<unknown[][] | null> {
   const writer = ctx.engine.sessions.writer;
   const pending = writer?.writes.get(coll.ns);
-  const allKeys = coll.indexes.map((idx) => idx.keysFor(doc));
   for (let i = 0; i < coll.indexes.length; i++) {
     const idx = coll.indexes[i];
     if (!idx.isUnique) continue;
@@ -99,6 +101,32 @@ export function writeDoc(ctx: WriteContext, coll: Collection, key: string, doc: 
     ctx.batch.del(coll, key);
   }
   sessions.noteCommittedWrite(coll.ns, key, old ?? null);
+}
+
+/**
+ * Inserts a document still in BSON form outside any transaction, when its `_id` and every index key could
+ * be read from its bytes; returns false (nothing written) when it must be materialized and inserted normally.
+ */
+export function insertLazy(ctx: WriteContext, coll: Collection, lazy: LazyDoc): boolean {
+  const scan = lazy.scan;
+  if (ctx.txn || !scan || scan.firstKey !== '_id') return false;
+  const id = readScalar(lazy.raw, scan.offsets[0]);
+  if (id === NOT_SCALAR || id === null) return false;
+  const keys: Array<unknown[][] | null> = [];
+  for (const idx of coll.indexes) {
+    const k = idx.keysForRaw(lazy.raw, scan);
+    if (k === undefined) return false;
+    keys.push(k);
+  }
+  const key = keyOf(id);
+  const writer = ctx.engine.sessions.writer;
+  if (writer && writer.writes.get(coll.ns)?.has(key)) throw new WaitForTransaction(writer.done);
+  if (coll.docs.has(key)) throw idDuplicate(coll, id);
+  checkUnique(ctx, coll, key, undefined, keys);
+  coll.applyPutLazy(key, lazy, keys, scan.exotic);
+  ctx.batch.put(coll, key, undefined, lazy.raw);
+  ctx.engine.sessions.noteCommittedWrite(coll.ns, key, null);
+  return true;
 }
 
 /** Applies a committed transaction's writes to the shared state, in one durable batch. */

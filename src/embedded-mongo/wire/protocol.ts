@@ -1,4 +1,7 @@
 import { BSON, type Document, Long } from 'bson';
+import { DESERIALIZE_OPTIONS } from '../bson-values';
+import { LazyDoc } from '../storage/doc-store';
+import { InvalidBson, scanRaw, type RawScan } from '../storage/raw-bson';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -10,13 +13,18 @@ const FLAG_MORE_TO_COME = 2;
 const FLAG_EXHAUST_ALLOWED = 1 << 16;
 const KNOWN_FLAGS = FLAG_CHECKSUM | FLAG_MORE_TO_COME | FLAG_EXHAUST_ALLOWED;
 
-/** Documents as the server keeps them: Long and Decimal128 stay exact, Binary stays Binary. */
-export const DESERIALIZE_OPTIONS = { promoteLongs: false, promoteValues: true, promoteBuffers: false } as const;
+export { DESERIALIZE_OPTIONS };
 
-/** Raw BSON bytes of each document of a document sequence, kept beside the parsed array. */
-export const RAW_DOCS = Symbol('rawDocs');
 
 export class ProtocolError extends Error {}
+
+function scanOrFail(raw: Buffer): RawScan {
+  try {
+    return scanRaw(raw);
+  } catch (e) {
+    throw new ProtocolError(e instanceof InvalidBson ? `invalid BSON document: ${e.message}` : String(e));
+  }
+}
 
 export interface IncomingMessage {
   requestId: number;
@@ -55,7 +63,7 @@ function parseOpMsg(buf: Buffer, requestId: number): IncomingMessage {
   const end = flags & FLAG_CHECKSUM ? buf.length - 4 : buf.length;
   let pos = 20;
   let body: Document | undefined;
-  const sequences: Array<[string, Document[], Buffer[]]> = [];
+  const sequences: Array<[string, Buffer[]]> = [];
   while (pos < end) {
     const kind = buf[pos++];
     if (kind === 0) {
@@ -69,25 +77,25 @@ function parseOpMsg(buf: Buffer, requestId: number): IncomingMessage {
       const secEnd = pos + size;
       if (size < 5 || secEnd > end) throw new ProtocolError(`invalid document sequence size ${size}`);
       const [id, docsStart] = readCString(buf, pos + 4, secEnd);
-      const docs: Document[] = [];
       const raws: Buffer[] = [];
       let p = docsStart;
       while (p < secEnd) {
         const [bytes, next] = readDoc(buf, p, secEnd);
         raws.push(bytes);
-        docs.push(BSON.deserialize(bytes, DESERIALIZE_OPTIONS));
         p = next;
       }
-      sequences.push([id, docs, raws]);
+      sequences.push([id, raws]);
       pos = secEnd;
     } else {
       throw new ProtocolError(`unknown OP_MSG section kind ${kind}`);
     }
   }
   if (!body) throw new ProtocolError('OP_MSG without a body section');
-  for (const [id, docs, raws] of sequences) {
-    Object.defineProperty(docs, RAW_DOCS, { value: raws, enumerable: false });
-    body[id] = docs;
+  for (const [id, raws] of sequences) {
+    // Inserted documents stay BSON until first read (validated here); other sequences are parsed now.
+    body[id] = body.insert !== undefined && id === 'documents'
+      ? raws.map((r) => new LazyDoc(r, scanOrFail(r)))
+      : raws.map((r) => BSON.deserialize(r, DESERIALIZE_OPTIONS));
   }
   return { requestId, opCode: OP_MSG, body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0, legacy: false };
 }
