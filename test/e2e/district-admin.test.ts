@@ -114,6 +114,27 @@ describe('district admin: dashboard, drill-down and exports', () => {
   });
 });
 
+describe('district admin: roster', () => {
+  test('when the admin adds a bus driver to a school with the users form, then the new person appears on that school page with the assigned training', async () => {
+    const lincoln = world.schools.lincoln;
+    await admin.goto('/admin/users/new?lang=en');
+    await admin.fill('#field-name', 'Grace Okafor');
+    await admin.fill('#field-email', 'grace.okafor.da@riverbend.example');
+    await admin.fill('#field-employeeId', 'BUS-0042');
+    await admin.check('input[name=role][value=staff]');
+    await admin.selectOption('#field-jobTitle', 'bus_driver');
+    await admin.check(`input[name=schools][value="${lincoln._id}"]`);
+    await navigating(admin, () => admin.click('main form[action="/admin/users"] button[type=submit]'));
+    expect(new URL(admin.url()).pathname).toMatch(/^\/admin\/users\/[0-9a-f]{24}$/);
+    await expect(admin.locator('main [role=status]').first().innerText()).resolves.toMatch(/\w/);
+
+    await admin.goto(`/school/${lincoln._id}?lang=en`);
+    const row = admin.locator('main table tbody tr', { has: admin.locator('th', { hasText: 'Grace Okafor' }) });
+    await expect(row.count()).resolves.toBeGreaterThan(0);
+    await expect(row.first().locator('.status').innerText()).resolves.toMatch(/Overdue|Not started/);
+  });
+});
+
 const COUNSEL = 'Riverbend Office of General Counsel';
 const COUNSEL_PHONE = '(555) 010-2040';
 

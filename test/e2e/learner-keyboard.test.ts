@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
 import { axeViolations } from './helpers/axe';
+import { auditPage } from './helpers/audit';
 import { focusInfo, navigating, tabTo } from './helpers/keyboard';
 import { signIn, signInWithKeyboard, signOutWithKeyboard } from './helpers/auth';
 import { createWorld, assignTraining, type World } from './helpers/world';
@@ -34,15 +35,17 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** axe once on each kind of play page (narrative, decision, feedback, end of a scenario, results). */
-function axeOncePerKind(sink: string[], lang: string) {
+/**
+ * Once on each kind of play page (narrative, decision, feedback, end of a scenario, results): in English
+ * the full audit (axe, skip link, visible focus on every control, error wiring); in Spanish axe.
+ */
+function auditOncePerKind(sink: string[], lang: 'en' | 'es') {
   const seen = new Set<string>();
   return async (page: Page, step: { kind: StepKind }) => {
-    const heading = (await currentStep(page)).heading;
-    const kind = step.kind;
-    if (seen.has(kind)) return;
-    seen.add(kind);
-    sink.push(...(await axeViolations(page, `play ${kind} (${lang}) "${heading.slice(0, 30)}"`)));
+    if (seen.has(step.kind)) return;
+    seen.add(step.kind);
+    const label = `play ${step.kind} (${lang}) "${(await currentStep(page)).heading.slice(0, 30)}"`;
+    sink.push(...(lang === 'en' ? await auditPage(page, label) : await axeViolations(page, label)));
   };
 }
 
@@ -80,10 +83,10 @@ async function checkCertificateAndVerify(page: Page, learnerName: string, slug: 
     expect(response?.status()).toBe(200);
     expect(new URL(checker.url()).pathname).toBe(`/verify/${code}`);
     await expect(checker.locator('main').innerText()).resolves.toContain(learnerName);
-    problems.push(...(await axeViolations(checker, 'verify (anonymous)')));
+    problems.push(...(await auditPage(checker, 'verify (anonymous)')));
     const missing = await checker.goto(`${server.baseUrl}/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA`);
     expect(missing?.status()).toBe(404);
-    problems.push(...(await axeViolations(checker, 'verify not found')));
+    problems.push(...(await auditPage(checker, 'verify not found')));
   } finally {
     await anonymous.close();
   }
@@ -101,9 +104,9 @@ describe('teacher, keyboard only', () => {
 
     await signInWithKeyboard(page, teacher.email);
     expect(new URL(page.url()).pathname).toBe('/training');
-    problems.push(...(await axeViolations(page, 'training list (en)')));
+    problems.push(...(await auditPage(page, 'training list (en)')));
     await openModuleWithKeyboard(page, 'foundations');
-    problems.push(...(await axeViolations(page, 'module overview (en)')));
+    problems.push(...(await auditPage(page, 'module overview (en)')));
     await startFromOverview(page, true);
 
     // One wrong and one acceptable answer along the way: the learner sees each kind of feedback and still passes.
@@ -118,7 +121,7 @@ describe('teacher, keyboard only', () => {
         }
         return 'best';
       },
-      onStep: axeOncePerKind(problems, 'en'),
+      onStep: auditOncePerKind(problems, 'en'),
     });
     problems.push(...result.problems);
     const feedbacks = result.steps.filter((s) => s.kind === 'feedback');
@@ -172,7 +175,7 @@ describe('teacher in Spanish', () => {
       expect(await page.inputValue('main form[action$="/play"] input[name=step]')).toBe(stepBefore);
       problems.push(...(await axeViolations(page, 'play decision (es)')));
 
-      const rest = await playModule(page, 'foundations', { keyboard: true, onStep: axeOncePerKind(problems, 'es') });
+      const rest = await playModule(page, 'foundations', { keyboard: true, onStep: auditOncePerKind(problems, 'es') });
       problems.push(...rest.problems);
       // Nothing lost: the stored attempt holds every decision, the ones before the switch first.
       const attempt = await Attempt.findOne({ user: learner._id, moduleSlug: 'foundations' }).sort({ startedAt: -1 }).lean();

@@ -1,0 +1,57 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser: this file needs the DOM types.
+import type { Browser } from 'playwright-core';
+import { launchBrowser, E2E_TIMEOUT } from './helpers/browser';
+import { startE2EServer, type E2EServer } from './helpers/server';
+import { asRole, auditBoth, auditInvalidSubmit } from './helpers/sweep';
+import { createWorld, assignTraining, type World } from './helpers/world';
+
+/**
+ * axe (WCAG 2.1 A/AA) on every page type for every role, plus what axe cannot see: the skip link is the
+ * first Tab stop and lands on main, every Tab stop shows focus, and form errors are tied to their fields.
+ * Full audit in English; axe again in Spanish. Each test collects every problem, then asserts none.
+ */
+jest.setTimeout(E2E_TIMEOUT * 2);
+
+let server: E2EServer;
+let browser: Browser;
+let world: World;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
+  world = await createWorld('a11y-admin');
+  await assignTraining(world, 'foundations', { roles: ['staff', 'principal'], dueInDays: -5 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('accessibility: district admin pages', () => {
+  test('when a district admin visits every admin page type, then there are no WCAG 2.1 AA violations, focus is visible and errors are tied to fields', async () => {
+    const problems: string[] = [];
+    await asRole(browser, server.baseUrl, world.users.admin.email, async (page) => {
+      await auditBoth(page, '/district', 'district dashboard', problems);
+      await auditBoth(page, `/school/${world.schools.lincoln._id}`, 'school (admin drill-down)', problems);
+      await auditBoth(page, '/admin/users', 'users list', problems);
+      await auditBoth(page, '/admin/users/new', 'users form (new)', problems);
+      await auditInvalidSubmit(page, '/admin/users/new', '/admin/users', 'users form 422', problems);
+      await auditBoth(page, `/admin/users/${world.users.teacher._id}`, 'users form (edit)', problems);
+      await auditBoth(page, '/admin/schools', 'schools list', problems);
+      await auditBoth(page, '/admin/schools/new', 'schools form (new)', problems);
+      await auditInvalidSubmit(page, '/admin/schools/new', '/admin/schools', 'schools form 422', problems);
+      await auditBoth(page, `/admin/schools/${world.schools.lincoln._id}`, 'schools form (edit)', problems);
+      await auditBoth(page, '/admin/assignments', 'assignments list', problems);
+      await auditBoth(page, '/admin/assignments/new', 'assignments form (new)', problems);
+      await auditInvalidSubmit(page, '/admin/assignments/new', '/admin/assignments', 'assignments form 422', problems);
+      await auditBoth(page, '/admin/settings', 'settings', problems);
+      await auditInvalidSubmit(page, '/admin/settings', '/admin/settings', 'settings 422', problems, async (p) => {
+        await p.fill('#field-jurisdiction', '');
+      });
+      await auditBoth(page, '/account', 'account (admin)', problems);
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
