@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
+import { Double, Int32, Long, MongoClient } from 'mongodb';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'src/embedded-mongo/cli.ts');
@@ -55,6 +55,8 @@ describe('durability of the SQLite data directory', () => {
     const coll = client.db('durable').collection('events');
     await coll.createIndex({ seq: 1 }, { unique: true, sparse: true });
 
+    await coll.insertOne({ _id: 'typed', whole: new Double(2), small: new Int32(7), big: Long.fromString('9007199254740993') } as never);
+
     const committed = client.startSession();
     await committed.withTransaction(async () => {
       await coll.insertMany([{ _id: 'txn-a', kind: 'committed' }, { _id: 'txn-b', kind: 'committed' }] as never[], { session: committed });
@@ -100,6 +102,10 @@ describe('durability of the SQLite data directory', () => {
     expect(await restored.find({ _id: { $in: ['txn-a', 'txn-b', 'open-a'] } } as never).sort({ _id: 1 }).toArray())
       .toEqual([{ _id: 'txn-a', kind: 'committed' }, { _id: 'txn-b', kind: 'committed' }]);
     expect((await restored.listIndexes().toArray()).map((i) => i.name)).toContain('seq_1');
+    const typed = await restored.findOne({ _id: 'typed' } as never, { promoteValues: false });
+    expect(typed!.whole).toBeInstanceOf(Double);
+    expect(typed!.small).toBeInstanceOf(Int32);
+    expect(String(typed!.big)).toBe('9007199254740993');
     await expect(restored.insertOne({ seq: [...acked][0] })).rejects.toMatchObject({ code: 11000 });
     await killHard(second.child);
   });

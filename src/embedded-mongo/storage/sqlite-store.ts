@@ -6,6 +6,7 @@ import type { Doc } from '../bson-values';
 import type { IndexSpec } from '../indexes/index-state';
 import { DESERIALIZE_OPTIONS } from '../wire/protocol';
 import { decodeLog, encodeLog, type LogOp } from './op-log';
+import { RAW_BSON } from './doc-store';
 import { Collection, docKey } from './collection';
 import type { DurableStore, Engine } from './engine';
 import type { WriteBatch } from './write-batch';
@@ -164,7 +165,7 @@ class SqliteStore implements DurableStore {
     for (const [collId, bytes] of it) {
       const coll = byId.get(collId);
       if (!coll) continue;
-      const doc = BSON.deserialize(bytes, DESERIALIZE_OPTIONS);
+      const doc = withRaw(bytes);
       coll.applyPut(docKey(doc), undefined, doc);
     }
     const log = this.db.prepare('SELECT ops FROM oplog ORDER BY seq').raw().iterate() as IterableIterator<[Buffer]>;
@@ -173,7 +174,7 @@ class SqliteStore implements DurableStore {
         const coll = byId.get(op.coll);
         if (!coll) continue;
         const old = coll.docs.get(op.key);
-        if (op.kind === 1) coll.applyPut(op.key, old, BSON.deserialize(op.doc!, DESERIALIZE_OPTIONS));
+        if (op.kind === 1) coll.applyPut(op.key, old, withRaw(Buffer.from(op.doc!)));
         else if (old) coll.applyDelete(op.key, old);
       }
     }
@@ -190,6 +191,13 @@ class SqliteStore implements DurableStore {
     this.foldAll();
     this.db.close();
   }
+}
+
+/** A stored document read back, remembering its bytes so it is sent back exactly as stored. */
+function withRaw(bytes: Buffer): Doc {
+  const doc = BSON.deserialize(bytes, DESERIALIZE_OPTIONS) as Doc;
+  Object.defineProperty(doc, RAW_BSON, { value: bytes, enumerable: false });
+  return doc;
 }
 
 export function openSqliteStore(dataDir: string, engine: Engine, onError: (e: unknown) => void = () => {}): DurableStore {
