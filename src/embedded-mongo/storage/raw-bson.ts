@@ -129,3 +129,22 @@ export function readScalar(buf: Buffer, off: number): unknown {
     default: return NOT_SCALAR;
   }
 }
+
+/** The embedded documents of the top-level array `name` of a validated document, as byte ranges. */
+export function arrayDocuments(buf: Buffer, name: string): Buffer[] | undefined {
+  const scan = scanRaw(buf);
+  const off = fieldOffset(scan, name);
+  if (off === undefined || buf[off] !== 0x04) return undefined;
+  const start = buf.indexOf(0, off + 1) + 1;
+  const end = start + buf.readInt32LE(start) - 1;
+  const out: Buffer[] = [];
+  let p = start + 4;
+  while (p < end) {
+    if (buf[p] !== 0x03) return undefined;
+    const v = buf.indexOf(0, p + 1) + 1;
+    const len = buf.readInt32LE(v);
+    out.push(buf.subarray(v, v + len));
+    p = v + len;
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { BSON, type Document, Long } from 'bson';
 import { DESERIALIZE_OPTIONS } from '../bson-values';
 import { LazyDoc } from '../storage/doc-store';
-import { InvalidBson, scanRaw, type RawScan } from '../storage/raw-bson';
+import { arrayDocuments, InvalidBson, scanRaw, type RawScan } from '../storage/raw-bson';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -70,6 +70,10 @@ function parseOpMsg(buf: Buffer, requestId: number): IncomingMessage {
       if (body) throw new ProtocolError('more than one body section');
       const [bytes, next] = readDoc(buf, pos, end);
       body = BSON.deserialize(bytes, DESERIALIZE_OPTIONS);
+      if (body.insert !== undefined && Array.isArray(body.documents)) {
+        const raws = arrayDocuments(bytes, 'documents');
+        if (raws) body.documents = raws.map((r) => new LazyDoc(r, scanOrFail(r)));
+      }
       pos = next;
     } else if (kind === 1) {
       if (pos + 4 > end) throw new ProtocolError('truncated document sequence');
