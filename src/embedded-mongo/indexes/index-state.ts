@@ -128,7 +128,7 @@ export class IndexState {
     let allMissing = true;
     for (let i = 0; i < this.fields.length; i++) {
       if (!this.simple[i]) return undefined;
-      const off = fieldOffset(scan, this.fields[i]);
+      const off = fieldOffset(raw, scan, this.fields[i]);
       if (off === undefined) {
         key.push(null);
         continue;

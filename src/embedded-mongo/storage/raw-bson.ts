@@ -5,18 +5,43 @@ export class InvalidBson extends Error {}
 
 /** Top-level shape of a BSON document, read without materializing it. */
 export interface RawScan {
-  firstKey: string | undefined;
-  /** Top-level field names and the offsets of their elements' type bytes. */
-  names: string[];
+  /** Offsets of the top-level elements' type bytes (names follow them, NUL-terminated). */
   offsets: number[];
   /** Top-level fields holding int64 or Decimal128 values anywhere below. */
   exotic: string[] | undefined;
 }
 
+/** Whether the top-level element at `off` is named `name` (compared as bytes, nothing decoded). */
+function isNamed(buf: Buffer, off: number, name: Buffer): boolean {
+  const p = off + 1;
+  if (buf[p + name.length] !== 0) return false;
+  for (let i = 0; i < name.length; i++) if (buf[p + i] !== name[i]) return false;
+  return true;
+}
+
+const encodedNames = new Map<string, Buffer>();
+
+function encodedName(name: string): Buffer {
+  let b = encodedNames.get(name);
+  if (!b) {
+    b = Buffer.from(name, 'utf8');
+    if (encodedNames.size < 10_000) encodedNames.set(name, b);
+  }
+  return b;
+}
+
 /** Offset of the top-level element `name`, if present. */
-export function fieldOffset(scan: RawScan, name: string): number | undefined {
-  const i = scan.names.indexOf(name);
-  return i < 0 ? undefined : scan.offsets[i];
+export function fieldOffset(buf: Buffer, scan: RawScan, name: string): number | undefined {
+  const b = encodedName(name);
+  for (const off of scan.offsets) if (isNamed(buf, off, b)) return off;
+  return undefined;
+}
+
+const ID = Buffer.from('_id');
+
+/** Whether the first top-level element is `_id`. */
+export function startsWithId(buf: Buffer, scan: RawScan): boolean {
+  return scan.offsets.length > 0 && isNamed(buf, scan.offsets[0], ID);
 }
 
 function cstringEnd(buf: Buffer, p: number, end: number): number {
@@ -93,22 +118,20 @@ function walk(buf: Buffer, start: number, end: number): void {
 export function scanRaw(buf: Buffer): RawScan {
   const end = buf.length;
   if (end < 5 || buf.readInt32LE(0) !== end || buf[end - 1] !== 0) throw new InvalidBson('invalid document');
-  const names: string[] = [];
   const offsets: number[] = [];
   let exotic: string[] | undefined;
   let p = 4;
   while (p < end - 1) {
     const t = buf[p];
     const k = cstringEnd(buf, p + 1, end);
-    const name = buf.toString('utf8', p + 1, k);
-    names.push(name);
     offsets.push(p);
     sawExotic = false;
+    const start = p;
     p = valueEnd(buf, t, k + 1, end - 1);
-    if (sawExotic) (exotic ??= []).push(name);
+    if (sawExotic) (exotic ??= []).push(buf.toString('utf8', start + 1, k));
   }
   if (p !== end - 1) throw new InvalidBson('document length mismatch');
-  return { firstKey: names[0], names, offsets, exotic };
+  return { offsets, exotic };
 }
 
 /** Marker: the value is not a plain scalar; the caller materializes the document instead. */
@@ -133,7 +156,7 @@ export function readScalar(buf: Buffer, off: number): unknown {
 /** The embedded documents of the top-level array `name` of a validated document, as byte ranges. */
 export function arrayDocuments(buf: Buffer, name: string): Buffer[] | undefined {
   const scan = scanRaw(buf);
-  const off = fieldOffset(scan, name);
+  const off = fieldOffset(buf, scan, name);
   if (off === undefined || buf[off] !== 0x04) return undefined;
   const start = buf.indexOf(0, off + 1) + 1;
   const end = start + buf.readInt32LE(start) - 1;
@@ -147,4 +170,11 @@ export function arrayDocuments(buf: Buffer, name: string): Buffer[] | undefined 
     p = v + len;
   }
   return out;
+}
+
+/** The `_id` key (as keyOf would give it) of an ObjectId `_id` at `off`, without allocating an ObjectId. */
+export function objectIdKeyAt(buf: Buffer, off: number): string | undefined {
+  if (buf[off] !== 0x07) return undefined;
+  const v = buf.indexOf(0, off + 1) + 1;
+  return 'o' + buf.toString('hex', v, v + 12);
 }

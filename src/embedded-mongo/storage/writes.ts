@@ -6,7 +6,7 @@ import { Collection, ID_INDEX } from './collection';
 import type { Engine } from './engine';
 import type { WriteBatch } from './write-batch';
 import type { LazyDoc } from './doc-store';
-import { NOT_SCALAR, readScalar } from './raw-bson';
+import { NOT_SCALAR, objectIdKeyAt, readScalar, startsWithId } from './raw-bson';
 
 export interface WriteContext {
   engine: Engine;
@@ -109,19 +109,23 @@ export function writeDoc(ctx: WriteContext, coll: Collection, key: string, doc: 
  */
 export function insertLazy(ctx: WriteContext, coll: Collection, lazy: LazyDoc): boolean {
   const scan = lazy.scan;
-  if (ctx.txn || !scan || scan.firstKey !== '_id') return false;
-  const id = readScalar(lazy.raw, scan.offsets[0]);
-  if (id === NOT_SCALAR || id === null) return false;
+  if (ctx.txn || !scan || !startsWithId(lazy.raw, scan)) return false;
+  const idOff = scan.offsets[0];
+  let key = objectIdKeyAt(lazy.raw, idOff);
+  if (key === undefined) {
+    const id = readScalar(lazy.raw, idOff);
+    if (id === NOT_SCALAR || id === null) return false;
+    key = keyOf(id);
+  }
   const keys: Array<unknown[][] | null> = [];
   for (const idx of coll.indexes) {
     const k = idx.keysForRaw(lazy.raw, scan);
     if (k === undefined) return false;
     keys.push(k);
   }
-  const key = keyOf(id);
   const writer = ctx.engine.sessions.writer;
   if (writer && writer.writes.get(coll.ns)?.has(key)) throw new WaitForTransaction(writer.done);
-  if (coll.docs.has(key)) throw idDuplicate(coll, id);
+  if (coll.docs.has(key)) throw idDuplicate(coll, readScalar(lazy.raw, idOff));
   checkUnique(ctx, coll, key, undefined, keys);
   coll.applyPutLazy(key, lazy, keys, scan.exotic);
   ctx.batch.put(coll, key, undefined, lazy.raw);
