@@ -1,5 +1,7 @@
 import { User, type Language, type Role } from '../users/user.model';
 import type { Actor } from '../../shared/actor';
+import { onRosterChanged } from '../../shared/domain-events';
+import { TtlMemo } from '../../shared/ttl-memo';
 import { dummyPasswordHash, verifyPassword } from './password';
 
 export const MAX_FAILED_SIGN_INS = 5;
@@ -67,4 +69,29 @@ export async function loadActor(userId: string): Promise<Actor | null> {
 
 export async function setPreferredLanguage(actor: Actor, language: Language): Promise<void> {
   await User.updateOne({ _id: actor.userId }, { $set: { preferredLanguage: language } });
+  forgetSessionActors([actor.userId]);
+}
+
+/**
+ * Every signed-in request needs its Actor; reading the user on each one was a database round trip per
+ * request. The Actor is kept per process for SESSION_ACTOR_MS. Trade-off (README, security notes):
+ * - changes made through this app process apply at once: the roster-changed notification (create, edit,
+ *   role, schools, activate, deactivate) and a language switch drop the entry;
+ * - a change made by another app instance or directly in the database applies within SESSION_ACTOR_MS:
+ *   a person deactivated there keeps their open sessions here for at most that long (they cannot sign in
+ *   again: sign-in always reads the database).
+ * A person who is inactive or gone is never kept, so the session ends at the next request.
+ */
+const SESSION_ACTOR_MS = 5_000;
+const sessionActors = new TtlMemo<Actor>(SESSION_ACTOR_MS);
+onRosterChanged(async (userIds) => forgetSessionActors(userIds));
+
+/** The Actor for a session's user id (see SESSION_ACTOR_MS); null ends the session. */
+export function loadSessionActor(userId: string): Promise<Actor | null> {
+  return sessionActors.get(userId, () => loadActor(userId));
+}
+
+/** Drops memoised Actors so the next request reads the database (changes made in this process). */
+export function forgetSessionActors(userIds: readonly string[]): void {
+  sessionActors.forget(userIds);
 }

@@ -1,11 +1,15 @@
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { loadActor, signIn, type SignInResult } from './auth.service';
+import { loadSessionActor, signIn, type SignInResult } from './auth.service';
 
 /** Why a local sign-in failed, handed from the strategy to the route as passport's `info`. */
 export type SignInFailure = Extract<SignInResult, { ok: false }>;
 
-/** The session keeps only the user id; the Actor is reloaded per request so deactivation and role changes apply at once. */
+/**
+ * The session keeps only the user id; the Actor comes from the database through a short per-process memo
+ * (auth.service, SESSION_ACTOR_MS): deactivation and role changes made here apply at once, elsewhere
+ * within seconds.
+ */
 export function configurePassport(): typeof passport {
   // passport-local reads the fields the route has already validated as plain strings (never operator objects).
   passport.use(
@@ -20,7 +24,7 @@ export function configurePassport(): typeof passport {
   passport.serializeUser((user, done) => done(null, user.userId));
   passport.deserializeUser((id: unknown, done) => {
     if (typeof id !== 'string') return done(null, false);
-    loadActor(id).then(
+    loadSessionActor(id).then(
       (actor) => done(null, actor ?? false),
       (err) => done(err),
     );

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { User } from '../../../src/components/users';
-import { LOCKOUT_MINUTES, MAX_FAILED_SIGN_INS, signIn as signInService } from '../../../src/components/auth';
+import { forgetSessionActors, LOCKOUT_MINUTES, MAX_FAILED_SIGN_INS, signIn as signInService } from '../../../src/components/auth';
+import { rosterChanged } from '../../../src/shared/domain-events';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
 import { csrfFrom, signIn } from '../../helpers/session';
@@ -147,11 +148,25 @@ describe('POST /login', () => {
     expect((await agent.get('/account')).status).toBe(303);
   });
 
-  test('when a signed-in account is deactivated, then its next request is treated as signed out', async () => {
+  test('when a signed-in account is deactivated and the roster change is announced in this process, then its next request is treated as signed out', async () => {
     const user = await createUser(district, { schools: [school] });
     const agent = await signIn(t.app, user.email);
     expect((await agent.get('/account')).status).toBe(200);
     await User.updateOne({ _id: user._id }, { $set: { active: false } });
+    await rosterChanged([user._id.toString()]);
+    const res = await agent.get('/account');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2Faccount');
+  });
+
+  test('when an account is deactivated by another app instance, then the first request after its memoised session user expires is signed out', async () => {
+    const user = await createUser(district, { schools: [school] });
+    const agent = await signIn(t.app, user.email);
+    expect((await agent.get('/account')).status).toBe(200);
+    // Another instance wrote the change: nothing was announced here.
+    await User.updateOne({ _id: user._id }, { $set: { active: false } });
+    // What expiry does (within SESSION_ACTOR_MS), without waiting for the clock.
+    forgetSessionActors([user._id.toString()]);
     const res = await agent.get('/account');
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/login?next=%2Faccount');
