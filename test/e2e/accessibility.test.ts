@@ -2,9 +2,10 @@
 // Code inside page.evaluate() runs in the browser: this file needs the DOM types.
 import type { Browser } from 'playwright-core';
 import { launchBrowser, newContext, E2E_TIMEOUT } from './helpers/browser';
+import { signIn } from './helpers/auth';
 import { startE2EServer, type E2EServer } from './helpers/server';
 import { axeViolations } from './helpers/axe';
-import { auditPage } from './helpers/audit';
+import { auditPage, checkControlContrast } from './helpers/audit';
 import { navigating } from './helpers/keyboard';
 import { asRole, auditBoth, auditInvalidSubmit } from './helpers/sweep';
 import { createWorld, assignTraining, type World } from './helpers/world';
@@ -103,6 +104,37 @@ describe('accessibility: principal pages', () => {
       await auditBoth(page, '/account', 'account (principal)', problems);
       await auditBoth(page, `/school/${world.schools.roosevelt._id}`, 'other school (principal)', problems, 404);
       await auditBoth(page, '/admin/settings', 'settings (principal)', problems, 403);
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('accessibility: dark colour scheme', () => {
+  // Many staff phones and some desktops ask for a dark scheme; Pico follows it unless the page fixes a theme.
+  test('when the operating system asks for a dark colour scheme, then the sign-in, training, play and school pages still meet contrast', async () => {
+    const problems: string[] = [];
+    const context = await newContext(browser, server.baseUrl, { colorScheme: 'dark' });
+    try {
+      const page = await context.newPage();
+      await page.goto('/login');
+      problems.push(...(await axeViolations(page, 'sign-in (dark)')));
+      await signIn(page, world.users.custodian.email);
+      for (const [path, label] of [['/training', 'training list (dark)'], ['/training/foundations', 'module overview (dark)'], ['/account', 'account (dark)']]) {
+        await page.goto(path);
+        problems.push(...(await axeViolations(page, label)));
+        problems.push(...(await checkControlContrast(page)).map((p) => `${label}: ${p}`));
+      }
+      await page.goto('/training/foundations');
+      await startFromOverview(page, false);
+      await playModule(page, 'foundations', { keyboard: false, stopWhen: (s) => s.kind === 'feedback' });
+      problems.push(...(await axeViolations(page, 'play feedback (dark)')));
+    } finally {
+      await context.close();
+    }
+    await asRole(browser, server.baseUrl, world.users.principal.email, async (page) => {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.goto(`/school/${world.schools.lincoln._id}`);
+      problems.push(...(await axeViolations(page, 'school (dark)')));
     });
     expect(problems).toEqual([]);
   });

@@ -12,6 +12,7 @@ export async function auditPage(page: Page, label: string, options: { maxTabStop
   const problems = await axeViolations(page, label);
   const where = `${label} ${new URL(page.url()).pathname}`;
   problems.push(...(await checkErrorWiring(page)).map((p) => `${where}: ${p}`));
+  problems.push(...(await checkControlContrast(page)).map((p) => `${where}: ${p}`));
   problems.push(...(await checkFocusOrder(page, options.maxTabStops ?? 20, options.expectSkipLink ?? true)).map((p) => `${where}: ${p}`));
   return problems;
 }
@@ -119,4 +120,62 @@ export async function visit(page: Page, path: string, label: string, expectStatu
   const status = response?.status() ?? 0;
   const problems = status === expectStatus ? [] : [`${label} ${path}: expected HTTP ${expectStatus}, got ${status}${status === 404 ? ' — page missing?' : ''}`];
   return { response, problems };
+}
+
+/**
+ * WCAG 1.4.11 non-text contrast, which axe does not test: the edge of every visible form control (text
+ * fields, selects, radios, checkboxes) must stand out at 3:1 from what is behind it, by its border or by
+ * its own background. One line per distinct control style.
+ */
+export async function checkControlContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type RGBA = [number, number, number, number];
+    const parse = (c: string): RGBA => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (!m) return [0, 0, 0, 0];
+      const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    };
+    const over = (top: RGBA, bottom: RGBA): RGBA => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat(1) as RGBA;
+    const lum = (c: RGBA) => {
+      const [r, g, b] = c.slice(0, 3).map((v) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a: RGBA, b: RGBA) => {
+      const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+      return (x + 0.05) / (y + 0.05);
+    };
+    const backdrop = (el: Element | null): RGBA => {
+      const layers: RGBA[] = [];
+      for (let e = el; e; e = e.parentElement) {
+        const bg = parse(getComputedStyle(e).backgroundColor);
+        if (bg[3] > 0) layers.push(bg);
+        if (bg[3] >= 1) break;
+      }
+      return layers.reverse().reduce<RGBA>((acc, layer) => over(layer, acc), [255, 255, 255, 1]);
+    };
+    const seen = new Map<string, string>();
+    const selector = 'main input:not([type=hidden]):not([type=submit]):not([type=button]):not([readonly]), main select, main textarea';
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>(selector))) {
+      if (el.getClientRects().length === 0) continue;
+      const style = getComputedStyle(el);
+      const behind = backdrop(el.parentElement);
+      const own = over(parse(style.backgroundColor), behind);
+      const borderWidth = parseFloat(style.borderTopWidth) || 0;
+      const border = over(parse(style.borderTopColor), own);
+      const borderRatio = borderWidth > 0 && style.borderTopStyle !== 'none' ? ratio(border, behind) : 0;
+      const fillRatio = ratio(own, behind);
+      const best = Math.max(borderRatio, fillRatio);
+      if (best >= 3) continue;
+      const kind = el.tagName === 'INPUT' ? `input[type=${(el as HTMLInputElement).type}]` : el.tagName.toLowerCase();
+      const key = `${kind}|${style.borderTopColor}|${style.backgroundColor}`;
+      if (!seen.has(key)) {
+        seen.set(key, `non-text contrast (WCAG 1.4.11): ${kind}${el.id ? ` #${el.id}` : ''} edge ${style.borderTopColor} on ${style.backgroundColor} is ${best.toFixed(2)}:1 against its background, needs 3:1`);
+      }
+    }
+    return [...seen.values()];
+  });
 }
