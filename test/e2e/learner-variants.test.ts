@@ -97,10 +97,11 @@ describe('375 px phone screen', () => {
       }
       return { scrollWidth: document.documentElement.scrollWidth, widest };
     });
-    return scrollWidth <= 375 ? null : `${new URL(page.url()).pathname}${new URL(page.url()).search}: scrollWidth ${scrollWidth} > 375; widest: ${widest}`;
+    const limit = page.viewportSize()?.width ?? 375;
+    return scrollWidth <= limit ? null : `${new URL(page.url()).pathname}${new URL(page.url()).search}: scrollWidth ${scrollWidth} > ${limit}; widest: ${widest}`;
   }
 
-  test('when a custodian uses a phone, then no learner page scrolls sideways, in English or Spanish', async () => {
+  test('when a custodian uses a phone, then no learner page scrolls sideways at 375 px (nor at 320 px), in English or Spanish', async () => {
     const problems: string[] = [];
     const context = await newContext(browser, server.baseUrl, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {
@@ -147,6 +148,13 @@ describe('375 px phone screen', () => {
       const verifyHref = await page.getAttribute('main a[href^="/verify/"]', 'href');
       await page.goto(verifyHref!);
       await check('verify');
+
+      // WCAG 1.4.10 reflow is stated at 320 CSS px: the same pages at the narrowest phones.
+      await page.setViewportSize({ width: 320, height: 640 });
+      for (const [path, label] of [['/training', 'training list'], ['/training/classroom', 'module overview'], [verifyHref!, 'verify'], ['/account', 'account']] as const) {
+        await page.goto(path);
+        await check(`${label} at 320 px`);
+      }
     } finally {
       await context.close();
     }
