@@ -29,9 +29,12 @@ export interface RangeBound {
   rank: number;
 }
 
+/** Direct references: calls through the module namespace cost a property lookup each (hot path). */
+const cmpValues = compareValues;
+
 function compareKeys(a: unknown[], b: unknown[], n = a.length): number {
   for (let i = 0; i < n; i++) {
-    const c = compareValues(a[i], b[i]);
+    const c = cmpValues(a[i], b[i]);
     if (c !== 0) return c;
   }
   return 0;
@@ -168,7 +171,7 @@ export class IndexState {
     if (!this.isUnique || !keys) return [];
     let out: Array<{ id: string; key: unknown[] }> | undefined;
     for (const key of keys) {
-      this.tree.forEqual((x) => compareKeys(x.key, key), (e) => {
+      this.tree.forEqual(function (x) { return compareKeys(x.key, key); }, function (e) {
         if (e.id !== id) (out ??= []).push({ id: e.id, key });
       });
     }

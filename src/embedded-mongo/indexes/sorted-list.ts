@@ -80,13 +80,27 @@ export class SortedList<T> {
     return true;
   }
 
-  /** Calls `fn` for each element `cmp` finds equal (cmp(x) < 0: x sorts before the probe). */
+  /** Calls `fn` for each element `cmp` finds equal (cmp(x) < 0: x sorts before the probe). No closures: hot path. */
   forEqual(cmp: (x: T) => number, fn: (x: T) => void): void {
-    const before = (x: T) => cmp(x) < 0;
-    let ci = this.chunkFor(before);
-    let i = SortedList.lowerBound(this.chunks[ci], before);
-    for (; ci < this.chunks.length; ci++, i = 0) {
-      const chunk = this.chunks[ci];
+    const chunks = this.chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = chunks[mid];
+      if (c.length > 0 && cmp(c[c.length - 1]) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    let ci = lo;
+    let a = 0;
+    let b = chunks[ci].length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (cmp(chunks[ci][mid]) < 0) a = mid + 1;
+      else b = mid;
+    }
+    for (let i = a; ci < chunks.length; ci++, i = 0) {
+      const chunk = chunks[ci];
       for (; i < chunk.length; i++) {
         if (cmp(chunk[i]) !== 0) return;
         fn(chunk[i]);

@@ -2,6 +2,12 @@ import { compareValues, isPlainObject, keyOf, pathValues, typeRank, type Doc } f
 
 type Test = (doc: Doc) => boolean;
 
+/** Direct references for the per-document tests (calls through the module namespace cost a lookup each). */
+const cmpValues = compareValues;
+const rankOf = typeRank;
+const keyFor = keyOf;
+const valuesOf = pathValues;
+
 /** Operand types whose MongoDB comparison this module reproduces exactly (no null, regex, arrays, objects, Long, Decimal). */
 function isScalar(v: unknown): boolean {
   switch (typeof v) {
@@ -18,33 +24,33 @@ function isScalar(v: unknown): boolean {
 }
 
 function valuesAt(path: string): (doc: Doc) => unknown[] {
-  if (path.includes('.')) return (doc) => pathValues(doc, path);
+  if (path.includes('.')) return (doc) => valuesOf(doc, path);
   return (doc) => {
     const v = doc[path];
     if (v === undefined) return [];
-    return Array.isArray(v) ? pathValues(doc, path) : [v];
+    return Array.isArray(v) ? valuesOf(doc, path) : [v];
   };
 }
 
 function cmpTest(op: string, operand: unknown): ((x: unknown) => boolean) | undefined {
   if (op === '$in') {
     if (!Array.isArray(operand) || !operand.every(isScalar)) return undefined;
-    const keys = new Set(operand.map(keyOf));
-    return (x) => isScalar(x) && keys.has(keyOf(x));
+    const keys = new Set(operand.map(keyFor));
+    return (x) => isScalar(x) && keys.has(keyFor(x));
   }
   if (!isScalar(operand)) return undefined;
-  const rank = typeRank(operand);
+  const rank = rankOf(operand);
   switch (op) {
     case '$eq':
-      return (x) => typeRank(x) === rank && compareValues(x, operand) === 0;
+      return (x) => rankOf(x) === rank && cmpValues(x, operand) === 0;
     case '$gt':
-      return (x) => typeRank(x) === rank && compareValues(x, operand) > 0;
+      return (x) => rankOf(x) === rank && cmpValues(x, operand) > 0;
     case '$gte':
-      return (x) => typeRank(x) === rank && compareValues(x, operand) >= 0;
+      return (x) => rankOf(x) === rank && cmpValues(x, operand) >= 0;
     case '$lt':
-      return (x) => typeRank(x) === rank && compareValues(x, operand) < 0;
+      return (x) => rankOf(x) === rank && cmpValues(x, operand) < 0;
     case '$lte':
-      return (x) => typeRank(x) === rank && compareValues(x, operand) <= 0;
+      return (x) => rankOf(x) === rank && cmpValues(x, operand) <= 0;
     default:
       return undefined;
   }
