@@ -21,12 +21,17 @@ export async function asRole(browser: Browser, baseUrl: string, email: string, r
 
 const withLang = (path: string, lang: 'en' | 'es') => `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`;
 
-/** Visits a page, audits it in English (axe + skip link + focus + error wiring), then runs axe on it in Spanish. */
-export async function auditBoth(page: Page, path: string, label: string, sink: string[], expectStatus = 200): Promise<boolean> {
+/**
+ * Visits a page, audits it in English (axe + skip link + focus + control contrast + error wiring), then
+ * runs axe on it in Spanish unless `spanish` is false (a page that shares its template with one already
+ * checked in Spanish: the languages differ only in text, and the suite's time is kept for other checks).
+ */
+export async function auditBoth(page: Page, path: string, label: string, sink: string[], expectStatus = 200, spanish = true): Promise<boolean> {
   const { problems } = await visit(page, withLang(path, 'en'), label, expectStatus);
   sink.push(...problems);
   if (problems.length) return false;
   sink.push(...(await auditPage(page, `${label} (en)`)));
+  if (!spanish) return true;
   await page.goto(withLang(path, 'es'));
   sink.push(...(await axeViolations(page, `${label} (es)`)));
   return true;
