@@ -115,8 +115,8 @@ describe('POST /admin/assignments', () => {
     expect(res.headers.location).toBe('/admin/assignments');
     const stored = await Assignment.findOne({ district: district._id, moduleSlug: 'front-office' }).lean();
     expect(stored).toMatchObject({ status: 'active', minVersion: 1, due: { kind: 'fixed', date: '2099-06-30' }, recurrence: { kind: 'annual' } });
-    expect(stored!.audience.jobTitles).toEqual(['custodian']);
-    expect(stored!.audience.schools.map(String)).toEqual([String(school._id)]);
+    expect(stored!.audience!.jobTitles).toEqual(['custodian']);
+    expect(stored!.audience!.schools.map(String)).toEqual([String(school._id)]);
     const audit = await AuditEvent.findOne({ action: 'assignment.created', 'target.id': String(stored!._id) }).lean();
     expect(audit?.details).toMatchObject({ moduleSlug: 'front-office', jobTitles: ['custodian'], schoolCodes: ['LIN'] });
     const rows = await ComplianceRow.find({ assignment: stored!._id }).lean();
@@ -154,7 +154,7 @@ describe('editing and archiving', () => {
       .send({ _csrf: await csrfFor(admin, `/admin/assignments/${String(assignment._id)}/edit`), ...validForm({ dueKind: 'relative', dueDays: '-4' }) });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Enter a whole number of days between 0 and 3650.');
-    expect((await Assignment.findById(assignment._id).lean())!.due.kind).toBe('fixed');
+    expect((await Assignment.findById(assignment._id).lean())!.due!.kind).toBe('fixed');
   });
 
   test('when the assignment belongs to another district, then 404 for edit, update and archive', async () => {
