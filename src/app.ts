@@ -11,11 +11,12 @@ import { configureLogger, logger } from './shared/logger';
 import { errorHandler, notFoundHandler } from './shared/error-handler';
 import { languageMiddleware } from './shared/i18n';
 import { csrfProtection, viewLocals } from './shared/view-locals';
+import { headerSchoolNames } from './shared/header-school-names';
 import { pingDatabase } from './shared/db';
 import { authRouter, configurePassport, rememberLanguageChoice, requireAuth } from './components/auth';
 import { homeRouter } from './components/home';
 import { accountRouter, usersRouter } from './components/users';
-import { schoolNamesMiddleware, schoolsRouter } from './components/schools';
+import { ownSchoolNames, schoolsRouter } from './components/schools';
 import { settingsRouter } from './components/settings';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
@@ -79,7 +80,7 @@ export function buildApp(config: Config): Express {
   app.use(languageMiddleware);
   app.use(rememberLanguageChoice);
   app.use(viewLocals(config));
-  app.use(schoolNamesMiddleware);
+  app.use(headerSchoolNames(ownSchoolNames));
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.

@@ -32,8 +32,28 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
 
+// Plain lookups (a key, no options) of the static resources, kept per language: a page makes dozens.
+const MAX_MEMOISED_KEYS = 5_000;
+
+function memoisedTranslator(lang: Language): TFunction {
+  const fixed = instance.getFixedT(lang);
+  const plain = new Map<string, string>();
+  const t = (key: unknown, ...rest: unknown[]): unknown => {
+    if (rest.length > 0 || typeof key !== 'string') return (fixed as unknown as (...args: unknown[]) => unknown)(key, ...rest);
+    let text = plain.get(key);
+    if (text === undefined) {
+      text = fixed(key);
+      if (plain.size < MAX_MEMOISED_KEYS) plain.set(key, text);
+    }
+    return text;
+  };
+  return t as unknown as TFunction;
+}
+
+const translators = new Map<Language, TFunction>(LANGUAGES.map((lang) => [lang, memoisedTranslator(lang)]));
+
 export function translator(lang: Language): TFunction {
-  return instance.getFixedT(lang);
+  return translators.get(lang) ?? instance.getFixedT(lang);
 }
 
 declare module 'express-session' {
