@@ -85,11 +85,11 @@ describe('durability of the SQLite data directory', () => {
       }
     };
     const lanes = [writer(1), writer(2), writer(3)];
-    while (acked.size < 1500) await new Promise((r) => setTimeout(r, 20));
+    while (acked.size < 800) await new Promise((r) => setTimeout(r, 20));
     await killHard(first.child);
     stop = true;
     await Promise.all(lanes);
-    expect(acked.size).toBeGreaterThanOrEqual(1500);
+    expect(acked.size).toBeGreaterThanOrEqual(800);
 
     const second = await startChild(dir);
     children.push(second.child);
@@ -108,5 +108,5 @@ describe('durability of the SQLite data directory', () => {
     expect(String(typed!.big)).toBe('9007199254740993');
     await expect(restored.insertOne({ seq: [...acked][0] })).rejects.toMatchObject({ code: 11000 });
     await killHard(second.child);
-  });
+  }, 120_000);
 });

@@ -1,9 +1,9 @@
-import { keyOf, type Doc } from '../bson-values';
+import type { Doc } from '../bson-values';
 import { badValue, MongoCommandError } from '../errors';
 import { projector } from '../query/projection';
 import { matchingDocs, type Match } from '../query/read';
 import { parseSort, sortDocs } from '../query/sort';
-import { applyUpdate, isReplacement, type UpdateSpec } from '../query/update';
+import { applyUpdate, type UpdateSpec } from '../query/update';
 import { visibleDoc, writeDoc } from '../storage/writes';
 import { runBlockingWrite, writeContext, type CommandContext } from './context';
 import { refuseCollation, targetCollection, upsertDoc } from './write';
@@ -61,8 +61,6 @@ export async function findAndModify(ctx: CommandContext): Promise<Doc> {
     if (r.changed) writeDoc(wctx, coll, key, r.doc, false);
     return [current, r.doc] as const;
   });
-  void isReplacement;
-  void keyOf;
   return {
     lastErrorObject: { n: 1, updatedExisting: true },
     value: project(b.new ? after : before, projection),

@@ -65,7 +65,7 @@ function applyOperators(old: Doc, spec: Doc, opts: UpdateOptions): Doc {
     }
     if (!isPlainObject(fields)) throw failedToParse(`Modifiers operate on fields but we found type ${typeof fields} instead.`);
     if (op === '$setOnInsert') continue;
-    if (ARITHMETIC.has(op)) refuseArithmetic(op, fields, opts.coll);
+    if (ARITHMETIC.has(op)) refuseArithmetic(fields, opts.coll);
     mod[op] = { ...fields };
   }
   if (opts.inserting && isPlainObject(spec.$setOnInsert)) {
@@ -98,13 +98,12 @@ function applyOperators(old: Doc, spec: Doc, opts: UpdateOptions): Doc {
   return doc;
 }
 
-function refuseArithmetic(op: string, fields: Doc, coll?: Collection): void {
+function refuseArithmetic(fields: Doc, coll?: Collection): void {
   refuseUnsupported(Object.values(fields));
   if (!coll) return;
   for (const path of Object.keys(fields)) {
     if (coll.exotic.has(path.split('.')[0])) refuseUnsupported({ [path]: 1 }, coll);
   }
-  void op;
 }
 
 function setPath(doc: Doc, path: string, value: unknown): void {
