@@ -13,6 +13,7 @@ export async function auditPage(page: Page, label: string, options: { maxTabStop
   const where = `${label} ${new URL(page.url()).pathname}`;
   problems.push(...(await checkErrorWiring(page)).map((p) => `${where}: ${p}`));
   problems.push(...(await checkControlContrast(page)).map((p) => `${where}: ${p}`));
+  problems.push(...(await checkTitle(page)).map((p) => `${where}: ${p}`));
   problems.push(...(await checkFocusOrder(page, options.maxTabStops ?? 20, options.expectSkipLink ?? true)).map((p) => `${where}: ${p}`));
   return problems;
 }
@@ -177,5 +178,21 @@ export async function checkControlContrast(page: Page): Promise<string[]> {
       }
     }
     return [...seen.values()];
+  });
+}
+
+/**
+ * WCAG 2.4.2: the page title says what the page is — it names the page's h1 (or the h1 names it), before
+ * the site name, so a screen-reader user switching tabs or a teacher with twelve tabs open can tell them apart.
+ */
+export async function checkTitle(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const norm = (t: string) => t.replace(/\s+/g, ' ').trim().toLowerCase();
+    const h1 = norm(document.querySelector('h1')?.textContent ?? '');
+    const title = norm(document.title);
+    const first = norm(document.title.split('·')[0] ?? '');
+    if (!h1) return ['the page has no h1'];
+    if (!title.includes(h1) && !h1.includes(first)) return [`title "${document.title}" does not name the page (h1 "${document.querySelector('h1')?.textContent?.trim()}")`];
+    return [];
   });
 }
