@@ -16,11 +16,12 @@ jest.setTimeout(E2E_TIMEOUT * 2);
 let server: E2EServer;
 let browser: Browser;
 let world: World;
+let assignmentId: string;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
   world = await createWorld('a11y-admin');
-  await assignTraining(world, 'foundations', { roles: ['staff', 'principal'], dueInDays: -5 });
+  assignmentId = await assignTraining(world, 'foundations', { roles: ['staff', 'principal'], dueInDays: -5 });
 });
 
 afterAll(async () => {
@@ -44,6 +45,7 @@ describe('accessibility: district admin pages', () => {
       await auditBoth(page, `/admin/schools/${world.schools.lincoln._id}`, 'schools form (edit)', problems, 200, false);
       await auditBoth(page, '/admin/assignments', 'assignments list', problems, 200, false);
       await auditBoth(page, '/admin/assignments/new', 'assignments form (new)', problems);
+      await auditBoth(page, `/admin/assignments/${assignmentId}/edit`, 'assignments form (edit)', problems, 200, false);
       await auditInvalidSubmit(page, '/admin/assignments/new', '/admin/assignments', 'assignments form 422', problems);
       await auditBoth(page, '/admin/settings', 'settings', problems);
       await auditInvalidSubmit(page, '/admin/settings', '/admin/settings', 'settings 422', problems, async (p) => {

@@ -29,6 +29,9 @@ export async function newContext(browser: Browser, baseURL: string, options: Bro
     viewport: { width: 1280, height: 900 },
     ...options,
   });
+  // Under tsx (npm run screenshots) esbuild keeps function names by wrapping them in __name(), which the
+  // page does not have: give page scripts a no-op one so helpers run the same under jest and tsx.
+  await context.addInitScript('globalThis.__name = globalThis.__name || ((fn) => fn);');
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
   return context;
