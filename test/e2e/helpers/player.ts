@@ -5,7 +5,7 @@ import { newContext } from './browser';
 import { signIn } from './auth';
 import type { Outcome } from '../../../src/components/content';
 import { availableOutcomes, decisionKeys, pickChoice, type DecisionKey } from './content';
-import { describeFocus, focusInfo, hasVisibleFocus, navigating, tabTo } from './keyboard';
+import { focusInfo, hasVisibleFocus, navigating, tabTo } from './keyboard';
 
 export type StepKind = 'narrative' | 'decision' | 'feedback' | 'end' | 'results';
 
@@ -37,6 +37,12 @@ export type PlayResult = { steps: StepRecord[]; problems: string[]; decisionsMad
 
 /** What the play page shows now. */
 export async function currentStep(page: Page): Promise<{ kind: StepKind; heading: string; offered: string[] }> {
+  const { kind, heading, offered } = await stepSnapshot(page);
+  return { kind, heading, offered };
+}
+
+/** The step, what has focus, and (on feedback) the outcome shown and the length of its explanation: one round trip. */
+async function stepSnapshot(page: Page): Promise<{ kind: StepKind; heading: string; offered: string[]; focusId: string; focusTag: string; shownOutcome?: string; whyLength: number }> {
   return page.evaluate(() => {
     const heading = document.getElementById('step-heading')?.textContent?.trim().replace(/\s+/g, ' ') ?? '';
     const form = document.querySelector('main form[action$="/play"]');
@@ -47,7 +53,19 @@ export async function currentStep(page: Page): Promise<{ kind: StepKind; heading
     else if (document.querySelector('main section.feedback')) kind = 'feedback';
     // The end of a scenario: its heading is "End of scenario n" / "Fin del escenario n".
     else if (/^(End of scenario|Fin del escenario)\b/.test(heading)) kind = 'end';
-    return { kind, heading, offered };
+    const feedback = document.querySelector('main section.feedback');
+    const texts = feedback ? feedback.querySelectorAll('.content-text') : [];
+    const why = texts.length ? (texts[texts.length - 1] as HTMLElement).innerText.trim() : '';
+    const active = document.activeElement ?? document.body;
+    return {
+      kind,
+      heading,
+      offered,
+      focusId: active.id,
+      focusTag: `<${active.tagName.toLowerCase()}${active.id ? `#${active.id}` : ''}>`,
+      shownOutcome: /outcome-(best|acceptable|wrong)/.exec(feedback?.className ?? '')?.[1],
+      whyLength: why.length,
+    };
   });
 }
 
@@ -103,23 +121,21 @@ export async function playModule(page: Page, slug: string, options: PlayOptions,
   let decisionIndex = 0;
   let lastOutcome: Outcome | undefined = options.previousOutcome;
   for (let n = 0; n < (options.maxSteps ?? 200); n++) {
-    const step = await currentStep(page);
-    const focus = await focusInfo(page);
-    const record: StepRecord = { kind: step.kind, heading: step.heading, focusOnLoad: describeFocus(focus) };
+    const step = await stepSnapshot(page);
+    const record: StepRecord = { kind: step.kind, heading: step.heading, focusOnLoad: step.focusTag };
     steps.push(record);
-    if (step.kind !== 'results' && expectFocusMove && focus.id !== 'step-heading') {
-      problems.push(`step ${n} (${step.kind} "${step.heading}"): focus on load is ${describeFocus(focus)}, not the new content's heading`);
+    if (step.kind !== 'results' && expectFocusMove && step.focusId !== 'step-heading') {
+      problems.push(`step ${n} (${step.kind} "${step.heading}"): focus on load is ${step.focusTag}, not the new content's heading`);
     }
     if (options.stopWhen?.({ kind: step.kind, decisionIndex, heading: step.heading })) return { steps, problems, decisionsMade: decisionIndex, stoppedAt: step.kind };
     await options.onStep?.(page, { kind: step.kind, decisionIndex });
     if (step.kind === 'results') return { steps, problems, decisionsMade: decisionIndex };
 
     if (step.kind === 'feedback') {
-      const shown = await page.evaluate(() => /outcome-(best|acceptable|wrong)/.exec(document.querySelector('main section.feedback')?.className ?? '')?.[1]);
+      const shown = step.shownOutcome;
       record.outcome = shown as Outcome | undefined;
       if (lastOutcome !== undefined && shown !== lastOutcome) problems.push(`feedback after decision ${decisionIndex} shows "${shown}", expected "${lastOutcome}"`);
-      const why = await page.locator('main section.feedback .content-text').last().innerText();
-      if (why.trim().length < 20) problems.push(`feedback after decision ${decisionIndex} has no explanation`);
+      if (step.whyLength < 20) problems.push(`feedback after decision ${decisionIndex} has no explanation`);
       await submitStep(page, options.keyboard);
     } else if (step.kind === 'decision') {
       const want = options.strategy?.(decisionIndex, availableOutcomes(keys, step.offered)) ?? 'best';
