@@ -44,7 +44,9 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   res.locals.csrfToken ??= () => '';
   res.locals.languageUrls ??= { en: '/', es: '/?lang=es' };
   const view = appError.status === 404 ? 'errors/404' : appError.code === 'forbidden' ? 'errors/403' : appError.status >= 500 ? 'errors/500' : 'errors/error';
-  res.render(view, { title: String(appError.status), error: appError, requestId: req.id }, (renderErr, html) => {
+  // The title names the page (WCAG 2.4.2): "Page not found · …", not "404 · …".
+  const titleKey = appError.status === 404 ? 'errors.404.title' : appError.status === 403 ? 'errors.403.title' : appError.status >= 500 ? 'errors.500.title' : 'errors.generic.title';
+  res.render(view, { title: res.locals.t(titleKey), error: appError, requestId: req.id }, (renderErr, html) => {
     if (renderErr) {
       logger.error({ err: renderErr }, 'error page failed to render');
       res.type('text/plain').send(appError.message);

@@ -99,7 +99,7 @@ describe('operations', () => {
     expect(res.status).toBe(404);
     expect(res.text).toContain('<h1>');
     const es = await agent.get('/no/such/page?lang=es');
-    expect(es.text).toContain('<html lang="es">');
+    expect(es.text).toContain('<html lang="es"');
     expect(es.text).toContain('Página no encontrada');
   });
 

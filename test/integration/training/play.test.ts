@@ -252,7 +252,7 @@ describe('GET/POST /training/:slug/play', () => {
     expect(english.html).toContain('What do you do first?');
 
     const spanish = await getPlay(agent, SLUG, '?lang=es');
-    expect(spanish.html).toContain('<html lang="es">');
+    expect(spanish.html).toContain('<html lang="es"');
     expect(spanish.html).toContain('¿Qué hace primero?');
     expect(spanish.step).toBe(english.step);
     expect(spanish.choices).toEqual(english.choices);

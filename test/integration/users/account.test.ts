@@ -66,7 +66,7 @@ describe('POST /account/language', () => {
     expect(res.headers.location).toBe('/account');
     expect((await User.findById(user._id).lean())!.preferredLanguage).toBe('es');
     const page = await agent.get('/account');
-    expect(page.text).toContain('<html lang="es">');
+    expect(page.text).toContain('<html lang="es"');
     expect(page.text).toContain('Idioma guardado.');
   });
 
@@ -98,10 +98,10 @@ describe('the header language switch', () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);
     const res = await agent.get('/account?lang=es');
-    expect(res.text).toContain('<html lang="es">');
+    expect(res.text).toContain('<html lang="es"');
     expect((await User.findById(user._id).lean())!.preferredLanguage).toBe('es');
     const fresh = await signIn(t.app, user.email);
-    expect((await fresh.get('/account')).text).toContain('<html lang="es">');
+    expect((await fresh.get('/account')).text).toContain('<html lang="es"');
   });
 
   test('when switching, then the link keeps the page and its query', async () => {
