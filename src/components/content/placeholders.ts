@@ -90,9 +90,27 @@ function capitalizeFirst(value: string): string {
  * sentence; undefined for an unknown key.
  */
 export function resolvePlaceholder(text: string, index: number, key: string, settings: DistrictContentSettings): string | undefined {
-  const value = placeholderValue(key, settings);
-  if (value === undefined) return undefined;
+  const raw = placeholderValue(key, settings);
+  if (raw === undefined) return undefined;
+  const value = isParenthesized(text, index) ? withoutOwnParentheses(raw) : raw;
   return isSentenceStart(text, index) ? capitalizeFirst(value) : value;
+}
+
+/** True when the placeholder at `index` stands alone inside parentheses: "… ({{principal.phone}}) …". */
+function isParenthesized(text: string, index: number): boolean {
+  const end = text.indexOf('}}', index);
+  return index > 0 && text[index - 1] === '(' && end !== -1 && text[end + 2] === ')';
+}
+
+/**
+ * Inside the content's own parentheses a value's parentheses would double up: "((555) 010-1000)".
+ * US numbers become "555-010-1000"; a wholly parenthesized value loses its outer pair.
+ */
+function withoutOwnParentheses(value: string): string {
+  const areaCode = /^\((\d{3})\)\s*/.exec(value);
+  if (areaCode) return `${areaCode[1]}-${value.slice(areaCode[0].length)}`;
+  if (value.startsWith('(') && value.endsWith(')')) return value.slice(1, -1);
+  return value;
 }
 
 /**

@@ -89,3 +89,17 @@ describe('fillPlaceholders', () => {
     expect(text).toBe("Your school district: (see your site's emergency card) {{nope}}");
   });
 });
+
+describe('phone numbers inside the content own parentheses', () => {
+  test('when a US number is written "(555) 010-1000" and the text wraps it in parentheses, then it reads "(555-010-1000)", never "((555) 010-1000)"', () => {
+    const settings = { ...DEFAULT_CONTENT_SETTINGS, contacts: { ...DEFAULT_CONTENT_SETTINGS.contacts, principal: { name: 'the site principal', phone: '(555) 010-1000' } } };
+    expect(fillPlaceholders('Call {{principal}} ({{principal.phone}}) now.', settings)).toBe('Call the site principal (555-010-1000) now.');
+    expect(fillPlaceholders('Phone: {{principal.phone}}.', settings)).toBe('Phone: (555) 010-1000.');
+  });
+
+  test('when the default phone text is itself parenthesized, then the content parentheses are not doubled', () => {
+    const out = fillPlaceholders('Call {{principal}} ({{principal.phone}}).', DEFAULT_CONTENT_SETTINGS);
+    expect(out).not.toContain('((');
+    expect(out).not.toContain('))');
+  });
+});
