@@ -15,6 +15,9 @@ const complianceSummarySchema = new Schema(
     primary: { type: Schema.Types.Mixed, required: true },
     secondary: { type: Schema.Types.Mixed, required: true },
     computedAt: { type: Date, required: true },
+    // A fresh id on every write: event refreshes store a recomputed summary only if `rev` is still the
+    // one they read (compare-and-set, see compliance.sync.ts), so a slow writer cannot overwrite a newer one.
+    rev: { type: Schema.Types.ObjectId, default: null },
   },
   { versionKey: false, minimize: false },
 );

@@ -181,40 +181,77 @@ async function writeRowsForBatch(users: UserDoc[], loaded: Loaded[], timeZone: s
   return touched;
 }
 
-/** Recomputes the summary of each (school, assignment) pair from its rows (a school's rows: one indexed query). */
-async function recomputeSummaries(districtId: Types.ObjectId, pairs: Iterable<string>): Promise<void> {
-  const slugOf = new Map<string, string>();
-  for (const pair of pairs) {
-    const [school, assignmentId] = pair.split(':');
-    const assignment = new Types.ObjectId(assignmentId);
-    const schoolId = school === 'null' ? null : new Types.ObjectId(school);
-    const filter = schoolId ? { schools: schoolId, assignment } : { assignment, primarySchool: null };
-    const rows = await ComplianceRow.find(filter).lean();
+const SUMMARY_CAS_TRIES = 20;
+
+function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: number } | null)?.code === 11000;
+}
+
+/**
+ * Recomputes the summary of one (school, assignment) pair from its rows and stores it only if no one
+ * else wrote that summary in between — a compare-and-set on `rev`, a fresh ObjectId on every write
+ * (never reused, so a summary deleted and re-created cannot be mistaken for the one read: no ABA).
+ * On a lost race it reads the rows again and retries. Why this is enough: every writer recomputes
+ * *after* its own row changes; when its compare-and-set succeeds, nobody stored a summary between its
+ * read of `rev` and its write, and any row change it did not see belongs to a writer that will itself
+ * recompute later and either succeed (writing a summary that includes both) or lose to someone who
+ * read later still. So the last successful write always reflects every finished row change, whatever
+ * the interleaving or the number of app processes. (A plain "read rows, $set summary" let a slow
+ * writer overwrite a newer summary with one computed before another person's change.)
+ */
+async function recomputeSummary(districtId: Types.ObjectId, schoolId: Types.ObjectId | null, assignment: Types.ObjectId): Promise<void> {
+  const key = { district: districtId, assignment, school: schoolId };
+  const rowFilter = schoolId ? { schools: schoolId, assignment } : { assignment, primarySchool: null };
+  for (let attempt = 0; attempt < SUMMARY_CAS_TRIES; attempt++) {
+    // `rev` first, then the rows: a row change after this read is followed by its writer's own recompute.
+    const before = (await ComplianceSummary.findOne(key).select('rev').lean()) as { _id: Types.ObjectId; rev?: Types.ObjectId | null } | null;
+    const rows = await ComplianceRow.find(rowFilter).lean();
     if (rows.length === 0) {
-      await ComplianceSummary.deleteOne({ district: districtId, assignment, school: schoolId });
+      if (!before) return;
+      const { deletedCount } = await ComplianceSummary.deleteOne({ _id: before._id, rev: before.rev ?? null });
+      if (deletedCount === 1) return;
       continue;
     }
     const primary = new TallyBuilder();
     const secondary = new TallyBuilder();
     for (const row of rows) (String(row.primarySchool) === String(schoolId) ? primary : secondary).add(row as never);
-    const moduleSlug = slugOf.get(assignmentId) ?? rows[0].moduleSlug;
-    slugOf.set(assignmentId, moduleSlug);
-    await ComplianceSummary.updateOne(
-      { district: districtId, assignment, school: schoolId },
-      { $set: { moduleSlug, primary: primary.build(), secondary: secondary.build(), computedAt: new Date() } },
-      { upsert: true },
-    );
+    const fields = { moduleSlug: rows[0].moduleSlug, primary: primary.build(), secondary: secondary.build(), computedAt: new Date(), rev: new Types.ObjectId() };
+    if (before) {
+      const { matchedCount } = await ComplianceSummary.updateOne({ _id: before._id, rev: before.rev ?? null }, { $set: fields });
+      if (matchedCount === 1) return;
+    } else {
+      try {
+        await ComplianceSummary.collection.insertOne({ ...key, ...fields });
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err; // someone else created it first: read it and retry
+      }
+    }
+  }
+  // Only under sustained contention on one school; every competing writer keeps trying, and the rebuild repairs.
+  logger.warn({ school: String(schoolId), assignment: String(assignment) }, 'compliance summary still contended after retries; left to the concurrent writers');
+}
+
+/** Recomputes the summary of each (school, assignment) pair from its rows (a school's rows: one indexed query each). */
+async function recomputeSummaries(districtId: Types.ObjectId, pairs: Iterable<string>): Promise<void> {
+  for (const pair of pairs) {
+    const [school, assignmentId] = pair.split(':');
+    await recomputeSummary(districtId, school === 'null' ? null : new Types.ObjectId(school), new Types.ObjectId(assignmentId));
   }
 }
 
-type SummaryDoc = { _id: Types.ObjectId; school: Types.ObjectId | null; moduleSlug: string; primary: Tally; secondary: Tally };
+type SummaryDoc = { _id: Types.ObjectId; school: Types.ObjectId | null; moduleSlug: string; primary: Tally; secondary: Tally; rev?: Types.ObjectId | null };
 
 /**
  * Rebuilds every summary of the given assignments by streaming their rows once (memory: one tally per
- * school), writing only the summaries whose tallies changed.
+ * school), writing only the summaries whose tallies changed. Same compare-and-set as recomputeSummary:
+ * the summaries (and their `rev`) are read before the rows, and each write or delete applies only if
+ * that summary was not rewritten meanwhile — if it was, an event wrote it from rows read after ours,
+ * so it is the newer one and is kept. A summary created meanwhile is kept for the same reason.
  */
 async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types.ObjectId[]): Promise<void> {
   for (const assignment of assignments) {
+    const existing = (await ComplianceSummary.find({ district: districtId, assignment }).lean()) as unknown as SummaryDoc[];
     const bySchool = new Map<string, { primary: TallyBuilder; secondary: TallyBuilder; moduleSlug: string }>();
     const cursor = ComplianceRow.find({ assignment }).lean().cursor({ batchSize: 5000 });
     for await (const row of cursor) {
@@ -228,21 +265,28 @@ async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types
         (school === String(row.primarySchool) ? entry.primary : entry.secondary).add(row as never);
       }
     }
-    const existing = (await ComplianceSummary.find({ district: districtId, assignment }).lean()) as unknown as SummaryDoc[];
     const current = new Map(existing.map((s) => [String(s.school), s]));
     const computedAt = new Date();
     const inserts: Record<string, unknown>[] = [];
-    const replaces: AnyBulkWriteOperation[] = [];
+    const writes: AnyBulkWriteOperation[] = [];
     for (const [school, entry] of bySchool) {
-      const doc = { district: districtId, assignment, school: school === 'null' ? null : new Types.ObjectId(school), moduleSlug: entry.moduleSlug, primary: entry.primary.build(), secondary: entry.secondary.build(), computedAt };
+      const doc = { district: districtId, assignment, school: school === 'null' ? null : new Types.ObjectId(school), moduleSlug: entry.moduleSlug, primary: entry.primary.build(), secondary: entry.secondary.build(), computedAt, rev: new Types.ObjectId() };
       const before = current.get(school);
       current.delete(school);
       if (!before) inserts.push(doc);
-      else if (JSON.stringify([before.primary, before.secondary]) !== JSON.stringify([doc.primary, doc.secondary])) replaces.push({ replaceOne: { filter: { _id: before._id }, replacement: doc } });
+      else if (JSON.stringify([before.primary, before.secondary]) !== JSON.stringify([doc.primary, doc.secondary])) writes.push({ replaceOne: { filter: { _id: before._id, rev: before.rev ?? null }, replacement: doc } });
     }
-    if (inserts.length) await ComplianceSummary.insertMany(inserts, { ordered: false, lean: true });
-    for (let i = 0; i < replaces.length; i += WRITE_BATCH) await ComplianceSummary.bulkWrite(replaces.slice(i, i + WRITE_BATCH), { ordered: false });
-    if (current.size) await ComplianceSummary.deleteMany({ _id: { $in: [...current.values()].map((s) => s._id) } });
+    for (const stale of current.values()) writes.push({ deleteOne: { filter: { _id: stale._id, rev: stale.rev ?? null } } });
+    for (let i = 0; i < inserts.length; i += WRITE_BATCH) {
+      try {
+        await ComplianceSummary.insertMany(inserts.slice(i, i + WRITE_BATCH), { ordered: false, lean: true });
+      } catch (err) {
+        // Created meanwhile by an event refresh (from rows read after ours): keep theirs.
+        const errors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
+        if (!isDuplicateKey(err) && !(errors?.length && errors.every((e) => (e.code ?? e.err?.code) === 11000))) throw err;
+      }
+    }
+    for (let i = 0; i < writes.length; i += WRITE_BATCH) await ComplianceSummary.bulkWrite(writes.slice(i, i + WRITE_BATCH), { ordered: false });
   }
 }
 
