@@ -35,14 +35,14 @@ type SchoolCode = (typeof SCHOOLS)[number]['code'];
 
 // Fictional contacts: 555-01xx numbers are reserved for fiction. Names read after "call …".
 const CONTACTS = {
-  principal: { name: 'your principal (site administrator)', phone: '(555) 010-0100' },
-  region_operations: { name: 'the Region Administrator of Operations, Dana Whitfield', phone: '(555) 010-0142' },
-  counsel_office: { name: 'the Office of the General Counsel', phone: '(555) 010-0150' },
-  rapid_response: { name: 'the Demo USD Rapid Response Line', phone: '(555) 010-0199' },
-  school_police: { name: 'Demo USD School Police dispatch', phone: '(555) 010-0111' },
-  communications_office: { name: 'the Office of Communications', phone: '(555) 010-0120' },
-  family_hotline: { name: 'the Family Support Hotline', phone: '(555) 010-0133' },
-  records_requests: { name: 'the Student Records Office', phone: '(555) 010-0177' },
+  principal: { name: 'your principal (site administrator)', nameEs: 'su director o directora (administración del plantel)', phone: '(555) 010-0100' },
+  region_operations: { name: 'the Region Administrator of Operations, Dana Whitfield', nameEs: 'la Administradora de Operaciones de la Región, Dana Whitfield', phone: '(555) 010-0142' },
+  counsel_office: { name: 'the Office of the General Counsel', nameEs: 'la Oficina del Asesor Jurídico General', phone: '(555) 010-0150' },
+  rapid_response: { name: 'the Demo USD Rapid Response Line', nameEs: 'la Línea de Respuesta Rápida de Demo USD', phone: '(555) 010-0199' },
+  school_police: { name: 'Demo USD School Police dispatch', nameEs: 'la central de la Policía Escolar de Demo USD', phone: '(555) 010-0111' },
+  communications_office: { name: 'the Office of Communications', nameEs: 'la Oficina de Comunicaciones', phone: '(555) 010-0120' },
+  family_hotline: { name: 'the Family Support Hotline', nameEs: 'la Línea de Apoyo a las Familias', phone: '(555) 010-0133' },
+  records_requests: { name: 'the Student Records Office', nameEs: 'la Oficina de Expedientes Estudiantiles', phone: '(555) 010-0177' },
 };
 
 type DemoUser = {

@@ -1,6 +1,7 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 
-const contactSchema = new Schema({ name: { type: String, required: true, maxlength: 200 }, phone: { type: String, default: '', maxlength: 60 } }, { _id: false });
+// `nameEs`: how the name reads inside Spanish content (falls back to `name`, e.g. for a person's name).
+const contactSchema = new Schema({ name: { type: String, required: true, maxlength: 200 }, nameEs: { type: String, maxlength: 200 }, phone: { type: String, default: '', maxlength: 60 } }, { _id: false });
 
 const districtSchema = new Schema(
   {

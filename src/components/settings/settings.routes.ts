@@ -3,7 +3,7 @@ import { parseForm } from '../../shared/validation';
 import { actorOf, requireRole } from '../auth';
 import { CONTACT_KEYS } from '../content';
 import { getSettingsForm, updateSettings } from './settings.service';
-import { contactNameField, contactPhoneField, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
+import { contactNameEsField, contactNameField, contactPhoneField, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
 
 export const settingsRouter = Router();
 
@@ -15,7 +15,7 @@ function renderForm(res: Response, status: number, values: Record<string, unknow
     values,
     errors,
     isSaved,
-    contacts: CONTACT_KEYS.map((key) => ({ key, nameField: contactNameField(key), phoneField: contactPhoneField(key) })),
+    contacts: CONTACT_KEYS.map((key) => ({ key, nameField: contactNameField(key), nameEsField: contactNameEsField(key), phoneField: contactPhoneField(key) })),
     timeZones: listTimeZones(),
   });
 }

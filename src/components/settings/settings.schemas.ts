@@ -17,6 +17,7 @@ const PHONE = /^\+?[\d\s().\-/]*\d[\d\s().\-/]*(?:\s*(?:ext\.?|x)\s*\d{1,6})?$/i
 
 export const contactNameField = (key: ContactKey) => `contact_${key}_name`;
 export const contactPhoneField = (key: ContactKey) => `contact_${key}_phone`;
+export const contactNameEsField = (key: ContactKey) => `contact_${key}_name_es`;
 
 // Strings only (an array from a repeated key or anything else is a validation error, never stored).
 const text = (max: number, tooLong: string) => z.string({ error: 'settings.errors.text' }).trim().max(max, tooLong);
@@ -24,6 +25,7 @@ const text = (max: number, tooLong: string) => z.string({ error: 'settings.error
 const contactShape = Object.fromEntries(
   CONTACT_KEYS.flatMap((key) => [
     [contactNameField(key), text(200, 'settings.errors.nameTooLong').default('')],
+    [contactNameEsField(key), text(200, 'settings.errors.nameTooLong').default('')],
     [
       contactPhoneField(key),
       text(60, 'settings.errors.phoneTooLong')
@@ -53,7 +55,7 @@ export type SettingsInput = {
   policyReference: string;
   jurisdiction: string;
   timeZone: string;
-  contacts: Partial<Record<ContactKey, { name: string; phone: string }>>;
+  contacts: Partial<Record<ContactKey, { name: string; nameEs?: string; phone: string }>>;
 };
 
 /** The flat form (one field per contact name/phone) → the settings shape; empty contacts are left unset. */
@@ -62,7 +64,8 @@ export function toSettingsInput(form: z.infer<typeof settingsFormSchema>): Setti
   const contacts: SettingsInput['contacts'] = {};
   for (const key of CONTACT_KEYS) {
     const name = values[contactNameField(key)] ?? '';
-    if (name) contacts[key] = { name, phone: values[contactPhoneField(key)] ?? '' };
+    const nameEs = values[contactNameEsField(key)] ?? '';
+    if (name) contacts[key] = { name, ...(nameEs ? { nameEs } : {}), phone: values[contactPhoneField(key)] ?? '' };
   }
   return { policyReference: form.policyReference, jurisdiction: form.jurisdiction, timeZone: form.timeZone, contacts };
 }

@@ -3,7 +3,7 @@ import { notFound } from '../../shared/errors';
 import { recordAudit } from '../audit';
 import { CONTACT_KEYS, DEFAULT_CONTENT_SETTINGS_BY_LANG, type ContactKey, type DistrictContentSettings, type Lang } from '../content';
 import { District } from '../districts';
-import { contactNameField, contactPhoneField, type SettingsInput } from './settings.schemas';
+import { contactNameEsField, contactNameField, contactPhoneField, type SettingsInput } from './settings.schemas';
 
 /** What the player, certificates and the settings page need of a district. */
 export type DistrictContext = Readonly<{
@@ -12,7 +12,7 @@ export type DistrictContext = Readonly<{
   timeZone: string;
   jurisdiction: string;
   policyReference: string;
-  contacts: Readonly<Partial<Record<ContactKey, Readonly<{ name: string; phone: string }>>>>;
+  contacts: Readonly<Partial<Record<ContactKey, Readonly<{ name: string; nameEs?: string; phone: string }>>>>;
   /** Placeholder values per language: the district's own where set, the neutral defaults elsewhere. */
   content: Readonly<Record<Lang, DistrictContentSettings>>;
 }>;
@@ -31,11 +31,11 @@ export async function getDistrictContext(districtId: string, options: { isFresh?
   if (hit && hit.expiresAt > now) return hit.value;
   const district = await District.findById(districtId, { name: 1, timeZone: 1, jurisdiction: 1, settings: 1 }).lean();
   if (!district) throw notFound();
-  const contacts: Partial<Record<ContactKey, { name: string; phone: string }>> = {};
-  const stored = district.settings?.contacts as unknown as Record<string, { name?: string; phone?: string }> | undefined;
+  const contacts: Partial<Record<ContactKey, { name: string; nameEs?: string; phone: string }>> = {};
+  const stored = district.settings?.contacts as unknown as Record<string, { name?: string; nameEs?: string; phone?: string }> | undefined;
   for (const key of CONTACT_KEYS) {
     const contact = stored?.[key];
-    if (contact?.name) contacts[key] = { name: contact.name, phone: contact.phone ?? '' };
+    if (contact?.name) contacts[key] = { name: contact.name, ...(contact.nameEs ? { nameEs: contact.nameEs } : {}), phone: contact.phone ?? '' };
   }
   const base = {
     districtId,
@@ -55,7 +55,7 @@ function contentSettings(ctx: Omit<DistrictContext, 'content'>, lang: Lang): Dis
   const contacts = { ...defaults.contacts };
   for (const key of CONTACT_KEYS) {
     const own = ctx.contacts[key];
-    if (own) contacts[key] = { name: own.name, phone: own.phone || defaults.contacts[key].phone };
+    if (own) contacts[key] = { name: (lang === 'es' && own.nameEs) || own.name, phone: own.phone || defaults.contacts[key].phone };
   }
   return Object.freeze({
     districtName: ctx.districtName || defaults.districtName,
@@ -70,6 +70,7 @@ export async function getSettingsForm(actor: Actor): Promise<Record<string, stri
   const values: Record<string, string> = { policyReference: ctx.policyReference, jurisdiction: ctx.jurisdiction, timeZone: ctx.timeZone };
   for (const key of CONTACT_KEYS) {
     values[contactNameField(key)] = ctx.contacts[key]?.name ?? '';
+    values[contactNameEsField(key)] = ctx.contacts[key]?.nameEs ?? '';
     values[contactPhoneField(key)] = ctx.contacts[key]?.phone ?? '';
   }
   return values;
@@ -104,7 +105,7 @@ function changedFields(before: DistrictContext, input: SettingsInput): string[] 
   for (const key of CONTACT_KEYS) {
     const old = before.contacts[key];
     const next = input.contacts[key];
-    if ((old?.name ?? '') !== (next?.name ?? '') || (old?.phone ?? '') !== (next?.phone ?? '')) changed.push(`contacts.${key}`);
+    if ((old?.name ?? '') !== (next?.name ?? '') || (old?.nameEs ?? '') !== (next?.nameEs ?? '') || (old?.phone ?? '') !== (next?.phone ?? '')) changed.push(`contacts.${key}`);
   }
   return changed;
 }

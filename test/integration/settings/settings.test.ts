@@ -106,7 +106,8 @@ describe('GET/POST /admin/settings', () => {
     expect(stored?.timeZone).toBe('America/Chicago');
     expect(stored?.settings?.policyReference).toBe('BUL-6767.4');
     const contacts = stored?.settings?.contacts as unknown as Record<string, { name: string; phone: string }>;
-    expect(contacts.principal).toEqual({ name: 'Ms. Rivera, Principal', phone: '(213) 555-0100 ext. 12' });
+    expect(contacts.principal).toMatchObject({ name: 'Ms. Rivera, Principal', phone: '(213) 555-0100 ext. 12' });
+    expect(contacts.principal.nameEs).toBeUndefined();
     expect(contacts.counsel_office).toEqual({ name: 'Office of the General Counsel', phone: '' });
     expect(contacts.school_police).toBeUndefined();
     const audit = await AuditEvent.findOne({ action: 'settings.updated' }).lean();
@@ -125,6 +126,26 @@ describe('GET/POST /admin/settings', () => {
     const page = await admin.get('/admin/settings?saved=1');
     expect(page.text).toContain('Settings saved.');
     expect(page.text).toContain('value="Ms. Rivera, Principal"');
+  });
+
+  test('when a contact has a Spanish name, then Spanish content uses it and English content keeps the English one', async () => {
+    const learner = await createUser(district, { schools: [school] });
+    const agent = await signIn(t.app, learner.email);
+    await startModule(agent, 'fixture-basics');
+    await postMove(agent, 'fixture-basics', await getPlay(agent, 'fixture-basics'));
+
+    const res = await post(admin, validForm({ contact_principal_name: 'the site principal', contact_principal_name_es: 'la directora del plantel' }));
+
+    expect(res.status).toBe(303);
+    const stored = await District.findById(district._id).lean();
+    const contacts = stored?.settings?.contacts as unknown as Record<string, { name: string; nameEs?: string }>;
+    expect(contacts.principal).toMatchObject({ name: 'the site principal', nameEs: 'la directora del plantel' });
+    const spanish = await getPlay(agent, 'fixture-basics', '?lang=es');
+    expect(spanish.html).toContain('Llame a la directora del plantel al');
+    expect(spanish.html).not.toContain('the site principal');
+    const english = await getPlay(agent, 'fixture-basics', '?lang=en');
+    expect(english.html).toContain('Call the site principal at');
+    expect((await admin.get('/admin/settings')).text).toContain('value="la directora del plantel"');
   });
 
   test('when a contact is cleared, then the content falls back to the neutral wording', async () => {
