@@ -105,7 +105,7 @@ describe('GET/POST /admin/settings', () => {
     const stored = await District.findById(district._id).lean();
     expect(stored?.timeZone).toBe('America/Chicago');
     expect(stored?.settings?.policyReference).toBe('BUL-6767.4');
-    const contacts = stored?.settings?.contacts as unknown as Record<string, { name: string; phone: string }>;
+    const contacts = stored?.settings?.contacts as unknown as Record<string, { name: string; nameEs?: string; phone: string }>;
     expect(contacts.principal).toMatchObject({ name: 'Ms. Rivera, Principal', phone: '(213) 555-0100 ext. 12' });
     expect(contacts.principal.nameEs).toBeUndefined();
     expect(contacts.counsel_office).toEqual({ name: 'Office of the General Counsel', phone: '' });
