@@ -136,10 +136,11 @@ describe('district admin: roster', () => {
 });
 
 const COUNSEL = 'Riverbend Office of General Counsel';
+const COUNSEL_ES = 'la Oficina del Asesor Jurídico de Riverbend';
 const COUNSEL_PHONE = '(555) 010-2040';
 
 describe('district admin: contact settings', () => {
-  test('when the admin edits the contact tree, then errors are tied to their fields, the save is confirmed, and the new contact appears in the training content', async () => {
+  test('when the admin edits the contact tree, then errors are tied to their fields, the save is confirmed, and the new contact appears in the training content in both languages', async () => {
     const problems: string[] = [];
     // From the start page, by keyboard through the main navigation.
     await admin.goto('/');
@@ -169,6 +170,7 @@ describe('district admin: contact settings', () => {
     problems.push(...(await axeViolations(admin, 'settings 422')));
 
     await admin.fill('#field-contact_counsel_office_name', COUNSEL);
+    await admin.fill('#field-contact_counsel_office_name_es', COUNSEL_ES);
     await admin.fill('#field-contact_rapid_response_phone', '(555) 010-9111');
     await navigating(admin, () => admin.click('main form button[type=submit]'));
     expect(new URL(admin.url()).pathname).toBe('/admin/settings');
@@ -190,6 +192,11 @@ describe('district admin: contact settings', () => {
       const moduleLink = teacher.locator('main a[href^="/training/classroom"]').first();
       await navigating(teacher, () => moduleLink.click());
       await expect(teacher.locator('main').innerText()).resolves.toContain(COUNSEL);
+      // In Spanish, the Spanish name the admin gave.
+      await teacher.goto(`${new URL(teacher.url()).pathname}?lang=es`);
+      const spanish = await teacher.locator('main').innerText();
+      expect(spanish.toLowerCase()).toContain(COUNSEL_ES.toLowerCase());
+      expect(spanish).not.toContain(COUNSEL);
     } finally {
       await teacherContext.close();
     }

@@ -111,10 +111,10 @@ async function setUp(world: World, browser: Browser, baseUrl: string) {
       $set: {
         'settings.policyReference': 'BP 5145.13',
         'settings.contacts': {
-          principal: { name: 'the site principal', phone: '(555) 010-1000' },
-          counsel_office: { name: 'Riverbend Office of General Counsel', phone: '(555) 010-2040' },
-          rapid_response: { name: 'Riverbend rapid-response line', phone: '(555) 010-9111' },
-          family_hotline: { name: 'Riverbend family hotline', phone: '(555) 010-3300' },
+          principal: { name: 'the site principal', nameEs: 'la dirección del plantel', phone: '(555) 010-1000' },
+          counsel_office: { name: 'Riverbend Office of General Counsel', nameEs: 'la Oficina del Asesor Jurídico de Riverbend', phone: '(555) 010-2040' },
+          rapid_response: { name: 'Riverbend rapid-response line', nameEs: 'la línea de respuesta rápida de Riverbend', phone: '(555) 010-9111' },
+          family_hotline: { name: 'Riverbend family hotline', nameEs: 'la línea de ayuda para familias de Riverbend', phone: '(555) 010-3300' },
         },
       },
     },

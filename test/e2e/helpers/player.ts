@@ -124,7 +124,7 @@ export async function playModule(page: Page, slug: string, options: PlayOptions,
     const step = await stepSnapshot(page);
     const record: StepRecord = { kind: step.kind, heading: step.heading, focusOnLoad: step.focusTag };
     steps.push(record);
-    if (step.kind !== 'results' && expectFocusMove && step.focusId !== 'step-heading') {
+    if (expectFocusMove && step.focusId !== 'step-heading') {
       problems.push(`step ${n} (${step.kind} "${step.heading}"): focus on load is ${step.focusTag}, not the new content's heading`);
     }
     if (options.stopWhen?.({ kind: step.kind, decisionIndex, heading: step.heading })) return { steps, problems, decisionsMade: decisionIndex, stoppedAt: step.kind };
