@@ -137,7 +137,16 @@ describe('375 px phone screen', () => {
       const result = await playModule(page, 'classroom', {
         keyboard: false,
         strategy: (i) => (i === 0 ? 'wrong' : 'best'),
-        onStep: async (_p, step) => {
+        onStep: async (p, step) => {
+          if (step.kind === 'decision') {
+            // On every decision the first answer is on the first screen: no scrolling past the header to find it.
+            const top = await p.evaluate(() => {
+              window.scrollTo(0, 0);
+              const first = document.querySelector('main input[name=choice]');
+              return first ? first.getBoundingClientRect().top : Infinity;
+            });
+            if (top > 740) problems.push(`play decision ${step.decisionIndex}: the first answer starts ${Math.round(top)} px down, below the first 740 px screen`);
+          }
           if (seen.has(step.kind)) return;
           seen.add(step.kind);
           await check(`play ${step.kind}`);
