@@ -18,7 +18,3 @@ export async function axeViolations(page: Page, label: string): Promise<string[]
   });
 }
 
-/** Runs axe and collects the lines into `sink` so one test can visit many pages and report them all. */
-export async function collectAxe(page: Page, label: string, sink: string[]): Promise<void> {
-  sink.push(...(await axeViolations(page, label)));
-}

@@ -62,7 +62,3 @@ export async function downloadWithKeyboard(page: Page): Promise<{ bytes: Buffer;
   return { bytes, suggestedFilename, url: href, contentType };
 }
 
-export async function downloadByClick(page: Page, selector: string): Promise<{ bytes: Buffer; suggestedFilename: string; url: string }> {
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click(selector)]);
-  return { bytes: await downloadBytes(download), suggestedFilename: download.suggestedFilename(), url: download.url() };
-}

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // Code inside page.evaluate() runs in the browser: this file needs the DOM types.
-import type { Page } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 
 export type FocusInfo = {
   tag: string;
@@ -70,9 +70,6 @@ export function visibleShadow(boxShadow: string): boolean {
   });
 }
 
-export async function activeMatches(page: Page, selector: string): Promise<boolean> {
-  return page.evaluate((sel) => !!document.activeElement && document.activeElement.matches(sel), selector);
-}
 
 /**
  * Presses Tab (as a keyboard user would) until the focused element matches `selector`.
@@ -94,31 +91,14 @@ export async function tabTo(page: Page, selector: string, options: { max?: numbe
   throw new Error(`Tab never reached ${selector} on ${page.url()} after ${max} stops; visited:\n  ${visited.join('\n  ')}`);
 }
 
-/** Tab to a control then press a key on it (Enter for links/buttons, Space for radios/checkboxes/buttons). */
-export async function tabAndPress(page: Page, selector: string, key: 'Enter' | 'Space' = 'Enter'): Promise<void> {
-  await tabTo(page, selector);
-  await page.keyboard.press(key);
-}
 
-/** Starts keyboard navigation from the top of the document, as after a page load. */
-export async function resetFocusToTop(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    (document.activeElement as HTMLElement | null)?.blur?.();
-    window.getSelection()?.removeAllRanges();
-  });
-}
 
-/** Every stop in Tab order from the top of the page: for the "first stop is the skip link" check. */
-export async function firstTabStop(page: Page): Promise<FocusInfo> {
-  await page.keyboard.press('Tab');
-  return focusInfo(page);
-}
 
 /**
  * Runs an action that submits a form or follows a link and waits for the new document to load
  * (works when the URL does not change, as with a 422 re-render). Returns the main response.
  */
-export async function navigating(page: Page, action: () => Promise<unknown>): Promise<import('playwright-core').Response | null> {
+export async function navigating(page: Page, action: () => Promise<unknown>): Promise<Response | null> {
   const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
   return response;
 }
