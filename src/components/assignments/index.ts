@@ -22,13 +22,17 @@ export {
   findSchoolRows,
   findPersonRows,
   streamRows,
+  streamRowBatches,
+  exportRowQuery,
+  EXPORT_BATCH_SIZE,
   countsBySchool,
   countsByModule,
   listMyAssignments,
   type ComplianceRowDoc,
   type RowFilter,
+  type ExportRowQuery,
   type SchoolCounts,
   type MyAssignment,
 } from './compliance.queries';
 export { listModuleOptions, type ModuleOption } from './assignments.service';
-export { localDateOf, formatLocalDate, addDays } from './zoned-date';
+export { localDateOf, localDateFormatter, formatLocalDate, addDays } from './zoned-date';

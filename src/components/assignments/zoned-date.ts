@@ -90,6 +90,33 @@ export function localDateOf(instant: Date, timeZone: string): LocalDate {
   return formatUtcDate(new Date(t + offsetAt(t, timeZone)));
 }
 
+/**
+ * localDateOf for many instants in one zone (an export's completion dates): offsets cached per quarter
+ * hour and dates per local day in numeric maps of a few hundred entries, so a row costs two lookups.
+ */
+export function localDateFormatter(timeZone: string): (instant: Date) => LocalDate {
+  const offsetOf = new Map<number, number>();
+  const dateOf = new Map<number, LocalDate>();
+  return (instant) => {
+    const t = instant.getTime();
+    const bucket = Math.floor(t / QUARTER_HOUR);
+    let offset = offsetOf.get(bucket);
+    if (offset === undefined) {
+      offset = offsetAt(t, timeZone);
+      if (offsetOf.size > 50_000) offsetOf.clear();
+      offsetOf.set(bucket, offset);
+    }
+    const day = Math.floor((t + offset) / DAY_MS);
+    let date = dateOf.get(day);
+    if (date === undefined) {
+      date = formatUtcDate(new Date(day * DAY_MS));
+      if (dateOf.size > 50_000) dateOf.clear();
+      dateOf.set(day, date);
+    }
+    return date;
+  };
+}
+
 export function addDays(date: LocalDate, days: number): LocalDate {
   const { y, m, d } = parseLocalDate(date);
   return formatUtcDate(new Date(Date.UTC(y, m - 1, d) + days * DAY_MS));

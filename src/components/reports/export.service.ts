@@ -13,8 +13,9 @@ import {
   countsBySchool,
   emptyCounts,
   listModuleOptions,
-  localDateOf,
+  localDateFormatter,
   statusAt,
+  streamRowBatches,
   streamRows,
   type ComplianceStatus,
   type StatusCounts,
@@ -59,7 +60,8 @@ export function exportHeaders(t: TFunction): string[] {
   return EXPORT_COLUMNS.map((c) => t(`reports.columns.${c.key}`));
 }
 
-type AuditContext = { format: ExportFormat; requestId?: string };
+/** batchSize: only to compare cursor batch sizes in the benchmark (default EXPORT_BATCH_SIZE). */
+type AuditContext = { format: ExportFormat; requestId?: string; batchSize?: number };
 
 async function auditExport(actor: Actor, scope: ExportScope, ctx: AuditContext, rowCount: number, complete: boolean): Promise<void> {
   const { school, filters } = scope;
@@ -76,52 +78,76 @@ async function auditExport(actor: Actor, scope: ExportScope, ctx: AuditContext, 
   });
 }
 
+type SchoolCells = { codes: string; names: string };
+
 /**
- * The export rows, one array per (person, assignment), read from a cursor as the consumer pulls them
- * (so memory stays flat and a slow download slows the reads). The audit event is written when the
- * stream ends — before the response finishes — or when the download is abandoned (complete: false).
+ * The export rows, one array of cells per (person, assignment), in batches as read from the cursor
+ * (so memory stays flat and a slow download slows the reads: the next batch is only asked for when the
+ * writer has taken this one). Lookups (schools, module titles, labels, local dates) are prepared once
+ * per export; a row costs a few map lookups. The audit event is written when the stream ends — before
+ * the response finishes — or when the download is abandoned (complete: false).
  */
-export async function* exportRecords(actor: Actor, scope: ExportScope, t: TFunction, lang: string, ctx: AuditContext, now = new Date()): AsyncGenerator<ExportCell[]> {
+export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: TFunction, lang: string, ctx: AuditContext, now = new Date()): AsyncGenerator<ExportCell[][]> {
   const [directory, modules] = await Promise.all([
     scope.school ? Promise.resolve(new Map([[scope.school.id, { code: scope.school.code, name: scope.school.name, active: true }]])) : schoolDirectory(scope.district.id),
     listModuleOptions(),
   ]);
   const titleOf = new Map(modules.map((m) => [m.slug, lang === 'es' ? m.title.es : m.title.en]));
-  const statusLabel = new Map<string, string>();
-  const jobLabel = new Map<string, string>();
-  const label = (cache: Map<string, string>, key: string) => {
-    let value = cache.get(key);
-    if (value === undefined) {
-      value = t(key);
-      cache.set(key, value);
-    }
-    return value;
+  const memo = (f: (key: string) => string) => {
+    const cache = new Map<string, string>();
+    return (key: string) => {
+      let value = cache.get(key);
+      if (value === undefined) cache.set(key, (value = f(key)));
+      return value;
+    };
   };
+  const statusLabel = memo((status) => t(`compliance.status.${status}`));
+  const jobLabel = memo((job) => t(`jobTitles.${job}`));
+  const moduleTitle = memo((slug) => titleOf.get(slug) ?? slug);
+  // School cells by the row's school ids (one or two ids; a few thousand distinct combinations at most).
+  const schoolCells = new Map<string, SchoolCells>();
+  const only = scope.school ? { codes: scope.school.code, names: scope.school.name } : undefined;
+  const schoolsOf = (ids: readonly { toHexString(): string }[]): SchoolCells => {
+    if (only) return only;
+    const key = ids.length === 1 ? ids[0].toHexString() : ids.map((id) => id.toHexString()).join(',');
+    let cells = schoolCells.get(key);
+    if (!cells) {
+      const found = ids.map((id) => directory.get(id.toHexString()));
+      cells = { codes: found.map((s) => s?.code ?? '').join('; '), names: found.map((s) => s?.name ?? '').join('; ') };
+      schoolCells.set(key, cells);
+    }
+    return cells;
+  };
+  const localDate = localDateFormatter(scope.district.timeZone);
   const { filters } = scope;
-  const timeZone = scope.district.timeZone;
   let rowCount = 0;
   let complete = false;
   try {
-    for await (const row of streamRows({ districtId: scope.district.id, schoolId: scope.school?.id }, { moduleSlug: filters.module, status: filters.status, jobTitle: filters.jobTitle }, now)) {
-      const schools = scope.school ? [directory.get(scope.school.id)] : row.schools.map((s) => directory.get(String(s)));
-      const status: ComplianceStatus = statusAt(row, now);
-      rowCount += 1;
-      yield [
-        row.employeeId ?? '',
-        row.name,
-        row.email,
-        schools.map((s) => s?.code ?? '').join('; '),
-        schools.map((s) => s?.name ?? '').join('; '),
-        row.jobTitle ? label(jobLabel, `jobTitles.${row.jobTitle}`) : '',
-        titleOf.get(row.moduleSlug) ?? row.moduleSlug,
-        row.minVersion,
-        label(statusLabel, `compliance.status.${status}`),
-        row.dueDate,
-        row.completion ? localDateOf(row.completion.completedAt, timeZone) : null,
-        row.completion?.moduleVersion ?? null,
-        row.completion?.score ?? null,
-        row.completion?.certificateCode ?? '',
-      ];
+    for await (const rows of streamRowBatches({ districtId: scope.district.id, schoolId: scope.school?.id }, { moduleSlug: filters.module, status: filters.status, jobTitle: filters.jobTitle }, now, ctx.batchSize)) {
+      const records: ExportCell[][] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        const schools = schoolsOf(row.schools ?? []);
+        const completion = row.completion;
+        records[i] = [
+          row.employeeId ?? '',
+          row.name,
+          row.email,
+          schools.codes,
+          schools.names,
+          row.jobTitle ? jobLabel(row.jobTitle) : '',
+          moduleTitle(row.moduleSlug),
+          row.minVersion,
+          statusLabel(statusAt(row, now)),
+          row.dueDate,
+          completion ? localDate(completion.completedAt) : null,
+          completion ? completion.moduleVersion : null,
+          completion ? completion.score : null,
+          completion?.certificateCode ?? '',
+        ];
+      }
+      rowCount += rows.length;
+      yield records;
     }
     complete = true;
   } finally {

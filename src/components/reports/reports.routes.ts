@@ -6,7 +6,7 @@ import { actorOf, requireRole } from '../auth';
 import { JOB_TITLES } from '../users';
 import { horizontalBarChart } from './bar-chart';
 import { BANDS, getDistrictReport } from './district-report.service';
-import { exportHeaders, exportRecords, getBoardSummary, resolveExportScope, type ExportFormat, type ExportScope } from './export.service';
+import { exportHeaders, exportRecordBatches, getBoardSummary, resolveExportScope, type ExportFormat, type ExportScope } from './export.service';
 import { writeCsv, writeXlsx } from './export-writers';
 import { writeBoardPdf } from './pdf-report';
 import { districtQuerySchema, exportQuerySchema, personParams, schoolParams, schoolQuerySchema } from './reports.schemas';
@@ -109,14 +109,14 @@ reportsRouter.get('/reports/compliance.csv', leaders, async (req, res) => {
   const scope = await exportScopeOf(req);
   const t = res.locals.t as TFunction;
   attachment(res, scope, 'csv', 'text/csv; charset=utf-8');
-  await writeCsv(exportRecords(actorOf(req), scope, t, res.locals.lang, { format: 'csv', requestId: String(req.id) }), exportHeaders(t), res);
+  await writeCsv(exportRecordBatches(actorOf(req), scope, t, res.locals.lang, { format: 'csv', requestId: String(req.id) }), exportHeaders(t), res);
 });
 
 reportsRouter.get('/reports/compliance.xlsx', leaders, async (req, res) => {
   const scope = await exportScopeOf(req);
   const t = res.locals.t as TFunction;
   attachment(res, scope, 'xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-  await writeXlsx(exportRecords(actorOf(req), scope, t, res.locals.lang, { format: 'xlsx', requestId: String(req.id) }), exportHeaders(t), res, t('reports.xlsxSheet'));
+  await writeXlsx(exportRecordBatches(actorOf(req), scope, t, res.locals.lang, { format: 'xlsx', requestId: String(req.id) }), exportHeaders(t), res, t('reports.xlsxSheet'));
 });
 
 reportsRouter.get('/reports/compliance.pdf', leaders, async (req, res) => {
