@@ -1,5 +1,4 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
+import { pdfText as readPdf } from '../../helpers/pdf';
 import request from 'supertest';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
@@ -25,13 +24,7 @@ function binary(res: request.Response, callback: (err: Error | null, body: Buffe
 
 const download = (agent: Agent, url: string) => agent.get(url).buffer(true).parse(binary as never);
 
-/** The PDF's text via pdf-parse in a child Node process (pdf.js needs a dynamic import that Jest's sandbox refuses). */
-function pdfText(buffer: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [path.join(__dirname, 'pdf-text.cjs')], { maxBuffer: 8 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-    child.stdin?.end(buffer);
-  });
-}
+const pdfText = async (bytes: Buffer): Promise<string> => (await readPdf(bytes)).text;
 
 beforeAll(async () => {
   t = await startTestApp();

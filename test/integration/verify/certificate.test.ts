@@ -1,5 +1,4 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
+import { pdfText as readPdf } from '../../helpers/pdf';
 import request from 'supertest';
 import { Completion } from '../../../src/components/completions';
 import { prepareTrainingContent } from '../../../src/components/training';
@@ -23,16 +22,7 @@ async function passAs(agent: Agent): Promise<void> {
   await playToResults(agent, SLUG, (choices) => choices[0]);
 }
 
-/** The PDF's text, extracted by pdf-parse in a child Node process (see pdf-text.cjs for why). */
-function pdfText(buffer: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [path.join(__dirname, 'pdf-text.cjs')], { maxBuffer: 1 << 20 }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
-    child.stdin?.end(buffer);
-  });
-}
+const pdfText = async (bytes: Buffer): Promise<string> => (await readPdf(bytes)).text;
 
 function binary(req: request.Test): request.Test {
   return req.buffer(true).parse((res, done) => {
