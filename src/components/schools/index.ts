@@ -1,4 +1,3 @@
 export { schoolsRouter } from './schools.routes';
 export { School, type SchoolRecord } from './school.model';
 export { listSchoolOptions, countSchoolsInDistrict, ownSchoolNames, getSchool, type SchoolView } from './schools.service';
-export { schoolNamesMiddleware } from './school-names.middleware';

@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from 'express';
-import { actorOf } from '../auth';
+import { actorOf, setPreferredLanguage } from '../auth';
 import { setFlash } from '../../shared/flash';
 import { parseForm, type FieldErrors } from '../../shared/validation';
 import { ownSchoolNames } from '../schools';
-import { changeOwnPassword, getOwnAccount, setOwnLanguage } from './users.service';
+import { changeOwnPassword, getOwnAccount } from './users.service';
 import { changePasswordSchema, languageSchema } from './account.schemas';
 import { LANGUAGES } from './user.model';
 import { PASSWORD_MIN_LENGTH } from './users.schemas';
@@ -32,7 +32,7 @@ accountRouter.get('/account', async (req, res) => {
 accountRouter.post('/account/language', async (req, res) => {
   const form = parseForm(languageSchema, req.body);
   if (!form.ok) return renderAccount(req, res, 422, form.errors);
-  await setOwnLanguage(actorOf(req), form.data.language);
+  await setPreferredLanguage(actorOf(req), form.data.language);
   req.session.lang = form.data.language;
   setFlash(req, 'account.flash.languageSaved');
   res.redirect(303, '/account');

@@ -222,10 +222,6 @@ export async function getOwnAccount(actor: Actor): Promise<UserView> {
   return getUser(actor, actor.userId);
 }
 
-export async function setOwnLanguage(actor: Actor, language: Language): Promise<void> {
-  await User.updateOne({ _id: actor.userId, district: actor.districtId }, { $set: { preferredLanguage: language } });
-}
-
 /** A person changes their own password: the current one must match. */
 export async function changeOwnPassword(actor: Actor, currentPassword: string, newPassword: string, ctx: Context = {}): Promise<Outcome> {
   const doc = await User.findOne({ _id: actor.userId, district: actor.districtId }).select('+passwordHash').lean();
