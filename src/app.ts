@@ -13,6 +13,7 @@ import { languageMiddleware } from './shared/i18n';
 import { csrfProtection, viewLocals } from './shared/view-locals';
 import { headerSchoolNames } from './shared/header-school-names';
 import { pingDatabase } from './shared/db';
+import { CachedSessionStore } from './shared/session-cache';
 import { authRouter, configurePassport, rememberLanguageChoice, requireAuth } from './components/auth';
 import { homeRouter } from './components/home';
 import { accountRouter, usersRouter } from './components/users';
@@ -23,6 +24,7 @@ import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
 
 const root = path.join(__dirname, '..');
+const SESSION_TOUCH_AFTER_S = 60;
 
 /** Builds the app on an already-connected mongoose: middleware, routers, 404, error handler. No listen, no connect. */
 export function buildApp(config: Config): Express {
@@ -70,7 +72,11 @@ export function buildApp(config: Config): Express {
       rolling: true,
       // touchAfter: a session read on every request is written back at most once a minute (not on every
       // request) unless it changed; the 8-hour expiry drifts by under a minute. Saves one write per request.
-      store: MongoStore.create({ client: mongoose.connection.getClient(), collectionName: 'sessions', ttl: 8 * 60 * 60, autoRemove: 'native', touchAfter: 60 }),
+      // The cache answers repeat reads from memory for a few seconds (shared/session-cache.ts).
+      store: new CachedSessionStore(
+        MongoStore.create({ client: mongoose.connection.getClient(), collectionName: 'sessions', ttl: 8 * 60 * 60, autoRemove: 'native', touchAfter: SESSION_TOUCH_AFTER_S }),
+        { ttlMs: config.sessionCacheMs, touchAfterMs: SESSION_TOUCH_AFTER_S * 1000 },
+      ),
       cookie: { httpOnly: true, sameSite: 'lax', secure: config.isProduction, maxAge: 8 * 60 * 60 * 1000 },
     }),
   );

@@ -21,6 +21,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   DATA_DIR: z.string().default('./data'),
   SEED_DEMO: booleanish.optional(),
+  SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type Config = Readonly<{
@@ -35,6 +36,8 @@ export type Config = Readonly<{
   logLevel: string;
   dataDir: string;
   seedDemo: boolean;
+  /** How long this process may answer a session from memory (0: read MongoDB on every request). */
+  sessionCacheMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -89,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: values.LOG_LEVEL ?? (values.NODE_ENV === 'test' ? 'silent' : 'info'),
     dataDir: values.DATA_DIR,
     seedDemo: values.SEED_DEMO ?? values.NODE_ENV === 'development',
+    sessionCacheMs: values.SESSION_CACHE_MS,
   });
 }

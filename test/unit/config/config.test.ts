@@ -30,6 +30,14 @@ describe('loadConfig', () => {
     }
   });
 
+  test('when SESSION_CACHE_MS is unset, then sessions are remembered 5 s; 0 turns it off; anything else outside 0–60000 is a problem', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).sessionCacheMs).toBe(5000);
+    expect(loadConfig({ NODE_ENV: 'test', SESSION_CACHE_MS: '0' }).sessionCacheMs).toBe(0);
+    for (const value of ['-1', '60001', 'soon', '1.5']) {
+      expect(problemsOf({ NODE_ENV: 'test', SESSION_CACHE_MS: value }).some((p) => p.startsWith('SESSION_CACHE_MS:'))).toBe(true);
+    }
+  });
+
   test('when a bad environment fails, then the message names each problem on its own line', () => {
     expect(() => loadConfig({ PORT: '70000', LOG_LEVEL: 'loud' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
   });
