@@ -2,15 +2,19 @@
  * `npm run bench -- scenario-step [--same-thread]`: what one learner's scenario step costs, against the
  * framework floor, on this machine, in one run (under 2 minutes, loopback only).
  *
- * A step is what a learner's click costs: POST the decision (session, actor, attempt read, conditional
- * update, 303) and GET the next node the redirect points to (session, actor, attempt read, render). The
+ * A step is what a learner's click costs: POST the decision (session, actor, one update conditional on the
+ * position the form was rendered at, 303) and GET the next node the redirect points to (session, actor,
+ * attempt read, render). Sessions and the signed-in person come from short per-process memos after the
+ * first read (SESSION_CACHE_MS=0 in the environment turns the session cache off for comparison). The
  * floor is a bare Express + EJS render of the same play template with the same (precomputed) data: no
- * session, no database. The real app runs with the embedded database on its own thread (as `npm start`
+ * session, no database. For reference a "bare step" is measured too: the same two requests (a form POST
+ * answered 303, then that render) with no app in between — the most a PRG step can reach on this machine.
+ * The real app runs with the embedded database on its own thread (as `npm start`
  * runs it, and as production has MongoDB in another process), compiled templates cached as in production,
  * logging silent. Load generators run on worker threads so they do not share the server's event loop.
  *
  * (a) Throughput, closed loop (50 connections, no think time: a saturation test): floor renders/s and
- *     real steps/s are measured in alternating rounds (floor, real, floor, real …) so a neighbour's load
+ *     real steps/s are measured in alternating rounds (floor, bare step, real, …) so a neighbour's load
  *     hits both; the ratio reported is the median of the per-round ratios. Target: steps/s ≥ 50 % of
  *     floor renders/s.
  * (b) Latency at 50 concurrent learners: each learner reads for 1–3 s (uniform), then steps (POST + GET).
@@ -71,7 +75,12 @@ let stale = 0;
 let restarts = 0;
 const statuses = {};
 const count = (status) => { statuses[status] = (statuses[status] || 0) + 1; };
-const requests = mode === 'floor' ? [{ method: 'GET', path: '/floor', onResponse: (status) => count(status) }] : [
+const FLOOR_BODY = '_csrf=' + 'f'.repeat(128) + '&step=3&at=v1.0.node.first&choice=notify';
+const requests = mode === 'floor' ? [{ method: 'GET', path: '/floor', onResponse: (status) => count(status) }]
+  : mode === 'prg-floor' ? [
+    { method: 'POST', path: '/floor/move', body: FLOOR_BODY, headers: { 'content-type': 'application/x-www-form-urlencoded' }, onResponse: (status) => count(status) },
+    { method: 'GET', path: '/floor', onResponse: (status) => count(status) },
+  ] : [
   {
     method: 'GET',
     path: '/training/' + slug + '/play',
@@ -86,8 +95,10 @@ const requests = mode === 'floor' ? [{ method: 'GET', path: '/floor', onResponse
       count(status);
       const step = /name="step" value="(\\d+)"/.exec(body);
       const choice = /name="choice" value="([^"]+)"/.exec(body);
+      const at = /name="at" value="([^"]+)"/.exec(body);
       ctx.step = step ? step[1] : undefined;
       ctx.choice = choice ? choice[1] : undefined;
+      ctx.at = at ? at[1] : undefined;
     },
   },
   {
@@ -100,7 +111,7 @@ const requests = mode === 'floor' ? [{ method: 'GET', path: '/floor', onResponse
         req.body = '_csrf=' + csrf;
       } else {
         req.path = '/training/' + slug + '/play';
-        req.body = '_csrf=' + csrf + '&step=' + ctx.step + (ctx.choice ? '&choice=' + ctx.choice : '');
+        req.body = '_csrf=' + csrf + '&step=' + ctx.step + (ctx.at ? '&at=' + ctx.at : '') + (ctx.choice ? '&choice=' + ctx.choice : '');
       }
       req.headers = { cookie: ctx.user.cookie, 'content-type': 'application/x-www-form-urlencoded' };
       return req;
@@ -131,7 +142,7 @@ autocannon({ url, connections, duration, requests }, (err, raw) => {
 });
 `;
 
-function load(mode: 'floor' | 'real', url: string, duration: number, users: { cookie: string; csrf: string }[] = []): Promise<Summary> {
+function load(mode: 'floor' | 'prg-floor' | 'real', url: string, duration: number, users: { cookie: string; csrf: string }[] = []): Promise<Summary> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -197,15 +208,17 @@ async function sequentialBreakdown(url: string, floorUrl: string, learner: { coo
   for (let round = 0; round < 100; round += 1) {
     await time('floor: bare EJS render of the play page', () => fetch(`${floorUrl}/floor`));
     await time('GET /healthz (no session)', () => fetch(`${url}/healthz`));
-    await time('GET card (signed in: session read, memoised user/names, render)', () => fetch(`${url}/training/${SLUG}/card`, { headers }));
+    await time('GET card (signed in: session, memoised user/names, render)', () => fetch(`${url}/training/${SLUG}/card`, { headers }));
     const page = await time('GET play (the above + attempt read)', () => fetch(`${url}/training/${SLUG}/play`, { headers }));
     const step = /name="step" value="(\d+)"/.exec(page)?.[1];
     const choice = /name="choice" value="([^"]+)"/.exec(page)?.[1];
+    const at = /name="at" value="([^"]+)"/.exec(page)?.[1];
     const body = new URLSearchParams({ _csrf: learner.csrf });
     if (step !== undefined) body.set('step', step);
+    if (at) body.set('at', at);
     if (choice) body.set('choice', choice);
     const target = step === undefined ? 'start' : 'play';
-    await time('POST move (session read, attempt read, conditional update, 303)', () => fetch(`${url}/training/${SLUG}/${target}`, { method: 'POST', body, headers, redirect: 'manual' }));
+    await time('POST move (session, one conditional update, 303)', () => fetch(`${url}/training/${SLUG}/${target}`, { method: 'POST', body, headers, redirect: 'manual' }));
   }
   return Object.entries(times).map(([label, values]) => [label, median(values)]);
 }
@@ -253,8 +266,9 @@ async function learner(user, endAt) {
   while (performance.now() < endAt) {
     const step = /name="step" value="(\\d+)"/.exec(page.body);
     const choice = /name="choice" value="([^"]+)"/.exec(page.body);
+    const at = /name="at" value="([^"]+)"/.exec(page.body);
     const csrf = '_csrf=' + encodeURIComponent(user.csrf);
-    const body = step ? csrf + '&step=' + step[1] + (choice ? '&choice=' + choice[1] : '') : csrf;
+    const body = step ? csrf + '&step=' + step[1] + (at ? '&at=' + at[1] : '') + (choice ? '&choice=' + choice[1] : '') : csrf;
     const post = await request('POST', '/training/' + slug + (step ? '/play' : '/start'), { cookie: user.cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }, body);
     if (post.location.includes('notice=stale')) stale++;
     page = await get(post.location || '/training/' + slug + '/play');
@@ -291,7 +305,8 @@ type RealApp = { url: string; learners: { cookie: string; csrf: string }[]; clos
 
 /** The real app on a fresh in-memory embedded database, with LEARNERS signed-in learners who have started the module. */
 async function startReal(placement: Placement): Promise<RealApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+  // SESSION_CACHE_MS=0 npm run bench -- scenario-step: the same with every session read from the database.
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(process.env.SESSION_CACHE_MS !== undefined ? { SESSION_CACHE_MS: process.env.SESSION_CACHE_MS } : {}) });
   const db = await connectDatabase({ dbName: 'bench_scenario_step', embeddedOnOwnThread: placement === 'own-thread' });
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   await prepareTrainingContent();
@@ -384,21 +399,28 @@ export default async function run(): Promise<void> {
   floorApp.set('views', path.join(__dirname, '..', 'views'));
   floorApp.set('view cache', true);
   floorApp.get('/floor', (_req, res) => res.render('training/play', floorLocals));
+  // The same step without the app: parse the posted form, answer 303 (the GET above is the next page).
+  floorApp.post('/floor/move', express.urlencoded({ extended: false, limit: '64kb' }), (req, res) => {
+    res.redirect(303, typeof (req.body as { choice?: unknown }).choice === 'string' ? '/floor' : '/floor?x');
+  });
   const floor = await listen(floorApp);
 
   const started = performance.now();
   process.stdout.write(
     `scenario-step: ${os.cpus().length} CPU(s), load average ${os.loadavg()[0].toFixed(1)}; module ${SLUG} v${module.version}\n` +
-      `  (a) closed loop, ${CONNECTIONS} connections: ${ROUNDS} alternating rounds of ${ROUND_S} s (floor, real) after ${WARMUP_S} s warm-ups\n` +
+      `  (a) closed loop, ${CONNECTIONS} connections: ${ROUNDS} alternating rounds of ${ROUND_S} s (floor, bare step, real) after ${WARMUP_S} s warm-ups\n` +
       `  (b) ${LEARNERS} learners reading ${THINK_MIN_MS / 1000}–${THINK_MAX_MS / 1000} s between steps, ${THINK_S} s\n`,
   );
   const real = await startReal('own-thread');
   await load('floor', floor.url, WARMUP_S);
   await load('real', real.url, WARMUP_S, real.learners.slice(0, CONNECTIONS));
+  await load('prg-floor', floor.url, WARMUP_S);
   const floorRounds: Summary[] = [];
+  const prgRounds: Summary[] = [];
   const realRounds: Summary[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     floorRounds.push(await load('floor', floor.url, ROUND_S));
+    prgRounds.push(await load('prg-floor', floor.url, ROUND_S));
     realRounds.push(await load('real', real.url, ROUND_S, real.learners.slice(0, CONNECTIONS)));
   }
   const think = await thinkTimeLoad(real.url, real.learners.slice(0, LEARNERS));
@@ -416,7 +438,10 @@ export default async function run(): Promise<void> {
 
   const ratios = realRounds.map((round, i) => (100 * (round.rps / 2)) / floorRounds[i].rps);
   const ratio = quantile(ratios, 0.5);
+  const prgRatios = prgRounds.map((round, i) => (100 * (round.rps / 2)) / floorRounds[i].rps);
+  const realOfPrg = realRounds.map((round, i) => (100 * round.rps) / prgRounds[i].rps);
   const floorAll = merge(floorRounds);
+  const prgAll = merge(prgRounds);
   const realAll = merge(realRounds);
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const row = (label: string, cells: string[]) => `${label.padEnd(44)}${cells.map((c) => c.padStart(11)).join('')}`;
@@ -424,6 +449,7 @@ export default async function run(): Promise<void> {
     '',
     row('', ['req/s', 'steps/s', 'p50 ms', 'p99 ms', 'requests']),
     row('(a) floor: bare Express + EJS render', [fmt(floorAll.rps), '', fmt(floorAll.p50, 1), fmt(floorAll.p99, 1), String(floorAll.requests)]),
+    row('    floor step: bare POST → 303 + render', [fmt(prgAll.rps), fmt(prgAll.rps / 2), fmt(prgAll.p50, 1), fmt(prgAll.p99, 1), String(prgAll.requests)]),
     row('(a) real step (POST + GET), closed loop', [fmt(realAll.rps), fmt(realAll.rps / 2), fmt(realAll.p50, 1), fmt(realAll.p99, 1), String(realAll.requests)]),
   ];
   if (sameThread) lines.push(row('    same, DB on the app thread', [fmt(sameThread.rps), fmt(sameThread.rps / 2), fmt(sameThread.p50, 1), fmt(sameThread.p99, 1), String(sameThread.requests)]));
@@ -434,6 +460,8 @@ export default async function run(): Promise<void> {
     row('    GET next node → 200', ['', '', fmt(think.get.p50, 1), fmt(think.get.p99, 1), '']),
     '',
     `Throughput: steps/s ÷ floor renders/s = ${fmt(ratio, 1)} % (median of rounds ${ratios.map((x) => fmt(x, 1)).join(', ')} %); target ≥ ${TARGET_RATIO} % → ${verdict(ratio >= TARGET_RATIO)}`,
+    `  for reference: the same two requests with no app at all (bare POST → 303, then the render) = ${fmt(quantile(prgRatios, 0.5), 1)} % of the floor;`,
+    `  the real step is ${fmt(quantile(realOfPrg, 0.5), 1)} % of that bare step (the rest is the app: session, sign-in, language, CSRF, logging, security headers, database)`,
     `Latency: step p99 at ${LEARNERS} learners = ${fmt(think.step.p99, 1)} ms (per request ${fmt(think.request.p99, 1)} ms); target < ${TARGET_STEP_P99_MS} ms → ${verdict(think.step.p99 < TARGET_STEP_P99_MS)}`,
     `  closed loop: statuses ${JSON.stringify(realAll.statuses)}, stale ${realAll.stale}, restarts ${realAll.restarts}, errors ${realAll.errors}, timeouts ${realAll.timeouts}; floor errors ${floorAll.errors}`,
     `  think time: statuses ${JSON.stringify(think.statuses)}, stale ${think.stale}, errors ${think.errors}`,

@@ -142,6 +142,31 @@ export function applyContinue(module: TrainingModuleContent, position: PlayPosit
   return { ok: true, position: { scenarioIndex: position.scenarioIndex, nodeId: position.nodeId, step, phase: 'results' } };
 }
 
+/**
+ * Where a form was rendered, as one hidden field (`at`): module version, scenario index, phase, node and, in
+ * the feedback phase, the choice. With it a move can be computed before reading the attempt and stored with
+ * one update conditional on exactly this position (play.service). It is a claim, never trusted: a position
+ * that is not the attempt's simply matches nothing.
+ */
+export type ClaimedPosition = Readonly<{ version: number; scenarioIndex: number; phase: 'node' | 'feedback'; nodeId: string; choiceId?: string }>;
+
+const CLAIM = /^v([1-9]\d{0,5})\.(\d{1,3})\.(node|feedback)\.([a-z0-9]+(?:-[a-z0-9]+)*)(?:\.([a-z0-9]+(?:-[a-z0-9]+)*))?$/;
+
+export function encodePosition(version: number, position: PlayPosition): string {
+  const base = `v${version}.${position.scenarioIndex}.${position.phase}.${position.nodeId}`;
+  return position.phase === 'feedback' && position.choiceId !== undefined ? `${base}.${position.choiceId}` : base;
+}
+
+/** The claim in a form's `at`, or undefined for anything that is not one (the caller then reads the attempt). */
+export function decodePosition(value: string | undefined): ClaimedPosition | undefined {
+  if (value === undefined || value.length > 240) return undefined;
+  const m = CLAIM.exec(value);
+  if (!m) return undefined;
+  const phase = m[3] as 'node' | 'feedback';
+  if ((phase === 'feedback') !== (m[5] !== undefined)) return undefined;
+  return { version: Number(m[1]), scenarioIndex: Number(m[2]), phase, nodeId: m[4], ...(m[5] !== undefined ? { choiceId: m[5] } : {}) };
+}
+
 export type Grade = Readonly<{ score: number; isPassed: boolean }>;
 
 /**

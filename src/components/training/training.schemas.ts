@@ -10,8 +10,8 @@ export function parseSlug(value: unknown): string {
 }
 
 /**
- * One move of the player: the step the page was rendered at, and the choice for a decision (absent
- * for Continue). Strings only: arrays from repeated keys or anything else fail.
+ * One move of the player: the step the page was rendered at, the choice for a decision (absent
+ * for Continue) and the position it was rendered at. Strings only: arrays from repeated keys or anything else fail.
  */
 export const moveSchema = z.object({
   step: z.string().regex(/^\d{1,9}$/).transform(Number),
@@ -20,6 +20,9 @@ export const moveSchema = z.object({
     .max(100)
     .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/)
     .optional(),
+  // The position the page was rendered at (training.progress encodePosition); optional so forms rendered
+  // before it existed still work. Checked by its own parser; here only bounded.
+  at: z.string().max(240).optional(),
 });
 
 /** Notices the play page may show after a redirect (only these keys are ever rendered). */

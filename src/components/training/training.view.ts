@@ -11,7 +11,7 @@ import {
   type Source,
 } from '../content';
 import type { AttemptView } from './play.service';
-import { findChoice, locate } from './training.progress';
+import { encodePosition, findChoice, locate } from './training.progress';
 
 /**
  * Content → what the views print. Every `*Html` field is the content renderer's sanitized output (safe for
@@ -103,6 +103,8 @@ export type FeedbackView = Readonly<{
 export type StepView = Readonly<{
   kind: 'narrative' | 'decision' | 'end' | 'feedback';
   step: number;
+  /** Where the page was rendered (the form's `at`): lets the move be stored without reading the attempt first. */
+  at: string;
   scenarioNumber: number;
   scenarioTitle: string;
   settingHtml: string;
@@ -123,6 +125,7 @@ export function stepView(module: LoadedModuleVersion, attempt: AttemptView, r: R
   const { scenario, node } = here;
   const base = {
     step: position.step,
+    at: encodePosition(attempt.moduleVersion, position),
     scenarioNumber: position.scenarioIndex + 1,
     scenarioTitle: r.plain(scenario.title),
     settingHtml: r.inline(scenario.setting),

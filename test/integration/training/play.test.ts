@@ -308,4 +308,61 @@ describe('GET/POST /training/:slug/play', () => {
 
     expect(await Attempt.countDocuments({ user: user._id, status: 'in_progress' })).toBe(1);
   });
+  test('when a page rendered before forms carried their position is posted (no `at`), then every move is stored as before', async () => {
+    const { user, agent } = await newLearner();
+    await startModule(agent, SLUG);
+    const picked: string[] = [];
+    for (let guard = 0; guard < 50; guard += 1) {
+      const page = await getPlay(agent, SLUG);
+      if (page.kind === 'results') break;
+      const choice = page.kind === 'decision' ? page.choices[0] : undefined;
+      if (choice) picked.push(choice);
+      const res = await postMove(agent, SLUG, page, choice, { withoutAt: true });
+      expect(res.headers.location).toBe(`/training/${SLUG}/play`);
+    }
+
+    expect(picked).toEqual(['notify', 'decline', 'refuse', 'log']);
+    expect(await Attempt.findOne({ user: user._id }).lean()).toMatchObject({ status: 'passed', score: 100, points: 8, maxPoints: 8 });
+    expect(await Completion.countDocuments({ user: user._id })).toBe(1);
+  });
+
+  test('when the form claims a position that is not the attempt’s (edited, or from another attempt or version), then only the real position decides what happens', async () => {
+    const { user, agent } = await newLearner();
+    await startModule(agent, SLUG);
+    await postMove(agent, SLUG, await getPlay(agent, SLUG));
+    const decision = await getPlay(agent, SLUG);
+    expect(decision.at).toBe('v1.0.node.first');
+
+    // A choice of the claimed node "second" does not exist at the real node "first": refused, nothing stored.
+    const forged = await postMove(agent, SLUG, decision, 'decline', { at: 'v1.0.node.second' });
+    const otherVersion = await postMove(agent, SLUG, decision, 'decline', { at: 'v2.0.node.first' });
+    expect(forged.status).toBe(422);
+    expect(otherVersion.status).toBe(422);
+    expect((await Attempt.findOne({ user: user._id }).lean())?.decisions).toHaveLength(0);
+
+    // A claim that is not a position at all is ignored: the move is checked against the stored attempt.
+    const garbage = await postMove(agent, SLUG, decision, 'notify', { at: 'v1.0.node.first.x.y' });
+    expect(garbage.headers.location).toBe(`/training/${SLUG}/play`);
+    const attempt = await Attempt.findOne({ user: user._id }).lean();
+    expect(attempt?.decisions.map((d) => [d.nodeId, d.choiceId, d.points])).toEqual([['first', 'notify', 2]]);
+    expect(attempt).toMatchObject({ points: 2, maxPoints: 2 });
+    expect(attempt?.position).toMatchObject({ nodeId: 'first', phase: 'feedback', choiceId: 'notify', step: 2 });
+
+    // The decision page again (back button): its step is behind, whatever it claims.
+    const stale = await postMove(agent, SLUG, decision, 'stall');
+    expect(stale.headers.location).toBe(`/training/${SLUG}/play?notice=stale`);
+    expect((await Attempt.findOne({ user: user._id }).lean())?.position).toMatchObject({ phase: 'feedback', step: 2 });
+  });
+
+  test('when `at` is sent as an operator object or an array, then the move is refused as unreadable and nothing changes', async () => {
+    const { user, agent } = await newLearner();
+    await startModule(agent, SLUG);
+    const page = await getPlay(agent, SLUG);
+
+    const json = await agent.post(`/training/${SLUG}/play`).set('X-CSRF-Token', page.csrf).send({ step: '0', at: { $gt: '' } });
+    const array = await agent.post(`/training/${SLUG}/play`).type('form').send(`_csrf=${page.csrf}&step=0&at=v1.0.node.arrival&at=v1.0.node.arrival`);
+
+    for (const res of [json, array]) expect(res.headers.location).toBe(`/training/${SLUG}/play?notice=stale`);
+    expect((await Attempt.findOne({ user: user._id }).lean())?.position?.step).toBe(0);
+  });
 });

@@ -9,6 +9,8 @@ export type PlayPage = {
   html: string;
   csrf: string;
   step: string | undefined;
+  /** The position the page was rendered at (hidden field `at`), posted back as a browser does. */
+  at: string | undefined;
   choices: string[];
   isResults: boolean;
   kind: 'decision' | 'continue' | 'results' | 'other';
@@ -17,6 +19,7 @@ export type PlayPage = {
 /** Reads the player page the way a browser user sees it: the step hidden field, the radio values, the buttons. */
 export function readPlayPage(status: number, html: string): PlayPage {
   const step = /name="step" value="(\d+)"/.exec(html)?.[1];
+  const at = /name="at" value="([^"]+)"/.exec(html)?.[1];
   const choices = Array.from(html.matchAll(/type="radio" id="[^"]*" name="choice" value="([^"]+)"/g), (m) => m[1]);
   const isResults = html.includes('class="results ');
   const kind = isResults ? 'results' : choices.length > 0 ? 'decision' : step !== undefined ? 'continue' : 'other';
@@ -26,7 +29,7 @@ export function readPlayPage(status: number, html: string): PlayPage {
   } catch {
     csrf = '';
   }
-  return { status, html, csrf, step, choices, isResults, kind };
+  return { status, html, csrf, step, at, choices, isResults, kind };
 }
 
 export async function getPlay(agent: Agent, slug: string, query = ''): Promise<PlayPage> {
@@ -34,8 +37,11 @@ export async function getPlay(agent: Agent, slug: string, query = ''): Promise<P
   return readPlayPage(res.status, res.text);
 }
 
-export async function postMove(agent: Agent, slug: string, page: PlayPage, choice?: string) {
+/** Posts the page's form as a browser would (`at` included unless `options.withoutAt`: a page rendered before it existed). */
+export async function postMove(agent: Agent, slug: string, page: PlayPage, choice?: string, options: { withoutAt?: boolean; at?: string } = {}) {
   const body: Record<string, string> = { _csrf: page.csrf, step: page.step ?? '' };
+  const at = options.at ?? page.at;
+  if (at !== undefined && !options.withoutAt) body.at = at;
   if (choice !== undefined) body.choice = choice;
   return agent.post(`/training/${slug}/play`).type('form').send(body);
 }

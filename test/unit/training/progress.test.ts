@@ -4,6 +4,8 @@ import { parseModuleSource, type TrainingModuleContent } from '../../../src/comp
 import {
   applyChoice,
   applyContinue,
+  decodePosition,
+  encodePosition,
   grade,
   hasDecisionAhead,
   initialPosition,
@@ -147,5 +149,36 @@ describe('a whole play-through', () => {
     ]);
     expect(position.step).toBe(12);
     expect(grade(points, decisions, content.passMark)).toEqual({ score: 100, isPassed: true });
+  });
+});
+
+describe('encodePosition / decodePosition (the form’s `at`)', () => {
+  test('when a node or a feedback position is encoded, then it decodes to the same version and position', () => {
+    const node = pos({ scenarioIndex: 2, nodeId: 'q1', step: 7 });
+    const feedback = pos({ scenarioIndex: 0, nodeId: 'first', step: 2, phase: 'feedback', choiceId: 'call-student' });
+
+    expect(encodePosition(3, node)).toBe('v3.2.node.q1');
+    expect(encodePosition(1, feedback)).toBe('v1.0.feedback.first.call-student');
+    expect(decodePosition('v3.2.node.q1')).toEqual({ version: 3, scenarioIndex: 2, phase: 'node', nodeId: 'q1' });
+    expect(decodePosition('v1.0.feedback.first.call-student')).toEqual({ version: 1, scenarioIndex: 0, phase: 'feedback', nodeId: 'first', choiceId: 'call-student' });
+  });
+
+  test('when the value is not a claim (results phase, missing or extra parts, wrong case, operators, too long), then it decodes to nothing', () => {
+    for (const value of [
+      undefined,
+      '',
+      'v1.0.results.first',
+      'v0.0.node.first',
+      'v1.0.node',
+      'v1.0.node.first.extra',
+      'v1.0.feedback.first',
+      'v1.0.node.First',
+      'v1.0.node.first.a.b',
+      '{"$gt":""}',
+      'v1.0.node.__proto__',
+      `v1.0.node.${'a'.repeat(300)}`,
+    ]) {
+      expect(decodePosition(value)).toBeUndefined();
+    }
   });
 });
