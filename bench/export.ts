@@ -156,7 +156,7 @@ async function measure(schools: number, staff: number, server: { child: ChildPro
   const districtId = server ? await seedElsewhere(server.uri, schools, staff) : (await seedDistrict(schools, staff)).districtId;
   const seeded = { districtId };
   const admin = await User.findOne({ district: seeded.districtId, role: 'district_admin' }).lean();
-  const actor: Actor = { userId: String(admin!._id), districtId: String(seeded.districtId), role: 'district_admin', schoolIds: [], name: admin!.name, email: admin!.email, language: 'en' };
+  const actor: Actor = { userId: String(admin!._id), districtId: String(seeded.districtId), role: 'district_admin', schoolIds: [], name: admin!.name, email: admin!.email, language: 'en', sessionEpoch: 0 };
   const t = translator('en');
   const scope = await resolveExportScope(actor, { school: undefined, status: undefined, jobTitle: undefined, module: undefined });
   const now = new Date();

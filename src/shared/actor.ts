@@ -10,6 +10,8 @@ export type Actor = Readonly<{
   email: string;
   jobTitle?: string;
   language: Language;
+  /** The account's session epoch (User.sessionEpoch): a session signed in with an older one is over. */
+  sessionEpoch: number;
 }>;
 
 /** Whether the actor may see data of the given school (principals: own schools; admins: their district). */

@@ -45,6 +45,7 @@ type UserLike = {
   email: string;
   jobTitle?: string | null;
   preferredLanguage?: Language | null;
+  sessionEpoch?: number | null;
 };
 
 export function toActor(user: UserLike): Actor {
@@ -57,6 +58,7 @@ export function toActor(user: UserLike): Actor {
     email: user.email,
     jobTitle: user.jobTitle ?? undefined,
     language: user.preferredLanguage ?? 'en',
+    sessionEpoch: user.sessionEpoch ?? 0,
   });
 }
 

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { actorOf, setPreferredLanguage } from '../auth';
+import { actorOf, loadSessionActor, setPreferredLanguage } from '../auth';
 import { setFlash } from '../../shared/flash';
 import { parseForm, type FieldErrors } from '../../shared/validation';
 import { ownSchoolNames } from '../schools';
@@ -43,6 +43,12 @@ accountRouter.post('/account/password', async (req, res) => {
   if (!form.ok) return renderAccount(req, res, 422, form.errors);
   const result = await changeOwnPassword(actorOf(req), form.data.currentPassword, form.data.newPassword, { requestId: String(req.id) });
   if (!result.ok) return renderAccount(req, res, 422, result.errors);
+  // Every other session of this person has ended; this one continues under a new id with the new epoch.
+  const actor = await loadSessionActor(actorOf(req).userId);
+  if (!actor) return res.redirect(303, '/login');
+  const lang = req.session.lang;
+  await new Promise<void>((resolve, reject) => req.login(actor, (err) => (err ? reject(err as Error) : resolve())));
+  if (lang) req.session.lang = lang;
   setFlash(req, 'account.flash.passwordChanged');
   res.redirect(303, '/account');
 });

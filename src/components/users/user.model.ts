@@ -44,6 +44,9 @@ const userSchema = new Schema(
     failedSignIns: { type: Number, default: 0, select: false },
     lockedUntil: { type: Date, select: false },
     lastSignInAt: { type: Date },
+    // Sessions carry the value they were signed in with; a password change or reset increments it, which
+    // ends every other session of the person at its next request (auth/passport.ts).
+    sessionEpoch: { type: Number, default: 0 },
   },
   { timestamps: true },
 );

@@ -3,7 +3,7 @@ import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
-import { hashPassword, verifyPassword } from '../auth';
+import { forgetSessionActors, hashPassword, verifyPassword } from '../auth';
 import { countSchoolsInDistrict } from '../schools';
 import { User, type JobTitle, type Language, type Role } from './user.model';
 import { PAGE_SIZE, type UserCreateInput, type UserInput, type UserListQuery } from './users.schemas';
@@ -208,11 +208,16 @@ export async function setUserActive(actor: Actor, id: string, active: boolean, c
   return { ok: true, id };
 }
 
-/** Sets a password chosen by an admin (initial or reset) and lifts any lockout. */
+/**
+ * Sets a password chosen by an admin (initial or reset) and lifts any lockout. The person's open sessions
+ * end (at their next request here; within seconds on other app instances): a reset is often done because
+ * someone else may know the old password.
+ */
 export async function setUserPassword(actor: Actor, id: string, password: string, ctx: Context = {}): Promise<Outcome> {
   await getUser(actor, id);
   const passwordHash = await hashPassword(password);
-  await User.updateOne({ _id: id, district: actor.districtId }, { $set: { passwordHash, failedSignIns: 0, lockedUntil: null } });
+  await User.updateOne({ _id: id, district: actor.districtId }, { $set: { passwordHash, failedSignIns: 0, lockedUntil: null }, $inc: { sessionEpoch: 1 } });
+  forgetSessionActors([id]);
   await recordAudit(actor, { action: 'user.password_set', target: { kind: 'user', id }, requestId: ctx.requestId });
   return { ok: true, id };
 }
@@ -222,12 +227,16 @@ export async function getOwnAccount(actor: Actor): Promise<UserView> {
   return getUser(actor, actor.userId);
 }
 
-/** A person changes their own password: the current one must match. */
+/**
+ * A person changes their own password: the current one must match. Their other sessions end; the route
+ * signs this one in again with the new epoch.
+ */
 export async function changeOwnPassword(actor: Actor, currentPassword: string, newPassword: string, ctx: Context = {}): Promise<Outcome> {
   const doc = await User.findOne({ _id: actor.userId, district: actor.districtId }).select('+passwordHash').lean();
   if (!doc) throw notFound();
   if (!(await verifyPassword(doc.passwordHash, currentPassword))) return { ok: false, errors: { currentPassword: 'account.errors.currentPasswordWrong' } };
-  await User.updateOne({ _id: actor.userId }, { $set: { passwordHash: await hashPassword(newPassword) } });
+  await User.updateOne({ _id: actor.userId }, { $set: { passwordHash: await hashPassword(newPassword) }, $inc: { sessionEpoch: 1 } });
+  forgetSessionActors([actor.userId]);
   await recordAudit(actor, { action: 'user.password_changed', target: { kind: 'user', id: actor.userId }, requestId: ctx.requestId });
   return { ok: true, id: actor.userId };
 }

@@ -122,6 +122,24 @@ describe('POST /account/password', () => {
     expect(await AuditEvent.exists({ action: 'user.password_changed', 'target.id': String(user._id) })).not.toBeNull();
   });
 
+  test('when the password is changed, then the person’s other sessions end and this one continues', async () => {
+    const user = await createUser(district, { schools: [lincoln] });
+    const here = await signIn(t.app, user.email);
+    const elsewhere = await signIn(t.app, user.email);
+    expect((await elsewhere.get('/account')).status).toBe(200);
+
+    const res = await post(here, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
+
+    expect(res.status).toBe(303);
+    const page = await here.get('/account');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Password changed.');
+    const ended = await elsewhere.get('/account');
+    expect(ended.status).toBe(303);
+    expect(ended.headers.location).toMatch(/^\/login/);
+    expect((await User.findById(user._id).lean())!.sessionEpoch).toBe(1);
+  });
+
   test('when the current password is wrong, then 422 and the old one still works', async () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);

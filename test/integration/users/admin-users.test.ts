@@ -354,6 +354,20 @@ describe('POST /admin/users/:id/password', () => {
     expect(await AuditEvent.exists({ action: 'user.password_set', 'target.id': String(person._id) })).not.toBeNull();
   });
 
+  test('when an admin resets a password, then the person’s open sessions end and they sign in with the new one', async () => {
+    const person = await createUser(district, { schools: [lincoln] });
+    const personAgent = await signIn(t.app, person.email);
+    expect((await personAgent.get('/account')).status).toBe(200);
+
+    await post(adminAgent, `/admin/users/${person._id}/password`, { password: 'brand-new-password-2' });
+
+    const ended = await personAgent.get('/account');
+    expect(ended.status).toBe(303);
+    expect(ended.headers.location).toMatch(/^\/login/);
+    const again = await signIn(t.app, person.email, 'brand-new-password-2');
+    expect((await again.get('/account')).status).toBe(200);
+  });
+
   test('when the password is too short, then 422 and the old one still works', async () => {
     const person = await createUser(district, { schools: [lincoln] });
     const res = await post(adminAgent, `/admin/users/${person._id}/password`, { password: 'short-one' });
