@@ -8,7 +8,9 @@
  * first read (SESSION_CACHE_MS=0 in the environment turns the session cache off for comparison). The
  * floor is a bare Express + EJS render of the same play template with the same (precomputed) data: no
  * session, no database. For reference a "bare step" is measured too: the same two requests (a form POST
- * answered 303, then that render) with no app in between — the most a PRG step can reach on this machine.
+ * answered 303, then that render) with no app in between — the most a PRG step can reach on this machine —
+ * and one signed-in page of the app that does no database work (the quick-reference card, session and
+ * person from memory): what the app's middleware alone leaves of the floor.
  * The real app runs with the embedded database on its own thread (as `npm start`
  * runs it, and as production has MongoDB in another process), compiled templates cached as in production,
  * logging silent. Load generators run on worker threads so they do not share the server's event loop.
@@ -80,6 +82,18 @@ const requests = mode === 'floor' ? [{ method: 'GET', path: '/floor', onResponse
   : mode === 'prg-floor' ? [
     { method: 'POST', path: '/floor/move', body: FLOOR_BODY, headers: { 'content-type': 'application/x-www-form-urlencoded' }, onResponse: (status) => count(status) },
     { method: 'GET', path: '/floor', onResponse: (status) => count(status) },
+  ] : mode === 'signed-in' ? [
+    {
+      method: 'GET',
+      path: '/training/' + slug + '/card',
+      learner: {},
+      setupRequest(req, ctx) {
+        if (!req.learner.user) req.learner.user = users[nextUser++ % users.length];
+        req.headers = { cookie: req.learner.user.cookie, accept: 'text/html' };
+        return req;
+      },
+      onResponse: (status) => count(status),
+    },
   ] : [
   {
     method: 'GET',
@@ -142,7 +156,7 @@ autocannon({ url, connections, duration, requests }, (err, raw) => {
 });
 `;
 
-function load(mode: 'floor' | 'prg-floor' | 'real', url: string, duration: number, users: { cookie: string; csrf: string }[] = []): Promise<Summary> {
+function load(mode: 'floor' | 'prg-floor' | 'signed-in' | 'real', url: string, duration: number, users: { cookie: string; csrf: string }[] = []): Promise<Summary> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -408,7 +422,7 @@ export default async function run(): Promise<void> {
   const started = performance.now();
   process.stdout.write(
     `scenario-step: ${os.cpus().length} CPU(s), load average ${os.loadavg()[0].toFixed(1)}; module ${SLUG} v${module.version}\n` +
-      `  (a) closed loop, ${CONNECTIONS} connections: ${ROUNDS} alternating rounds of ${ROUND_S} s (floor, bare step, real) after ${WARMUP_S} s warm-ups\n` +
+      `  (a) closed loop, ${CONNECTIONS} connections: ${ROUNDS} alternating rounds of ${ROUND_S} s (floor, bare step, signed-in page, real) after ${WARMUP_S} s warm-ups\n` +
       `  (b) ${LEARNERS} learners reading ${THINK_MIN_MS / 1000}–${THINK_MAX_MS / 1000} s between steps, ${THINK_S} s\n`,
   );
   const real = await startReal('own-thread');
@@ -417,12 +431,16 @@ export default async function run(): Promise<void> {
   await load('prg-floor', floor.url, WARMUP_S);
   const floorRounds: Summary[] = [];
   const prgRounds: Summary[] = [];
+  const signedInRounds: Summary[] = [];
   const realRounds: Summary[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     floorRounds.push(await load('floor', floor.url, ROUND_S));
     prgRounds.push(await load('prg-floor', floor.url, ROUND_S));
+    signedInRounds.push(await load('signed-in', real.url, ROUND_S, real.learners.slice(0, CONNECTIONS)));
     realRounds.push(await load('real', real.url, ROUND_S, real.learners.slice(0, CONNECTIONS)));
   }
+  // Requests cut off when the last closed-loop round stopped finish first (they would make pages stale).
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   const think = await thinkTimeLoad(real.url, real.learners.slice(0, LEARNERS));
   const breakdown = await sequentialBreakdown(real.url, floor.url, real.learners[0]);
   await real.close();
@@ -442,6 +460,8 @@ export default async function run(): Promise<void> {
   const realOfPrg = realRounds.map((round, i) => (100 * round.rps) / prgRounds[i].rps);
   const floorAll = merge(floorRounds);
   const prgAll = merge(prgRounds);
+  const signedInAll = merge(signedInRounds);
+  const signedInRatios = signedInRounds.map((round, i) => (100 * round.rps) / floorRounds[i].rps);
   const realAll = merge(realRounds);
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const row = (label: string, cells: string[]) => `${label.padEnd(44)}${cells.map((c) => c.padStart(11)).join('')}`;
@@ -450,6 +470,7 @@ export default async function run(): Promise<void> {
     row('', ['req/s', 'steps/s', 'p50 ms', 'p99 ms', 'requests']),
     row('(a) floor: bare Express + EJS render', [fmt(floorAll.rps), '', fmt(floorAll.p50, 1), fmt(floorAll.p99, 1), String(floorAll.requests)]),
     row('    floor step: bare POST → 303 + render', [fmt(prgAll.rps), fmt(prgAll.rps / 2), fmt(prgAll.p50, 1), fmt(prgAll.p99, 1), String(prgAll.requests)]),
+    row('    app, signed-in page, no database work', [fmt(signedInAll.rps), '', fmt(signedInAll.p50, 1), fmt(signedInAll.p99, 1), String(signedInAll.requests)]),
     row('(a) real step (POST + GET), closed loop', [fmt(realAll.rps), fmt(realAll.rps / 2), fmt(realAll.p50, 1), fmt(realAll.p99, 1), String(realAll.requests)]),
   ];
   if (sameThread) lines.push(row('    same, DB on the app thread', [fmt(sameThread.rps), fmt(sameThread.rps / 2), fmt(sameThread.p50, 1), fmt(sameThread.p99, 1), String(sameThread.requests)]));
@@ -461,7 +482,8 @@ export default async function run(): Promise<void> {
     '',
     `Throughput: steps/s ÷ floor renders/s = ${fmt(ratio, 1)} % (median of rounds ${ratios.map((x) => fmt(x, 1)).join(', ')} %); target ≥ ${TARGET_RATIO} % → ${verdict(ratio >= TARGET_RATIO)}`,
     `  for reference: the same two requests with no app at all (bare POST → 303, then the render) = ${fmt(quantile(prgRatios, 0.5), 1)} % of the floor;`,
-    `  the real step is ${fmt(quantile(realOfPrg, 0.5), 1)} % of that bare step (the rest is the app: session, sign-in, language, CSRF, logging, security headers, database)`,
+    `  the real step is ${fmt(quantile(realOfPrg, 0.5), 1)} % of that bare step (the rest is the app: session, sign-in, language, CSRF, logging, security headers, database);`,
+    `  one signed-in page of the app with no database work at all (the quick-reference card: session and person from memory) = ${fmt(quantile(signedInRatios, 0.5), 1)} % of the floor`,
     `Latency: step p99 at ${LEARNERS} learners = ${fmt(think.step.p99, 1)} ms (per request ${fmt(think.request.p99, 1)} ms); target < ${TARGET_STEP_P99_MS} ms → ${verdict(think.step.p99 < TARGET_STEP_P99_MS)}`,
     `  closed loop: statuses ${JSON.stringify(realAll.statuses)}, stale ${realAll.stale}, restarts ${realAll.restarts}, errors ${realAll.errors}, timeouts ${realAll.timeouts}; floor errors ${floorAll.errors}`,
     `  think time: statuses ${JSON.stringify(think.statuses)}, stale ${think.stale}, errors ${think.errors}`,
