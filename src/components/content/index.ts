@@ -59,4 +59,5 @@ export {
   type ContactSetting,
   type DistrictContentSettings,
 } from './placeholders';
-export { renderText, renderInline, escapeHtml } from './content.render';
+export { renderText, renderInline, renderLabel, escapeHtml } from './content.render';
+export { toTelHref } from './phone-link';

@@ -67,6 +67,11 @@ export function placeholderValue(key: string, settings: DistrictContentSettings)
   return undefined;
 }
 
+/** True for a known contact phone placeholder (`principal.phone` …): its value may become a `tel:` link. */
+export function isPhonePlaceholder(key: string): boolean {
+  return key.endsWith('.phone') && KNOWN_KEYS.has(key);
+}
+
 function isContactKey(value: string | undefined): value is ContactKey {
   return (CONTACT_KEYS as readonly (string | undefined)[]).includes(value);
 }

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import type { Lang } from '../content';
+import { toTelHref, type Lang } from '../content';
 import { actorOf } from '../auth';
 import { getDistrictContext } from '../settings';
 import { certificateRouter } from './certificate.routes';
@@ -109,7 +109,8 @@ trainingRouter.get('/training/:slug/card', async (req, res) => {
     takeawaysHtml: module.content.takeaways.map((takeaway) => r.block(takeaway)),
     districtName: district.districtName,
     // Only the contacts the district has filled in: the neutral defaults would print as noise on a card.
-    contacts: Object.entries(district.contacts).map(([key, contact]) => ({ key, name: contact?.name ?? '', phone: contact?.phone ?? '' })),
+    // telHref: one tap to call from a phone; undefined (plain text) when the number cannot be dialled as typed.
+    contacts: Object.entries(district.contacts).map(([key, contact]) => ({ key, name: contact?.name ?? '', phone: contact?.phone ?? '', telHref: toTelHref(contact?.phone ?? '') })),
     policyReference: district.content[lang].policyReference,
   });
 });

@@ -2,6 +2,7 @@ import {
   OUTCOME_POINTS,
   fillPlaceholders,
   renderInline,
+  renderLabel,
   renderText,
   type BilingualText,
   type DistrictContentSettings,
@@ -41,6 +42,8 @@ export type Renderer = Readonly<{
   block(text: BilingualText): string;
   inline(text: BilingualText): string;
   plain(text: BilingualText): string;
+  /** Inline text for an answer choice's `<label>`: phone numbers are not links there (renderLabel). */
+  label(text: BilingualText): string;
   /** Block text as phrasing content (a `<legend>` may not hold `<p>` or lists): blocks become spans. */
   legend(text: BilingualText): string;
 }>;
@@ -57,6 +60,7 @@ export function createRenderer(settings: DistrictContentSettings, lang: Lang): R
     block: (text) => memo(settings, `b\u0000${text[lang]}`, () => renderText(text[lang], settings)),
     inline: (text) => memo(settings, `i\u0000${text[lang]}`, () => renderInline(text[lang], settings)),
     plain: (text) => fillPlaceholders(text[lang], settings),
+    label: (text) => memo(settings, `c\u0000${text[lang]}`, () => renderLabel(text[lang], settings)),
     legend: (text) => memo(settings, `l\u0000${text[lang]}`, () => toPhrasing(renderText(text[lang], settings))),
   };
 }
@@ -155,7 +159,7 @@ export function stepView(module: LoadedModuleVersion, attempt: AttemptView, r: R
       kind: 'decision',
       textHtml: node.text ? r.block(node.text) : undefined,
       promptLegendHtml: r.legend(node.prompt),
-      choices: node.choices.map((choice) => ({ id: choice.id, labelHtml: r.inline(choice.label) })),
+      choices: node.choices.map((choice) => ({ id: choice.id, labelHtml: r.label(choice.label) })),
     };
   }
   return { ...base, kind: node.type, textHtml: r.block(node.text) };

@@ -168,6 +168,26 @@ describe('GET/POST /admin/settings', () => {
     expect(page.html).not.toContain('<script>alert(1)');
   });
 
+  test('when an admin saves a dialable phone, then the learner’s feedback links it with tel: in English and Spanish, and the answer label keeps it as text', async () => {
+    const res = await post(admin, validForm({ contact_principal_phone: '(213) 555-0100 ext. 12' }));
+    expect(res.status).toBe(303);
+    const learner = await createUser(district, { schools: [school] });
+    const agent = await signIn(t.app, learner.email);
+    await startModule(agent, 'fixture-basics');
+    await postMove(agent, 'fixture-basics', await getPlay(agent, 'fixture-basics'));
+
+    const decision = await getPlay(agent, 'fixture-basics');
+    await postMove(agent, 'fixture-basics', decision, 'notify');
+    const english = await getPlay(agent, 'fixture-basics', '?lang=en');
+    const spanish = await getPlay(agent, 'fixture-basics', '?lang=es');
+
+    expect(decision.html).toContain('<label for="choice-notify">Call Ms. Rivera, Principal at (213) 555-0100 ext. 12</label>');
+    expect(decision.html).not.toContain('href="tel:');
+    const link = '<a href="tel:+12135550100;ext=12">(213) 555-0100 ext. 12</a>';
+    expect(english.html).toContain(`<strong>Your answer:</strong> Call Ms. Rivera, Principal at ${link}</p>`);
+    expect(spanish.html).toContain(`Llame a Ms. Rivera, Principal al ${link}</p>`);
+  });
+
   test('when an admin of another district saves, then only their own district changes', async () => {
     const other = await createDistrict({ jurisdiction: 'Texas' });
     const otherAdmin = await signIn(t.app, (await createUser(other, { role: 'district_admin' })).email);

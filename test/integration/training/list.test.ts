@@ -130,4 +130,27 @@ describe('GET /training/:slug/card', () => {
     expect(res.text).toContain('class="print-card"');
     expect((await agent.get('/training/fixture-basics/card?version=9')).status).toBe(404);
   });
+
+  test('when the district’s numbers can be dialled, then the card links each to tel: in English and Spanish, and a number without an area code stays text', async () => {
+    const contacts = {
+      principal: { name: 'Site Principal Office', phone: '555-0100' },
+      region_operations: { name: 'Region Operations', phone: '(555) 010-0142' },
+      family_hotline: { name: 'Family Hotline', nameEs: 'Línea para familias', phone: '(213) 555-0133 ext. 4' },
+    };
+    await District.updateOne({ _id: district._id }, { $set: { 'settings.contacts': contacts } });
+    forgetDistrictContext(district._id.toString());
+    const agent = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+
+    const english = await agent.get('/training/fixture-basics/card?lang=en');
+    const spanish = await agent.get('/training/fixture-basics/card?lang=es');
+
+    for (const res of [english, spanish]) {
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('<td><a href="tel:+15550100142">(555) 010-0142</a></td>');
+      expect(res.text).toContain('<td><a href="tel:+12135550133;ext=4">(213) 555-0133 ext. 4</a></td>');
+      expect(res.text).toContain('<td>555-0100</td>');
+      expect(res.text).not.toContain('href="tel:555');
+    }
+    expect(spanish.text).toContain('lang="es"');
+  });
 });

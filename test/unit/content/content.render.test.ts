@@ -3,6 +3,7 @@ import {
   DEFAULT_CONTENT_SETTINGS_BY_LANG,
   fillPlaceholders,
   renderInline,
+  renderLabel,
   renderText,
   type DistrictContentSettings,
 } from '../../../src/components/content';
@@ -25,7 +26,7 @@ describe('renderText', () => {
 
     const html = renderText('Call {{principal}} at {{principal.phone}}.', settings);
 
-    expect(html).toBe('<p>Call &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; **Ms. Lee** at (555) 010-0000.</p>\n');
+    expect(html).toBe('<p>Call &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; **Ms. Lee** at <a href="tel:+15550100000">(555) 010-0000</a>.</p>\n');
     expect(html).not.toContain('<script');
   });
 
@@ -101,5 +102,72 @@ describe('phone numbers inside the content own parentheses', () => {
     const out = fillPlaceholders('Call {{principal}} ({{principal.phone}}).', DEFAULT_CONTENT_SETTINGS);
     expect(out).not.toContain('((');
     expect(out).not.toContain('))');
+  });
+});
+
+describe('phone placeholders as tel: links', () => {
+  function settingsWithPhone(phone: string, lang: 'en' | 'es' = 'en'): DistrictContentSettings {
+    const settings = structuredClone(DEFAULT_CONTENT_SETTINGS_BY_LANG[lang]);
+    settings.contacts.principal = { name: 'Ms. Lee', phone };
+    return settings;
+  }
+
+  test('when a phone placeholder holds a dialable number, then it is a tel: link showing the number as typed', () => {
+    const html = renderText('Call {{principal}} at {{principal.phone}}.', settingsWithPhone('(555) 555-0100'));
+
+    expect(html).toBe('<p>Call Ms. Lee at <a href="tel:+15555550100">(555) 555-0100</a>.</p>\n');
+  });
+
+  test('when the number has an extension, then the link carries ;ext= and the text keeps the extension', () => {
+    const html = renderInline('Call {{principal.phone}}', settingsWithPhone('(213) 555-0100 ext. 12'));
+
+    expect(html).toBe('Call <a href="tel:+12135550100;ext=12">(213) 555-0100 ext. 12</a>');
+  });
+
+  test('when the placeholder stands alone in the content parentheses, then the link text drops the area-code parentheses as before', () => {
+    const html = renderText('Call {{principal}} ({{principal.phone}}).', settingsWithPhone('(555) 555-0100'));
+
+    expect(html).toBe('<p>Call Ms. Lee (<a href="tel:+15555550100">555-555-0100</a>).</p>\n');
+  });
+
+  test('when the phone is inside emphasis or a list item, then the link sits inside the Markdown markup', () => {
+    const html = renderText('- Hotline: **{{principal.phone}}**', settingsWithPhone('+1 213 555 0100'));
+
+    expect(html).toBe('<ul>\n<li>Hotline: <strong><a href="tel:+12135550100">+1 213 555 0100</a></strong></li>\n</ul>\n');
+  });
+
+  test('when the phone is the neutral default or cannot be dialled, then it is plain escaped text with no link', () => {
+    expect(renderText('Call {{principal.phone}}.', DEFAULT_CONTENT_SETTINGS)).toBe("<p>Call (see your site&#39;s emergency card).</p>\n");
+    expect(renderText('Llame al {{principal.phone}}.', DEFAULT_CONTENT_SETTINGS_BY_LANG.es)).toBe('<p>Llame al (consulte la tarjeta de emergencia de su plantel).</p>\n');
+    expect(renderText('Call {{principal.phone}}.', settingsWithPhone('555-0100'))).toBe('<p>Call 555-0100.</p>\n');
+  });
+
+  test('when a stored phone value carries markup or another scheme, then it is escaped text and never a link', () => {
+    const html = renderText('Call {{principal.phone}}.', settingsWithPhone('555-555-0100" onclick="x"><script>alert(1)</script>'));
+    const scheme = renderText('Call {{principal.phone}}.', settingsWithPhone('javascript:alert(5555550100)'));
+
+    expect(html).toBe('<p>Call 555-555-0100&quot; onclick=&quot;x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;.</p>\n');
+    expect(scheme).toBe('<p>Call javascript:alert(5555550100).</p>\n');
+  });
+
+  test('when a contact name looks like a number, then only the phone placeholder is linked', () => {
+    const settings = settingsWithPhone('(555) 555-0100');
+    settings.contacts.principal.name = '555-555-0199';
+
+    const html = renderInline('{{principal}}: {{principal.phone}}', settings);
+
+    expect(html).toBe('555-555-0199: <a href="tel:+15555550100">(555) 555-0100</a>');
+  });
+
+  test('when Spanish text uses a phone placeholder, then it gets the same link', () => {
+    const html = renderInline('Llame a {{principal}} al {{principal.phone}}', settingsWithPhone('(555) 555-0100', 'es'));
+
+    expect(html).toBe('Llame a Ms. Lee al <a href="tel:+15555550100">(555) 555-0100</a>');
+  });
+
+  test('when an answer label is rendered, then the number stays text so a tap chooses the answer instead of dialling', () => {
+    const html = renderLabel('Call {{principal}} at **{{principal.phone}}**', settingsWithPhone('(555) 555-0100'));
+
+    expect(html).toBe('Call Ms. Lee at <strong>(555) 555-0100</strong>');
   });
 });
