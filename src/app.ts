@@ -19,6 +19,7 @@ import { homeRouter } from './components/home';
 import { accountRouter, usersRouter } from './components/users';
 import { ownSchoolNames, schoolsRouter } from './components/schools';
 import { settingsRouter } from './components/settings';
+import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
@@ -104,6 +105,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(usersRouter);
   signedIn.use(schoolsRouter);
   signedIn.use(settingsRouter);
+  signedIn.use(modulesAdminRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);
