@@ -5,10 +5,14 @@ import { buildApp } from './app';
 import { connectDatabase, type DatabaseHandle } from './shared/db';
 import { configureLogger, logger } from './shared/logger';
 import { prepareTrainingContent } from './components/training';
+import { startComplianceJobRunner } from './components/assignments';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
 
-/** Connects, validates the training content, listens. The database is the embedded server unless MONGODB_URI is set. */
+/**
+ * Connects, validates the training content, starts the compliance job runner, listens. The database is
+ * the embedded server unless MONGODB_URI is set.
+ */
 export async function startServer(config: Config, options: { beforeListen?: () => Promise<void> } = {}): Promise<RunningServer> {
   configureLogger(config.logLevel);
   const db = await connectDatabase({
@@ -22,11 +26,20 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     await db.close();
     throw err;
   }
+  // Background compliance work (assignment changes, rebuilds) queued by any instance; see compliance-jobs.ts.
+  const jobs = startComplianceJobRunner();
   const app = buildApp(config);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    await jobs.stop();
+    await db.close();
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
@@ -35,8 +48,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, then close the database.
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stop accepting, let in-flight requests finish and the running compliance job finish its current
+      // batch (the job is handed back for the next instance), then close the database.
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop()]);
       server.closeIdleConnections();
       await db.close();
     })());

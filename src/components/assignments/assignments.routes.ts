@@ -3,7 +3,7 @@ import { actorOf, requireRole } from '../auth';
 import { JOB_TITLES } from '../users';
 import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
-import { ASSIGNABLE_ROLES, assignmentCreateSchema, assignmentIdParams, assignmentListQuery, assignmentUpdateSchema } from './assignments.schemas';
+import { ASSIGNABLE_ROLES, assignmentCreateSchema, assignmentIdParams, assignmentListQuery, assignmentUpdateSchema, jobRequestForm } from './assignments.schemas';
 import {
   archiveAssignment,
   createAssignment,
@@ -11,9 +11,11 @@ import {
   listAssignments,
   listModuleOptions,
   rebuildCompliance,
+  retryAssignmentCompliance,
   updateAssignment,
   type AssignmentView,
 } from './assignments.service';
+import { formatCount, formatLocalDateTime, isUnderway } from './compliance-job.status';
 import { compliancePercent } from './compliance-status';
 import { formatLocalDate } from './zoned-date';
 
@@ -21,6 +23,8 @@ export const assignmentsRouter = Router();
 assignmentsRouter.use('/admin/assignments', requireRole('district_admin'));
 
 const choices = { roles: ASSIGNABLE_ROLES, jobTitles: JOB_TITLES };
+/** For the compliance job status lines (views/assignments/_job-status.ejs). */
+const jobHelpers = { formatDateTime: formatLocalDateTime, formatCount, isUnderway };
 
 /** A stored assignment → the strings its form shows. */
 function formValues(a: AssignmentView): Record<string, unknown> {
@@ -56,14 +60,14 @@ function enteredValues(body: unknown): Record<string, unknown> {
 
 assignmentsRouter.get('/admin/assignments', async (req, res) => {
   const { show } = parseOrThrow(assignmentListQuery, req.query);
-  const assignments = await listAssignments(actorOf(req), show);
-  res.render('assignments/list', { title: res.locals.t('assignments.list.title'), assignments, show, compliancePercent, formatDate: formatLocalDate });
+  const page = await listAssignments(actorOf(req), show);
+  res.render('assignments/list', { title: res.locals.t('assignments.list.title'), ...page, show, compliancePercent, formatDate: formatLocalDate, ...jobHelpers });
 });
 
-async function renderForm(req: Request, res: Response, status: number, view: { errors: FieldErrors; values: Record<string, unknown>; assignment?: AssignmentView }) {
+async function renderForm(req: Request, res: Response, status: number, view: { errors: FieldErrors; values: Record<string, unknown>; assignment?: AssignmentView & { timeZone: string } }) {
   const modules = await listModuleOptions();
   const title = view.assignment ? res.locals.t('assignments.form.editTitle') : res.locals.t('assignments.form.newTitle');
-  res.status(status).render('assignments/form', { title, modules, assignment: view.assignment, errors: view.errors, values: view.values, ...choices });
+  res.status(status).render('assignments/form', { title, modules, assignment: view.assignment, errors: view.errors, values: view.values, ...choices, ...jobHelpers });
 }
 
 assignmentsRouter.get('/admin/assignments/new', async (req, res) => {
@@ -102,6 +106,14 @@ assignmentsRouter.post('/admin/assignments/:id', async (req, res) => {
   if (!result.ok) return renderForm(req, res, 422, { errors: result.errors, values: enteredValues(req.body), assignment });
   setFlash(req, 'assignments.flash.updated');
   res.redirect(303, '/admin/assignments');
+});
+
+assignmentsRouter.post('/admin/assignments/:id/retry', async (req, res) => {
+  const { id } = parseOrThrow(assignmentIdParams, req.params, 404);
+  const { from } = parseOrThrow(jobRequestForm, req.body);
+  await retryAssignmentCompliance(actorOf(req), id, { requestId: String(req.id) });
+  setFlash(req, 'assignments.flash.retried');
+  res.redirect(303, from === 'edit' ? `/admin/assignments/${id}/edit` : '/admin/assignments');
 });
 
 assignmentsRouter.post('/admin/assignments/:id/archive', async (req, res) => {

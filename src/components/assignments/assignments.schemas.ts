@@ -84,3 +84,5 @@ export type AssignmentCreateInput = z.infer<typeof assignmentCreateSchema>;
 
 export const assignmentIdParams = z.object({ id: objectId });
 export const assignmentListQuery = z.object({ show: z.enum(['active', 'archived']).optional().default('active') });
+// Where a Retry or "Recalculate now" button sends the admin back to (a fixed choice, never a URL from the request).
+export const jobRequestForm = z.object({ from: z.enum(['list', 'edit']).optional().default('list') });

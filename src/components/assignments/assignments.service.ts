@@ -3,6 +3,7 @@ import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
+import { District } from '../districts';
 import { School } from '../schools';
 import { TrainingModule } from '../training';
 import { Assignment, type AssignmentRecord } from './assignment.model';
@@ -10,10 +11,12 @@ import type { AssignmentCreateInput, AssignmentUpdateInput } from './assignments
 import { addCounts, emptyCounts, type DueRule, type RecurrenceRule, type StatusCounts } from './compliance-status';
 import { countsAt, type Tally } from './compliance-tally';
 import { ComplianceSummary } from './compliance-summary.model';
-import { rebuildDistrictCompliance, syncAssignment } from './compliance.sync';
+import { assignmentJobStatuses, rebuildJobStatus, type ComplianceJobStatus } from './compliance-job.status';
+import { enqueueComplianceJob } from './compliance-jobs';
 
 type Context = { requestId?: string };
-type Outcome = { ok: true; id: string } | { ok: false; errors: FieldErrors };
+/** jobId: the background job that brings the assignment's compliance rows up to date. */
+type Outcome = { ok: true; id: string; jobId: string } | { ok: false; errors: FieldErrors };
 
 export type ModuleOption = { slug: string; title: { en: string; es: string }; versions: number[]; latest: number };
 
@@ -32,6 +35,16 @@ export type AssignmentView = {
   createdAt: Date;
   archivedAt?: Date;
   counts: StatusCounts;
+  /** Its compliance job: updating (queued/running), done or failed; null if it never had one. */
+  job: ComplianceJobStatus | null;
+};
+
+export type AssignmentsPage = {
+  assignments: AssignmentView[];
+  /** The district rebuild's job ("Recalculate now"). */
+  rebuild: ComplianceJobStatus | null;
+  /** The district's time zone, for the jobs' times. */
+  timeZone: string;
 };
 
 /** Published module versions (the TrainingModule records written at start), grouped by slug. */
@@ -49,7 +62,7 @@ export async function listModuleOptions(): Promise<ModuleOption[]> {
   return [...bySlug.values()];
 }
 
-function viewOf(a: AssignmentRecord, modules: Map<string, ModuleOption>, codeOf: Map<string, string>, counts: StatusCounts): AssignmentView {
+function viewOf(a: AssignmentRecord, modules: Map<string, ModuleOption>, codeOf: Map<string, string>, counts: StatusCounts, job: ComplianceJobStatus | null): AssignmentView {
   const module = modules.get(a.moduleSlug);
   return {
     id: String(a._id),
@@ -66,6 +79,7 @@ function viewOf(a: AssignmentRecord, modules: Map<string, ModuleOption>, codeOf:
     createdAt: a.createdAt,
     archivedAt: a.archivedAt ?? undefined,
     counts,
+    job,
   };
 }
 
@@ -87,16 +101,28 @@ async function totalsByAssignment(actor: Actor, ids: Types.ObjectId[], now: Date
   return totals;
 }
 
-export async function listAssignments(actor: Actor, show: 'active' | 'archived', now = new Date()): Promise<AssignmentView[]> {
+async function districtTimeZone(actor: Actor): Promise<string> {
+  const district = await District.findById(actor.districtId, { timeZone: 1 }).lean();
+  return district?.timeZone ?? 'America/Los_Angeles';
+}
+
+export async function listAssignments(actor: Actor, show: 'active' | 'archived', now = new Date()): Promise<AssignmentsPage> {
   const assignments = (await Assignment.find({ district: actor.districtId, status: show }).sort({ moduleSlug: 1, createdAt: 1 }).lean()) as AssignmentRecord[];
   const ids = assignments.map((a) => a._id);
-  const [modules, codes, totals] = await Promise.all([
+  const [modules, codes, totals, jobs, rebuild, timeZone] = await Promise.all([
     listModuleOptions(),
     schoolCodes(actor, assignments.flatMap((a) => a.audience?.schools ?? [])),
     show === 'active' ? totalsByAssignment(actor, ids, now) : Promise.resolve(new Map<string, StatusCounts>()),
+    assignmentJobStatuses(actor.districtId, ids),
+    show === 'active' ? rebuildJobStatus(actor.districtId) : Promise.resolve(null),
+    districtTimeZone(actor),
   ]);
   const bySlug = new Map(modules.map((m) => [m.slug, m]));
-  return assignments.map((a) => viewOf(a, bySlug, codes, totals.get(String(a._id)) ?? emptyCounts()));
+  return {
+    assignments: assignments.map((a) => viewOf(a, bySlug, codes, totals.get(String(a._id)) ?? emptyCounts(), jobs.get(String(a._id)) ?? null)),
+    rebuild,
+    timeZone,
+  };
 }
 
 async function findOwn(actor: Actor, id: string): Promise<AssignmentRecord> {
@@ -106,10 +132,21 @@ async function findOwn(actor: Actor, id: string): Promise<AssignmentRecord> {
   return assignment;
 }
 
-export async function getAssignment(actor: Actor, id: string): Promise<AssignmentView> {
+export async function getAssignment(actor: Actor, id: string): Promise<AssignmentView & { timeZone: string }> {
   const assignment = await findOwn(actor, id);
-  const [modules, codes] = await Promise.all([listModuleOptions(), schoolCodes(actor, assignment.audience?.schools ?? [])]);
-  return viewOf(assignment, new Map(modules.map((m) => [m.slug, m])), codes, emptyCounts());
+  const [modules, codes, jobs, timeZone] = await Promise.all([
+    listModuleOptions(),
+    schoolCodes(actor, assignment.audience?.schools ?? []),
+    assignmentJobStatuses(actor.districtId, [assignment._id]),
+    districtTimeZone(actor),
+  ]);
+  return { ...viewOf(assignment, new Map(modules.map((m) => [m.slug, m])), codes, emptyCounts(), jobs.get(String(assignment._id)) ?? null), timeZone };
+}
+
+/** Its rows and summaries are brought up to date by a background job (coalesced with one still queued). */
+async function enqueueAssignmentSync(actor: Actor, assignment: { _id: Types.ObjectId; moduleSlug: string }): Promise<string> {
+  const { jobId } = await enqueueComplianceJob({ districtId: actor.districtId, kind: 'assignment', assignmentId: assignment._id, moduleSlug: assignment.moduleSlug, requestedBy: actor.userId });
+  return jobId;
 }
 
 /** Rules that need the database: the module and version are published, the school codes exist in the district. */
@@ -146,8 +183,7 @@ export async function createAssignment(actor: Actor, input: AssignmentCreateInpu
   const [created] = await Assignment.create([{ district: actor.districtId, moduleSlug: input.moduleSlug, ...rulesFields(input, schoolIds), createdBy: actor.userId }]);
   const id = String(created._id);
   await recordAudit(actor, { action: 'assignment.created', target: { kind: 'assignment', id }, details: { moduleSlug: input.moduleSlug, ...auditRules(input) }, requestId: ctx.requestId });
-  await syncAssignment(created._id);
-  return { ok: true, id };
+  return { ok: true, id, jobId: await enqueueAssignmentSync(actor, created) };
 }
 
 export async function updateAssignment(actor: Actor, id: string, input: AssignmentUpdateInput, ctx: Context = {}): Promise<Outcome> {
@@ -162,21 +198,29 @@ export async function updateAssignment(actor: Actor, id: string, input: Assignme
     details: { moduleSlug: before.moduleSlug, fromMinVersion: before.minVersion, ...auditRules(input) },
     requestId: ctx.requestId,
   });
-  await syncAssignment(before._id);
-  return { ok: true, id };
+  return { ok: true, id, jobId: await enqueueAssignmentSync(actor, before) };
 }
 
-export async function archiveAssignment(actor: Actor, id: string, ctx: Context = {}): Promise<void> {
+/** Archives it; its rows and summaries are removed by a background job. jobId null: it was already archived. */
+export async function archiveAssignment(actor: Actor, id: string, ctx: Context = {}): Promise<{ jobId: string | null }> {
   const assignment = await findOwn(actor, id);
-  if (assignment.status === 'archived') return;
+  if (assignment.status === 'archived') return { jobId: null };
   await Assignment.updateOne({ _id: assignment._id, district: actor.districtId }, { $set: { status: 'archived', archivedAt: new Date() } });
   await recordAudit(actor, { action: 'assignment.archived', target: { kind: 'assignment', id }, details: { moduleSlug: assignment.moduleSlug }, requestId: ctx.requestId });
-  await syncAssignment(assignment._id);
+  return { jobId: await enqueueAssignmentSync(actor, assignment) };
 }
 
-/** Rebuilds the district's compliance rows and summaries from the source records (repair tool). */
-export async function rebuildCompliance(actor: Actor, ctx: Context = {}): Promise<{ rows: number }> {
-  const result = await rebuildDistrictCompliance(actor.districtId);
-  await recordAudit(actor, { action: 'compliance.rebuilt', target: { kind: 'district', id: actor.districtId }, details: result, requestId: ctx.requestId });
-  return result;
+/** Queues a rebuild of the district's compliance rows and summaries from the source records (repair tool). */
+export async function rebuildCompliance(actor: Actor, ctx: Context = {}): Promise<{ jobId: string }> {
+  const { jobId } = await enqueueComplianceJob({ districtId: actor.districtId, kind: 'rebuild', requestedBy: actor.userId });
+  await recordAudit(actor, { action: 'compliance.rebuilt', target: { kind: 'district', id: actor.districtId }, details: { jobId }, requestId: ctx.requestId });
+  return { jobId };
+}
+
+/** Queues an assignment's compliance update again (after a failed one); audited like the rebuild. */
+export async function retryAssignmentCompliance(actor: Actor, id: string, ctx: Context = {}): Promise<{ jobId: string }> {
+  const assignment = await findOwn(actor, id);
+  const jobId = await enqueueAssignmentSync(actor, assignment);
+  await recordAudit(actor, { action: 'compliance.retried', target: { kind: 'assignment', id }, details: { jobId, moduleSlug: assignment.moduleSlug }, requestId: ctx.requestId });
+  return { jobId };
 }

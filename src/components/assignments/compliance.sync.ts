@@ -2,8 +2,8 @@
  * Keeps compliance rows and per-school summaries current. Called when the facts change:
  *   - a completion or attempt is written (training)      → syncComplianceForUsers([user])
  *   - a person is created, edited, moved or deactivated   → syncComplianceForUsers(ids)
- *   - an assignment is created, edited or archived        → syncAssignment(id)
- *   - anything else, or to repair                         → rebuildDistrictCompliance(district)
+ *   - an assignment is created, edited or archived        → syncAssignment(id)            (a background job)
+ *   - anything else, or to repair                         → rebuildDistrictCompliance(district) (a job, or seeds)
  * Every path reads source records in batches (never a query per person) and recomputes the summaries
  * of the schools it touched from their rows, so summaries never drift from rows. Writes are diffs:
  * a row or summary that would not change is not rewritten, so a repair rebuild is mostly reads.
@@ -121,8 +121,11 @@ function pairsOf(row: { schools?: unknown[] | null; assignment: unknown }): stri
  * reads their current rows (one query), inserts new rows, replaces changed ones, deletes rows that
  * no longer apply, and leaves unchanged rows alone (a repair rebuild writes almost nothing).
  * Returns the (school, assignment) pairs whose summaries must be recomputed.
+ * If a concurrent refresh inserted one of these rows first (a person finishing training while an
+ * assignment job walks the district), the batch is read and diffed once more: the facts read then are
+ * at least as recent as the other writer's, and its row is now found and replaced if it differs.
  */
-async function writeRowsForBatch(users: UserDoc[], loaded: Loaded[], timeZone: string): Promise<Set<string>> {
+async function writeRowsForBatch(users: UserDoc[], loaded: Loaded[], timeZone: string, isRetry = false): Promise<Set<string>> {
   const touched = new Set<string>();
   if (users.length === 0 || loaded.length === 0) return touched;
   const userIds = users.map((u) => u._id);
@@ -175,7 +178,13 @@ async function writeRowsForBatch(users: UserDoc[], loaded: Loaded[], timeZone: s
   // What is left in `current` no longer applies (inactive, moved out of the audience).
   const stale = [...current.values()];
   for (const row of stale) for (const pair of pairsOf(row)) touched.add(pair);
-  for (let i = 0; i < inserts.length; i += WRITE_BATCH) await ComplianceRow.insertMany(inserts.slice(i, i + WRITE_BATCH), { ordered: false, lean: true });
+  try {
+    for (let i = 0; i < inserts.length; i += WRITE_BATCH) await ComplianceRow.insertMany(inserts.slice(i, i + WRITE_BATCH), { ordered: false, lean: true });
+  } catch (err) {
+    if (isRetry || !onlyDuplicateKeys(err)) throw err;
+    for (const pair of await writeRowsForBatch(users, loaded, timeZone, true)) touched.add(pair);
+    return touched;
+  }
   for (let i = 0; i < replaces.length; i += WRITE_BATCH) await ComplianceRow.bulkWrite(replaces.slice(i, i + WRITE_BATCH), { ordered: false });
   if (stale.length) await ComplianceRow.deleteMany({ _id: { $in: stale.map((row) => row._id) } });
   return touched;
@@ -185,6 +194,12 @@ const SUMMARY_CAS_TRIES = 20;
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number } | null)?.code === 11000;
+}
+
+/** An unordered bulk insert whose only failures are duplicate keys. */
+function onlyDuplicateKeys(err: unknown): boolean {
+  const errors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] } | null)?.writeErrors;
+  return isDuplicateKey(err) || Boolean(errors?.length && errors.every((e) => (e.code ?? e.err?.code) === 11000));
 }
 
 /**
@@ -282,8 +297,7 @@ async function rebuildSummariesOf(districtId: Types.ObjectId, assignments: Types
         await ComplianceSummary.insertMany(inserts.slice(i, i + WRITE_BATCH), { ordered: false, lean: true });
       } catch (err) {
         // Created meanwhile by an event refresh (from rows read after ours): keep theirs.
-        const errors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-        if (!isDuplicateKey(err) && !(errors?.length && errors.every((e) => (e.code ?? e.err?.code) === 11000))) throw err;
+        if (!onlyDuplicateKeys(err)) throw err;
       }
     }
     for (let i = 0; i < writes.length; i += WRITE_BATCH) await ComplianceSummary.bulkWrite(writes.slice(i, i + WRITE_BATCH), { ordered: false });
@@ -322,13 +336,21 @@ export async function syncComplianceForUsers(userIds: readonly (string | Types.O
   }
 }
 
+/** Told after each batch of people is written: people processed so far, people in the district. May throw to stop the walk. */
+export type SyncProgress = (done: number, total: number) => void | Promise<void>;
+
 /**
  * Streams every person of the district (inactive ones too, so their rows are removed) in batches and
  * brings the rows of the given assignments in line. Returns the ids of the people seen.
  */
-async function syncRowsOfAssignments(districtId: Types.ObjectId, loaded: Loaded[]): Promise<Set<string>> {
-  const timeZone = await timeZoneOf(districtId);
+async function syncRowsOfAssignments(districtId: Types.ObjectId, loaded: Loaded[], onProgress?: SyncProgress): Promise<Set<string>> {
+  const [timeZone, total] = await Promise.all([timeZoneOf(districtId), onProgress ? User.countDocuments({ district: districtId }) : 0]);
   const seen = new Set<string>();
+  const written = async (batch: UserDoc[]) => {
+    await writeRowsForBatch(batch, loaded, timeZone);
+    // People added during the walk make `seen` outgrow the count read before it.
+    await onProgress?.(seen.size, Math.max(total, seen.size));
+  };
   // Index { district, active, name }.
   const cursor = User.find({ district: districtId }).select(USER_FIELDS).lean().cursor({ batchSize: USER_BATCH });
   let batch: UserDoc[] = [];
@@ -336,29 +358,29 @@ async function syncRowsOfAssignments(districtId: Types.ObjectId, loaded: Loaded[
     seen.add(String(user._id));
     batch.push(user as UserDoc);
     if (batch.length >= USER_BATCH) {
-      await writeRowsForBatch(batch, loaded, timeZone);
+      await written(batch);
       batch = [];
     }
   }
-  await writeRowsForBatch(batch, loaded, timeZone);
+  await written(batch);
   return seen;
 }
 
 /** After an assignment is created, edited or archived: its rows and summaries, brought up to date (archived: removed). */
-export async function syncAssignment(assignmentId: string | Types.ObjectId): Promise<void> {
+export async function syncAssignment(assignmentId: string | Types.ObjectId, onProgress?: SyncProgress): Promise<void> {
   const assignment = (await Assignment.findById(assignmentId).lean()) as AssignmentRecord | null;
   if (!assignment) return;
-  if (assignment.status === 'active') await syncRowsOfAssignments(assignment.district, [{ assignment, rules: rulesOf(assignment) }]);
+  if (assignment.status === 'active') await syncRowsOfAssignments(assignment.district, [{ assignment, rules: rulesOf(assignment) }], onProgress);
   else await ComplianceRow.deleteMany({ assignment: assignment._id });
   await rebuildSummariesOf(assignment.district, [assignment._id]);
 }
 
 /** Rebuilds every row and summary of a district from the source records (repair, seeds, after bulk imports). */
-export async function rebuildDistrictCompliance(districtId: string | Types.ObjectId): Promise<{ rows: number }> {
+export async function rebuildDistrictCompliance(districtId: string | Types.ObjectId, onProgress?: SyncProgress): Promise<{ rows: number }> {
   const id = new Types.ObjectId(String(districtId));
   const loaded = await loadActiveAssignments(id);
   const activeIds = loaded.map((l) => l.assignment._id);
-  const seen = loaded.length ? await syncRowsOfAssignments(id, loaded) : new Set<string>();
+  const seen = loaded.length ? await syncRowsOfAssignments(id, loaded, onProgress) : new Set<string>();
   // Rows of archived or deleted assignments, and of people no longer in the district.
   await ComplianceRow.deleteMany({ district: id, assignment: { $nin: activeIds } });
   const orphans = (await ComplianceRow.distinct('user', { district: id })).filter((user) => !seen.has(String(user)));

@@ -1,5 +1,5 @@
 import type { Actor } from '../../shared/actor';
-import { addCounts, compliancePercent, countsBySchool, emptyCounts, listModuleOptions, type ComplianceStatus, type ModuleOption, type StatusCounts } from '../assignments';
+import { addCounts, compliancePercent, complianceUpdatesUnderway, countsBySchool, emptyCounts, listModuleOptions, type ComplianceStatus, type ComplianceUpdatesUnderway, type ModuleOption, type StatusCounts } from '../assignments';
 import { districtOf, schoolDirectory, type DistrictInfo } from './report-scope';
 import type { DistrictQuery } from './reports.schemas';
 
@@ -30,6 +30,8 @@ export type DistrictReport = {
   /** Schools per compliance band (0–9 %, 10–19 % … 90–100 %), suppressed schools left out. */
   bands: number[];
   modules: ModuleOption[];
+  /** Compliance jobs queued or running in the district: figures may be a minute out of date. */
+  updating: ComplianceUpdatesUnderway | null;
 };
 
 function compareLines(sort: DistrictQuery['sort'], status?: ComplianceStatus): (a: SchoolLine, b: SchoolLine) => number {
@@ -54,11 +56,12 @@ function compareLines(sort: DistrictQuery['sort'], status?: ComplianceStatus): (
  * of about schools × assignments small documents plus the school list — never the 74,000 people.
  */
 export async function getDistrictReport(actor: Actor, query: DistrictQuery, now = new Date()): Promise<DistrictReport> {
-  const [district, directory, bySchool, modules] = await Promise.all([
+  const [district, directory, bySchool, modules, updating] = await Promise.all([
     districtOf(actor),
     schoolDirectory(actor.districtId),
     countsBySchool(actor.districtId, { moduleSlug: query.module }, now),
     listModuleOptions(),
+    complianceUpdatesUnderway(actor.districtId),
   ]);
   const threshold = district.smallGroupThreshold;
   const totals = emptyCounts();
@@ -107,5 +110,6 @@ export async function getDistrictReport(actor: Actor, query: DistrictQuery, now 
     pages,
     bands,
     modules,
+    updating,
   };
 }

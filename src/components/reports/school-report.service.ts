@@ -2,6 +2,7 @@ import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import {
   compliancePercent,
+  complianceUpdatesUnderway,
   emptyCounts,
   findPersonRows,
   findSchoolRows,
@@ -10,6 +11,7 @@ import {
   statusAt,
   type ComplianceRowDoc,
   type ComplianceStatus,
+  type ComplianceUpdatesUnderway,
   type ModuleOption,
   type StatusCounts,
 } from '../assignments';
@@ -82,6 +84,8 @@ export type SchoolReport = {
   page: number;
   pages: number;
   modules: ModuleOption[];
+  /** Compliance jobs queued or running in the district: figures may be a minute out of date. */
+  updating: ComplianceUpdatesUnderway | null;
 };
 
 /**
@@ -90,10 +94,11 @@ export type SchoolReport = {
  */
 export async function getSchoolReport(actor: Actor, schoolId: string, query: SchoolQuery, now = new Date()): Promise<SchoolReport> {
   const school = await visibleSchool(actor, schoolId);
-  const [district, docs, modules] = await Promise.all([
+  const [district, docs, modules, updating] = await Promise.all([
     districtOf(actor),
     findSchoolRows(actor.districtId, school.id, { moduleSlug: query.module, jobTitle: query.jobTitle }),
     listModuleOptions(),
+    complianceUpdatesUnderway(actor.districtId),
   ]);
   const rows = docs.map((doc) => toStatusRow(doc, now, district.timeZone));
   const totals = emptyCounts();
@@ -119,6 +124,7 @@ export async function getSchoolReport(actor: Actor, schoolId: string, query: Sch
     page,
     pages,
     modules,
+    updating,
   };
 }
 

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { Assignment } from '../../../src/components/assignments';
+import { Assignment, runQueuedComplianceJobs } from '../../../src/components/assignments';
 import { AuditEvent } from '../../../src/components/audit';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -113,6 +113,7 @@ describe('POST /admin/assignments', () => {
       .send({ _csrf: await csrfFor(admin, '/admin/assignments/new'), ...validForm({ moduleSlug: 'front-office', jobTitles: ['custodian'], schoolCodes: 'LIN' }) });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/assignments');
+    await runQueuedComplianceJobs();
     const stored = await Assignment.findOne({ district: district._id, moduleSlug: 'front-office' }).lean();
     expect(stored).toMatchObject({ status: 'active', minVersion: 1, due: { kind: 'fixed', date: '2099-06-30' }, recurrence: { kind: 'annual' } });
     expect(stored!.audience!.jobTitles).toEqual(['custodian']);
@@ -141,6 +142,7 @@ describe('editing and archiving', () => {
       .type('form')
       .send({ _csrf: await csrfFor(admin, `/admin/assignments/${String(assignment._id)}/edit`), ...validForm({ jobTitles: ['teacher'], recurrence: 'none', minVersion: '2' }) });
     expect(res.status).toBe(303);
+    await runQueuedComplianceJobs();
     const after = await ComplianceRow.findOne({ assignment: assignment._id, user: teacher._id }).lean();
     expect(after).toMatchObject({ hasSatisfying: false, isOutdated: true, minVersion: 2 });
     expect(await AuditEvent.countDocuments({ action: 'assignment.updated', 'target.id': String(assignment._id) })).toBe(1);
@@ -173,6 +175,7 @@ describe('editing and archiving', () => {
     expect(await ComplianceRow.countDocuments({ assignment: assignment._id })).toBe(1);
     const res = await admin.post(`/admin/assignments/${String(assignment._id)}/archive`).type('form').send({ _csrf: await csrfFor(admin, '/admin/assignments') });
     expect(res.status).toBe(303);
+    await runQueuedComplianceJobs();
     expect((await Assignment.findById(assignment._id).lean())!.status).toBe('archived');
     expect(await ComplianceRow.countDocuments({ assignment: assignment._id })).toBe(0);
     expect(await AuditEvent.countDocuments({ action: 'assignment.archived', 'target.id': String(assignment._id) })).toBe(1);
@@ -195,6 +198,7 @@ describe('editing and archiving', () => {
     await ComplianceRow.deleteMany({ assignment: assignment._id });
     const res = await admin.post('/admin/assignments/rebuild').type('form').send({ _csrf: await csrfFor(admin, '/admin/assignments') });
     expect(res.status).toBe(303);
+    await runQueuedComplianceJobs();
     expect(await ComplianceRow.countDocuments({ assignment: assignment._id, user: custodian._id })).toBe(1);
     expect(await AuditEvent.countDocuments({ action: 'compliance.rebuilt' })).toBe(1);
   });

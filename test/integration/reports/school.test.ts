@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { signIn, type Agent } from '../../helpers/session';
+import { csrfFor, signIn, type Agent } from '../../helpers/session';
 import { complete, createAssignment, publishModule, startAttempt } from '../assignments/compliance-fixtures';
-import { syncComplianceForUsers } from '../../../src/components/assignments';
+import { runQueuedComplianceJobs, syncComplianceForUsers } from '../../../src/components/assignments';
 import { User } from '../../../src/components/users';
 import { Attempt } from '../../../src/components/completions';
 
@@ -14,6 +14,7 @@ let roosevelt: Awaited<ReturnType<typeof createSchool>>;
 let foreignSchool: Awaited<ReturnType<typeof createSchool>>;
 let principal: Agent;
 let people: Record<string, Awaited<ReturnType<typeof createUser>>>;
+let frontOffice: Awaited<ReturnType<typeof createAssignment>>;
 
 const DAY = 86_400_000;
 const past = (days: number) => new Date(Date.now() - days * DAY);
@@ -40,7 +41,7 @@ beforeAll(async () => {
   };
   // Foundations is overdue for everyone who has not completed it; front office is due far ahead.
   await createAssignment(district, { moduleSlug: 'foundations', due: { kind: 'fixed', date: '2024-09-30' } });
-  await createAssignment(district, { moduleSlug: 'front-office', jobTitles: ['front_office', 'custodian'], due: { kind: 'fixed', date: '2099-06-30' } });
+  frontOffice = await createAssignment(district, { moduleSlug: 'front-office', jobTitles: ['front_office', 'custodian'], due: { kind: 'fixed', date: '2099-06-30' } });
   await complete(people.done, 'foundations', 1, past(10), 88);
   await startAttempt(people.started, 'front-office');
   principal = await signIn(t.app, 'principal.lin@d.example');
@@ -118,6 +119,20 @@ describe('GET /school/:schoolId', () => {
     expect(order.every((pos) => pos > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(res.text).toContain('aria-sort="ascending"');
+  });
+
+  test('when a compliance job of the district is queued, then the school page says which module\'s figures are being updated, until it has run', async () => {
+    const admin = await signIn(t.app, 'admin@d.example');
+    const retry = await admin.post(`/admin/assignments/${String(frontOffice._id)}/retry`).type('form').send({ _csrf: await csrfFor(admin, '/admin/assignments') });
+    expect(retry.status).toBe(303);
+    const notice = 'Compliance figures for Front office (EN) are being updated; they may be a minute out of date.';
+    expect((await principal.get(`/school/${String(lincoln._id)}`)).text).toContain(notice);
+    expect((await principal.get(`/school/${String(lincoln._id)}?lang=es`)).text).toContain('Las cifras de cumplimiento de Front office (ES) se están actualizando');
+    await principal.get(`/school/${String(lincoln._id)}?lang=en`);
+    await runQueuedComplianceJobs();
+    const after = await principal.get(`/school/${String(lincoln._id)}`);
+    expect(after.text).not.toContain('are being updated');
+    expect(after.text).toContain('Ben Started');
   });
 
   test('when a district admin opens any school of the district, then 200', async () => {
