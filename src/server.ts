@@ -6,6 +6,7 @@ import { connectDatabase, type DatabaseHandle } from './shared/db';
 import { configureLogger, logger } from './shared/logger';
 import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
+import { startExportJobRunner } from './components/reports';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
 
@@ -28,6 +29,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   }
   // Background compliance work (assignment changes, rebuilds) queued by any instance; see compliance-jobs.ts.
   const jobs = startComplianceJobRunner();
+  // Exports prepared in the background (any instance serves the file from GridFS); see export-jobs.ts.
+  const exportJobs = startExportJobRunner();
   const app = buildApp(config);
   let server: Server;
   try {
@@ -36,7 +39,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await jobs.stop();
+    await Promise.all([jobs.stop(), exportJobs.stop()]);
     await db.close();
     throw err;
   }
@@ -50,7 +53,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop()]);
       server.closeIdleConnections();
       await db.close();
     })());

@@ -1,2 +1,3 @@
 /** Compliance reports: the school and district pages, a person's record, reminders and exports. */
 export { reportsRouter } from './reports.routes';
+export { startExportJobRunner, runQueuedExportJobs, removeExpiredExports, type ExportJobRunner } from './export-jobs';

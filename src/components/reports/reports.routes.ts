@@ -9,6 +9,7 @@ import { BANDS, getDistrictReport } from './district-report.service';
 import { exportHeaders, exportRecordBatches, getBoardSummary, resolveExportScope, type ExportFormat, type ExportScope } from './export.service';
 import { writeCsv, writeXlsx } from './export-writers';
 import { writeBoardPdf } from './pdf-report';
+import { exportJobsRouter } from './export-jobs.routes';
 import { districtQuerySchema, exportQuerySchema, personParams, schoolParams, schoolQuerySchema } from './reports.schemas';
 import { getPersonRecord, getReminderList, getSchoolReport } from './school-report.service';
 
@@ -126,3 +127,5 @@ reportsRouter.get('/reports/compliance.pdf', leaders, async (req, res) => {
   attachment(res, scope, 'pdf', 'application/pdf');
   await writeBoardPdf(summary, t, res.locals.lang, res);
 });
+
+reportsRouter.use(exportJobsRouter);
