@@ -35,6 +35,12 @@ describe('accessibility: district admin pages', () => {
     await asRole(browser, server.baseUrl, world.users.admin.email, async (page) => {
       await auditBoth(page, '/district', 'district dashboard', problems);
       await auditBoth(page, `/school/${world.schools.lincoln._id}`, 'school (admin drill-down)', problems);
+      // An export prepared in the background: its page (while queued, running or done) and the list.
+      await page.goto('/district?lang=en');
+      await Promise.all([page.waitForURL(/\/reports\/exports\/[0-9a-f]{24}$/), page.getByRole('button', { name: 'Prepare XLSX' }).click()]);
+      const exportPath = new URL(page.url()).pathname;
+      await auditBoth(page, exportPath, 'background export', problems, 200, false);
+      await auditBoth(page, '/reports/exports', 'background exports list', problems, 200, false);
       await auditBoth(page, '/admin/users', 'users list', problems);
       await auditBoth(page, '/admin/users/new', 'users form (new)', problems);
       await auditInvalidSubmit(page, '/admin/users/new', '/admin/users', 'users form 422', problems);
