@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- dashboard`: server time of the district page (1,300 schools / 74,000 staff) and of a
  * school page, through the whole HTTP stack (session, scoping, summaries or rows, EJS), signed in as
- * the district admin and a principal. The database is the embedded server in memory in this process
+ * the district admin and a principal; and the decision insights page (district and school). The database is the embedded server in memory in this process
  * (or MONGODB_URI if set), seeded by seed/seed-large.ts. Targets: district < 1 s, school < 200 ms.
  */
 import { once } from 'node:events';
@@ -74,6 +74,9 @@ export default async function run(): Promise<void> {
     await time(principal, `/school/${school}`, 30, 200);
     await time(principal, `/school/${school}?status=overdue&sort=due`, 30, 200);
     await time(principal, `/school/${school}/reminders`, 30, 200);
+    process.stdout.write('\nDecision insights (finished attempts of one module version: "first" is computed, later ones the 1-minute district memo)\n');
+    await time(admin, '/reports/decisions?module=foundations', 10, 1000);
+    await time(principal, `/reports/decisions?school=${school}&module=foundations`, 30, 200);
     process.stdout.write('\nSchool page (district admin, any school)\n');
     await time(admin, `/school/${String(seeded.schoolIds[649])}`, 30, 200);
   } finally {

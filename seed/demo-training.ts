@@ -9,7 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { Assignment, addDays, localDateOf, rebuildDistrictCompliance } from '../src/components/assignments';
 import { Attempt, Completion } from '../src/components/completions';
-import { TrainingModule, prepareTrainingContent } from '../src/components/training';
+import { loadModuleCatalog } from '../src/components/content';
+import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
+import { simulateOutcome } from './simulate-play';
 import { User } from '../src/components/users';
 
 const DAY = 86_400_000;
@@ -98,6 +100,7 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
 
   if (!(await Attempt.exists({ district: districtId }))) {
     const users = await User.find({ district: districtId, active: true, role: { $in: ['staff', 'principal'] } }, { email: 1, role: 1, jobTitle: 1, schools: 1 }).lean();
+    const catalog = await loadModuleCatalog(DEFAULT_MODULES_DIR);
     const attempts: Record<string, unknown>[] = [];
     const completions: Record<string, unknown>[] = [];
     for (const user of users) {
@@ -110,19 +113,22 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
         const base = { user: user._id, district: districtId, school: user.schools?.[0], moduleSlug: a.moduleSlug, moduleVersion: version };
         const daysAgo = progress === 'lapsed' ? 380 + Math.floor(bucket(user.email) * 60) : 2 + Math.floor(bucket(`${user.email}:${a.moduleSlug}:d`) * 300);
         const startedAt = new Date(now.getTime() - daysAgo * DAY - 40 * 60_000);
-        const finishedAt = new Date(startedAt.getTime() + 35 * 60_000);
         if (progress === 'started') {
           attempts.push({ ...base, status: 'in_progress', position: { scenarioIndex: 0, nodeId: 'start', step: 0 }, startedAt });
           continue;
         }
+        // The answers themselves, played through the module's graph: the score follows from them, and the
+        // per-decision insights have something real to show.
+        const content = catalog.get(a.moduleSlug, version)?.content;
+        if (!content) continue;
+        const play = simulateOutcome(content, progress !== 'failed', Math.floor(bucket(`${user.email}:${a.moduleSlug}:play`) * 2 ** 31), startedAt);
+        const played = { decisions: play.decisions, points: play.points, maxPoints: play.maxPoints, position: play.position, score: play.score, startedAt, finishedAt: play.finishedAt };
         if (progress === 'failed') {
-          attempts.push({ ...base, status: 'failed', position: { scenarioIndex: 0, nodeId: 'end', step: 0 }, score: 55 + Math.floor(bucket(user.email) * 20), startedAt, finishedAt });
+          attempts.push({ ...base, ...played, status: 'failed' });
           continue;
         }
-        const score = 80 + Math.floor(bucket(`${user.email}:${a.moduleSlug}:s`) * 21);
-        const attempt = { ...base, status: 'passed', position: { scenarioIndex: 0, nodeId: 'end', step: 0 }, score, startedAt, finishedAt };
-        attempts.push(attempt);
-        completions.push({ ...base, attemptIndex: attempts.length - 1, score, completedAt: finishedAt, certificateCode: certificateCode() });
+        attempts.push({ ...base, ...played, status: 'passed' });
+        completions.push({ ...base, attemptIndex: attempts.length - 1, score: play.score, completedAt: play.finishedAt, certificateCode: certificateCode() });
       }
     }
     const inserted = await Attempt.insertMany(attempts);

@@ -13,7 +13,9 @@ import { hashPassword } from '../src/components/auth';
 import { Attempt, Completion } from '../src/components/completions';
 import { District } from '../src/components/districts';
 import { School } from '../src/components/schools';
-import { TrainingModule, prepareTrainingContent } from '../src/components/training';
+import { loadModuleCatalog } from '../src/components/content';
+import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
+import { simulateOutcome, type SimulatedPlay } from './simulate-play';
 import { User, type JobTitle } from '../src/components/users';
 
 export const LARGE_DISTRICT_SLUG = 'large-demo';
@@ -127,6 +129,22 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
   await Assignment.insertMany(assignments.map((a) => ({ ...a, district: districtId, minVersion: 1, status: 'active', createdAt: new Date(now.getTime() - 90 * DAY) })), { timestamps: false } as never);
   lap('assignments');
 
+  // Answers: a few dozen plays of each module through its graph (passing and failing ones), shared out by
+  // noise, so finished attempts carry real decisions and scores that follow from them.
+  const catalog = await loadModuleCatalog(DEFAULT_MODULES_DIR);
+  const PLAYS = 24;
+  const plays = new Map<string, { passed: SimulatedPlay[]; failed: SimulatedPlay[] }>();
+  for (const a of assignments) {
+    const content = catalog.get(a.moduleSlug, versions.get(a.moduleSlug) ?? 1)?.content;
+    if (!content) continue;
+    const epoch = new Date(0);
+    plays.set(a.moduleSlug, {
+      passed: Array.from({ length: PLAYS }, (_, k) => simulateOutcome(content, true, 1_000 + k, epoch)),
+      failed: Array.from({ length: PLAYS / 4 }, (_, k) => simulateOutcome(content, false, 9_000 + k, epoch)),
+    });
+  }
+  const shifted = (play: SimulatedPlay, startedAt: Date) => play.decisions.map((d) => ({ ...d, at: new Date(startedAt.getTime() + d.at.getTime()) }));
+
   // Progress: about 62% passed (a few lapsed), 10% started, 4% failed, the rest nothing yet.
   let attempts = 0;
   let completions = 0;
@@ -152,8 +170,19 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
       const base = { user: staffIds[i], district: districtId, school: schoolIds[i % options.schools], moduleSlug: a.moduleSlug, moduleVersion: version, decisions: [], points: 0, maxPoints: 0, createdAt: startedAt, updatedAt: startedAt };
       const attemptId = new Types.ObjectId();
       const status = x < 0.62 ? 'passed' : x < 0.72 ? 'in_progress' : 'failed';
-      const score = status === 'passed' ? 80 + Math.floor(noise(i + 0.7) * 21) : status === 'failed' ? 50 + Math.floor(noise(i + 0.9) * 20) : undefined;
-      attemptDocs.push({ _id: attemptId, ...base, status, position: { scenarioIndex: 0, nodeId: 'start', step: 0, phase: 'node' }, startedAt, ...(status !== 'in_progress' ? { finishedAt: startedAt, score } : {}) });
+      const pool = plays.get(a.moduleSlug);
+      const candidates = status === 'passed' ? pool?.passed : pool?.failed;
+      const play = status === 'in_progress' || !candidates ? undefined : candidates[Math.floor(noise(i * 5 + k + 0.3) * candidates.length)];
+      const score = play?.score;
+      attemptDocs.push({
+        _id: attemptId,
+        ...base,
+        status,
+        startedAt,
+        ...(play
+          ? { decisions: shifted(play, startedAt), points: play.points, maxPoints: play.maxPoints, position: play.position, finishedAt: new Date(startedAt.getTime() + play.finishedAt.getTime()), score }
+          : { position: { scenarioIndex: 0, nodeId: 'start', step: 0, phase: 'node' } }),
+      });
       attempts += 1;
       if (status === 'passed') {
         completionDocs.push({ user: staffIds[i], district: districtId, school: base.school, moduleSlug: a.moduleSlug, moduleVersion: version, attempt: attemptId, score, completedAt: startedAt, certificateCode: `LG${attemptId.toHexString().toUpperCase()}`, createdAt: startedAt, updatedAt: startedAt });

@@ -100,6 +100,7 @@ describe('accessibility: principal pages', () => {
       await auditBoth(page, `/school/${school}?status=overdue`, 'school filtered (principal)', problems, 200, false);
       await auditBoth(page, `/school/${school}/staff/${world.users.overdueTeacher._id}`, 'staff record (principal)', problems);
       await auditBoth(page, `/school/${school}/reminders`, 'reminders (principal)', problems, 200, false);
+      await auditBoth(page, '/reports/decisions?module=foundations', 'decision insights (principal)', problems);
       await auditBoth(page, '/training', 'training list (principal)', problems, 200, false);
       await auditBoth(page, '/account', 'account (principal)', problems, 200, false);
       await auditBoth(page, `/school/${world.schools.roosevelt._id}`, 'other school (principal)', problems, 404, false);

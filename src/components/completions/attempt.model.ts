@@ -50,8 +50,10 @@ const attemptSchema = new Schema(
 attemptSchema.index({ user: 1, moduleSlug: 1 }, { unique: true, partialFilterExpression: { status: 'in_progress' } });
 // Serves: a learner's history and "in progress" status per module.
 attemptSchema.index({ user: 1, moduleSlug: 1, startedAt: -1 });
-// Serves: per-school in-progress counts in compliance views.
+// Serves: per-school in-progress counts in compliance views, and a school's decision insights.
 attemptSchema.index({ school: 1, moduleSlug: 1, status: 1 });
+// Serves: district-wide decision insights (finished attempts of one module version).
+attemptSchema.index({ district: 1, moduleSlug: 1, moduleVersion: 1, status: 1 });
 
 export type AttemptRecord = InferSchemaType<typeof attemptSchema> & { _id: Types.ObjectId };
 export const Attempt = model('Attempt', attemptSchema);

@@ -10,6 +10,7 @@ import { exportHeaders, exportRecordBatches, getBoardSummary, resolveExportScope
 import { writeCsv, writeXlsx } from './export-writers';
 import { writeBoardPdf } from './pdf-report';
 import { exportJobsRouter } from './export-jobs.routes';
+import { decisionInsightsRouter } from './decision-insights.routes';
 import { districtQuerySchema, exportQuerySchema, personParams, schoolParams, schoolQuerySchema } from './reports.schemas';
 import { getPersonRecord, getReminderList, getSchoolReport } from './school-report.service';
 
@@ -129,3 +130,4 @@ reportsRouter.get('/reports/compliance.pdf', leaders, async (req, res) => {
 });
 
 reportsRouter.use(exportJobsRouter);
+reportsRouter.use(decisionInsightsRouter);

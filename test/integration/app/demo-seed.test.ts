@@ -1,6 +1,9 @@
 import { District } from '../../../src/components/districts';
 import { School } from '../../../src/components/schools';
 import { User } from '../../../src/components/users';
+import { Attempt, Completion } from '../../../src/components/completions';
+import { getCatalog } from '../../../src/components/training';
+import { grade } from '../../../src/components/training/training.progress';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { signIn } from '../../helpers/session';
@@ -54,4 +57,22 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const teacher = await User.findOne({ email: 'teacher.lincoln@demo-usd.example' }).lean().orFail();
   expect(teacher).toMatchObject({ jobTitle: 'teacher' });
   expect(teacher.schools.map(String)).toEqual([String(lincoln._id)]);
+
+  // Finished demo attempts carry the answers they were scored on, along a path the module allows.
+  const finished = await Attempt.find({ district: district._id, status: { $in: ['passed', 'failed'] } }).lean();
+  expect(finished.length).toBeGreaterThan(20);
+  for (const attempt of finished) {
+    const content = getCatalog().get(attempt.moduleSlug, attempt.moduleVersion)!.content;
+    expect(attempt.decisions.length).toBeGreaterThanOrEqual(content.scenarios.length);
+    for (const d of attempt.decisions) {
+      const node = content.scenarios.find((s) => s.id === d.scenarioId)!.nodes[d.nodeId];
+      expect(node.type === 'decision' && node.choices.some((c) => c.id === d.choiceId && c.outcome === d.outcome)).toBe(true);
+    }
+    const result = grade(attempt.points, attempt.decisions.length, content.passMark);
+    expect(attempt.score).toBe(result.score);
+    expect(attempt.status).toBe(result.isPassed ? 'passed' : 'failed');
+  }
+  const completions = await Completion.find({ district: district._id }).lean();
+  const byAttempt = new Map(finished.map((a) => [String(a._id), a]));
+  expect(completions.every((c) => byAttempt.get(String(c.attempt))?.score === c.score)).toBe(true);
 });

@@ -1,0 +1,141 @@
+/**
+ * Per-decision insights (research/anchors.md, "gaps": which choice did people make?): for one module
+ * version, at every decision point, how many finished attempts chose each answer — so a district can see
+ * the misconception that is most common (e.g. "asked the officer to wait in the lobby and fetched the
+ * student") and where, and coach it. Aggregated counts only: never who chose what. Groups smaller than
+ * the district's small-group threshold are not shown.
+ *
+ * Counted from the attempts' stored decisions (every decision is kept for exactly this) of finished
+ * attempts — passed or failed, first tries and retakes alike — in one aggregation: match on the
+ * district/school, module and version (indexes { district, moduleSlug, moduleVersion, status } and
+ * { school, moduleSlug, status }), unwind the decisions, count per (scenario, node, choice).
+ */
+import { Types } from 'mongoose';
+import type { Actor } from '../../shared/actor';
+import { notFound } from '../../shared/errors';
+import { TtlMemo } from '../../shared/ttl-memo';
+import { Attempt } from '../completions';
+import { listModuleOptions, type ModuleOption } from '../assignments';
+import type { Outcome } from '../content';
+import { getModuleVersion } from '../training/training.content';
+import type { Renderer } from '../training/training.view';
+import { orderNodes } from '../modules-admin/modules-admin.view';
+import { districtOf, visibleSchool, type VisibleSchool } from './report-scope';
+
+export type InsightsQuery = { module?: string; version?: number; school?: string };
+
+export type ChoiceFigure = Readonly<{ id: string; labelHtml: string; outcome: Outcome; count: number; percent: number }>;
+export type DecisionFigure = Readonly<{
+  scenarioNumber: number;
+  scenarioTitle: string;
+  nodeId: string;
+  promptHtml: string;
+  answered: number;
+  choices: readonly ChoiceFigure[];
+  /** Share of answers that were the best choice. */
+  bestPercent: number | null;
+  /** The wrong answer chosen most often (if any was chosen). */
+  topWrong: ChoiceFigure | null;
+}>;
+
+export type DecisionInsights = Readonly<{
+  modules: readonly ModuleOption[];
+  module: ModuleOption;
+  version: number;
+  school: VisibleSchool | null;
+  attempts: number;
+  threshold: number;
+  suppressed: boolean;
+  decisions: readonly DecisionFigure[];
+  /** Decision points by share of best answers, lowest first (the ones to coach). */
+  hardest: readonly DecisionFigure[];
+  computedAt: Date;
+}>;
+
+type Tally = { attempts: number; counts: Map<string, number>; computedAt: Date };
+
+const keyOf = (scenarioId: string, nodeId: string, choiceId: string) => `${scenarioId}\u0000${nodeId}\u0000${choiceId}`;
+
+/**
+ * District-wide figures are read from up to ~100,000 attempts: kept for a minute per process, so the page
+ * can be reloaded and filtered without re-reading them (the page says when they were computed).
+ */
+const districtTallies = new TtlMemo<Tally>(60_000, 200);
+
+/** Tests and scripts: forget the memoised district-wide figures. */
+export function forgetDecisionTallies(): void {
+  districtTallies.clear();
+}
+
+async function tally(match: Record<string, unknown>): Promise<Tally> {
+  const [attempts, groups] = await Promise.all([
+    Attempt.countDocuments(match),
+    Attempt.aggregate<{ _id: { s: string; n: string; c: string }; count: number }>([
+      { $match: match },
+      { $project: { _id: 0, decisions: { scenarioId: 1, nodeId: 1, choiceId: 1 } } },
+      { $unwind: '$decisions' },
+      { $group: { _id: { s: '$decisions.scenarioId', n: '$decisions.nodeId', c: '$decisions.choiceId' }, count: { $sum: 1 } } },
+    ]),
+  ]);
+  return { attempts, counts: new Map(groups.map((g) => [keyOf(g._id.s, g._id.n, g._id.c), g.count])), computedAt: new Date() };
+}
+
+export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r: Renderer): Promise<DecisionInsights> {
+  let schoolId = query.school;
+  // A principal sees their own school (the only one, or the one asked for); a district admin the district or any school.
+  if (actor.role === 'principal' && !schoolId) schoolId = actor.schoolIds[0];
+  if (actor.role === 'principal' && !schoolId) throw notFound();
+  const [modules, district, school] = await Promise.all([listModuleOptions(), districtOf(actor), schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(null)]);
+  if (modules.length === 0) throw notFound();
+  const module = query.module ? modules.find((m) => m.slug === query.module) : modules[0];
+  if (!module) throw notFound();
+  const version = query.version ?? module.latest;
+  if (!module.versions.includes(version)) throw notFound();
+  const content = getModuleVersion(module.slug, version).content;
+
+  const match: Record<string, unknown> = {
+    ...(school ? { school: new Types.ObjectId(school.id) } : { district: new Types.ObjectId(actor.districtId) }),
+    moduleSlug: module.slug,
+    moduleVersion: version,
+    status: { $in: ['passed', 'failed'] },
+  };
+  if (school) match.district = new Types.ObjectId(actor.districtId);
+  const memoKey = `${actor.districtId}|${school?.id ?? '*'}|${module.slug}|${version}`;
+  const figures = school ? await tally(match) : (await districtTallies.get(memoKey, () => tally(match)))!;
+
+  const threshold = district.smallGroupThreshold;
+  const suppressed = threshold > 0 && figures.attempts > 0 && figures.attempts < threshold;
+  const decisions: DecisionFigure[] = [];
+  content.scenarios.forEach((scenario, i) => {
+    for (const nodeId of orderNodes(scenario)) {
+      const node = scenario.nodes[nodeId];
+      if (node.type !== 'decision') continue;
+      const counts = node.choices.map((choice) => (suppressed ? 0 : (figures.counts.get(keyOf(scenario.id, nodeId, choice.id)) ?? 0)));
+      const answered = counts.reduce((a, b) => a + b, 0);
+      const choices = node.choices.map((choice, j): ChoiceFigure => ({
+        id: choice.id,
+        labelHtml: r.inline(choice.label),
+        outcome: choice.outcome,
+        count: counts[j],
+        percent: answered ? Math.round((100 * counts[j]) / answered) : 0,
+      }));
+      const best = choices.filter((c) => c.outcome === 'best').reduce((a, c) => a + c.count, 0);
+      const wrong = choices.filter((c) => c.outcome === 'wrong' && c.count > 0).sort((a, b) => b.count - a.count);
+      decisions.push({
+        scenarioNumber: i + 1,
+        scenarioTitle: r.plain(scenario.title),
+        nodeId,
+        promptHtml: r.inline(node.prompt),
+        answered,
+        choices,
+        bestPercent: answered ? Math.round((100 * best) / answered) : null,
+        topWrong: wrong[0] ?? null,
+      });
+    }
+  });
+  const hardest = decisions
+    .filter((d) => d.bestPercent !== null)
+    .sort((a, b) => (a.bestPercent ?? 0) - (b.bestPercent ?? 0))
+    .slice(0, 3);
+  return { modules, module, version, school, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt: figures.computedAt };
+}
