@@ -29,6 +29,8 @@ export type ChoiceFigure = Readonly<{ id: string; labelHtml: string; outcome: Ou
 export type DecisionFigure = Readonly<{
   scenarioNumber: number;
   scenarioTitle: string;
+  /** 1, 2, … within the scenario, in reading order. */
+  decisionNumber: number;
   nodeId: string;
   promptHtml: string;
   answered: number;
@@ -117,9 +119,11 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
   const suppressed = threshold > 0 && figures.attempts > 0 && figures.attempts < threshold;
   const decisions: DecisionFigure[] = [];
   content.scenarios.forEach((scenario, i) => {
+    let decisionNumber = 0;
     for (const nodeId of orderNodes(scenario)) {
       const node = scenario.nodes[nodeId];
       if (node.type !== 'decision') continue;
+      decisionNumber += 1;
       const counts = node.choices.map((choice) => (suppressed ? 0 : (figures.counts.get(keyOf(scenario.id, nodeId, choice.id)) ?? 0)));
       const answered = counts.reduce((a, b) => a + b, 0);
       const choices = node.choices.map((choice, j): ChoiceFigure => ({
@@ -134,6 +138,7 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
       decisions.push({
         scenarioNumber: i + 1,
         scenarioTitle: r.plain(scenario.title),
+        decisionNumber,
         nodeId,
         promptHtml: r.inline(node.prompt),
         answered,
