@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Types } from 'mongoose';
 import { logger } from '../../shared/logger';
+import { startPollingRunner } from '../../shared/polling-runner';
 import { ComplianceJob, type ComplianceJobKind, type ComplianceJobRecord } from './compliance-job.model';
 import { rebuildDistrictCompliance, syncAssignment } from './compliance.sync';
 
@@ -211,43 +212,14 @@ export type ComplianceJobRunner = { stop(): Promise<void> };
 export function startComplianceJobRunner(options: { pollMs?: number; leaseMs?: number } = {}): ComplianceJobRunner {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const owner = newOwnerId();
-  let stopping = false;
-  let poked = false;
-  let wakeUp: (() => void) | undefined;
-  const wake = () => {
-    poked = true;
-    wakeUp?.();
-  };
-  wakers.add(wake);
-  const run: RunOptions = { leaseMs: options.leaseMs ?? JOB_LEASE_MS, isStopping: () => stopping };
+  const leaseMs = options.leaseMs ?? JOB_LEASE_MS;
   logger.info({ owner, pollMs }, 'compliance job runner started');
-  const loop = (async () => {
-    while (!stopping) {
-      poked = false;
-      let ran = false;
-      try {
-        ran = await runNextJob(owner, run);
-      } catch (err) {
-        logger.error({ err }, 'compliance job runner error (database unavailable?); trying again after the poll interval');
-      }
-      if (ran || poked || stopping) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        timer.unref();
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
-    }
-  })();
+  const runner = startPollingRunner('compliance jobs', pollMs, (isStopping) => runNextJob(owner, { leaseMs, isStopping }));
+  wakers.add(runner.wake);
   return {
     async stop() {
-      stopping = true;
-      wakers.delete(wake);
-      wakeUp?.();
-      await loop;
+      wakers.delete(runner.wake);
+      await runner.stop();
       logger.info({ owner }, 'compliance job runner stopped');
     },
   };

@@ -16,6 +16,7 @@ import type { Actor } from '../../shared/actor';
 import { AppError, notFound } from '../../shared/errors';
 import { translator } from '../../shared/i18n';
 import { logger } from '../../shared/logger';
+import { startPollingRunner } from '../../shared/polling-runner';
 import { exportRowQuery, localDateOf, type ComplianceStatus } from '../assignments';
 import { recordAudit } from '../audit';
 import { loadActor } from '../auth';
@@ -310,53 +311,24 @@ export type ExportJobRunner = { stop(): Promise<void> };
 
 /** Polls for export jobs (and wakes when this process queues one), one at a time; removes expired files. */
 export function startExportJobRunner(options: { pollMs?: number; leaseMs?: number } = {}): ExportJobRunner {
-  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const owner = newOwnerId();
-  let stopping = false;
-  let poked = false;
-  let wakeUp: (() => void) | undefined;
-  const wake = () => {
-    poked = true;
-    wakeUp?.();
-  };
-  wakers.add(wake);
-  const run: RunOptions = { leaseMs: options.leaseMs ?? EXPORT_LEASE_MS, isStopping: () => stopping };
+  const leaseMs = options.leaseMs ?? EXPORT_LEASE_MS;
   let lastCleanup = 0;
-  const loop = (async () => {
-    while (!stopping) {
-      poked = false;
-      let ran = false;
-      try {
-        if (Date.now() - lastCleanup >= CLEANUP_EVERY_MS) {
-          lastCleanup = Date.now();
-          await removeExpiredExports();
-        }
-        const job = await claimExportJob(owner, run.leaseMs);
-        if (job) {
-          await runExportJob(job, owner, run);
-          ran = true;
-        }
-      } catch (err) {
-        logger.error({ err }, 'export job runner error (database unavailable?); trying again after the poll interval');
-      }
-      if (ran || poked || stopping) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        timer.unref();
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
+  const runner = startPollingRunner('exports', options.pollMs ?? DEFAULT_POLL_MS, async (isStopping) => {
+    if (Date.now() - lastCleanup >= CLEANUP_EVERY_MS) {
+      lastCleanup = Date.now();
+      await removeExpiredExports();
     }
-  })();
+    const job = await claimExportJob(owner, leaseMs);
+    if (!job) return false;
+    await runExportJob(job, owner, { leaseMs, isStopping });
+    return true;
+  });
+  wakers.add(runner.wake);
   return {
     async stop() {
-      stopping = true;
-      wakers.delete(wake);
-      wakeUp?.();
-      await loop;
+      wakers.delete(runner.wake);
+      await runner.stop();
     },
   };
 }
