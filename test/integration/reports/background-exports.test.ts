@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { AuditEvent } from '../../../src/components/audit';
 import { User } from '../../../src/components/users';
-import { removeExpiredExports, runQueuedExportJobs } from '../../../src/components/reports';
+import { removeExpiredExports, runQueuedExportJobs, startExportJobRunner } from '../../../src/components/reports';
 import { ExportJob } from '../../../src/components/reports/export-job.model';
 import { claimExportJob, MAX_PENDING_PER_PERSON } from '../../../src/components/reports/export-jobs';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -204,5 +204,21 @@ describe('background exports', () => {
     const es = await admin.get('/district?lang=es');
     expect(es.text).toContain('Prepárela en segundo plano');
     await admin.get('/district?lang=en');
+  });
+
+  test('when a runner is running in the process, then a new export wakes it at once (no poll wait) and it finishes; stop() leaves it idle', async () => {
+    const runner = startExportJobRunner({ pollMs: 600_000 });
+    try {
+      const id = idOf(await ask(admin, { format: 'csv' }));
+      let state: string | undefined;
+      for (let i = 0; i < 100 && state !== 'done'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        state = (await ExportJob.findById(id).lean())?.state;
+      }
+      expect(state).toBe('done');
+    } finally {
+      await runner.stop();
+    }
+    expect(await ExportJob.countDocuments({ state: { $in: ['queued', 'running'] } })).toBe(0);
   });
 });
