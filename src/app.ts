@@ -23,6 +23,8 @@ import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
+// Imported from its file: the audit component's index is imported by the features that record events.
+import { auditRouter } from './components/audit/audit.routes';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -106,6 +108,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(schoolsRouter);
   signedIn.use(settingsRouter);
   signedIn.use(modulesAdminRouter);
+  signedIn.use(auditRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);

@@ -7,6 +7,7 @@ import { configureLogger, logger } from './shared/logger';
 import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
 import { startExportJobRunner } from './components/reports';
+import { startAuditSealer } from './components/audit';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
 
@@ -31,6 +32,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   const jobs = startComplianceJobRunner();
   // Exports prepared in the background (any instance serves the file from GridFS); see export-jobs.ts.
   const exportJobs = startExportJobRunner();
+  // Chains new audit events for tamper evidence; see audit-chain.ts.
+  const sealer = startAuditSealer();
   const app = buildApp(config);
   let server: Server;
   try {
@@ -39,7 +42,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await Promise.all([jobs.stop(), exportJobs.stop()]);
+    await Promise.all([jobs.stop(), exportJobs.stop(), sealer.stop()]);
     await db.close();
     throw err;
   }
@@ -53,7 +56,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), sealer.stop()]);
       server.closeIdleConnections();
       await db.close();
     })());

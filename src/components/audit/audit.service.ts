@@ -35,3 +35,68 @@ export async function listAuditEvents(actor: Actor, filter: { action?: string; l
     .populate('actor', 'name email')
     .lean();
 }
+
+export const AUDIT_PAGE_SIZE = 50;
+
+export type AuditRow = Readonly<{
+  id: string;
+  at: Date;
+  action: string;
+  actorName: string | null;
+  actorEmail: string | null;
+  target: { kind: string; id: string } | null;
+  details: readonly (readonly [string, string])[];
+  seq: number | null;
+}>;
+
+/** A detail value as short text: nested objects as key=value, lists joined; never more than 200 characters. */
+function detailText(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(detailText).join(', ');
+  if (typeof value === 'object') {
+    const hex = (value as { toHexString?: () => string }).toHexString;
+    if (typeof hex === 'function') return hex.call(value);
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}=${detailText(v)}`)
+      .join(', ');
+  }
+  return String(value).slice(0, 200);
+}
+
+/** The district's audit log, newest first, optionally one action; 50 a page. */
+export async function pageAuditEvents(actor: Actor, filter: { action?: string; page: number }): Promise<{ rows: AuditRow[]; total: number; page: number; pages: number }> {
+  const query: Record<string, unknown> = { district: actor.districtId };
+  if (filter.action) query.action = filter.action;
+  // Indexes { district, at } and { district, action, at }.
+  const total = await AuditEvent.countDocuments(query);
+  const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
+  const page = Math.min(filter.page, pages);
+  const events = await AuditEvent.find(query)
+    .sort({ at: -1, _id: -1 })
+    .skip((page - 1) * AUDIT_PAGE_SIZE)
+    .limit(AUDIT_PAGE_SIZE)
+    .populate<{ actor: { name: string; email: string } | null }>('actor', 'name email')
+    .lean();
+  return {
+    rows: events.map((e) => ({
+      id: String(e._id),
+      at: e.at,
+      action: e.action,
+      actorName: e.actor?.name ?? null,
+      actorEmail: e.actor?.email ?? null,
+      target: e.target?.kind && e.target.id ? { kind: e.target.kind, id: e.target.id } : null,
+      details: Object.entries((e.details ?? {}) as Record<string, unknown>).map(([k, v]) => [k, detailText(v)] as const),
+      seq: typeof e.seq === 'number' ? e.seq : null,
+    })),
+    total,
+    page,
+    pages,
+  };
+}
+
+/** The actions that occur in the district's log (for the filter). */
+export async function auditActions(actor: Actor): Promise<string[]> {
+  return ((await AuditEvent.distinct('action', { district: actor.districtId })) as string[]).sort();
+}

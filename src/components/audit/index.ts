@@ -1,2 +1,3 @@
-export { recordAudit, listAuditEvents, type AuditInput } from './audit.service';
+export { recordAudit, listAuditEvents, pageAuditEvents, type AuditInput } from './audit.service';
 export { AuditEvent } from './audit.model';
+export { startAuditSealer, sealAllAuditEvents, sealPendingAuditEvents, verifyAuditChain, type AuditSealer } from './audit-chain';
