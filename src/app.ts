@@ -23,6 +23,7 @@ import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
+import { sessionsRouter } from './components/sessions';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -106,6 +107,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(schoolsRouter);
   signedIn.use(settingsRouter);
   signedIn.use(modulesAdminRouter);
+  signedIn.use(sessionsRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);
