@@ -163,6 +163,8 @@ sessionsRouter.post('/school/:schoolId/sessions/:id/finish', leaders, async (req
   const actor = actorOf(req);
   const [session, { timeZone }] = await Promise.all([getSession(actor, schoolId, id), districtToday(actor)]);
   if (session.status === 'open' && !canFinishOn(session.sessionDate, new Date(), timeZone)) return renderFinish(req, res, 422, { confirm: 'sessions.errors.notYet' });
+  // An empty session would be finished for nothing and could never be reopened.
+  if (session.status === 'open' && session.attendeeIds.length === 0) return renderFinish(req, res, 422, { confirm: 'sessions.errors.noAttendees' });
   const result = await finishSession(actor, schoolId, id, String(req.id));
   setFlash(req, result.isFinishedNow ? 'sessions.flash.finished' : 'sessions.flash.alreadyFinished');
   res.redirect(303, `${base(schoolId)}/${id}`);

@@ -149,6 +149,10 @@ describe('attendance and finishing', () => {
     const w = await createWorld(t.app);
     const sessionId = await startSession(w.agent, id(w.school));
     const path = `${schoolPath(w)}/${sessionId}`;
+    const empty = await postFinish(w.agent, path);
+    expect(empty.status).toBe(422);
+    expect(empty.text).toContain('No one is marked present yet');
+    expect((await FacilitatedSession.findById(sessionId).lean())!.status).toBe('open');
     const checklist = await w.agent.get(`${path}/attendance`);
     expect(checklist.status).toBe(200);
     for (const person of ['Carla Custodian', 'Dario Driver', 'Fatima Food', 'Pat Principal']) expect(checklist.text).toContain(person);
