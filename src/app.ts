@@ -25,6 +25,7 @@ import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
 // Imported from its file: the audit component's index is imported by the features that record events.
 import { auditRouter } from './components/audit/audit.routes';
+import { sessionsRouter } from './components/sessions';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -109,6 +110,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(settingsRouter);
   signedIn.use(modulesAdminRouter);
   signedIn.use(auditRouter);
+  signedIn.use(sessionsRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);

@@ -11,7 +11,9 @@ const completionSnapshotSchema = new Schema(
   {
     moduleVersion: { type: Number, required: true },
     completedAt: { type: Date, required: true },
-    score: { type: Number, required: true },
+    // Absent for a facilitated completion (method 'facilitated'): a group session has no individual score.
+    score: { type: Number },
+    method: { type: String },
     certificateCode: { type: String },
   },
   { _id: false },

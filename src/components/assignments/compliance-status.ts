@@ -36,7 +36,9 @@ export type PersonFacts = {
 export type CompletionFact = {
   moduleVersion: number;
   completedAt: Date;
-  score: number;
+  /** None for a facilitated completion (a group session: nobody answered individually). */
+  score?: number | null;
+  method?: string | null;
   certificateCode?: string | null;
   revokedAt?: Date | null;
 };
@@ -55,7 +57,7 @@ export type ComplianceState = {
   /** Started (an open or failed attempt) without a satisfying completion. */
   isInProgress: boolean;
   /** The satisfying completion, or else the latest completion of an older version. */
-  completion: { moduleVersion: number; completedAt: Date; score: number; certificateCode: string | null } | null;
+  completion: { moduleVersion: number; completedAt: Date; score: number | null; method: 'facilitated' | null; certificateCode: string | null } | null;
 };
 
 /** Who an assignment is for: active people whose role, job title and school match (empty list = any). */
@@ -113,7 +115,13 @@ export function deriveState(
     isOutdated: satisfying === undefined && shown !== undefined,
     isInProgress: satisfying === undefined && attempts.some((a) => a.status === 'in_progress' || a.status === 'failed'),
     completion: shown
-      ? { moduleVersion: shown.moduleVersion, completedAt: shown.completedAt, score: shown.score, certificateCode: shown.certificateCode ?? null }
+      ? {
+          moduleVersion: shown.moduleVersion,
+          completedAt: shown.completedAt,
+          score: shown.score ?? null,
+          method: shown.method === 'facilitated' ? 'facilitated' : null,
+          certificateCode: shown.certificateCode ?? null,
+        }
       : null,
   };
 }

@@ -1,2 +1,2 @@
 export { Attempt, ATTEMPT_STATUSES, OUTCOMES, PLAY_PHASES, type AttemptRecord } from './attempt.model';
-export { Completion, type CompletionRecord } from './completion.model';
+export { Completion, COMPLETION_METHODS, type CompletionMethod, type CompletionRecord } from './completion.model';

@@ -104,6 +104,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   const statusLabel = memo((status) => t(`compliance.status.${status}`));
   const jobLabel = memo((job) => t(`jobTitles.${job}`));
   const moduleTitle = memo((slug) => titleOf.get(slug) ?? slug);
+  // A facilitated completion has no score: the cell says so instead of staying blank.
+  const facilitated = t('sessions.scoreFacilitated');
   // School cells by the row's school ids (one or two ids; a few thousand distinct combinations at most).
   const schoolCells = new Map<string, SchoolCells>();
   const only = scope.school ? { codes: scope.school.code, names: scope.school.name } : undefined;
@@ -142,7 +144,7 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
           row.dueDate,
           completion ? localDate(completion.completedAt) : null,
           completion ? completion.moduleVersion : null,
-          completion ? completion.score : null,
+          completion ? (completion.method === 'facilitated' ? facilitated : completion.score) : null,
           completion?.certificateCode ?? '',
         ];
       }

@@ -38,6 +38,8 @@ export type StatusRow = {
   completedOn?: string;
   completedVersion?: number;
   score?: number;
+  /** Completed in a facilitated group session: no individual score. */
+  isFacilitated?: boolean;
 };
 
 function toStatusRow(row: ComplianceRowDoc, now: Date, timeZone: string): StatusRow {
@@ -53,7 +55,8 @@ function toStatusRow(row: ComplianceRowDoc, now: Date, timeZone: string): Status
     dueDate: row.dueDate,
     completedOn: row.completion ? localDateOf(row.completion.completedAt, timeZone) : undefined,
     completedVersion: row.completion?.moduleVersion,
-    score: row.completion?.score,
+    score: row.completion?.score ?? undefined,
+    isFacilitated: row.completion?.method === 'facilitated' || undefined,
   };
 }
 
@@ -145,7 +148,7 @@ export type PersonRecord = {
   school: VisibleSchool;
   person: { id: string; name: string; email: string; employeeId?: string; jobTitle?: string; active: boolean };
   assignments: StatusRow[];
-  completions: { moduleSlug: string; moduleVersion: number; score: number; completedOn: string; certificateCode: string; revoked: boolean }[];
+  completions: { moduleSlug: string; moduleVersion: number; score?: number; isFacilitated: boolean; completedOn: string; certificateCode: string; revoked: boolean }[];
   attempts: { moduleSlug: string; moduleVersion: number; status: string; score?: number; startedOn: string; finishedOn?: string }[];
   moduleTitles: Record<string, { en: string; es: string }>;
 };
@@ -160,7 +163,7 @@ export async function getPersonRecord(actor: Actor, schoolId: string, userId: st
     listModuleOptions(),
     findPersonRows(actor.districtId, userId),
     // Index { user, moduleSlug, moduleVersion }: a person has a handful of completions.
-    Completion.find({ user: user._id }, { moduleSlug: 1, moduleVersion: 1, score: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).sort({ completedAt: -1 }).lean(),
+    Completion.find({ user: user._id }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).sort({ completedAt: -1 }).lean(),
     // Index { user, moduleSlug, startedAt }; the decisions are deliberately not read.
     Attempt.find({ user: user._id }, { moduleSlug: 1, moduleVersion: 1, status: 1, score: 1, startedAt: 1, finishedAt: 1 }).sort({ startedAt: -1 }).limit(100).lean(),
   ]);
@@ -172,7 +175,8 @@ export async function getPersonRecord(actor: Actor, schoolId: string, userId: st
     completions: completions.map((c) => ({
       moduleSlug: c.moduleSlug,
       moduleVersion: c.moduleVersion,
-      score: c.score,
+      score: c.score ?? undefined,
+      isFacilitated: c.method === 'facilitated',
       completedOn: day(c.completedAt),
       certificateCode: c.certificateCode,
       revoked: Boolean(c.revokedAt),

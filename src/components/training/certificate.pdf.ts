@@ -50,7 +50,13 @@ export async function renderCertificatePdf(data: CertificateData, lang: Lang, ve
   doc
     .font('regular')
     .fontSize(12)
-    .text(t('training.certificate.details', { version: data.moduleVersion, date, score: data.score }), { align: 'center', width });
+    .text(
+      data.facilitatedBy !== undefined
+        ? t('sessions.certificate.details', { version: data.moduleVersion, date })
+        : t('training.certificate.details', { version: data.moduleVersion, date, score: data.score }),
+      { align: 'center', width },
+    );
+  if (data.facilitatedBy) doc.text(t('sessions.certificate.facilitator', { name: data.facilitatedBy }), { align: 'center', width });
   doc.text(data.districtName, { align: 'center', width });
 
   const qrSize = 110;

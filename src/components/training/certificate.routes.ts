@@ -63,6 +63,8 @@ verifyRouter.get('/verify/:code', verifyLimiter, async (req, res) => {
       version: certificate.moduleVersion,
       date: formatDate(certificate.completedAt, lang, certificate.timeZone),
       isRevoked: certificate.isRevoked,
+      isFacilitated: certificate.facilitatedBy !== undefined,
+      facilitatedBy: certificate.facilitatedBy,
       code: certificate.code,
     },
   });

@@ -24,7 +24,10 @@ export type CertificateData = Readonly<{
   title: BilingualText;
   moduleVersion: number;
   completedAt: Date;
-  score: number;
+  /** None when the training was completed in a facilitated group session (then `facilitatedBy` is set). */
+  score?: number;
+  /** The facilitator's name, for a completion recorded at a facilitated group session (held on completedAt's day). */
+  facilitatedBy?: string;
   timeZone: string;
   districtName: string;
   isRevoked: boolean;
@@ -38,14 +41,16 @@ async function moduleTitle(slug: string, version: number): Promise<BilingualText
 }
 
 async function loadCertificate(code: string) {
-  return Completion.findOne({ certificateCode: code }, { user: 1, school: 1, district: 1, moduleSlug: 1, moduleVersion: 1, score: 1, completedAt: 1, revokedAt: 1 }).lean();
+  return Completion.findOne({ certificateCode: code }, { user: 1, school: 1, district: 1, moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, facilitator: 1, completedAt: 1, revokedAt: 1 }).lean();
 }
 
 async function toData(completion: NonNullable<Awaited<ReturnType<typeof loadCertificate>>>, code: string): Promise<CertificateData> {
-  const [user, title, district] = await Promise.all([
+  const isFacilitated = completion.method === 'facilitated';
+  const [user, title, district, facilitator] = await Promise.all([
     User.findById(completion.user, { name: 1, preferredLanguage: 1 }).lean(),
     moduleTitle(completion.moduleSlug, completion.moduleVersion),
     getDistrictContext(completion.district.toString()),
+    isFacilitated && completion.facilitator ? User.findById(completion.facilitator, { name: 1 }).lean() : Promise.resolve(null),
   ]);
   if (!user) throw notFound();
   return {
@@ -56,7 +61,8 @@ async function toData(completion: NonNullable<Awaited<ReturnType<typeof loadCert
     title,
     moduleVersion: completion.moduleVersion,
     completedAt: completion.completedAt,
-    score: completion.score,
+    score: completion.score ?? undefined,
+    facilitatedBy: isFacilitated ? (facilitator?.name ?? '') : undefined,
     timeZone: district.timeZone,
     districtName: district.districtName,
     isRevoked: Boolean(completion.revokedAt),

@@ -232,7 +232,10 @@ function stored(position: PlayPosition): PlayPosition {
   return choiceId === undefined ? rest : { ...rest, choiceId };
 }
 
-/** One Completion per person and module version: a later pass of the same version renews it. */
+/**
+ * One Completion per person and module version: a later pass of the same version renews it (a record from a
+ * facilitated group session then becomes a played one: attempt and score set, the session fields dropped).
+ */
 async function recordCompletion(
   actor: Actor,
   module: LoadedModuleVersion,
@@ -245,7 +248,8 @@ async function recordCompletion(
   const before = await Completion.findOneAndUpdate(
     { user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version },
     {
-      $set: { district: actor.districtId, school: actor.schoolIds[0], attempt: attemptId, score, completedAt },
+      $set: { district: actor.districtId, school: actor.schoolIds[0], method: 'played', attempt: attemptId, score, completedAt },
+      $unset: { session: 1, facilitator: 1 },
       $setOnInsert: { certificateCode: newCertificateCode() },
     },
     { upsert: true, returnDocument: 'before', session, lean: true },

@@ -15,7 +15,8 @@ export type TrainingRow = Readonly<{
   estimatedMinutes: number;
   status: TrainingStatus;
   /** The latest completion of any version of the module (a retake in progress keeps showing it). */
-  completion?: Readonly<{ version: number; score: number; completedAt: Date; certificateCode: string }>;
+  /** score: none for a completion recorded at a facilitated group session (isFacilitated). */
+  completion?: Readonly<{ version: number; score?: number; isFacilitated: boolean; completedAt: Date; certificateCode: string }>;
   /** Score of the latest finished attempt when it failed. */
   failedScore?: number;
   /** When the module is assigned to the person: the due date (district-local 'YYYY-MM-DD') and compliance status. */
@@ -38,7 +39,7 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
   const [attempts, completions, assigned] = await Promise.all([
     // Index { user, moduleSlug, startedAt }: a person's attempt history is short (modules × retakes).
     Attempt.find({ user: actor.userId }, { moduleSlug: 1, status: 1, score: 1, startedAt: 1 }).sort({ startedAt: -1 }).lean(),
-    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, completedAt: 1, certificateCode: 1 }).lean(),
+    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, completedAt: 1, certificateCode: 1 }).lean(),
     listMyAssignments(actor),
   ]);
   // Assigned modules come first, earliest due date first; when one module is assigned twice the earlier due date shows.
@@ -77,7 +78,13 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
         estimatedMinutes: module.content.estimatedMinutes,
         status,
         completion: completion
-          ? { version: completion.moduleVersion, score: completion.score, completedAt: completion.completedAt, certificateCode: completion.certificateCode }
+          ? {
+              version: completion.moduleVersion,
+              score: completion.score ?? undefined,
+              isFacilitated: completion.method === 'facilitated',
+              completedAt: completion.completedAt,
+              certificateCode: completion.certificateCode,
+            }
           : undefined,
         failedScore: status === 'failed' ? (last?.score ?? undefined) : undefined,
         assignment: assignmentOf.has(module.slug)
