@@ -140,3 +140,24 @@ describe('accessibility: dark colour scheme', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('accessibility: facilitated group sessions', () => {
+  test('when a principal starts a group session, presents it and takes attendance, then every page is accessible in both languages', async () => {
+    const problems: string[] = [];
+    const school = world.schools.lincoln._id;
+    await asRole(browser, server.baseUrl, world.users.principal.email, async (page) => {
+      await auditBoth(page, `/school/${school}/sessions`, 'sessions list', problems);
+      await auditBoth(page, `/school/${school}/sessions/new`, 'new session', problems);
+      await page.goto(`/school/${school}/sessions/new?lang=en`);
+      await page.locator('input[name="module"]').first().check();
+      await Promise.all([page.waitForURL(/\/sessions\/[0-9a-f]{24}$/), page.getByRole('button', { name: /start/i }).click()]);
+      const sessionPath = new URL(page.url()).pathname;
+      await auditBoth(page, sessionPath, 'session', problems);
+      await auditBoth(page, `${sessionPath}/present?step=3`, 'session presenter', problems);
+      await auditBoth(page, `${sessionPath}/present/all`, 'session handout', problems, 200, false);
+      await auditBoth(page, `${sessionPath}/attendance`, 'session attendance', problems);
+      await auditBoth(page, `${sessionPath}/finish`, 'session finish (confirm)', problems, 200, false);
+    });
+    expect(problems).toEqual([]);
+  });
+});

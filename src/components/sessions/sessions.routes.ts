@@ -63,7 +63,7 @@ sessionsRouter.get('/school/:schoolId/sessions/:id', leaders, async (req, res) =
   const actor = actorOf(req);
   const session = await getSession(actor, schoolId, id);
   const [{ today }, attendees] = await Promise.all([districtToday(actor), attendeeList(actor, session)]);
-  res.render('sessions/show', { title: res.locals.t('sessions.show.title'), session, attendees, canFinish: session.sessionDate <= today, ...helpers });
+  res.render('sessions/show', { title: `${session.moduleTitle[res.locals.lang as Lang] || session.moduleTitle.en} · ${res.locals.t('sessions.show.title')}`, session, attendees, canFinish: session.sessionDate <= today, ...helpers });
 });
 
 async function presentation(req: Request, res: Response) {
@@ -105,7 +105,7 @@ async function renderAttendance(req: Request, res: Response, status: number, err
   const page = await getAttendance(actorOf(req), schoolId, id, jobTitle);
   const checked = new Set(entered ?? page.session.attendeeIds);
   res.status(status).render('sessions/attendance', {
-    title: res.locals.t('sessions.attendance.title'),
+    title: res.locals.t('sessions.attendance.heading'),
     ...page,
     checked,
     jobTitle,
