@@ -81,10 +81,15 @@ export async function getCertificateForDownload(actor: Actor, rawCode: unknown):
   const isOwner = completion.user.toString() === actor.userId;
   const inDistrict = completion.district.toString() === actor.districtId;
   const school = completion.school?.toString();
-  const mayView =
+  let mayView =
     isOwner ||
     (inDistrict && actor.role === 'district_admin') ||
     (inDistrict && actor.role === 'principal' && school !== undefined && actor.schoolIds.includes(school));
+  // A principal also sees the certificates of the people at their school now (someone who moved there, or
+  // who works at two schools and completed it while listed under the other): the school page shows them.
+  if (!mayView && inDistrict && actor.role === 'principal' && actor.schoolIds.length > 0) {
+    mayView = (await User.exists({ _id: completion.user, district: completion.district, schools: { $in: actor.schoolIds } })) !== null;
+  }
   if (!mayView) throw notFound();
   return toData(completion, code);
 }

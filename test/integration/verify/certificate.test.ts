@@ -1,6 +1,7 @@
 import { pdfText as readPdf } from '../../helpers/pdf';
 import request from 'supertest';
 import { Completion } from '../../../src/components/completions';
+import { User } from '../../../src/components/users';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -79,6 +80,20 @@ describe('GET /training/certificates/:code.pdf', () => {
       const res = await binary((await signIn(t.app, user.email)).get(`/training/certificates/${code}.pdf`));
       expect(res.status).toBe(200);
       expect(await pdfText(res.body as Buffer)).toContain('Ana Núñez-Peña');
+    }
+  });
+
+  test('when the owner works at a second school (or moved there) after completing it, then that school’s principal gets it too', async () => {
+    const secondPrincipal = await createUser(district, { role: 'principal', schools: [otherSchool] });
+    const agent = await signIn(t.app, secondPrincipal.email);
+    expect((await agent.get(`/training/certificates/${code}.pdf`)).status).toBe(404);
+    await User.updateOne({ _id: owner._id }, { $set: { schools: [school._id, otherSchool._id] } });
+    try {
+      const res = await binary(agent.get(`/training/certificates/${code}.pdf`));
+      expect(res.status).toBe(200);
+      expect(await pdfText(res.body as Buffer)).toContain('Ana Núñez-Peña');
+    } finally {
+      await User.updateOne({ _id: owner._id }, { $set: { schools: [school._id] } });
     }
   });
 
