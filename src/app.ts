@@ -23,6 +23,7 @@ import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
+import { rosterRouter, rosterUpload } from './components/roster';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -88,6 +89,8 @@ export function buildApp(config: Config): Express {
   app.use(rememberLanguageChoice);
   app.use(viewLocals(config));
   app.use(headerSchoolNames(ownSchoolNames));
+  // The roster file is multipart: parsed here (district admins only) so the CSRF check below can read its token.
+  app.use(rosterUpload);
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
@@ -106,6 +109,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(schoolsRouter);
   signedIn.use(settingsRouter);
   signedIn.use(modulesAdminRouter);
+  signedIn.use(rosterRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);
