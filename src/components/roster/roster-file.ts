@@ -1,11 +1,11 @@
 /**
  * Reads an uploaded roster file as a stream of rows (flat memory whatever its size): checks that it is
  * UTF-8 text (not a workbook, not UTF-16, no NUL bytes) and parses it with csv-parse, yielding each row's
- * cells and the line it starts on.
+ * cells and the line it ends on. Quotes inside an unquoted value (Robert "Bob" Smith) are kept as text.
  */
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 
 export type FileProblemCode = 'empty' | 'no_rows' | 'spreadsheet' | 'utf16' | 'not_utf8' | 'binary' | 'malformed' | 'too_many_rows';
 
@@ -57,7 +57,7 @@ export type FileRow = { cells: string[]; line: number };
 /** The file's rows (the header first); throws RosterFileProblem for a file that is not a readable CSV. */
 export async function* readRosterFile(path: string, maxRows: number): AsyncGenerator<FileRow> {
   const check = new Utf8Check();
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: 16_000 });
+  const parser = parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, max_record_size: 16_000 });
   const source = createReadStream(path);
   source.on('error', (err) => parser.destroy(err));
   check.on('error', (err) => parser.destroy(err));
@@ -71,8 +71,7 @@ export async function* readRosterFile(path: string, maxRows: number): AsyncGener
     }
   } catch (err) {
     if (err instanceof RosterFileProblem) throw err;
-    const e = err as { code?: string; lines?: number };
-    if (typeof e?.code === 'string' && e.code.startsWith('CSV_')) throw new RosterFileProblem('malformed', e.lines);
+    if (err instanceof CsvError) throw new RosterFileProblem('malformed', (err as CsvError & { lines?: number }).lines);
     throw err;
   } finally {
     source.destroy();
