@@ -8,7 +8,7 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { logger } from '../../shared/logger';
-import { recordAudit } from '../audit';
+import { AuditEvent, recordAudit } from '../audit';
 import { forgetSessionActors } from '../auth';
 import { enqueueComplianceJob } from '../assignments';
 import { User } from '../users';
@@ -142,6 +142,20 @@ export async function applyPreview(actor: Actor, id: string, input: { confirm?: 
   for await (const batch of rowBatches(preview._id)) {
     await User.bulkWrite(batch.map((row) => writeFor(actor, row)), { ordered: false });
     for (const row of batch) if (row.user) touched.push(row.user.toString());
+    // Role changes (staff ↔ principal) are audited per person, like those made on the Staff page.
+    const roleChanges = batch.filter((row) => row.action !== 'create' && row.changes.includes('role'));
+    if (roleChanges.length) {
+      await AuditEvent.insertMany(
+        roleChanges.map((row) => ({
+          district: actor.districtId,
+          actor: actor.userId,
+          action: 'user.role_changed',
+          target: { kind: 'user', id: row.user!.toString() },
+          details: { from: row.before!.role, to: row.after.role, via: 'roster_import', importId: preview._id.toString() },
+          requestId: ctx.requestId,
+        })),
+      );
+    }
     done += batch.length;
     await heartbeat(preview, done);
   }
@@ -163,6 +177,7 @@ export async function applyPreview(actor: Actor, id: string, input: { confirm?: 
       unchanged: counts.unchanged,
       reactivated: counts.reactivate,
       deactivated: counts.deactivate,
+      roleChanges: preview.changedFields?.role ?? 0,
       jobId,
       resumed: resuming,
     },

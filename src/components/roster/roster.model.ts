@@ -110,7 +110,8 @@ export type RosterPreviewRecord = {
   completeRoster: boolean;
   state: PreviewState;
   counts: { rows: number; create: number; update: number; unchanged: number; reactivate: number; deactivate: number; errors: number };
-  changedFields: Record<string, number>;
+  /** Absent when nothing was updated (mongoose drops empty objects). */
+  changedFields?: Record<string, number>;
   rowErrors: { line: number; column: string; code: string; value?: string; other?: string }[];
   activeCount: number;
   expiresAt: Date;

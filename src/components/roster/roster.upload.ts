@@ -28,7 +28,8 @@ function removeFile(req: Request): void {
 }
 
 export function rosterUpload(req: Request, res: Response, next: NextFunction): void {
-  if (req.method !== 'POST' || req.path !== ROSTER_UPLOAD_PATH) return next();
+  // Express matches routes case-insensitively and with a trailing slash: so does this gate.
+  if (req.method !== 'POST' || req.path.toLowerCase().replace(/\/+$/, '') !== ROSTER_UPLOAD_PATH) return next();
   if (!req.user) return requireAuth(req, res, next);
   if (req.user.role !== 'district_admin') return next(new AppError(403, 'forbidden', 'Your role does not allow this'));
   if (!req.is('multipart/form-data')) return next();

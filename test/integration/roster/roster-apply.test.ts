@@ -194,6 +194,25 @@ describe('stale and interrupted applies', () => {
 });
 
 describe('after apply', () => {
+  test('when a staff member becomes a principal, then the role change is audited for that person', async () => {
+    await seedStaff(2);
+    const id = await preview([['E01', 'e01@test.example', 'Person E01', 'principal', '', 'LIN', '', ''], rowFor(2)]);
+    expect((await apply(adminAgent, id)).status).toBe(303);
+    const person = await User.findOne({ employeeId: 'E01' }).lean();
+    expect(person).toMatchObject({ role: 'principal' });
+    expect(person!.jobTitle).toBeUndefined();
+    const events = await AuditEvent.find({ action: 'user.role_changed' }).lean();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ target: { kind: 'user', id: person!._id.toString() }, details: { from: 'staff', to: 'principal', via: 'roster_import' } });
+    expect((await AuditEvent.findOne({ action: 'roster.imported' }).lean())!.details).toMatchObject({ roleChanges: 1 });
+  });
+
+  test('when the upload path is written with capitals or a trailing slash, then it is still parsed and checked', async () => {
+    const token = /name="_csrf" value="([^"]+)"/.exec((await adminAgent.get('/admin/roster')).text)![1];
+    const res = await adminAgent.post('/Admin/Roster/Preview/').field('_csrf', token).attach('file', Buffer.from(csv([rowFor(1)])), 'r.csv');
+    expect(res.status).toBe(303);
+  });
+
   test('then one audit event with counts and file name and one queued compliance rebuild, and the result page in Spanish', async () => {
     await seedStaff(2);
     const id = await preview([rowFor(1), ['E50', 'new@test.example', 'New', 'staff', 'teacher', 'LIN', '', '']]);

@@ -145,6 +145,7 @@ describe('preview and apply', () => {
     const audit = await AuditEvent.findOne({ action: 'roster.imported' }).lean();
     expect(audit!.details).toMatchObject({ fileName: 'hr-export.csv', created: 1, updated: 2, unchanged: 1, reactivated: 1, deactivated: 0, rows: 5 });
     expect(JSON.stringify(audit!.details)).not.toContain('new.person@test.example');
+    expect(await AuditEvent.countDocuments({ action: 'user.role_changed' })).toBe(0);
     const jobs = await mongoose.connection.db!.collection('compliancejobs').find({ district: district._id, kind: 'rebuild' }).toArray();
     expect(jobs).toHaveLength(1);
     expect(await RosterPreviewRow.countDocuments({ preview: id })).toBe(0);
