@@ -100,6 +100,24 @@ async function heartbeat(preview: RosterPreviewRecord, done: number): Promise<vo
   await RosterPreview.updateOne({ _id: preview._id, state: 'applying' }, { $set: { leaseUntil: new Date(Date.now() + APPLY_LEASE_MS), 'progress.done': done } });
 }
 
+/** Moves the preview to "applying" (or takes over a lapsed apply); null if it cannot be claimed, 'busy' if another preview of the district is being applied. */
+async function claim(actor: Actor, preview: RosterPreviewRecord, now: Date): Promise<RosterPreviewRecord | null | 'busy'> {
+  try {
+    return await RosterPreview.findOneAndUpdate(
+      {
+        _id: preview._id,
+        district: actor.districtId,
+        $or: [{ state: 'ready', expiresAt: { $gt: now } }, { state: 'applying', leaseUntil: { $lte: now } }],
+      },
+      { $set: { state: 'applying', leaseUntil: new Date(now.getTime() + APPLY_LEASE_MS), progress: { done: 0, total: preview.counts.create + preview.counts.update + preview.counts.reactivate + preview.counts.deactivate } } },
+      { returnDocument: 'after', lean: true },
+    ).lean<RosterPreviewRecord>();
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return 'busy';
+    throw err;
+  }
+}
+
 /**
  * Applies a preview. `confirm` is the typed number of people to deactivate, needed only above the
  * deactivation threshold. Refusals carry their HTTP status; a wrong confirmation is a form error (422).
@@ -117,15 +135,8 @@ export async function applyPreview(actor: Actor, id: string, input: { confirm?: 
     return { ok: false, errors: { confirm: 'roster.errors.confirmMismatch' } };
   }
 
-  const claimed = await RosterPreview.findOneAndUpdate(
-    {
-      _id: preview._id,
-      district: actor.districtId,
-      $or: [{ state: 'ready', expiresAt: { $gt: now } }, { state: 'applying', leaseUntil: { $lte: now } }],
-    },
-    { $set: { state: 'applying', leaseUntil: new Date(now.getTime() + APPLY_LEASE_MS), progress: { done: 0, total: preview.counts.create + preview.counts.update + preview.counts.reactivate + preview.counts.deactivate } } },
-    { returnDocument: 'after', lean: true },
-  );
+  const claimed = await claim(actor, preview, now);
+  if (claimed === 'busy') return { ok: false, refused: 'busy', status: 409 };
   if (!claimed) {
     const again = await getPreview(actor, id);
     return { ok: false, refused: again.state === 'applied' ? 'already_applied' : 'busy', status: 409 };

@@ -51,6 +51,9 @@ const rosterPreviewSchema = new Schema(
 rosterPreviewSchema.index({ district: 1, createdAt: -1 });
 // Serves: removing old previews and their counts.
 rosterPreviewSchema.index({ purgeAt: 1 }, { expireAfterSeconds: 0 });
+// One apply at a time per district: two previews written at once could each pass their check and then
+// interleave. A second claim fails on this index and is answered "busy".
+rosterPreviewSchema.index({ district: 1 }, { unique: true, partialFilterExpression: { state: 'applying' }, name: 'one_apply_per_district' });
 
 /** The roster fields the import owns, as stored: compared before writing (a stale preview) and written. */
 const snapshotSchema = new Schema(

@@ -69,7 +69,7 @@ class PreviewBuilder {
 
   constructor(
     readonly previewId: Types.ObjectId,
-    private readonly purgeAt: Date,
+    readonly purgeAt: Date,
   ) {}
 
   fail(error: RowError): void {
@@ -206,7 +206,8 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
       rowErrors: builder.errors.sort((a, b) => a.line - b.line),
       activeCount,
       expiresAt,
-      purgeAt: new Date(now.getTime() + SUMMARY_KEEP_MS),
+      // A file with problems is kept only as long as its rows would be: its problem list quotes values.
+      purgeAt: valid ? new Date(now.getTime() + SUMMARY_KEEP_MS) : builder.purgeAt,
     });
     return { ok: true, id: previewId.toString(), valid };
   } catch (err) {

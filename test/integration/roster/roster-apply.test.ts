@@ -183,12 +183,23 @@ describe('stale and interrupted applies', () => {
     expect(await RosterPreviewRow.countDocuments({ preview: id })).toBe(0);
   });
 
+  test('when another preview of the district is being applied, then this one waits (busy) and writes nothing', async () => {
+    const first = await preview([rowFor(1)]);
+    const second = await preview([rowFor(2)]);
+    await RosterPreview.updateOne({ _id: first }, { $set: { state: 'applying', leaseUntil: new Date(Date.now() + 60_000) } });
+    const res = await apply(adminAgent, second);
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('being applied in this district right now');
+    expect(await User.exists({ employeeId: 'E02' })).toBeNull();
+    expect((await RosterPreview.findById(second).lean())!.state).toBe('ready');
+  });
+
   test('when an apply is still running (lease held), then a second one is refused as busy', async () => {
     const id = await preview([rowFor(1)]);
     await RosterPreview.updateOne({ _id: id }, { $set: { state: 'applying', leaseUntil: new Date(Date.now() + 60_000) } });
     const res = await apply(adminAgent, id);
     expect(res.status).toBe(409);
-    expect(res.text).toContain('being applied right now');
+    expect(res.text).toContain('being applied in this district right now');
     expect(await User.exists({ employeeId: 'E01' })).toBeNull();
   });
 });
