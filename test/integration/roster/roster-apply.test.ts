@@ -1,4 +1,7 @@
 import mongoose from 'mongoose';
+import { runQueuedComplianceJobs } from '../../../src/components/assignments';
+import { ComplianceRow } from '../../../src/components/assignments/compliance-row.model';
+import { createAssignment, publishModule } from '../assignments/compliance-fixtures';
 import { AuditEvent } from '../../../src/components/audit';
 import { RosterPreview, RosterPreviewRow } from '../../../src/components/roster';
 import { User } from '../../../src/components/users';
@@ -216,6 +219,24 @@ describe('after apply', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ target: { kind: 'user', id: person!._id.toString() }, details: { from: 'staff', to: 'principal', via: 'roster_import' } });
     expect((await AuditEvent.findOne({ action: 'roster.imported' }).lean())!.details).toMatchObject({ roleChanges: 1 });
+  });
+
+  test('when the queued rebuild runs, then new people are due N days after their start date and deactivated people drop out', async () => {
+    await seedStaff(2);
+    await publishModule('foundations', [1]);
+    const assignment = await createAssignment(district, { due: { kind: 'relative', days: 30 } });
+    expect(await ComplianceRow.countDocuments({ assignment: assignment._id })).toBe(2);
+    const id = await preview([rowFor(1), ['E50', 'new@test.example', 'New', 'staff', 'custodian', 'LIN', '', '2027-03-01']], true);
+    // One of two people is more than 10 %: the guard asks for the number.
+    expect((await apply(adminAgent, id, { confirm: '1' })).status).toBe(303);
+    // Enqueued, not run in the request: the rows are those from before until the job runs.
+    expect(await ComplianceRow.countDocuments({ assignment: assignment._id })).toBe(2);
+    expect(await runQueuedComplianceJobs()).toBeGreaterThanOrEqual(1);
+    const newcomer = await User.findOne({ employeeId: 'E50' }).lean();
+    const gone = await User.findOne({ employeeId: 'E02' }).lean();
+    const row = await ComplianceRow.findOne({ assignment: assignment._id, user: newcomer!._id }).lean();
+    expect(row!.dueAt.toISOString().slice(0, 10)).toBe('2027-03-31');
+    expect(await ComplianceRow.exists({ assignment: assignment._id, user: gone!._id })).toBeNull();
   });
 
   test('when the upload path is written with capitals or a trailing slash, then it is still parsed and checked', async () => {
