@@ -26,6 +26,7 @@ import { reportsRouter } from './components/reports';
 // Imported from its file: the audit component's index is imported by the features that record events.
 import { auditRouter } from './components/audit/audit.routes';
 import { sessionsRouter } from './components/sessions';
+import { rosterRouter, rosterUpload } from './components/roster';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -91,6 +92,8 @@ export function buildApp(config: Config): Express {
   app.use(rememberLanguageChoice);
   app.use(viewLocals(config));
   app.use(headerSchoolNames(ownSchoolNames));
+  // The roster file is multipart: parsed here (district admins only) so the CSRF check below can read its token.
+  app.use(rosterUpload);
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
@@ -111,6 +114,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(modulesAdminRouter);
   signedIn.use(auditRouter);
   signedIn.use(sessionsRouter);
+  signedIn.use(rosterRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);

@@ -58,6 +58,7 @@ describe('accessibility: district admin pages', () => {
       await auditInvalidSubmit(page, '/admin/settings', '/admin/settings', 'settings 422', problems, async (p) => {
         await p.fill('#field-jurisdiction', '');
       });
+      await auditBoth(page, '/admin/roster', 'roster import', problems);
       await auditBoth(page, '/admin/audit', 'audit log', problems);
       await auditBoth(page, '/admin/audit/verify', 'audit tamper check', problems, 200, false);
       await auditBoth(page, '/account', 'account (admin)', problems, 200, false);

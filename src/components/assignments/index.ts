@@ -36,5 +36,6 @@ export {
 } from './compliance.queries';
 export { listModuleOptions, type ModuleOption } from './assignments.service';
 export { startComplianceJobRunner, runQueuedComplianceJobs, type ComplianceJobRunner } from './compliance-jobs';
+export { enqueueComplianceJob } from './compliance-jobs';
 export { complianceUpdatesUnderway, formatLocalDateTime, formatCount, type ComplianceUpdatesUnderway } from './compliance-job.status';
 export { localDateOf, localDateFormatter, formatLocalDate, addDays } from './zoned-date';

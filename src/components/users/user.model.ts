@@ -59,6 +59,9 @@ userSchema.index({ schools: 1, active: 1, name: 1 });
 userSchema.index({ district: 1, active: 1, name: 1 });
 // Serves: roster import matching by employee id.
 userSchema.index({ district: 1, employeeId: 1 }, { unique: true, partialFilterExpression: { employeeId: { $type: 'string' } } });
+// Serves: roster import lookups of a batch of employee ids ($in) and its upserts keyed by employee id — a query the
+// partial index above answers only when it repeats the partial filter (and the embedded server never does).
+userSchema.index({ district: 1, employeeId: 1 }, { name: 'district_1_employeeId_1_lookup' });
 
 export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
 export const User = model('User', userSchema);

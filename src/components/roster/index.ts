@@ -1,0 +1,6 @@
+/** Roster import: district admins keep the staff list current from an HR export (CSV). */
+export { rosterRouter } from './roster.routes';
+export { rosterUpload, ROSTER_MAX_BYTES } from './roster.upload';
+export { RosterPreview, RosterPreviewRow } from './roster.model';
+export { createPreview, DEACTIVATION_CONFIRM_SHARE, PREVIEW_TTL_MS } from './roster.service';
+export { applyPreview } from './roster-apply';

@@ -1,0 +1,143 @@
+import { Schema, model, type Types } from 'mongoose';
+
+export const PREVIEW_STATES = ['ready', 'invalid', 'applying', 'applied', 'stale'] as const;
+export type PreviewState = (typeof PREVIEW_STATES)[number];
+export const ROW_ACTIONS = ['create', 'update', 'reactivate', 'deactivate'] as const;
+export type RowAction = (typeof ROW_ACTIONS)[number];
+
+const countsSchema = {
+  rows: { type: Number, default: 0 },
+  create: { type: Number, default: 0 },
+  update: { type: Number, default: 0 },
+  unchanged: { type: Number, default: 0 },
+  reactivate: { type: Number, default: 0 },
+  deactivate: { type: Number, default: 0 },
+  errors: { type: Number, default: 0 },
+};
+
+/**
+ * One uploaded roster file after validation (the dry run): counts, the first problems, and — in
+ * RosterPreviewRow — the change each person will get. Applying reads only this, never the file again.
+ * The file itself is not kept; the rows go when the preview is applied or purged.
+ */
+const rosterPreviewSchema = new Schema(
+  {
+    district: { type: Schema.Types.ObjectId, ref: 'District', required: true },
+    createdBy: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    fileName: { type: String, maxlength: 200, default: '' },
+    completeRoster: { type: Boolean, default: false },
+    state: { type: String, enum: PREVIEW_STATES, required: true },
+    counts: countsSchema,
+    // What kind of change the updated people get: field name → number of people.
+    changedFields: { type: Schema.Types.Mixed, default: {} },
+    // The first MAX_STORED_ERRORS problems (line, column, code, value); counts.errors has the total.
+    rowErrors: { type: [Schema.Types.Mixed], default: [] },
+    // Active people (not district administrators) when the preview was made: the base of the deactivation guard.
+    activeCount: { type: Number, default: 0 },
+    expiresAt: { type: Date, required: true },
+    // Apply: a lease so a second click (or a second instance) waits, and a lapsed one (the process died) can resume.
+    leaseUntil: { type: Date, default: null },
+    progress: { done: { type: Number, default: 0 }, total: { type: Number, default: 0 } },
+    appliedAt: { type: Date, default: null },
+    appliedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    jobId: { type: String, default: null },
+    // Kept a while after expiry/apply so the page can still say "expired" or show the result, then removed.
+    purgeAt: { type: Date, required: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+// Serves: the roster page's "recent imports" (newest first) and every scoped lookup by id within a district.
+rosterPreviewSchema.index({ district: 1, createdAt: -1 });
+// Serves: removing old previews and their counts.
+rosterPreviewSchema.index({ purgeAt: 1 }, { expireAfterSeconds: 0 });
+// One apply at a time per district: two previews written at once could each pass their check and then
+// interleave. A second claim fails on this index and is answered "busy".
+rosterPreviewSchema.index({ district: 1 }, { unique: true, partialFilterExpression: { state: 'applying' }, name: 'one_apply_per_district' });
+
+/** The roster fields the import owns, as stored: compared before writing (a stale preview) and written. */
+const snapshotSchema = new Schema(
+  {
+    employeeId: { type: String, default: null },
+    email: String,
+    name: String,
+    role: String,
+    jobTitle: { type: String, default: null },
+    schools: [String],
+    preferredLanguage: String,
+    startDate: { type: String, default: null },
+    active: Boolean,
+  },
+  { _id: false },
+);
+
+const rosterPreviewRowSchema = new Schema(
+  {
+    preview: { type: Schema.Types.ObjectId, ref: 'RosterPreview', required: true },
+    // Order of application: file order, then the deactivations (after the last line).
+    seq: { type: Number, required: true },
+    line: { type: Number, default: null },
+    action: { type: String, enum: ROW_ACTIONS, required: true },
+    user: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    before: { type: snapshotSchema, default: null },
+    after: { type: snapshotSchema, required: true },
+    changes: [String],
+    purgeAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+// Serves: the apply (every row of a preview in order, a batch at a time) and the preview page's samples by action.
+rosterPreviewRowSchema.index({ preview: 1, seq: 1 }, { unique: true });
+rosterPreviewRowSchema.index({ preview: 1, action: 1, seq: 1 });
+// Serves: removing the rows (names and emails) of previews never applied.
+rosterPreviewRowSchema.index({ purgeAt: 1 }, { expireAfterSeconds: 0 });
+
+export type Snapshot = {
+  employeeId: string | null;
+  email: string;
+  name: string;
+  role: string;
+  jobTitle: string | null;
+  schools: string[];
+  preferredLanguage: string;
+  startDate: string | null;
+  active: boolean;
+};
+
+export type RosterPreviewRecord = {
+  _id: Types.ObjectId;
+  district: Types.ObjectId;
+  createdBy: Types.ObjectId;
+  fileName: string;
+  completeRoster: boolean;
+  state: PreviewState;
+  counts: { rows: number; create: number; update: number; unchanged: number; reactivate: number; deactivate: number; errors: number };
+  /** Absent when nothing was updated (mongoose drops empty objects). */
+  changedFields?: Record<string, number>;
+  rowErrors: { line: number; column: string; code: string; value?: string; other?: string }[];
+  activeCount: number;
+  expiresAt: Date;
+  leaseUntil: Date | null;
+  progress: { done: number; total: number };
+  appliedAt: Date | null;
+  appliedBy: Types.ObjectId | null;
+  jobId: string | null;
+  purgeAt: Date;
+  createdAt: Date;
+};
+
+export type RosterPreviewRowRecord = {
+  _id: Types.ObjectId;
+  preview: Types.ObjectId;
+  seq: number;
+  line: number | null;
+  action: RowAction;
+  user: Types.ObjectId | null;
+  before: Snapshot | null;
+  after: Snapshot;
+  changes: string[];
+};
+
+export const RosterPreview = model('RosterPreview', rosterPreviewSchema);
+export const RosterPreviewRow = model('RosterPreviewRow', rosterPreviewRowSchema);
