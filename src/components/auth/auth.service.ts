@@ -24,7 +24,9 @@ export async function signIn(email: string, password: string, now = new Date()):
     return { ok: false, reason: 'invalid' };
   }
   if (user.lockedUntil && user.lockedUntil > now) return { ok: false, reason: 'locked', lockedUntil: user.lockedUntil };
-  const valid = await verifyPassword(user.passwordHash, password);
+  // An account without a password (imported from the roster, or SSO only) costs the same slow check, so the
+  // time of a refusal does not tell which emails have accounts.
+  const valid = user.passwordHash ? await verifyPassword(user.passwordHash, password) : (await verifyPassword(await dummyPasswordHash(), password)) && false;
   if (!valid) {
     const failed = (user.lockedUntil && user.lockedUntil <= now ? 0 : user.failedSignIns ?? 0) + 1;
     const lockedUntil = failed >= MAX_FAILED_SIGN_INS ? new Date(now.getTime() + LOCKOUT_MINUTES * 60_000) : undefined;
