@@ -23,6 +23,8 @@ import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
+import { remindersRouter } from './components/reminders';
+import { configureMailer } from './shared/mailer';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -30,6 +32,7 @@ const SESSION_TOUCH_AFTER_S = 60;
 /** Builds the app on an already-connected mongoose: middleware, routers, 404, error handler. No listen, no connect. */
 export function buildApp(config: Config): Express {
   configureLogger(config.logLevel);
+  configureMailer(config);
   const app = express();
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
@@ -101,6 +104,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(accountRouter);
   signedIn.use(trainingRouter);
   signedIn.use(reportsRouter);
+  signedIn.use(remindersRouter);
   signedIn.use(assignmentsRouter);
   signedIn.use(usersRouter);
   signedIn.use(schoolsRouter);

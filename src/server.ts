@@ -6,6 +6,8 @@ import { connectDatabase, type DatabaseHandle } from './shared/db';
 import { configureLogger, logger } from './shared/logger';
 import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
+import { startReminderRunner } from './components/reminders';
+import { getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
 
@@ -29,6 +31,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   // Background compliance work (assignment changes, rebuilds) queued by any instance; see compliance-jobs.ts.
   const jobs = startComplianceJobRunner();
   const app = buildApp(config);
+  // Reminder emails: the outbox and the automatic sweep, in every instance; see components/reminders.
+  logMailMode(getMailer(), config.smtpUrl);
+  const reminders = startReminderRunner();
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -36,7 +41,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await jobs.stop();
+    await Promise.all([jobs.stop(), reminders.stop()]);
     await db.close();
     throw err;
   }
@@ -50,7 +55,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), reminders.stop()]);
       server.closeIdleConnections();
       await db.close();
     })());
