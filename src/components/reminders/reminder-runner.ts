@@ -94,6 +94,13 @@ export async function runQueuedReminders(options: SendOptions = {}): Promise<Run
 }
 
 const wakers = new Set<() => void>();
+let sweepRequested = false;
+
+/** Asks this process's runner to sweep at its next turn (the district just changed its schedule). */
+export function requestReminderSweep(): void {
+  sweepRequested = true;
+  pokeReminderRunner();
+}
 
 /** Wakes this process's runner (a principal just queued reminders). */
 export function pokeReminderRunner(): void {
@@ -114,7 +121,8 @@ export function startReminderRunner(options: { pollMs?: number; sweepEveryMs?: n
   const loop = (async () => {
     while (!stopping) {
       try {
-        if (getMailer().mode !== 'disabled' && Date.now() - lastSweep >= sweepEveryMs) {
+        if (getMailer().mode !== 'disabled' && (sweepRequested || Date.now() - lastSweep >= sweepEveryMs)) {
+          sweepRequested = false;
           lastSweep = Date.now();
           const swept = await sweepReminders(new Date());
           if (swept.queued > 0) logger.info(swept, 'automatic reminders queued');

@@ -10,7 +10,7 @@ import { School } from '../schools';
 import { User } from '../users';
 import { Reminder } from './reminder.model';
 import { ReminderSettings, type ReminderSettingsRecord } from './reminder-settings.model';
-import { pokeReminderRunner } from './reminder-runner';
+import { pokeReminderRunner, requestReminderSweep } from './reminder-runner';
 import { baseReminder, insertReminders } from './reminder-sweep';
 import type { ReminderGroup, ReminderSettingsInput } from './reminders.schemas';
 
@@ -173,4 +173,6 @@ export function reminderFormValues(s: ReminderSettingsInput): Record<string, str
 export async function updateReminderSettings(actor: Actor, input: ReminderSettingsInput, requestId?: string): Promise<void> {
   await ReminderSettings.updateOne({ district: actor.districtId }, { $set: { ...input, updatedAt: new Date() } }, { upsert: true, runValidators: true });
   await recordAudit(actor, { action: 'reminders.settings_updated', target: { kind: 'district', id: actor.districtId }, details: { ...input }, requestId });
+  // A schedule just turned on (or changed) applies today, not at the next hourly sweep.
+  if (input.enabled) requestReminderSweep();
 }
