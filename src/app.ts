@@ -27,6 +27,8 @@ import { reportsRouter } from './components/reports';
 import { auditRouter } from './components/audit/audit.routes';
 import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
+import { remindersRouter } from './components/reminders';
+import { configureMailer } from './shared/mailer';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -34,6 +36,7 @@ const SESSION_TOUCH_AFTER_S = 60;
 /** Builds the app on an already-connected mongoose: middleware, routers, 404, error handler. No listen, no connect. */
 export function buildApp(config: Config): Express {
   configureLogger(config.logLevel);
+  configureMailer(config);
   const app = express();
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
@@ -107,6 +110,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(accountRouter);
   signedIn.use(trainingRouter);
   signedIn.use(reportsRouter);
+  signedIn.use(remindersRouter);
   signedIn.use(assignmentsRouter);
   signedIn.use(usersRouter);
   signedIn.use(schoolsRouter);

@@ -22,6 +22,11 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   SEED_DEMO: booleanish.optional(),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL (e.g. smtps://user:password@mail.example.org:465)')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).optional(),
 });
 
 export type Config = Readonly<{
@@ -38,6 +43,9 @@ export type Config = Readonly<{
   seedDemo: boolean;
   /** How long this process may answer a session from memory (0: read MongoDB on every request). */
   sessionCacheMs: number;
+  /** Outgoing mail server (credentials inside: never log it). Unset: .eml files under dataDir/outbox, or off in production. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
 }>;
 
 export class ConfigError extends Error {
@@ -93,5 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: values.DATA_DIR,
     seedDemo: values.SEED_DEMO ?? values.NODE_ENV === 'development',
     sessionCacheMs: values.SESSION_CACHE_MS,
+    smtpUrl: values.SMTP_URL,
+    mailFrom: values.MAIL_FROM ?? 'Safe Schools Training <no-reply@localhost>',
   });
 }

@@ -8,6 +8,8 @@ import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
 import { startExportJobRunner } from './components/reports';
 import { startAuditSealer } from './components/audit';
+import { startReminderRunner } from './components/reminders';
+import { getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
 
@@ -35,6 +37,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   // Chains new audit events for tamper evidence; see audit-chain.ts.
   const sealer = startAuditSealer();
   const app = buildApp(config);
+  // Reminder emails: the outbox and the automatic sweep, in every instance; see components/reminders.
+  logMailMode(getMailer(), config.smtpUrl);
+  const reminders = startReminderRunner();
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -42,7 +47,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await Promise.all([jobs.stop(), exportJobs.stop(), sealer.stop()]);
+    await Promise.all([jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop()]);
     await db.close();
     throw err;
   }
@@ -56,7 +61,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), sealer.stop()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop()]);
       server.closeIdleConnections();
       await db.close();
     })());

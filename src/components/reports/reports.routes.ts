@@ -13,6 +13,7 @@ import { exportJobsRouter } from './export-jobs.routes';
 import { decisionInsightsRouter } from './decision-insights.routes';
 import { districtQuerySchema, exportQuerySchema, personParams, schoolParams, schoolQuerySchema } from './reports.schemas';
 import { getPersonRecord, getReminderList, getSchoolReport } from './school-report.service';
+import { getReminderOverview } from '../reminders';
 
 export const reportsRouter = Router();
 const leaders = requireRole('principal', 'district_admin');
@@ -53,7 +54,11 @@ reportsRouter.get('/school/:schoolId/reminders', leaders, async (req, res) => {
   const { schoolId } = parseOrThrow(schoolParams, req.params, 404);
   const { module } = parseOrThrow(schoolQuerySchema, req.query);
   const list = await getReminderList(actorOf(req), schoolId, module);
-  res.render('school/reminders', { title: res.locals.t('reports.reminders.title', { school: list.school.name }), list, ...viewHelpers });
+  const email = await getReminderOverview(actorOf(req), schoolId);
+  // The outcome of the send this page just redirected from (counts only).
+  const sent = req.session.reminderResult?.schoolId === schoolId ? req.session.reminderResult : undefined;
+  delete req.session.reminderResult;
+  res.render('school/reminders', { title: res.locals.t('reports.reminders.title', { school: list.school.name }), list, email, sent, ...viewHelpers });
 });
 
 reportsRouter.get('/school/:schoolId/staff/:userId', leaders, async (req, res) => {

@@ -89,4 +89,21 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('silent');
     expect(existsSync(path.join(dataDir, 'session-secret'))).toBe(false);
   });
+  test('when SMTP_URL is not an smtp(s) URL, then the problem is listed without echoing the value', () => {
+    const err = (() => {
+      try {
+        loadConfig({ NODE_ENV: 'test', SMTP_URL: 'http://user:hunter2@mail.example.org' });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err.message).toContain('SMTP_URL');
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  test('when SMTP_URL and MAIL_FROM are set, then they are used; unset, a default sender applies', () => {
+    expect(loadConfig({ NODE_ENV: 'test', SMTP_URL: 'smtps://u:p@mail.example.org:465', MAIL_FROM: 'Training <t@example.org>' })).toMatchObject({ smtpUrl: 'smtps://u:p@mail.example.org:465', mailFrom: 'Training <t@example.org>' });
+    expect(loadConfig({ NODE_ENV: 'test' }).smtpUrl).toBeUndefined();
+  });
 });

@@ -1,0 +1,155 @@
+/**
+ * Sends the outbox (reminder.model.ts). A runner in every app process:
+ *   - claims one queued reminder whose time has come — or whose lease lapsed (its process died mid-send) —
+ *     with one findOneAndUpdate that sets a lease, so two processes never send the same message;
+ *   - renders it from the current records and sends it; an SMTP failure puts it back with exponential
+ *     backoff, and after MAX_SEND_ATTEMPTS it is 'failed' with the error shown to the district admin;
+ *   - sweeps every SWEEP_EVERY_MS for automatic reminders (reminder-sweep.ts).
+ * runQueuedReminders does the same in-process until nothing is left (tests, scripts).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { logger } from '../../shared/logger';
+import { getMailer, type Mailer } from '../../shared/mailer';
+import { Reminder, type ReminderRecord } from './reminder.model';
+import { buildReminderMessage } from './reminder-email';
+import { sweepReminders } from './reminder-sweep';
+
+export const SEND_LEASE_MS = 120_000;
+export const MAX_SEND_ATTEMPTS = 5;
+/** Backoff after a failure: 1 min, 2, 4, 8 … at most an hour. */
+export const RETRY_BASE_MS = 60_000;
+const MAX_RETRY_MS = 3_600_000;
+const DEFAULT_POLL_MS = 10_000;
+const SWEEP_EVERY_MS = 3_600_000;
+
+export type SendOptions = { mailer?: Mailer; now?: () => Date; leaseMs?: number; maxAttempts?: number; concurrency?: number; isStopping?: () => boolean };
+
+function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+export function retryDelayMs(attempts: number): number {
+  return Math.min(MAX_RETRY_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+/** Claims the queued reminder due longest ago, or one whose lease lapsed; null when there is none. */
+export async function claimReminder(owner: string, now: Date, leaseMs = SEND_LEASE_MS): Promise<ReminderRecord | null> {
+  return (await Reminder.findOneAndUpdate(
+    { status: 'queued', nextAttemptAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] },
+    { $set: { owner, leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+    { sort: { nextAttemptAt: 1 }, returnDocument: 'after', lean: true },
+  )) as ReminderRecord | null;
+}
+
+/** Sends one claimed reminder; every write is conditional on still holding it. */
+async function sendClaimed(reminder: ReminderRecord, owner: string, mailer: Mailer, now: Date, maxAttempts: number): Promise<'sent' | 'cancelled' | 'retry' | 'failed'> {
+  const mine = { _id: reminder._id, owner, status: 'queued' as const };
+  const log = logger.child({ reminderId: String(reminder._id), kind: reminder.kind });
+  try {
+    const built = await buildReminderMessage(reminder, mailer.baseUrl, now);
+    if (!built.ok) {
+      await Reminder.updateOne(mine, { $set: { status: 'cancelled', cancelReason: built.reason, owner: null, leaseUntil: null } });
+      log.info({ reason: built.reason }, 'reminder not sent');
+      return 'cancelled';
+    }
+    await mailer.send(built.message);
+    await Reminder.updateOne(mine, { $set: { status: 'sent', sentAt: new Date(), owner: null, leaseUntil: null, lastError: null, language: built.message.language } });
+    return 'sent';
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 500) || 'Unknown error';
+    if (reminder.attempts >= maxAttempts) {
+      await Reminder.updateOne(mine, { $set: { status: 'failed', lastError: message, owner: null, leaseUntil: null } });
+      log.error({ attempts: reminder.attempts, error: message }, 'reminder failed; giving up');
+      return 'failed';
+    }
+    await Reminder.updateOne(mine, { $set: { lastError: message, owner: null, leaseUntil: null, nextAttemptAt: new Date(now.getTime() + retryDelayMs(reminder.attempts)) } });
+    log.warn({ attempts: reminder.attempts, error: message }, 'reminder not sent; will retry');
+    return 'retry';
+  }
+}
+
+export type RunResult = { sent: number; cancelled: number; retry: number; failed: number };
+
+/**
+ * Sends queued reminders in this process until none is left to claim at `now` (a reminder put back for a
+ * retry waits for its backoff). With a disabled mailer nothing is claimed.
+ */
+export async function runQueuedReminders(options: SendOptions = {}): Promise<RunResult> {
+  const mailer = options.mailer ?? getMailer();
+  const result: RunResult = { sent: 0, cancelled: 0, retry: 0, failed: 0 };
+  if (mailer.mode === 'disabled') return result;
+  const owner = newOwnerId();
+  const clock = options.now ?? (() => new Date());
+  const worker = async () => {
+    while (!options.isStopping?.()) {
+      const now = clock();
+      const reminder = await claimReminder(owner, now, options.leaseMs);
+      if (!reminder) return;
+      result[await sendClaimed(reminder, owner, mailer, now, options.maxAttempts ?? MAX_SEND_ATTEMPTS)] += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  return result;
+}
+
+const wakers = new Set<() => void>();
+let sweepRequested = false;
+
+/** Asks this process's runner to sweep at its next turn (the district just changed its schedule). */
+export function requestReminderSweep(): void {
+  sweepRequested = true;
+  pokeReminderRunner();
+}
+
+/** Wakes this process's runner (a principal just queued reminders). */
+export function pokeReminderRunner(): void {
+  for (const wake of wakers) wake();
+}
+
+export type ReminderRunner = { stop(): Promise<void> };
+
+/** Polls the outbox every `pollMs` (at once when poked) and sweeps for automatic reminders every `sweepEveryMs`. */
+export function startReminderRunner(options: { pollMs?: number; sweepEveryMs?: number } = {}): ReminderRunner {
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
+  let stopping = false;
+  let lastSweep = 0;
+  let wakeUp: (() => void) | undefined;
+  const wake = () => wakeUp?.();
+  wakers.add(wake);
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        if (getMailer().mode !== 'disabled' && (sweepRequested || Date.now() - lastSweep >= sweepEveryMs)) {
+          sweepRequested = false;
+          lastSweep = Date.now();
+          const swept = await sweepReminders(new Date());
+          if (swept.queued > 0) logger.info(swept, 'automatic reminders queued');
+        }
+        const sent = await runQueuedReminders({ isStopping: () => stopping });
+        if (sent.sent + sent.failed + sent.retry > 0) logger.info(sent, 'reminder outbox run');
+      } catch (err) {
+        logger.error({ err }, 'reminder runner error (database unavailable?); trying again after the poll interval');
+      }
+      if (stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        timer.unref();
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = undefined;
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      wakers.delete(wake);
+      wakeUp?.();
+      await loop;
+    },
+  };
+}
