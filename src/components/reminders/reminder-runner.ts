@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { logger } from '../../shared/logger';
+import { startPollingRunner } from '../../shared/polling-runner';
 import { getMailer, type Mailer } from '../../shared/mailer';
 import { Reminder, type ReminderRecord } from './reminder.model';
 import { buildReminderMessage } from './reminder-email';
@@ -111,45 +112,25 @@ export type ReminderRunner = { stop(): Promise<void> };
 
 /** Polls the outbox every `pollMs` (at once when poked) and sweeps for automatic reminders every `sweepEveryMs`. */
 export function startReminderRunner(options: { pollMs?: number; sweepEveryMs?: number } = {}): ReminderRunner {
-  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
-  let stopping = false;
   let lastSweep = 0;
-  let wakeUp: (() => void) | undefined;
-  const wake = () => wakeUp?.();
-  wakers.add(wake);
-  const loop = (async () => {
-    while (!stopping) {
-      try {
-        if (getMailer().mode !== 'disabled' && (sweepRequested || Date.now() - lastSweep >= sweepEveryMs)) {
-          sweepRequested = false;
-          lastSweep = Date.now();
-          const swept = await sweepReminders(new Date());
-          if (swept.queued > 0) logger.info(swept, 'automatic reminders queued');
-        }
-        const sent = await runQueuedReminders({ isStopping: () => stopping });
-        if (sent.sent + sent.failed + sent.retry > 0) logger.info(sent, 'reminder outbox run');
-      } catch (err) {
-        logger.error({ err }, 'reminder runner error (database unavailable?); trying again after the poll interval');
-      }
-      if (stopping) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        timer.unref();
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
+  const runner = startPollingRunner('reminders', options.pollMs ?? DEFAULT_POLL_MS, async (isStopping) => {
+    if (getMailer().mode !== 'disabled' && (sweepRequested || Date.now() - lastSweep >= sweepEveryMs)) {
+      sweepRequested = false;
+      lastSweep = Date.now();
+      const swept = await sweepReminders(new Date());
+      if (swept.queued > 0) logger.info(swept, 'automatic reminders queued');
     }
-  })();
+    const sent = await runQueuedReminders({ isStopping });
+    if (sent.sent + sent.failed + sent.retry > 0) logger.info(sent, 'reminder outbox run');
+    // The outbox was drained (or the rest waits for its retry time): wait for the next poll or a poke.
+    return false;
+  });
+  wakers.add(runner.wake);
   return {
     async stop() {
-      stopping = true;
-      wakers.delete(wake);
-      wakeUp?.();
-      await loop;
+      wakers.delete(runner.wake);
+      await runner.stop();
     },
   };
 }
