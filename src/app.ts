@@ -23,6 +23,7 @@ import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
 import { reportsRouter } from './components/reports';
+import { ssoRouter } from './components/sso';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -91,6 +92,7 @@ export function buildApp(config: Config): Express {
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
+  app.use(ssoRouter(config));
   app.use(authRouter);
   app.use(verifyRouter);
 

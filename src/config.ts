@@ -22,6 +22,11 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   SEED_DEMO: booleanish.optional(),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  OIDC_ISSUER: z.url('must be a URL, like https://accounts.google.com').optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  OIDC_LABEL: z.string().trim().min(1).max(40).optional(),
+  PASSWORD_SIGN_IN: z.enum(['on', 'off'], 'must be on or off').default('on'),
 });
 
 export type Config = Readonly<{
@@ -38,6 +43,10 @@ export type Config = Readonly<{
   seedDemo: boolean;
   /** How long this process may answer a session from memory (0: read MongoDB on every request). */
   sessionCacheMs: number;
+  /** OpenID Connect single sign-on (docs/sso.md); undefined when not configured. */
+  oidc: Readonly<{ issuer: string; clientId: string; clientSecret: string; label: string; redirectUri: string }> | undefined;
+  /** false: only district admins may sign in with a password (break-glass); everyone else uses SSO. */
+  passwordSignIn: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -76,7 +85,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!values.MONGODB_URI) problems.push('MONGODB_URI: required in production (the embedded database is for development and tests)');
     if (!values.BASE_URL) problems.push('BASE_URL: required in production (used in certificate links)');
   }
+  if (values) {
+    const oidcKeys = ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+    const oidcSet = oidcKeys.filter((k) => values[k] !== undefined);
+    if (oidcSet.length > 0 && oidcSet.length < oidcKeys.length) {
+      for (const k of oidcKeys.filter((key) => values[key] === undefined)) {
+        problems.push(`${k}: required when ${oidcSet.join(' and ')} ${oidcSet.length > 1 ? 'are' : 'is'} set (single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together)`);
+      }
+    }
+    if (values.OIDC_ISSUER && values.NODE_ENV === 'production' && !values.OIDC_ISSUER.startsWith('https://')) {
+      problems.push('OIDC_ISSUER: must use https:// in production');
+    }
+    if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0) {
+      problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
+    }
+  }
   if (problems.length > 0 || !values) throw new ConfigError(problems);
+  const baseUrl = (values.BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/$/, '');
 
   const sessionSecret =
     values.SESSION_SECRET ?? (values.NODE_ENV === 'test' ? randomBytes(48).toString('base64url') : developmentSecret(values.DATA_DIR));
@@ -87,11 +112,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: values.HOST,
     mongodbUri: values.MONGODB_URI,
     sessionSecret,
-    baseUrl: (values.BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/$/, ''),
+    baseUrl,
     trustProxy: parseTrustProxy(values.TRUST_PROXY),
     logLevel: values.LOG_LEVEL ?? (values.NODE_ENV === 'test' ? 'silent' : 'info'),
     dataDir: values.DATA_DIR,
     seedDemo: values.SEED_DEMO ?? values.NODE_ENV === 'development',
     sessionCacheMs: values.SESSION_CACHE_MS,
+    oidc:
+      values.OIDC_ISSUER && values.OIDC_CLIENT_ID && values.OIDC_CLIENT_SECRET
+        ? Object.freeze({
+            issuer: values.OIDC_ISSUER,
+            clientId: values.OIDC_CLIENT_ID,
+            clientSecret: values.OIDC_CLIENT_SECRET,
+            label: values.OIDC_LABEL ?? 'single sign-on',
+            redirectUri: `${baseUrl}/auth/oidc/callback`,
+          })
+        : undefined,
+    passwordSignIn: values.PASSWORD_SIGN_IN === 'on',
   });
 }

@@ -47,6 +47,9 @@ const userSchema = new Schema(
     // Sessions carry the value they were signed in with; a password change or reset increments it, which
     // ends every other session of the person at its next request (auth/passport.ts).
     sessionEpoch: { type: Number, default: 0 },
+    // Single sign-on link: "<issuer> <sub>" from the district's identity provider (never tokens).
+    ssoSubject: { type: String, maxlength: 1000 },
+    ssoLinkedAt: { type: Date },
   },
   { timestamps: true },
 );
@@ -59,6 +62,9 @@ userSchema.index({ schools: 1, active: 1, name: 1 });
 userSchema.index({ district: 1, active: 1, name: 1 });
 // Serves: roster import matching by employee id.
 userSchema.index({ district: 1, employeeId: 1 }, { unique: true, partialFilterExpression: { employeeId: { $type: 'string' } } });
+
+// Serves: SSO sign-in by the identity provider's subject; one account per subject.
+userSchema.index({ ssoSubject: 1 }, { unique: true, partialFilterExpression: { ssoSubject: { $type: 'string' } } });
 
 export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
 export const User = model('User', userSchema);
