@@ -219,10 +219,15 @@ describe('SSO callback attacks and errors', () => {
     idp.setAccounts({ 'g-1010': { email: 'state@district.test', email_verified: true } });
     const { agent, res } = await startSso();
     const callback = await idp.signInAs(res.headers.location, 'g-1010');
-    callback.searchParams.set('state', 'forged-state');
-    const done = await agent.get(callback.pathname + callback.search);
+    const forged = new URL(callback);
+    forged.searchParams.set('state', 'forged-state');
+    const done = await agent.get(forged.pathname + forged.search);
     expect(done.status).toBe(400);
     expect(done.text).toContain('could not be verified');
+    expect((await agent.get('/account')).status).toBe(303);
+    // The round trip was used up by the failed attempt: the genuine callback afterwards is refused too.
+    const genuine = await agent.get(callback.pathname + callback.search);
+    expect(genuine.status).toBe(400);
     expect((await agent.get('/account')).status).toBe(303);
   });
 
