@@ -104,8 +104,6 @@ export function ssoRouter(config: Config): Router {
         res.redirect(303, pending.next);
       });
     });
-  } else {
-    router.all('/auth/oidc{/*rest}', (_req, res) => renderError(res, 'unavailable'));
   }
 
   // The admin user page shows the link; the admin can remove it (the person links again at next SSO sign-in).

@@ -6,7 +6,7 @@ import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { csrfFrom, type Agent } from '../../helpers/session';
+import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { startTestIdp, type TestIdp } from '../../helpers/oidc-provider';
 
 const BASE_URL = 'http://training.test';
@@ -276,7 +276,6 @@ describe('SSO callback attacks and errors', () => {
     expect(res.text).not.toMatch(/at .*\.ts:\d+|ECONNREFUSED/);
 
     const user = await createUser(district, { schools: [school], email: 'fallback@district.test' });
-    const { signIn } = await import('../../helpers/session');
     const signedIn = await signIn(app, user.email);
     expect((await signedIn.get('/account')).status).toBe(200);
   });
