@@ -27,6 +27,7 @@ const envSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
   OIDC_LABEL: z.string().trim().min(1).max(40).optional(),
   PASSWORD_SIGN_IN: z.enum(['on', 'off'], 'must be on or off').default('on'),
+  DEMO_OIDC: booleanish.optional(),
 });
 
 export type Config = Readonly<{
@@ -47,6 +48,8 @@ export type Config = Readonly<{
   oidc: Readonly<{ issuer: string; clientId: string; clientSecret: string; label: string; redirectUri: string }> | undefined;
   /** false: only district admins may sign in with a password (break-glass); everyone else uses SSO. */
   passwordSignIn: boolean;
+  /** `npm start` only: run a local demo identity provider for the demo accounts (never in production). */
+  demoOidc: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (values.OIDC_ISSUER && values.NODE_ENV === 'production' && !values.OIDC_ISSUER.startsWith('https://')) {
       problems.push('OIDC_ISSUER: must use https:// in production');
     }
+    if (values.DEMO_OIDC && values.NODE_ENV === 'production') problems.push('DEMO_OIDC: not allowed in production');
     if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0) {
       problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
     }
@@ -129,5 +133,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           })
         : undefined,
     passwordSignIn: values.PASSWORD_SIGN_IN === 'on',
+    demoOidc: values.DEMO_OIDC ?? false,
   });
 }
