@@ -43,4 +43,10 @@ describe('single sign-on configuration', () => {
     expect(problemsOf({ PASSWORD_SIGN_IN: 'no' })[0]).toMatch(/^PASSWORD_SIGN_IN: must be on or off/);
     expect(loadConfig({ NODE_ENV: 'test', ...OIDC, PASSWORD_SIGN_IN: 'off' }).passwordSignIn).toBe(false);
   });
+
+  test('when DEMO_OIDC is set in production, then it is refused', () => {
+    const prod = problemsOf({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: 'mongodb://db', BASE_URL: 'https://t.example', DEMO_OIDC: 'true' });
+    expect(prod).toEqual(['DEMO_OIDC: not allowed in production']);
+    expect(loadConfig({ NODE_ENV: 'test', DEMO_OIDC: '1' }).demoOidc).toBe(true);
+  });
 });
