@@ -91,7 +91,7 @@ export class OidcClient {
       idTokenExpected: true,
     });
     const claims = tokens.claims();
-    if (!claims) throw new oidc.ClientError('no ID token', { code: 'OAUTH_INVALID_RESPONSE' } as never);
+    if (!claims) throw new Error('the token response has no ID token');
     let email = typeof claims.email === 'string' ? claims.email : undefined;
     let verified: unknown = claims.email_verified;
     if (email === undefined || verified === undefined) {
