@@ -29,6 +29,7 @@ import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
 import { remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
+import { ssoRouter } from './components/sso';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -43,7 +44,19 @@ export function buildApp(config: Config): Express {
   app.set('views', path.join(root, 'views'));
   app.disable('x-powered-by');
 
-  app.use(pinoHttp({ logger, genReqId: (req, res) => { const id = randomUUID(); res.setHeader('X-Request-Id', id); return id; }, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      // The SSO callback's query holds a one-time authorization code: it is logged without it.
+      serializers: { req: (req: { url?: string }) => (req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]' } : req) },
+    }),
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -100,6 +113,7 @@ export function buildApp(config: Config): Express {
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
+  app.use(ssoRouter(config));
   app.use(authRouter);
   app.use(verifyRouter);
 

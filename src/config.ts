@@ -27,6 +27,12 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL (e.g. smtps://user:password@mail.example.org:465)')
     .optional(),
   MAIL_FROM: z.string().min(3).max(200).optional(),
+  OIDC_ISSUER: z.url('must be a URL, like https://accounts.google.com').optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  OIDC_LABEL: z.string().trim().min(1).max(40).optional(),
+  PASSWORD_SIGN_IN: z.enum(['on', 'off'], 'must be on or off').default('on'),
+  DEMO_OIDC: booleanish.optional(),
 });
 
 export type Config = Readonly<{
@@ -46,6 +52,12 @@ export type Config = Readonly<{
   /** Outgoing mail server (credentials inside: never log it). Unset: .eml files under dataDir/outbox, or off in production. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** OpenID Connect single sign-on (docs/sso.md); undefined when not configured. */
+  oidc: Readonly<{ issuer: string; clientId: string; clientSecret: string; label: string; redirectUri: string }> | undefined;
+  /** false: only district admins may sign in with a password (break-glass); everyone else uses SSO. */
+  passwordSignIn: boolean;
+  /** `npm start` only: run a local demo identity provider for the demo accounts (never in production). */
+  demoOidc: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -84,7 +96,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!values.MONGODB_URI) problems.push('MONGODB_URI: required in production (the embedded database is for development and tests)');
     if (!values.BASE_URL) problems.push('BASE_URL: required in production (used in certificate links)');
   }
+  if (values) {
+    const oidcKeys = ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+    const oidcSet = oidcKeys.filter((k) => values[k] !== undefined);
+    if (oidcSet.length > 0 && oidcSet.length < oidcKeys.length) {
+      for (const k of oidcKeys.filter((key) => values[key] === undefined)) {
+        problems.push(`${k}: required when ${oidcSet.join(' and ')} ${oidcSet.length > 1 ? 'are' : 'is'} set (single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together)`);
+      }
+    }
+    if (values.OIDC_ISSUER && values.NODE_ENV === 'production' && !values.OIDC_ISSUER.startsWith('https://')) {
+      problems.push('OIDC_ISSUER: must use https:// in production');
+    }
+    if (values.DEMO_OIDC && values.NODE_ENV === 'production') problems.push('DEMO_OIDC: not allowed in production');
+    if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0) {
+      problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
+    }
+  }
   if (problems.length > 0 || !values) throw new ConfigError(problems);
+  const baseUrl = (values.BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/$/, '');
 
   const sessionSecret =
     values.SESSION_SECRET ?? (values.NODE_ENV === 'test' ? randomBytes(48).toString('base64url') : developmentSecret(values.DATA_DIR));
@@ -95,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: values.HOST,
     mongodbUri: values.MONGODB_URI,
     sessionSecret,
-    baseUrl: (values.BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/$/, ''),
+    baseUrl,
     trustProxy: parseTrustProxy(values.TRUST_PROXY),
     logLevel: values.LOG_LEVEL ?? (values.NODE_ENV === 'test' ? 'silent' : 'info'),
     dataDir: values.DATA_DIR,
@@ -103,5 +132,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionCacheMs: values.SESSION_CACHE_MS,
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM ?? 'Safe Schools Training <no-reply@localhost>',
+    oidc:
+      values.OIDC_ISSUER && values.OIDC_CLIENT_ID && values.OIDC_CLIENT_SECRET
+        ? Object.freeze({
+            issuer: values.OIDC_ISSUER,
+            clientId: values.OIDC_CLIENT_ID,
+            clientSecret: values.OIDC_CLIENT_SECRET,
+            label: values.OIDC_LABEL ?? 'single sign-on',
+            redirectUri: `${baseUrl}/auth/oidc/callback`,
+          })
+        : undefined,
+    passwordSignIn: values.PASSWORD_SIGN_IN === 'on',
+    demoOidc: values.DEMO_OIDC ?? false,
   });
 }

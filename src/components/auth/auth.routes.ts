@@ -49,6 +49,10 @@ authRouter.post('/login', signInLimiter, (req, res, next) => {
       const key = reason === 'locked' ? 'auth.errors.locked' : reason === 'inactive' ? 'auth.errors.inactive' : 'auth.errors.invalid';
       return render(reason === 'locked' ? 429 : 401, { _form: key }, { email: form.data.email }, { lockoutMinutes: LOCKOUT_MINUTES });
     }
+    // PASSWORD_SIGN_IN=off (single sign-on for everyone): only district admins keep password sign-in (break-glass).
+    if (res.locals.sso?.passwordSignIn === false && actor.role !== 'district_admin') {
+      return render(403, { _form: 'sso.passwordOff' }, { email: form.data.email });
+    }
     const chosenLanguage = req.session.lang;
     // passport regenerates the session id here (session fixation defence).
     req.login(actor, (loginErr) => {

@@ -47,6 +47,9 @@ const userSchema = new Schema(
     // Sessions carry the value they were signed in with; a password change or reset increments it, which
     // ends every other session of the person at its next request (auth/passport.ts).
     sessionEpoch: { type: Number, default: 0 },
+    // Single sign-on link: "<issuer> <sub>" from the district's identity provider (never tokens).
+    ssoSubject: { type: String, maxlength: 1000 },
+    ssoLinkedAt: { type: Date },
   },
   { timestamps: true },
 );
@@ -62,6 +65,9 @@ userSchema.index({ district: 1, employeeId: 1 }, { unique: true, partialFilterEx
 // Serves: roster import lookups of a batch of employee ids ($in) and its upserts keyed by employee id — a query the
 // partial index above answers only when it repeats the partial filter (and the embedded server never does).
 userSchema.index({ district: 1, employeeId: 1 }, { name: 'district_1_employeeId_1_lookup' });
+
+// Serves: SSO sign-in by the identity provider's subject; one account per subject.
+userSchema.index({ ssoSubject: 1 }, { unique: true, partialFilterExpression: { ssoSubject: { $type: 'string' } } });
 
 export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
 export const User = model('User', userSchema);

@@ -1,0 +1,2 @@
+export { ssoRouter } from './sso.routes';
+export { resolveSsoSignIn, getSsoLink, unlinkSso, subjectKey } from './sso.service';

@@ -1,0 +1,113 @@
+import * as oidc from 'openid-client';
+import type { Config } from '../../config';
+import { logger } from '../../shared/logger';
+
+type OidcSettings = NonNullable<Config['oidc']>;
+
+/** Discovery is kept this long, then fetched again at the next sign-in (key rotation is handled by jose). */
+const DISCOVERY_TTL_MS = 60 * 60 * 1000;
+/** How long a sign-in waits for the identity provider before showing the "unavailable" page. */
+const IDP_TIMEOUT_S = 8;
+
+/** Plain http is only for an identity provider on this machine (tests, the demo); config refuses it in production. */
+function isLoopback(issuer: string): boolean {
+  const host = new URL(issuer).hostname;
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}
+
+export class IdpUnavailableError extends Error {}
+
+/**
+ * The identity provider's metadata, fetched on first use (never at start: a down IdP must not stop the
+ * app) and cached; a failed fetch is not cached, so the next attempt tries again.
+ */
+export class OidcClient {
+  private cached: { at: number; config: Promise<oidc.Configuration> } | undefined;
+
+  constructor(readonly settings: OidcSettings) {}
+
+  private discover(): Promise<oidc.Configuration> {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < DISCOVERY_TTL_MS) return this.cached.config;
+    const { issuer, clientId, clientSecret } = this.settings;
+    const insecure = issuer.startsWith('http://') && isLoopback(issuer);
+    const config = oidc
+      .discovery(new URL(issuer), clientId, clientSecret, undefined, {
+        timeout: IDP_TIMEOUT_S,
+        execute: insecure ? [oidc.allowInsecureRequests] : [],
+      })
+      .then((c) => {
+        c.timeout = IDP_TIMEOUT_S;
+        return c;
+      });
+    const entry = { at: now, config };
+    this.cached = entry;
+    config.catch((err: unknown) => {
+      if (this.cached === entry) this.cached = undefined;
+      logger.warn({ err: describe(err), issuer }, 'OIDC discovery failed');
+    });
+    return config;
+  }
+
+  private async configuration(): Promise<oidc.Configuration> {
+    try {
+      return await this.discover();
+    } catch {
+      throw new IdpUnavailableError('identity provider unavailable');
+    }
+  }
+
+  /** A fresh PKCE verifier, state and nonce, and the URL that sends the person to the identity provider. */
+  async startSignIn(): Promise<{ url: string; state: string; nonce: string; codeVerifier: string }> {
+    const config = await this.configuration();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.settings.redirectUri,
+      scope: 'openid email profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    return { url: url.href, state, nonce, codeVerifier };
+  }
+
+  /**
+   * Exchanges the code (checking state, nonce, PKCE and the ID token) and returns the identity claims.
+   * The access token is used at most once, for the userinfo endpoint when the ID token lacks the email,
+   * and is dropped: nothing from the token response is stored.
+   */
+  async finishSignIn(
+    callbackUrl: URL,
+    expected: { state: string; nonce: string; codeVerifier: string },
+  ): Promise<{ issuer: string; sub: string; email?: string; emailVerified: boolean }> {
+    const config = await this.configuration();
+    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: expected.codeVerifier,
+      expectedState: expected.state,
+      expectedNonce: expected.nonce,
+      idTokenExpected: true,
+    });
+    const claims = tokens.claims();
+    if (!claims) throw new Error('the token response has no ID token');
+    let email = typeof claims.email === 'string' ? claims.email : undefined;
+    let verified: unknown = claims.email_verified;
+    if (email === undefined || verified === undefined) {
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      email = typeof info.email === 'string' ? info.email : email;
+      verified = info.email_verified ?? verified;
+    }
+    return { issuer: claims.iss, sub: claims.sub, email, emailVerified: verified === true || verified === 'true' };
+  }
+}
+
+/** An error's kind and code only: openid-client errors can carry response bodies (tokens) in their cause. */
+export function describe(err: unknown): { name?: string; code?: string; error?: string } {
+  if (!(err instanceof Error)) return { name: typeof err };
+  const e = err as Error & { code?: unknown; error?: unknown };
+  return { name: e.name, code: typeof e.code === 'string' ? e.code : undefined, error: typeof e.error === 'string' ? e.error : undefined };
+}
+
+export { oidc };

@@ -1,0 +1,91 @@
+import { User } from '../users/user.model';
+import { recordAudit } from '../audit';
+import { forgetSessionActors, toActor } from '../auth';
+import type { Actor } from '../../shared/actor';
+import { notFound } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+
+export type SsoIdentity = { issuer: string; sub: string; email?: string; emailVerified: boolean };
+export type SsoRefusal = 'unknown' | 'unverified' | 'inactive' | 'ambiguous' | 'linked_elsewhere' | 'locked';
+export type SsoResult = { ok: true; actor: Actor; linked: boolean } | { ok: false; reason: SsoRefusal };
+
+/** The stored link: issuer and subject together (a `sub` is only unique within its issuer). */
+export function subjectKey(identity: { issuer: string; sub: string }): string {
+  return `${identity.issuer} ${identity.sub}`;
+}
+
+const SIGN_IN_FIELDS = '+lockedUntil';
+
+/**
+ * Finds the rostered person for an identity; never creates an account (the roster is the source of
+ * truth). A linked subject wins over the email, so an email change at the IdP keeps working and a
+ * reused email cannot take over a linked account. First sign-in links by verified email when exactly
+ * one person in all districts has it and that account is active and not yet linked.
+ */
+export async function resolveSsoSignIn(identity: SsoIdentity, ctx: { requestId?: string }, now = new Date()): Promise<SsoResult> {
+  const key = subjectKey(identity);
+  const linkedUser = await User.findOne({ ssoSubject: key }).select(SIGN_IN_FIELDS).lean();
+  if (linkedUser) return finish(linkedUser, false, now, ctx);
+
+  if (!identity.email) return refuse('unknown', identity, null, ctx);
+  if (!identity.emailVerified) return refuse('unverified', identity, null, ctx);
+  const email = identity.email.trim().toLowerCase();
+  const matches = await User.find({ email }).select(SIGN_IN_FIELDS).limit(2).lean();
+  if (matches.length === 0) return refuse('unknown', identity, null, ctx);
+  if (matches.length > 1) return refuse('ambiguous', identity, null, ctx);
+  const user = matches[0];
+  if (!user.active) return refuse('inactive', identity, user, ctx);
+  if (user.ssoSubject) return refuse('linked_elsewhere', identity, user, ctx);
+  // Conditional update: two first sign-ins at once, or a subject already linked to someone else
+  // (unique index), cannot both win.
+  let linked = false;
+  try {
+    const res = await User.updateOne({ _id: user._id, active: true, ssoSubject: { $exists: false } }, { $set: { ssoSubject: key, ssoLinkedAt: now } });
+    linked = res.modifiedCount === 1;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  if (!linked) return refuse('linked_elsewhere', identity, user, ctx);
+  const actor = toActor(user);
+  await recordAudit(actor, { action: 'sso.linked', target: { kind: 'user', id: actor.userId }, details: { issuer: identity.issuer }, requestId: ctx.requestId });
+  return finish(user, true, now, ctx);
+}
+
+type FoundUser = Parameters<typeof toActor>[0] & { _id: unknown; active?: boolean | null; lockedUntil?: Date | null };
+
+async function finish(user: FoundUser, linked: boolean, now: Date, ctx: { requestId?: string }): Promise<SsoResult> {
+  if (!user.active) return refuse('inactive', null, user, ctx);
+  // The same lockout as password sign-in: a locked account stays locked whichever way one signs in.
+  if (user.lockedUntil && user.lockedUntil > now) return refuse('locked', null, user, ctx);
+  await User.updateOne({ _id: user._id }, { $set: { lastSignInAt: now } });
+  return { ok: true, actor: toActor(user), linked };
+}
+
+async function refuse(reason: SsoRefusal, identity: SsoIdentity | null, user: FoundUser | null, ctx: { requestId?: string }): Promise<SsoResult> {
+  // Logged without tokens or the email address: the issuer and the reason are enough to help the district.
+  logger.info({ reason, issuer: identity?.issuer, userId: user?._id?.toString(), requestId: ctx.requestId }, 'SSO sign-in refused');
+  // Audited in the person's district (as their own attempt) when the refusal concerns a rostered account.
+  if (user) {
+    await recordAudit(toActor(user), { action: 'sso.refused', target: { kind: 'user', id: String(user._id) }, details: { reason }, requestId: ctx.requestId });
+  }
+  return { ok: false, reason };
+}
+
+/** Whether a person of the admin's district has an SSO link (admin user page). */
+export async function getSsoLink(actor: Actor, userId: string): Promise<{ linked: boolean; linkedAt?: Date }> {
+  const user = await User.findOne({ _id: userId, district: actor.districtId }).select('ssoSubject ssoLinkedAt').lean();
+  if (!user) throw notFound();
+  return { linked: Boolean(user.ssoSubject), linkedAt: user.ssoLinkedAt ?? undefined };
+}
+
+/** Removes the link; the next SSO sign-in links again by verified email. Ends their open sessions. */
+export async function unlinkSso(actor: Actor, userId: string, ctx: { requestId?: string }): Promise<{ wasLinked: boolean }> {
+  const user = await User.findOne({ _id: userId, district: actor.districtId }).select('ssoSubject').lean();
+  if (!user) throw notFound();
+  if (!user.ssoSubject) return { wasLinked: false };
+  // The session epoch moves on as with a password reset: sessions signed in through the old link end.
+  await User.updateOne({ _id: user._id }, { $unset: { ssoSubject: 1, ssoLinkedAt: 1 }, $inc: { sessionEpoch: 1 } });
+  forgetSessionActors([userId]);
+  await recordAudit(actor, { action: 'sso.unlinked', target: { kind: 'user', id: userId }, requestId: ctx.requestId });
+  return { wasLinked: true };
+}

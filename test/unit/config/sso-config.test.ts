@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from '../../../src/config';
+
+const OIDC = { OIDC_ISSUER: 'https://accounts.google.com', OIDC_CLIENT_ID: 'client-1', OIDC_CLIENT_SECRET: 'secret-1' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ NODE_ENV: 'test', ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('single sign-on configuration', () => {
+  test('when nothing is set, then SSO is off and password sign-in is on', () => {
+    const config = loadConfig({ NODE_ENV: 'test' });
+    expect(config.oidc).toBeUndefined();
+    expect(config.passwordSignIn).toBe(true);
+  });
+
+  test('when all three are set, then the callback URL comes from BASE_URL and the label has a default', () => {
+    const config = loadConfig({ NODE_ENV: 'test', BASE_URL: 'https://training.example.org/', ...OIDC });
+    expect(config.oidc).toEqual({ ...{ issuer: OIDC.OIDC_ISSUER, clientId: 'client-1', clientSecret: 'secret-1' }, label: 'single sign-on', redirectUri: 'https://training.example.org/auth/oidc/callback' });
+    expect(loadConfig({ NODE_ENV: 'test', ...OIDC, OIDC_LABEL: 'Google' }).oidc?.label).toBe('Google');
+  });
+
+  test('when only some are set, then every missing one is named', () => {
+    const problems = problemsOf({ OIDC_ISSUER: OIDC.OIDC_ISSUER });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^OIDC_CLIENT_ID: required when OIDC_ISSUER is set/);
+    expect(problems[1]).toMatch(/^OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set/);
+  });
+
+  test('when the issuer is not a URL, or plain http in production, then it is refused', () => {
+    expect(problemsOf({ ...OIDC, OIDC_ISSUER: 'accounts.google.com' })[0]).toMatch(/^OIDC_ISSUER: must be a URL/);
+    const prod = problemsOf({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: 'mongodb://db', BASE_URL: 'https://t.example', ...OIDC, OIDC_ISSUER: 'http://idp.example' });
+    expect(prod).toEqual(['OIDC_ISSUER: must use https:// in production']);
+  });
+
+  test('when PASSWORD_SIGN_IN is off, then SSO must be configured; a wrong value is named', () => {
+    expect(problemsOf({ PASSWORD_SIGN_IN: 'off' })[0]).toMatch(/^PASSWORD_SIGN_IN: off needs single sign-on/);
+    expect(problemsOf({ PASSWORD_SIGN_IN: 'no' })[0]).toMatch(/^PASSWORD_SIGN_IN: must be on or off/);
+    expect(loadConfig({ NODE_ENV: 'test', ...OIDC, PASSWORD_SIGN_IN: 'off' }).passwordSignIn).toBe(false);
+  });
+
+  test('when DEMO_OIDC is set in production, then it is refused', () => {
+    const prod = problemsOf({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: 'mongodb://db', BASE_URL: 'https://t.example', DEMO_OIDC: 'true' });
+    expect(prod).toEqual(['DEMO_OIDC: not allowed in production']);
+    expect(loadConfig({ NODE_ENV: 'test', DEMO_OIDC: '1' }).demoOidc).toBe(true);
+  });
+});
