@@ -54,7 +54,7 @@ export function buildApp(config: Config): Express {
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
       // The SSO callback's query holds a one-time authorization code: it is logged without it.
-      serializers: { req: (req: { url?: string }) => (req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]' } : req) },
+      serializers: { req: (req: { url?: string }) => (req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req) },
     }),
   );
   app.use(
