@@ -1,7 +1,6 @@
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { AppError, notFound } from '../../shared/errors';
-import { logger } from '../../shared/logger';
 import { recordAudit } from '../audit';
 import { localDateOf, refreshComplianceQuietly } from '../assignments';
 import { Completion } from '../completions';
@@ -12,6 +11,7 @@ import { User } from '../users';
 import { FacilitatedSession } from './session.model';
 import { completedAtFor } from './session-dates';
 import { sessionSchool } from './sessions.service';
+import { inTransaction } from '../../shared/transactions';
 
 export type FinishResult = Readonly<{
   /** false: the session was already finished (a second click, another tab): nothing was written. */
@@ -103,22 +103,3 @@ export function canFinishOn(sessionDate: string, now: Date, timeZone: string): b
   return sessionDate <= localDateOf(now, timeZone);
 }
 
-// Transactions need a replica set (the embedded server is one); on a standalone server the conditional
-// status change alone still guarantees one winner and the unique index one completion per person.
-let canUseTransactions: boolean | undefined;
-
-async function inTransaction<T>(work: (session: ClientSession | undefined) => Promise<T>): Promise<T> {
-  if (canUseTransactions !== false) {
-    try {
-      const result = await mongoose.connection.transaction((session) => work(session));
-      canUseTransactions = true;
-      return result;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (canUseTransactions === true || (code !== 20 && code !== 263)) throw err;
-      logger.warn({ err }, 'transactions are not available; finishing sessions without them');
-      canUseTransactions = false;
-    }
-  }
-  return work(undefined);
-}

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import type { Document, UpdateFilter } from 'mongodb';
 import type { Actor } from '../../shared/actor';
-import { logger } from '../../shared/logger';
 import type { LoadedModuleVersion } from '../content';
 import { Attempt, Completion, type AttemptRecord } from '../completions';
 import { recordAudit } from '../audit';
@@ -10,6 +9,7 @@ import { getModuleVersion } from './training.content';
 import { POINTS_PER_DECISION } from '../content';
 import { applyChoice, applyContinue, decodePosition, grade, initialPosition, maxPointsFor, type DecisionRecord, type PlayPosition } from './training.progress';
 import { refreshComplianceQuietly } from '../assignments';
+import { inTransaction } from '../../shared/transactions';
 
 /** The attempt as the player needs it: where the learner is and how it went so far. */
 export type AttemptView = Readonly<{
@@ -267,22 +267,3 @@ async function recordCompletion(
   );
 }
 
-// Transactions need a replica set (the embedded server is one); on a standalone server the conditional
-// update alone still guarantees one winner, so the completion is then written right after it.
-let canUseTransactions: boolean | undefined;
-
-async function inTransaction<T>(work: (session: ClientSession | undefined) => Promise<T>): Promise<T> {
-  if (canUseTransactions !== false) {
-    try {
-      const result = await mongoose.connection.transaction((session) => work(session));
-      canUseTransactions = true;
-      return result;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (canUseTransactions === true || (code !== 20 && code !== 263)) throw err;
-      logger.warn({ err }, 'transactions are not available; recording completions without them');
-      canUseTransactions = false;
-    }
-  }
-  return work(undefined);
-}
