@@ -1,4 +1,5 @@
 import { Schema, model, type Types } from 'mongoose';
+import type { ReminderSettingsInput } from './reminders.schemas';
 
 /**
  * A district's automatic reminder schedule (edited on the district settings page). Off by default: a
@@ -25,16 +26,6 @@ const reminderSettingsSchema = new Schema(
 // Serves: the one settings record of a district (read by the sweep and the settings page).
 reminderSettingsSchema.index({ district: 1 }, { unique: true });
 
-export type ReminderSettingsRecord = {
-  _id: Types.ObjectId;
-  district: Types.ObjectId;
-  enabled: boolean;
-  daysBefore: number[];
-  onDueDate: boolean;
-  afterEveryDays: number;
-  afterTimes: number;
-  principalDigest: boolean;
-  digestWeekday: number;
-};
+export type ReminderSettingsRecord = ReminderSettingsInput & { _id: Types.ObjectId; district: Types.ObjectId };
 
 export const ReminderSettings = model('ReminderSettings', reminderSettingsSchema, 'remindersettings');

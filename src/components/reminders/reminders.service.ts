@@ -13,12 +13,11 @@ import { ReminderSettings, type ReminderSettingsRecord } from './reminder-settin
 import { pokeReminderRunner, requestReminderSweep } from './reminder-runner';
 import { baseReminder, insertReminders } from './reminder-sweep';
 import type { ReminderGroup, ReminderSettingsInput } from './reminders.schemas';
+import { reminderGroupOf } from './reminder-groups';
 
 /** A person reminded by hand within this window is not emailed again by hand. */
 export const MANUAL_COOLDOWN_MS = 24 * 3_600_000;
 
-const URGENT = new Set(['overdue', 'expired']);
-const PENDING = new Set(['not_started', 'in_progress', 'outdated']);
 
 async function visibleSchool(actor: Actor, schoolId: string): Promise<{ id: string; name: string; timeZone: string }> {
   const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { name: 1, district: 1 }).lean();
@@ -47,9 +46,9 @@ function groupPeople(rows: Awaited<ReturnType<typeof findSchoolRows>>, now: Date
   const urgent = new Set<string>();
   const pending = new Set<string>();
   for (const row of rows) {
-    const status = statusAt(row, now);
-    if (URGENT.has(status)) urgent.add(String(row.user));
-    else if (PENDING.has(status)) pending.add(String(row.user));
+    const group = reminderGroupOf(statusAt(row, now));
+    if (group === 'urgent') urgent.add(String(row.user));
+    else if (group === 'pending') pending.add(String(row.user));
   }
   for (const id of urgent) pending.delete(id);
   return { urgent, pending };

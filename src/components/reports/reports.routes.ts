@@ -53,8 +53,7 @@ reportsRouter.get('/school/:schoolId', leaders, async (req, res) => {
 reportsRouter.get('/school/:schoolId/reminders', leaders, async (req, res) => {
   const { schoolId } = parseOrThrow(schoolParams, req.params, 404);
   const { module } = parseOrThrow(schoolQuerySchema, req.query);
-  const list = await getReminderList(actorOf(req), schoolId, module);
-  const email = await getReminderOverview(actorOf(req), schoolId);
+  const [list, email] = await Promise.all([getReminderList(actorOf(req), schoolId, module), getReminderOverview(actorOf(req), schoolId)]);
   // The outcome of the send this page just redirected from (counts only).
   const sent = req.session.reminderResult?.schoolId === schoolId ? req.session.reminderResult : undefined;
   delete req.session.reminderResult;

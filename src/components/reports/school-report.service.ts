@@ -18,6 +18,8 @@ import {
 import { Attempt, Completion } from '../completions';
 import { User } from '../users';
 import { districtOf, visibleSchool, type VisibleSchool } from './report-scope';
+// From its file: the reminders component's index loads its routes, which import this feature.
+import { reminderGroupOf } from '../reminders/reminder-groups';
 import type { SchoolQuery } from './reports.schemas';
 
 export const SCHOOL_PAGE_SIZE = 50;
@@ -138,9 +140,10 @@ export async function getReminderList(actor: Actor, schoolId: string, moduleSlug
   const school = await visibleSchool(actor, schoolId);
   const [district, docs] = await Promise.all([districtOf(actor), findSchoolRows(actor.districtId, school.id, { moduleSlug })]);
   const rows = docs.map((doc) => toStatusRow(doc, now, district.timeZone)).sort(compareRows('status'));
-  const urgent = rows.filter((r) => r.status === 'overdue' || r.status === 'expired');
+  const urgent = rows.filter((r) => reminderGroupOf(r.status) === 'urgent');
   const urgentEmails = [...new Set(urgent.map((r) => r.email))];
-  const pending = rows.filter((r) => (r.status === 'not_started' || r.status === 'in_progress' || r.status === 'outdated') && !urgentEmails.includes(r.email));
+  const urgentSet = new Set(urgentEmails);
+  const pending = rows.filter((r) => reminderGroupOf(r.status) === 'pending' && !urgentSet.has(r.email));
   return { school, urgent, pending, urgentEmails, pendingEmails: [...new Set(pending.map((r) => r.email))] };
 }
 
