@@ -15,7 +15,7 @@ import { headerSchoolNames } from './shared/header-school-names';
 import { pingDatabase } from './shared/db';
 import { CachedSessionStore } from './shared/session-cache';
 import { authRouter, configurePassport, rememberLanguageChoice, requireAuth } from './components/auth';
-import { homeRouter } from './components/home';
+import { ADMIN_SECTIONS, homeRouter } from './components/home';
 import { accountRouter, usersRouter } from './components/users';
 import { ownSchoolNames, schoolsRouter } from './components/schools';
 import { settingsRouter } from './components/settings';
@@ -42,6 +42,7 @@ export function buildApp(config: Config): Express {
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', path.join(root, 'views'));
+  app.locals.adminSections = ADMIN_SECTIONS;
   app.disable('x-powered-by');
 
   app.use(

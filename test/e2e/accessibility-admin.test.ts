@@ -42,6 +42,7 @@ describe('accessibility: district admin pages', () => {
       await auditBoth(page, exportPath, 'background export', problems, 200, false);
       await auditBoth(page, '/reports/exports', 'background exports list', problems, 200, false);
       await auditBoth(page, '/reports/decisions?module=foundations', 'decision insights (district)', problems, 200, false);
+      await auditBoth(page, '/admin', 'administration index', problems);
       await auditBoth(page, '/admin/users', 'users list', problems);
       await auditBoth(page, '/admin/users/new', 'users form (new)', problems);
       await auditInvalidSubmit(page, '/admin/users/new', '/admin/users', 'users form 422', problems);

@@ -144,7 +144,11 @@ describe('district admin: contact settings', () => {
     const problems: string[] = [];
     // From the start page, by keyboard through the main navigation.
     await admin.goto('/');
-    await tabTo(admin, 'nav a[href="/admin/settings"]');
+    await tabTo(admin, 'nav a[href="/admin"]');
+    await navigating(admin, () => admin.keyboard.press('Enter'));
+    expect(new URL(admin.url()).pathname).toBe('/admin');
+    problems.push(...(await axeViolations(admin, 'administration index (en)')));
+    await tabTo(admin, 'main a[href="/admin/settings"]');
     await navigating(admin, () => admin.keyboard.press('Enter'));
     expect(new URL(admin.url()).pathname).toBe('/admin/settings');
     expect(await admin.getAttribute('nav a[href="/admin/settings"]', 'aria-current')).toBe('page');

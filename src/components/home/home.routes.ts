@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { actorOf } from '../auth';
+import { actorOf, requireRole } from '../auth';
+import { ADMIN_SECTIONS } from './admin-sections';
 
 export const homeRouter = Router();
 
@@ -9,4 +10,9 @@ homeRouter.get('/', (req, res) => {
   if (actor.role === 'district_admin') return res.redirect(303, '/district');
   if (actor.role === 'principal' && actor.schoolIds.length > 0) return res.redirect(303, `/school/${actor.schoolIds[0]}`);
   res.redirect(303, '/training');
+});
+
+/** The district admin's index of administration areas (the header links here; each area has a sub-navigation). */
+homeRouter.get('/admin', requireRole('district_admin'), (req, res) => {
+  res.render('admin/index', { title: res.locals.t('nav.administration'), sections: ADMIN_SECTIONS });
 });

@@ -1,1 +1,2 @@
 export { homeRouter } from './home.routes';
+export { ADMIN_SECTIONS } from './admin-sections';
