@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { Assignment, addDays, localDateOf, rebuildDistrictCompliance } from '../src/components/assignments';
 import { Attempt, Completion } from '../src/components/completions';
+import { AuditEvent } from '../src/components/audit';
 import { loadModuleCatalog } from '../src/components/content';
 import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
 import { simulateOutcome } from './simulate-play';
@@ -80,9 +81,14 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
   if (!(await TrainingModule.exists({}))) await prepareTrainingContent();
   const published = new Map((await TrainingModule.find({}, { slug: 1, version: 1 }).sort({ version: 1 }).lean()).map((m) => [m.slug, m.version]));
   const today = localDateOf(now, TIME_ZONE);
+  // The audit log tells the demo's story the way the app would have written it: who set up each assignment,
+  // and each completion (written oldest first, so the hash chain follows time).
+  const admin = await User.findOne({ district: districtId, role: 'district_admin' }, { _id: 1 }).sort({ _id: 1 }).lean();
+  const events: Record<string, unknown>[] = [];
   for (const a of ASSIGNMENTS) {
     if (!published.has(a.moduleSlug)) continue;
-    await Assignment.updateOne(
+    const createdAt = new Date(now.getTime() - 60 * DAY);
+    const written = await Assignment.updateOne(
       { district: districtId, moduleSlug: a.moduleSlug, status: 'active' },
       {
         $setOnInsert: {
@@ -90,12 +96,22 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
           due: a.due.kind === 'fixed' ? { kind: 'fixed', date: addDays(today, a.due.daysFromNow) } : { kind: 'relative', days: a.due.days },
           recurrence: a.recurrence,
           minVersion: 1,
-          createdAt: new Date(now.getTime() - 60 * DAY),
+          createdAt,
           updatedAt: now,
         },
       },
       { upsert: true, timestamps: false },
     );
+    if (written.upsertedId) {
+      events.push({
+        district: districtId,
+        actor: admin?._id,
+        action: 'assignment.created',
+        target: { kind: 'assignment', id: String(written.upsertedId) },
+        details: { moduleSlug: a.moduleSlug, roles: a.roles, jobTitles: a.jobTitles },
+        at: createdAt,
+      });
+    }
   }
 
   if (!(await Attempt.exists({ district: districtId }))) {
@@ -132,9 +148,21 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
       }
     }
     const inserted = await Attempt.insertMany(attempts);
-    await Completion.insertMany(
+    const written = await Completion.insertMany(
       completions.map(({ attemptIndex, ...c }) => ({ ...c, attempt: inserted[attemptIndex as number]._id })),
     );
+    for (const c of written) {
+      events.push({
+        district: districtId,
+        actor: c.user,
+        action: 'completion.recorded',
+        target: { kind: 'completion', id: String(c._id) },
+        details: { moduleSlug: c.moduleSlug, moduleVersion: c.moduleVersion, score: c.score, attempt: String(c.attempt), isRenewal: false },
+        at: c.completedAt,
+      });
+    }
   }
+  events.sort((x, y) => (x.at as Date).getTime() - (y.at as Date).getTime());
+  if (events.length) await AuditEvent.insertMany(events);
   await rebuildDistrictCompliance(districtId);
 }

@@ -2,6 +2,8 @@ import { District } from '../../../src/components/districts';
 import { School } from '../../../src/components/schools';
 import { User } from '../../../src/components/users';
 import { Attempt, Completion } from '../../../src/components/completions';
+import { Assignment } from '../../../src/components/assignments';
+import { AuditEvent, sealAllAuditEvents, verifyAuditChain } from '../../../src/components/audit';
 import { getCatalog } from '../../../src/components/training';
 import { grade } from '../../../src/components/training/training.progress';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
@@ -75,4 +77,34 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const completions = await Completion.find({ district: district._id }).lean();
   const byAttempt = new Map(finished.map((a) => [String(a._id), a]));
   expect(completions.every((c) => byAttempt.get(String(c.attempt))?.score === c.score)).toBe(true);
+});
+
+test('when the demo is seeded, then its audit log holds who set up each assignment and every completion, in time order, and the chain verifies', async () => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const admin = (await User.findOne({ district: district._id, role: 'district_admin' }).lean())!;
+  const completions = await Completion.find({ district: district._id }).lean();
+  const assignments = await Assignment.find({ district: district._id }).lean();
+  const events = await AuditEvent.find({ district: district._id }).sort({ _id: 1 }).lean();
+
+  const recorded = events.filter((e) => e.action === 'completion.recorded');
+  expect(recorded.map((e) => e.target?.id).sort()).toEqual(completions.map((c) => String(c._id)).sort());
+  for (const e of recorded) {
+    const c = completions.find((x) => String(x._id) === e.target?.id)!;
+    expect(String(e.actor)).toBe(String(c.user));
+    expect(e.at.getTime()).toBe(c.completedAt.getTime());
+    expect(e.details).toMatchObject({ moduleSlug: c.moduleSlug, moduleVersion: c.moduleVersion, score: c.score });
+  }
+  const created = events.filter((e) => e.action === 'assignment.created');
+  expect(created.map((e) => e.target?.id).sort()).toEqual(assignments.map((a) => String(a._id)).sort());
+  expect(created.every((e) => String(e.actor) === String(admin._id))).toBe(true);
+  const times = events.map((e) => e.at.getTime());
+  expect(times).toEqual([...times].sort((a, b) => a - b));
+
+  await sealAllAuditEvents();
+  const report = await verifyAuditChain(String(district._id));
+  expect(report).toMatchObject({ checked: events.length, pending: 0, problems: [] });
+  const page = await (await signIn(t.app, admin.email, DEMO_PASSWORD)).get('/admin/audit');
+  expect(page.status).toBe(200);
+  expect(page.text).toContain('Training completed');
+  expect(page.text).toContain('Assignment created');
 });
