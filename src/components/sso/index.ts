@@ -1,2 +1,3 @@
 export { ssoRouter } from './sso.routes';
 export { resolveSsoSignIn, getSsoLink, unlinkSso, subjectKey } from './sso.service';
+export { redactIdTokenHint } from './sso.log';
