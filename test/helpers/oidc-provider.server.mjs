@@ -1,9 +1,10 @@
 // A real OpenID Connect identity provider (oidc-provider) for the SSO tests, run as a child process so
 // jest never has to load the ESM-only package. Settings come as JSON in OIDC_TEST_SETTINGS:
-// { clientId, clientSecret, redirectUri, postLogoutRedirectUri, accountsFile }. Accounts are re-read from
+// { clientId, clientSecret, redirectUri, postLogoutRedirectUri, accountsFile, endSession }. Accounts are re-read from
 // accountsFile on each sign-in, so a test can change a person's claims (e.g. the email) between sign-ins.
 // Prints "ISSUER <url>" once listening on a free localhost port; devInteractions handle login and consent.
-// RP-initiated logout (end_session_endpoint) is on, as at Entra, with the app's sign-in page registered.
+// RP-initiated logout (end_session_endpoint) is on, as at Entra, with the app's sign-in page registered;
+// endSession: false turns it off, as at Google (no end_session_endpoint in discovery).
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import Provider, { interactionPolicy } from 'oidc-provider';
@@ -41,6 +42,7 @@ const provider = new Provider(issuer, {
   // xms_edov: Entra's "email domain verified by the tenant", sent by Entra-like accounts of the tests.
   claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name'] },
   interactions: { policy },
+  features: { rpInitiatedLogout: { enabled: settings.endSession !== false } },
   pkce: { required: () => true },
   cookies: { keys: ['test-only-cookie-key-not-secret'] },
   async findAccount(_ctx, id) {

@@ -35,8 +35,11 @@ export type TestIdp = {
   close(): Promise<void>;
 };
 
-/** Starts a real oidc-provider on a free localhost port, with one client whose redirect URI is the app's callback. */
-export async function startTestIdp(redirectUri: string): Promise<TestIdp> {
+/**
+ * Starts a real oidc-provider on a free localhost port, with one client whose redirect URI is the app's
+ * callback. `endSession: false`: a provider without RP-initiated logout (like Google).
+ */
+export async function startTestIdp(redirectUri: string, options: { endSession?: boolean } = {}): Promise<TestIdp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sst-idp-'));
   const accountsFile = path.join(dir, 'accounts.json');
   writeFileSync(accountsFile, '{}');
@@ -47,7 +50,7 @@ export async function startTestIdp(redirectUri: string): Promise<TestIdp> {
       ...process.env,
       NODE_ENV: 'test',
       // The app's sign-out comes back to its sign-in page (config: <BASE_URL>/login).
-      OIDC_TEST_SETTINGS: JSON.stringify({ clientId, clientSecret, redirectUri, postLogoutRedirectUri: new URL('/login', redirectUri).href, accountsFile }),
+      OIDC_TEST_SETTINGS: JSON.stringify({ clientId, clientSecret, redirectUri, postLogoutRedirectUri: new URL('/login', redirectUri).href, accountsFile, endSession: options.endSession }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
