@@ -29,7 +29,7 @@ import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
 import { remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
-import { redactIdTokenHint, ssoRouter } from './components/sso';
+import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -66,7 +66,8 @@ export function buildApp(config: Config): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
-          formAction: ["'self'"],
+          // The SSO forms answer with a 303 to the identity provider (sign-in, sign-out): its origin too.
+          formAction: ["'self'", ...ssoFormActionSources(config)],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: config.isProduction ? [] : null,
         },

@@ -23,8 +23,20 @@ export class IdpUnavailableError extends Error {}
  */
 export class OidcClient {
   private cached: { at: number; config: Promise<oidc.Configuration> } | undefined;
+  /** Origins of the discovered authorization and end-session endpoints (see formActionSources). */
+  private endpointOrigins: string[] = [];
 
   constructor(readonly settings: OidcSettings) {}
+
+  /**
+   * Where our sign-in and sign-out forms may lead: Chromium and Safari apply CSP form-action to the 303
+   * that answers the form's POST, so the provider's origin must be allowed there too. The issuer's
+   * origin (Google, Entra, Clever and ClassLink keep their endpoints on it) and, once discovered, the
+   * endpoints' own origins.
+   */
+  formActionSources(): string[] {
+    return [...new Set([new URL(this.settings.issuer).origin, ...this.endpointOrigins])];
+  }
 
   private discover(): Promise<oidc.Configuration> {
     const now = Date.now();
@@ -38,6 +50,8 @@ export class OidcClient {
       })
       .then((c) => {
         c.timeout = IDP_TIMEOUT_S;
+        const { authorization_endpoint: authorize, end_session_endpoint: endSession } = c.serverMetadata();
+        this.endpointOrigins = [authorize, endSession].filter((u): u is string => typeof u === 'string').map((u) => new URL(u).origin);
         return c;
       });
     const entry = { at: now, config };
@@ -136,6 +150,25 @@ function readVerified(value: unknown): boolean | undefined {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   return undefined;
+}
+
+const clients = new WeakMap<OidcSettings, OidcClient>();
+
+/** One client (and discovery cache) per configuration: the router and the CSP header share it. */
+export function oidcClientFor(settings: OidcSettings): OidcClient {
+  let client = clients.get(settings);
+  if (!client) {
+    client = new OidcClient(settings);
+    clients.set(settings, client);
+  }
+  return client;
+}
+
+/** CSP form-action sources for single sign-on (none when it is off); evaluated per response. */
+export function ssoFormActionSources(config: Config): Array<() => string> {
+  if (!config.oidc) return [];
+  const client = oidcClientFor(config.oidc);
+  return [() => client.formActionSources().join(' ')];
 }
 
 /** An error's kind and code only: openid-client errors can carry response bodies (tokens) in their cause. */

@@ -6,7 +6,7 @@ import { isLanguage } from '../../shared/i18n';
 import { logger } from '../../shared/logger';
 import { parseOrThrow } from '../../shared/validation';
 import { setFlash } from '../../shared/flash';
-import { OidcClient, IdpUnavailableError, describe, oidc } from './sso.client';
+import { IdpUnavailableError, describe, oidc, oidcClientFor } from './sso.client';
 import { getSsoLink, resolveSsoSignIn, unlinkSso } from './sso.service';
 
 declare module 'express-session' {
@@ -40,7 +40,7 @@ function renderError(res: Response, kind: ErrorKind, reason?: string) {
 export function ssoRouter(config: Config): Router {
   const router = Router();
   const settings = config.oidc;
-  const client = settings ? new OidcClient(settings) : undefined;
+  const client = settings ? oidcClientFor(settings) : undefined;
 
   // What the sign-in page needs to know (the button, whether password sign-in is for admins only).
   router.use((_req, res, next) => {

@@ -98,6 +98,15 @@ describe('prompt sent to the provider', () => {
   });
 });
 
+describe('content security policy', () => {
+  test('when SSO is on, then form-action allows the provider (the sign-in and sign-out forms end in a 303 there); otherwise only self', async () => {
+    const page = await request(t.app).get('/login');
+    expect(page.headers['content-security-policy']).toContain(`form-action 'self' ${idp.issuer};`);
+    const off = buildApp(loadConfig({ NODE_ENV: 'test' }));
+    expect((await request(off).get('/login')).headers['content-security-policy']).toContain("form-action 'self';");
+  });
+});
+
 describe('sign-out', () => {
   test('when the session was signed in via SSO, then it is destroyed and the browser goes to the end_session_endpoint with client_id, post_logout_redirect_uri and id_token_hint', async () => {
     const user = await createUser(district, { schools: [school], email: 'leaving@district.test' });
