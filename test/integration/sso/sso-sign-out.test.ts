@@ -7,7 +7,7 @@ import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { logger } from '../../../src/shared/logger';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
 import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { startTestIdp, type IdpBrowser, type TestIdp } from '../../helpers/oidc-provider';
 
@@ -141,6 +141,22 @@ describe('sign-out', () => {
     expect((await request(t.app).get(back.pathname)).status).toBe(200);
     const off = buildApp(loadConfig(ssoEnv(idp, { OIDC_PROMPT: 'off' })));
     expect(await idp.visit((await startSso(off)).authorizationUrl.href, browser)).toEqual({ screen: 'login' });
+  });
+
+  test('when a person signed in via SSO changes their password, then sign-out still goes to the provider', async () => {
+    await createUser(district, { schools: [school], email: 'changes.password@district.test' });
+    idp.setAccounts({ 'p-2102': { email: 'changes.password@district.test', email_verified: true } });
+    const { agent } = await ssoSignIn('p-2102', idp.browser());
+    const account = await agent.get('/account');
+    const changed = await agent.post('/account/password').type('form').send({
+      _csrf: csrfFrom(account.text), currentPassword: TEST_PASSWORD, newPassword: 'A-New-Password-2026!', confirmPassword: 'A-New-Password-2026!',
+    });
+    expect(changed.status).toBe(303);
+    const res = await signOut(agent);
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.location).searchParams.get('client_id')).toBe(idp.clientId);
+    expect(new URL(res.headers.location).searchParams.get('id_token_hint')).toMatch(/^eyJ/);
+    expect((await agent.get('/account')).status).toBe(303);
   });
 
   test('when the session was signed in with a password, then sign-out is the ordinary one', async () => {
