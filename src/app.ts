@@ -29,7 +29,7 @@ import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
 import { remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
-import { ssoRouter } from './components/sso';
+import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -55,7 +55,8 @@ export function buildApp(config: Config): Express {
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
       // The SSO callback's query holds a one-time authorization code: it is logged without it.
-      serializers: { req: (req: { url?: string }) => (req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req) },
+      // An SSO sign-out redirects with the ID token in the URL (id_token_hint): logged without it (res).
+      serializers: { req: (req: { url?: string }) => (req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req), res: redactIdTokenHint },
     }),
   );
   app.use(
@@ -66,7 +67,8 @@ export function buildApp(config: Config): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
-          formAction: ["'self'"],
+          // The SSO forms answer with a 303 to the identity provider (sign-in, sign-out): its origin too.
+          formAction: ["'self'", ...ssoFormActionSources(config)],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: config.isProduction ? [] : null,
         },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseEmailDomains } from './components/sso/email-domains';
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -32,6 +33,8 @@ const envSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
   OIDC_LABEL: z.string().trim().min(1).max(40).optional(),
   PASSWORD_SIGN_IN: z.enum(['on', 'off'], 'must be on or off').default('on'),
+  OIDC_EMAIL_DOMAINS: z.string().max(2000).optional(),
+  OIDC_PROMPT: z.enum(['select_account', 'login', 'off'], 'must be select_account, login or off').default('select_account'),
   DEMO_OIDC: booleanish.optional(),
 });
 
@@ -53,12 +56,22 @@ export type Config = Readonly<{
   smtpUrl: string | undefined;
   mailFrom: string;
   /** OpenID Connect single sign-on (docs/sso.md); undefined when not configured. */
-  oidc: Readonly<{ issuer: string; clientId: string; clientSecret: string; label: string; redirectUri: string }> | undefined;
+  oidc: Readonly<{ issuer: string; clientId: string; clientSecret: string; label: string; redirectUri: string } & OidcSignInSettings> | undefined;
   /** false: only district admins may sign in with a password (break-glass); everyone else uses SSO. */
   passwordSignIn: boolean;
   /** `npm start` only: run a local demo identity provider for the demo accounts (never in production). */
   demoOidc: boolean;
 }>;
+
+/** Shared computers and Entra (docs/sso.md): who may link by email, what the provider is asked, where sign-out returns. */
+type OidcSignInSettings = {
+  /** Domains whose email links without `email_verified` (the district's own; never a public mail domain). */
+  emailDomains: readonly string[];
+  /** The `prompt` sent to the provider: select_account (default) or login; undefined sends none. */
+  prompt: 'select_account' | 'login' | undefined;
+  /** Where the provider sends the browser after signing out there: the sign-in page. */
+  postLogoutRedirectUri: string;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -107,6 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (values.OIDC_ISSUER && values.NODE_ENV === 'production' && !values.OIDC_ISSUER.startsWith('https://')) {
       problems.push('OIDC_ISSUER: must use https:// in production');
     }
+    problems.push(...parseEmailDomains(values.OIDC_EMAIL_DOMAINS).problems);
+    if (values.OIDC_ISSUER && /^https:\/\/login\.microsoftonline\.com\/(common|organizations|consumers)(\/|$)/i.test(values.OIDC_ISSUER)) {
+      problems.push("OIDC_ISSUER: accepts every Microsoft tenant; use your tenant's issuer https://login.microsoftonline.com/<tenant id>/v2.0");
+    }
     if (values.DEMO_OIDC && values.NODE_ENV === 'production') problems.push('DEMO_OIDC: not allowed in production');
     if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0) {
       problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
@@ -140,6 +157,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             clientSecret: values.OIDC_CLIENT_SECRET,
             label: values.OIDC_LABEL ?? 'single sign-on',
             redirectUri: `${baseUrl}/auth/oidc/callback`,
+            emailDomains: Object.freeze(parseEmailDomains(values.OIDC_EMAIL_DOMAINS).domains),
+            prompt: values.OIDC_PROMPT === 'off' ? undefined : values.OIDC_PROMPT,
+            postLogoutRedirectUri: `${baseUrl}/login`,
           })
         : undefined,
     passwordSignIn: values.PASSWORD_SIGN_IN === 'on',

@@ -23,8 +23,20 @@ export class IdpUnavailableError extends Error {}
  */
 export class OidcClient {
   private cached: { at: number; config: Promise<oidc.Configuration> } | undefined;
+  /** Origins of the discovered authorization and end-session endpoints (see formActionSources). */
+  private endpointOrigins: string[] = [];
 
   constructor(readonly settings: OidcSettings) {}
+
+  /**
+   * Where our sign-in and sign-out forms may lead: Chromium and Safari apply CSP form-action to the 303
+   * that answers the form's POST, so the provider's origin must be allowed there too. The issuer's
+   * origin (Google, Entra, Clever and ClassLink keep their endpoints on it) and, once discovered, the
+   * endpoints' own origins.
+   */
+  formActionSources(): string[] {
+    return [...new Set([new URL(this.settings.issuer).origin, ...this.endpointOrigins])];
+  }
 
   private discover(): Promise<oidc.Configuration> {
     const now = Date.now();
@@ -38,6 +50,8 @@ export class OidcClient {
       })
       .then((c) => {
         c.timeout = IDP_TIMEOUT_S;
+        const { authorization_endpoint: authorize, end_session_endpoint: endSession } = c.serverMetadata();
+        this.endpointOrigins = [authorize, endSession].filter((u): u is string => typeof u === 'string').map((u) => new URL(u).origin);
         return c;
       });
     const entry = { at: now, config };
@@ -70,6 +84,8 @@ export class OidcClient {
       code_challenge_method: 'S256',
       state,
       nonce,
+      // select_account / login: a shared computer's next user is never signed in silently as the last one.
+      ...(this.settings.prompt ? { prompt: this.settings.prompt } : {}),
     });
     return { url: url.href, state, nonce, codeVerifier };
   }
@@ -77,12 +93,13 @@ export class OidcClient {
   /**
    * Exchanges the code (checking state, nonce, PKCE and the ID token) and returns the identity claims.
    * The access token is used at most once, for the userinfo endpoint when the ID token lacks the email,
-   * and is dropped: nothing from the token response is stored.
+   * and is dropped. The ID token is returned only when the provider has an end_session_endpoint: it is
+   * the `id_token_hint` of the sign-out there, kept in the server-side session and nowhere else.
    */
   async finishSignIn(
     callbackUrl: URL,
     expected: { state: string; nonce: string; codeVerifier: string },
-  ): Promise<{ issuer: string; sub: string; email?: string; emailVerified: boolean }> {
+  ): Promise<{ identity: { issuer: string; sub: string; email?: string; emailVerified?: boolean }; idTokenHint?: string }> {
     const config = await this.configuration();
     const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
       pkceCodeVerifier: expected.codeVerifier,
@@ -94,13 +111,64 @@ export class OidcClient {
     if (!claims) throw new Error('the token response has no ID token');
     let email = typeof claims.email === 'string' ? claims.email : undefined;
     let verified: unknown = claims.email_verified;
+    let domainVerified: unknown = claims.xms_edov;
     if (email === undefined || verified === undefined) {
       const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
       email = typeof info.email === 'string' ? info.email : email;
       verified = info.email_verified ?? verified;
+      domainVerified = info.xms_edov ?? domainVerified;
     }
-    return { issuer: claims.iss, sub: claims.sub, email, emailVerified: verified === true || verified === 'true' };
+    // No email_verified (Entra): an explicit "domain not verified" from the tenant still refuses.
+    const emailVerified = readVerified(verified) ?? (readVerified(domainVerified) === false ? false : undefined);
+    const idTokenHint = config.serverMetadata().end_session_endpoint ? tokens.id_token : undefined;
+    return { identity: { issuer: claims.iss, sub: claims.sub, email, emailVerified }, idTokenHint };
   }
+
+  /**
+   * RP-initiated logout: the provider's end_session_endpoint with our client_id, the sign-in page to come
+   * back to and the ID token as a hint; undefined when the provider has none (Google) or cannot be reached.
+   */
+  async endSessionUrl(idTokenHint: string | undefined): Promise<string | undefined> {
+    let config: oidc.Configuration;
+    try {
+      config = await this.configuration();
+    } catch {
+      return undefined;
+    }
+    if (!config.serverMetadata().end_session_endpoint) return undefined;
+    const params: Record<string, string> = { post_logout_redirect_uri: this.settings.postLogoutRedirectUri };
+    if (idTokenHint) params.id_token_hint = idTokenHint;
+    return oidc.buildEndSessionUrl(config, params).href;
+  }
+}
+
+/**
+ * A verification claim as the provider sent it: `email_verified`, or Entra's `xms_edov` (email domain
+ * verified by the tenant); providers send booleans, a few send strings. Absent or anything else: undefined.
+ */
+function readVerified(value: unknown): boolean | undefined {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return undefined;
+}
+
+const clients = new WeakMap<OidcSettings, OidcClient>();
+
+/** One client (and discovery cache) per configuration: the router and the CSP header share it. */
+export function oidcClientFor(settings: OidcSettings): OidcClient {
+  let client = clients.get(settings);
+  if (!client) {
+    client = new OidcClient(settings);
+    clients.set(settings, client);
+  }
+  return client;
+}
+
+/** CSP form-action sources for single sign-on (none when it is off); evaluated per response. */
+export function ssoFormActionSources(config: Config): Array<() => string> {
+  if (!config.oidc) return [];
+  const client = oidcClientFor(config.oidc);
+  return [() => client.formActionSources().join(' ')];
 }
 
 /** An error's kind and code only: openid-client errors can carry response bodies (tokens) in their cause. */

@@ -6,13 +6,19 @@ import { isLanguage } from '../../shared/i18n';
 import { logger } from '../../shared/logger';
 import { parseOrThrow } from '../../shared/validation';
 import { setFlash } from '../../shared/flash';
-import { OidcClient, IdpUnavailableError, describe, oidc } from './sso.client';
+import { IdpUnavailableError, describe, oidc, oidcClientFor } from './sso.client';
 import { getSsoLink, resolveSsoSignIn, unlinkSso } from './sso.service';
 
 declare module 'express-session' {
   interface SessionData {
     /** One SSO round trip in progress: removed when the callback arrives, so a callback replays never. */
     oidcPending?: { state: string; nonce: string; codeVerifier: string; next: string; startedAt: number };
+    /**
+     * Set when this session was signed in through SSO: sign-out then also ends the provider's session.
+     * `idTokenHint` (the ID token, only when the provider has an end_session_endpoint) lives here in the
+     * server-side session only: never in a cookie, a log line or an audit event.
+     */
+    ssoSignIn?: { idTokenHint?: string };
   }
 }
 
@@ -34,7 +40,7 @@ function renderError(res: Response, kind: ErrorKind, reason?: string) {
 export function ssoRouter(config: Config): Router {
   const router = Router();
   const settings = config.oidc;
-  const client = settings ? new OidcClient(settings) : undefined;
+  const client = settings ? oidcClientFor(settings) : undefined;
 
   // What the sign-in page needs to know (the button, whether password sign-in is for admins only).
   router.use((_req, res, next) => {
@@ -73,9 +79,9 @@ export function ssoRouter(config: Config): Router {
       if (Date.now() - pending.startedAt > PENDING_MAX_MS) return renderError(res, 'expired');
       if (typeof req.query.code !== 'string' || typeof req.query.state !== 'string') return renderError(res, 'invalid');
 
-      let identity;
+      let identity, idTokenHint;
       try {
-        identity = await client.finishSignIn(new URL(req.originalUrl, `${settings!.redirectUri}`), pending);
+        ({ identity, idTokenHint } = await client.finishSignIn(new URL(req.originalUrl, `${settings!.redirectUri}`), pending));
       } catch (err) {
         if (err instanceof IdpUnavailableError) return renderError(res, 'unavailable');
         logger.warn({ err: describe(err), requestId: req.id }, 'SSO callback rejected');
@@ -88,13 +94,14 @@ export function ssoRouter(config: Config): Router {
         return renderError(res, 'invalid');
       }
 
-      const result = await resolveSsoSignIn(identity, { requestId: String(req.id) });
+      const result = await resolveSsoSignIn(identity, { requestId: String(req.id), trustedEmailDomains: settings!.emailDomains });
       if (!result.ok) return renderError(res, 'refused', result.reason);
 
       const chosenLanguage = req.session.lang;
       // passport regenerates the session id here (session fixation defence); the CSRF token goes with it.
       req.login(result.actor, (loginErr) => {
         if (loginErr) return next(loginErr);
+        req.session.ssoSignIn = idTokenHint ? { idTokenHint } : {};
         if (isLanguage(chosenLanguage)) {
           req.session.lang = chosenLanguage;
           if (chosenLanguage !== result.actor.language) {
@@ -102,6 +109,23 @@ export function ssoRouter(config: Config): Router {
           }
         }
         res.redirect(303, pending.next);
+      });
+    });
+
+    // Sign-out of a session signed in through SSO (CSRF-checked like every POST): the session is destroyed
+    // first, then the browser goes to the provider's end_session_endpoint, so a shared computer's next
+    // user is not signed in there as this person. Password sessions, and providers without an
+    // end_session_endpoint (Google), fall through to the ordinary sign-out (auth.routes).
+    router.post('/logout', (req, res, next) => {
+      const signedIn = req.session.ssoSignIn;
+      if (!signedIn) return next();
+      req.logout((logoutErr) => {
+        if (logoutErr) return next(logoutErr);
+        req.session.destroy((destroyErr) => {
+          if (destroyErr) return next(destroyErr);
+          res.clearCookie('sst.sid');
+          client.endSessionUrl(signedIn.idTokenHint).then((url) => res.redirect(303, url ?? '/login'), next);
+        });
       });
     });
   }

@@ -4,8 +4,10 @@ import { forgetSessionActors, toActor } from '../auth';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import { emailDomainOf, isEmailTrusted } from './email-domains';
 
-export type SsoIdentity = { issuer: string; sub: string; email?: string; emailVerified: boolean };
+/** `emailVerified` undefined: the provider did not say (Entra); trusted only at OIDC_EMAIL_DOMAINS. */
+export type SsoIdentity = { issuer: string; sub: string; email?: string; emailVerified?: boolean };
 export type SsoRefusal = 'unknown' | 'unverified' | 'inactive' | 'ambiguous' | 'linked_elsewhere' | 'locked';
 export type SsoResult = { ok: true; actor: Actor; linked: boolean } | { ok: false; reason: SsoRefusal };
 
@@ -20,16 +22,26 @@ const SIGN_IN_FIELDS = '+lockedUntil';
  * Finds the rostered person for an identity; never creates an account (the roster is the source of
  * truth). A linked subject wins over the email, so an email change at the IdP keeps working and a
  * reused email cannot take over a linked account. First sign-in links by verified email when exactly
- * one person in all districts has it and that account is active and not yet linked.
+ * one person in all districts has it and that account is active and not yet linked. An email the
+ * provider neither verifies nor denies is trusted only at one of `trustedEmailDomains` (OIDC_EMAIL_DOMAINS).
  */
-export async function resolveSsoSignIn(identity: SsoIdentity, ctx: { requestId?: string }, now = new Date()): Promise<SsoResult> {
+export async function resolveSsoSignIn(
+  identity: SsoIdentity,
+  ctx: { requestId?: string; trustedEmailDomains?: readonly string[] },
+  now = new Date(),
+): Promise<SsoResult> {
   const key = subjectKey(identity);
   const linkedUser = await User.findOne({ ssoSubject: key }).select(SIGN_IN_FIELDS).lean();
   if (linkedUser) return finish(linkedUser, false, now, ctx);
 
   if (!identity.email) return refuse('unknown', identity, null, ctx);
-  if (!identity.emailVerified) return refuse('unverified', identity, null, ctx);
+  if (!isEmailTrusted(identity.email, identity.emailVerified, ctx.trustedEmailDomains ?? [])) {
+    // The domain (not the address) tells the district whether OIDC_EMAIL_DOMAINS is missing one of theirs.
+    logger.info({ emailVerified: identity.emailVerified ?? 'absent', emailDomain: emailDomainOf(identity.email)?.slice(0, 100), requestId: ctx.requestId }, 'SSO email not trusted');
+    return refuse('unverified', identity, null, ctx);
+  }
   const email = identity.email.trim().toLowerCase();
+  // Across districts (exactly one match may link): served by the { email: 1 } index.
   const matches = await User.find({ email }).select(SIGN_IN_FIELDS).limit(2).lean();
   if (matches.length === 0) return refuse('unknown', identity, null, ctx);
   if (matches.length > 1) return refuse('ambiguous', identity, null, ctx);

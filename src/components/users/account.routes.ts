@@ -46,9 +46,11 @@ accountRouter.post('/account/password', async (req, res) => {
   // Every other session of this person has ended; this one continues under a new id with the new epoch.
   const actor = await loadSessionActor(actorOf(req).userId);
   if (!actor) return res.redirect(303, '/login');
-  const lang = req.session.lang;
+  const { lang, ssoSignIn } = req.session;
   await new Promise<void>((resolve, reject) => req.login(actor, (err) => (err ? reject(err as Error) : resolve())));
   if (lang) req.session.lang = lang;
+  // Signed in through SSO: sign-out still ends the provider's session too (docs/sso.md).
+  if (ssoSignIn) req.session.ssoSignIn = ssoSignIn;
   setFlash(req, 'account.flash.passwordChanged');
   res.redirect(303, '/account');
 });

@@ -66,6 +66,10 @@ userSchema.index({ district: 1, employeeId: 1 }, { unique: true, partialFilterEx
 // partial index above answers only when it repeats the partial filter (and the embedded server never does).
 userSchema.index({ district: 1, employeeId: 1 }, { name: 'district_1_employeeId_1_lookup' });
 
+// Serves: password sign-in by email and SSO first-link by email, both across districts (not unique: the
+// same email may exist in two districts; the compound index above cannot serve a query without district).
+userSchema.index({ email: 1 });
+
 // Serves: SSO sign-in by the identity provider's subject; one account per subject.
 userSchema.index({ ssoSubject: 1 }, { unique: true, partialFilterExpression: { ssoSubject: { $type: 'string' } } });
 
