@@ -27,7 +27,7 @@ import { reportsRouter } from './components/reports';
 import { auditRouter } from './components/audit/audit.routes';
 import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
-import { remindersRouter } from './components/reminders';
+import { configureReminderRetention, remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
 import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
 
@@ -38,6 +38,7 @@ const SESSION_TOUCH_AFTER_S = 60;
 export function buildApp(config: Config): Express {
   configureLogger(config.logLevel);
   configureMailer(config);
+  configureReminderRetention(config.reminderRetentionDays);
   const app = express();
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');

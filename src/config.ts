@@ -28,6 +28,7 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL (e.g. smtps://user:password@mail.example.org:465)')
     .optional(),
   MAIL_FROM: z.string().min(3).max(200).optional(),
+  REMINDER_RETENTION_DAYS: z.coerce.number('must be a whole number of days').int('must be a whole number of days').min(30, 'must be at least 30 (days)').max(3650, 'must be at most 3650 (days)').default(180),
   OIDC_ISSUER: z.url('must be a URL, like https://accounts.google.com').optional(),
   OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
@@ -55,6 +56,8 @@ export type Config = Readonly<{
   /** Outgoing mail server (credentials inside: never log it). Unset: .eml files under dataDir/outbox, or off in production. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Days a sent, cancelled or failed reminder record (and a development .eml file) is kept. */
+  reminderRetentionDays: number;
   /** OpenID Connect single sign-on (docs/sso.md); undefined when not configured. */
   oidc: Readonly<{ issuer: string; clientId: string; clientSecret: string; label: string; redirectUri: string } & OidcSignInSettings> | undefined;
   /** false: only district admins may sign in with a password (break-glass); everyone else uses SSO. */
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionCacheMs: values.SESSION_CACHE_MS,
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM ?? 'Safe Schools Training <no-reply@localhost>',
+    reminderRetentionDays: values.REMINDER_RETENTION_DAYS,
     oidc:
       values.OIDC_ISSUER && values.OIDC_CLIENT_ID && values.OIDC_CLIENT_SECRET
         ? Object.freeze({

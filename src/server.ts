@@ -9,7 +9,7 @@ import { startComplianceJobRunner } from './components/assignments';
 import { startExportJobRunner } from './components/reports';
 import { startAuditSealer } from './components/audit';
 import { startReminderRunner } from './components/reminders';
-import { getMailer, logMailMode } from './shared/mailer';
+import { closeMailer, getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
 
@@ -47,7 +47,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await Promise.all([jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop()]);
+    await Promise.all([jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
     await db.close();
     throw err;
   }
@@ -61,7 +61,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop()]);
+      // The mailer's pooled SMTP connections are closed once the reminder runner sent its last message.
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
       server.closeIdleConnections();
       await db.close();
     })());

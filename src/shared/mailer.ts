@@ -6,7 +6,7 @@
  *   - disabled: no SMTP_URL in production — nothing is sent, and the pages say so.
  * The SMTP URL carries a password: it is never logged, and errors are cleaned of it before they are stored.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -14,6 +14,8 @@ import type { Config } from '../config';
 import { logger } from './logger';
 
 export type MailMode = 'smtp' | 'file' | 'disabled';
+export const SMTP_POOL_CONNECTIONS = 3;
+export const SMTP_POOL_MESSAGES = 100;
 export type MailMessage = { to: string; subject: string; text: string; html: string; language: string };
 export type Mailer = {
   mode: MailMode;
@@ -23,6 +25,9 @@ export type Mailer = {
   /** Where file mode writes (file mode only). */
   outboxDir?: string;
   send(message: MailMessage): Promise<{ messageId: string }>;
+  /** Deletes messages kept on this server written before `before` (file mode's .eml files); returns how many. */
+  pruneFiles(before: Date): Promise<number>;
+  /** Ends the open SMTP connections (idle ones at once, a message being sent after it). Sends after close fail. */
   close(): void;
 };
 
@@ -55,8 +60,11 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
   const baseUrl = config.baseUrl;
   if (config.smtpUrl) {
     const smtpUrl = config.smtpUrl;
-    // One pooled connection per process: the runner sends one message at a time per worker.
-    const transport: Transporter = nodemailer.createTransport(smtpUrl, { from });
+    // A small pool per process: the runner's workers share up to SMTP_POOL_CONNECTIONS open connections, each
+    // reused for up to SMTP_POOL_MESSAGES messages (then reopened: servers limit messages per connection), and
+    // an idle one closes by itself after a few minutes. close() ends them (the server's stop path, tests), so
+    // a server shutting down does not wait for connections the app forgot.
+    const transport: Transporter = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: SMTP_POOL_CONNECTIONS, maxMessages: SMTP_POOL_MESSAGES }, { from });
     return {
       mode: 'smtp',
       from,
@@ -69,6 +77,7 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
           throw new Error(cleanMailError(err, smtpUrl));
         }
       },
+      pruneFiles: async () => 0,
       close: () => transport.close(),
     };
   }
@@ -80,6 +89,7 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
       async send() {
         throw new Error('Email is not configured (SMTP_URL is not set).');
       },
+      pruneFiles: async () => 0,
       close() {},
     };
   }
@@ -97,8 +107,35 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'data
       await writeFile(file, info.message as Buffer, { mode: 0o600 });
       return { messageId: String(info.messageId) };
     },
+    pruneFiles: (before) => pruneEmlFiles(outboxDir, before),
     close: () => transport.close(),
   };
+}
+
+/**
+ * The .eml files are a development mail sink, not a record: the outbox record in MongoDB holds who, when and
+ * the status. They hold names and addresses, so they are deleted with the records (same retention).
+ */
+async function pruneEmlFiles(dir: string, before: Date): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names.filter((n) => n.endsWith('.eml'))) {
+    const file = path.join(dir, name);
+    try {
+      if ((await stat(file)).mtime < before) {
+        await unlink(file);
+        removed += 1;
+      }
+    } catch {
+      // Removed meanwhile (another process pruning): nothing to do.
+    }
+  }
+  return removed;
 }
 
 let current: Mailer | undefined;
@@ -108,6 +145,12 @@ export function configureMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'd
   current?.close();
   current = createMailer(config);
   return current;
+}
+
+/** Closes this process's mailer (after the reminder runner stopped): its SMTP connections end now. */
+export function closeMailer(): void {
+  current?.close();
+  current = undefined;
 }
 
 /** The process's mailer; disabled until configureMailer ran. */

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { buildApp } from '../../src/app';
 import { connectDatabase, type DatabaseHandle } from '../../src/shared/db';
 import { configureLogger } from '../../src/shared/logger';
+import { closeMailer } from '../../src/shared/mailer';
 
 export type TestApp = { app: Express; config: Config; db: DatabaseHandle; close(): Promise<void> };
 
@@ -26,6 +27,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     config,
     db,
     async close() {
+      // Ends the app's pooled SMTP connections, so a test's smtp-server stops at once.
+      closeMailer();
       if (!db.embedded) await mongoose.connection.dropDatabase();
       await db.close();
     },

@@ -39,3 +39,4 @@ export { startComplianceJobRunner, runQueuedComplianceJobs, type ComplianceJobRu
 export { enqueueComplianceJob } from './compliance-jobs';
 export { complianceUpdatesUnderway, formatLocalDateTime, formatCount, type ComplianceUpdatesUnderway } from './compliance-job.status';
 export { localDateOf, localDateFormatter, formatLocalDate, addDays } from './zoned-date';
+export { localHourOf } from './zoned-date';

@@ -90,6 +90,12 @@ export function localDateOf(instant: Date, timeZone: string): LocalDate {
   return formatUtcDate(new Date(t + offsetAt(t, timeZone)));
 }
 
+/** The hour (0–23) an instant shows on the zone's wall clock (a reminder send hour is compared with it). */
+export function localHourOf(instant: Date, timeZone: string): number {
+  const t = instant.getTime();
+  return new Date(t + offsetAt(t, timeZone)).getUTCHours();
+}
+
 /**
  * localDateOf for many instants in one zone (an export's completion dates): offsets cached per quarter
  * hour and dates per local day in numeric maps of a few hundred entries, so a row costs two lookups.

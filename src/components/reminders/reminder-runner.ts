@@ -4,7 +4,9 @@
  *     with one findOneAndUpdate that sets a lease, so two processes never send the same message;
  *   - renders it from the current records and sends it; an SMTP failure puts it back with exponential
  *     backoff, and after MAX_SEND_ATTEMPTS it is 'failed' with the error shown to the district admin;
- *   - sweeps every SWEEP_EVERY_MS for automatic reminders (reminder-sweep.ts).
+ *   - sweeps every SWEEP_EVERY_MS for automatic reminders (reminder-sweep.ts), and each minute for the
+ *     districts whose send hour just came;
+ *   - deletes final records older than the retention period (reminder-retention.ts).
  * runQueuedReminders does the same in-process until nothing is left (tests, scripts).
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +16,8 @@ import { startPollingRunner } from '../../shared/polling-runner';
 import { getMailer, type Mailer } from '../../shared/mailer';
 import { Reminder, type ReminderRecord } from './reminder.model';
 import { buildReminderMessage } from './reminder-email';
-import { sweepReminders } from './reminder-sweep';
+import { sweepReminders, type SweepResult } from './reminder-sweep';
+import { pruneReminders } from './reminder-retention';
 
 export const SEND_LEASE_MS = 120_000;
 export const MAX_SEND_ATTEMPTS = 5;
@@ -23,6 +26,9 @@ export const RETRY_BASE_MS = 60_000;
 const MAX_RETRY_MS = 3_600_000;
 const DEFAULT_POLL_MS = 10_000;
 const SWEEP_EVERY_MS = 3_600_000;
+/** How often the runner looks for districts whose send hour just came (a cheap read of the schedules). */
+const SEND_HOUR_CHECK_MS = 60_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export type SendOptions = { mailer?: Mailer; now?: () => Date; leaseMs?: number; maxAttempts?: number; concurrency?: number; isStopping?: () => boolean };
 
@@ -50,17 +56,18 @@ async function sendClaimed(reminder: ReminderRecord, owner: string, mailer: Mail
   try {
     const built = await buildReminderMessage(reminder, mailer.baseUrl, now);
     if (!built.ok) {
-      await Reminder.updateOne(mine, { $set: { status: 'cancelled', cancelReason: built.reason, owner: null, leaseUntil: null } });
+      await Reminder.updateOne(mine, { $set: { status: 'cancelled', cancelReason: built.reason, owner: null, leaseUntil: null, closedAt: new Date() } });
       log.info({ reason: built.reason }, 'reminder not sent');
       return 'cancelled';
     }
     await mailer.send(built.message);
-    await Reminder.updateOne(mine, { $set: { status: 'sent', sentAt: new Date(), owner: null, leaseUntil: null, lastError: null, language: built.message.language } });
+    const sentAt = new Date();
+    await Reminder.updateOne(mine, { $set: { status: 'sent', sentAt, closedAt: sentAt, owner: null, leaseUntil: null, lastError: null, language: built.message.language } });
     return 'sent';
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500) || 'Unknown error';
     if (reminder.attempts >= maxAttempts) {
-      await Reminder.updateOne(mine, { $set: { status: 'failed', lastError: message, owner: null, leaseUntil: null } });
+      await Reminder.updateOne(mine, { $set: { status: 'failed', lastError: message, owner: null, leaseUntil: null, closedAt: new Date() } });
       log.error({ attempts: reminder.attempts, error: message }, 'reminder failed; giving up');
       return 'failed';
     }
@@ -110,16 +117,35 @@ export function pokeReminderRunner(): void {
 
 export type ReminderRunner = { stop(): Promise<void> };
 
-/** Polls the outbox every `pollMs` (at once when poked) and sweeps for automatic reminders every `sweepEveryMs`. */
+/**
+ * Polls the outbox every `pollMs` (at once when poked); sweeps for automatic reminders every `sweepEveryMs`,
+ * and every minute in between the districts whose send hour just came (so 07:00 means about 07:00, not up
+ * to an hour later); prunes old final records hourly.
+ */
 export function startReminderRunner(options: { pollMs?: number; sweepEveryMs?: number } = {}): ReminderRunner {
   const sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
   let lastSweep = 0;
+  let lastCheck = 0;
+  let lastPrune = 0;
   const runner = startPollingRunner('reminders', options.pollMs ?? DEFAULT_POLL_MS, async (isStopping) => {
-    if (getMailer().mode !== 'disabled' && (sweepRequested || Date.now() - lastSweep >= sweepEveryMs)) {
-      sweepRequested = false;
-      lastSweep = Date.now();
-      const swept = await sweepReminders(new Date());
-      if (swept.queued > 0) logger.info(swept, 'automatic reminders queued');
+    const now = Date.now();
+    if (now - lastPrune >= PRUNE_EVERY_MS) {
+      lastPrune = now;
+      const pruned = await pruneReminders(new Date(now));
+      if (pruned.records + pruned.files > 0) logger.info(pruned, 'old reminder records deleted (retention period)');
+    }
+    if (getMailer().mode !== 'disabled') {
+      let swept: SweepResult | undefined;
+      if (sweepRequested || now - lastSweep >= sweepEveryMs) {
+        sweepRequested = false;
+        lastSweep = lastCheck = now;
+        swept = await sweepReminders(new Date(now));
+      } else if (now - lastCheck >= SEND_HOUR_CHECK_MS) {
+        const since = new Date(lastCheck);
+        lastCheck = now;
+        swept = await sweepReminders(new Date(now), { reachedSince: since });
+      }
+      if (swept && swept.queued > 0) logger.info(swept, 'automatic reminders queued');
     }
     const sent = await runQueuedReminders({ isStopping });
     if (sent.sent + sent.failed + sent.retry > 0) logger.info(sent, 'reminder outbox run');

@@ -18,6 +18,8 @@ export type ReminderSchedule = {
 export type DueReminder = { kind: Extract<ReminderKind, 'before_due' | 'on_due' | 'after_due'>; offset: number; cycle: string };
 
 export const CATCH_UP_DAYS = 2;
+/** The local hour from which a day's automatic reminders go out, unless the district chose another (reminder-send-hour.ts). */
+export const DEFAULT_SEND_HOUR = 7;
 const DAY_MS = 86_400_000;
 
 /** Whole days from `from` to `to` ('YYYY-MM-DD' local dates): 2026-06-30 → 2026-07-02 is 2. */

@@ -18,6 +18,8 @@ const reminderSettingsSchema = new Schema(
     // A weekly digest to each principal of their overdue staff, on this weekday (1 = Monday … 7 = Sunday).
     principalDigest: { type: Boolean, required: true, default: true },
     digestWeekday: { type: Number, required: true, default: 1, min: 1, max: 7 },
+    // The local hour (0–23, district time zone) from which a day's automatic reminders and digests go out.
+    sendHour: { type: Number, required: true, default: 7, min: 0, max: 23 },
     updatedAt: { type: Date, default: null },
   },
   { versionKey: false },

@@ -2,6 +2,8 @@ import { Schema, model, type Types } from 'mongoose';
 
 export const REMINDER_KINDS = ['manual', 'before_due', 'on_due', 'after_due', 'digest'] as const;
 export const REMINDER_STATUSES = ['queued', 'sent', 'failed', 'cancelled'] as const;
+/** Statuses a reminder never leaves; records in them are deleted after the retention period. */
+export const FINAL_REMINDER_STATUSES = ['sent', 'failed', 'cancelled'] as const;
 export type ReminderKind = (typeof REMINDER_KINDS)[number];
 export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
 
@@ -39,6 +41,8 @@ const reminderSchema = new Schema(
     requestedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     createdAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
+    // When it reached a final status (sent, cancelled, failed): the retention period counts from here.
+    closedAt: { type: Date, default: null },
   },
   { versionKey: false },
 );
@@ -50,8 +54,10 @@ reminderSchema.index({ user: 1, assignment: 1, kind: 1, cycle: 1 }, { unique: tr
 reminderSchema.index({ status: 1, nextAttemptAt: 1 });
 // Serves: "last reminded" per person on the school reminders page and the 24-hour rule for manual sends.
 reminderSchema.index({ user: 1, createdAt: -1 });
-// Serves: the district's recent failures (settings page) and pruning old records.
+// Serves: the district's recent failures (settings page).
 reminderSchema.index({ district: 1, status: 1, createdAt: -1 });
+// Serves: pruning final records older than the retention period (reminder-retention.ts).
+reminderSchema.index({ closedAt: 1 });
 
 export type ReminderRecord = {
   _id: Types.ObjectId;
@@ -74,6 +80,7 @@ export type ReminderRecord = {
   requestedBy: Types.ObjectId | null;
   createdAt: Date;
   sentAt: Date | null;
+  closedAt: Date | null;
 };
 
 export const Reminder = model('Reminder', reminderSchema, 'reminders');

@@ -36,6 +36,7 @@ export const reminderSettingsFormSchema = z.object({
   reminders_afterTimes: whole(0, 12, 'reminders.errors.afterTimes'),
   reminders_principalDigest: checkbox,
   reminders_digestWeekday: whole(1, 7, 'reminders.errors.digestWeekday'),
+  reminders_sendHour: whole(0, 23, 'reminders.errors.sendHour'),
 });
 
 export type ReminderSettingsInput = {
@@ -46,6 +47,8 @@ export type ReminderSettingsInput = {
   afterTimes: number;
   principalDigest: boolean;
   digestWeekday: number;
+  /** Local hour (0–23) from which automatic reminders and digests of a day are queued. */
+  sendHour: number;
 };
 
 export function toReminderSettingsInput(form: z.infer<typeof reminderSettingsFormSchema>): ReminderSettingsInput {
@@ -57,5 +60,6 @@ export function toReminderSettingsInput(form: z.infer<typeof reminderSettingsFor
     afterTimes: form.reminders_afterTimes,
     principalDigest: form.reminders_principalDigest,
     digestWeekday: form.reminders_digestWeekday,
+    sendHour: form.reminders_sendHour,
   };
 }

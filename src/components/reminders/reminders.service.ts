@@ -14,10 +14,11 @@ import { pokeReminderRunner, requestReminderSweep } from './reminder-runner';
 import { baseReminder, insertReminders } from './reminder-sweep';
 import type { ReminderGroup, ReminderSettingsInput } from './reminders.schemas';
 import { reminderGroupOf } from './reminder-groups';
+import { DEFAULT_SEND_HOUR } from './reminder-schedule';
+import { reminderRetentionDays } from './reminder-retention';
 
 /** A person reminded by hand within this window is not emailed again by hand. */
 export const MANUAL_COOLDOWN_MS = 24 * 3_600_000;
-
 
 async function visibleSchool(actor: Actor, schoolId: string): Promise<{ id: string; name: string; timeZone: string }> {
   const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { name: 1, district: 1 }).lean();
@@ -33,8 +34,10 @@ export type ReminderOverview = {
   mode: MailMode;
   /** The district's zone, to show when people were reminded. */
   timeZone: string;
-  /** Latest reminder per person (any kind, not cancelled). */
+  /** Latest reminder per person (any kind, not cancelled) within the retention period. */
   last: Record<string, LastReminder>;
+  /** How long the outbox keeps final records: a person absent from `last` was not reminded in that time. */
+  retentionDays: number;
   /** Per group: people who would be emailed now, and those skipped because reminded by hand in the last 24 h. */
   groups: Record<'urgent' | 'pending', { toEmail: number; recent: number }>;
 };
@@ -69,21 +72,20 @@ export async function getReminderOverview(actor: Actor, schoolId: string, now = 
   const rows = await findSchoolRows(actor.districtId, school.id, {});
   const groups = groupPeople(rows, now);
   const everyone = [...new Set(rows.map((r) => String(r.user)))];
-  // Index { user, createdAt }: the latest few per person of the school.
-  const reminders = everyone.length
-    ? await Reminder.find({ user: { $in: everyone.map((id) => new Types.ObjectId(id)) }, status: { $ne: 'cancelled' } }, { user: 1, createdAt: 1, sentAt: 1, status: 1, kind: 1 })
-        .sort({ createdAt: -1 })
-        .limit(5_000)
-        .lean()
+  // Index { user, createdAt }: the latest per person of the school, one result each. The outbox keeps final
+  // records for the retention period only, so "none" means none in that period (the page says so).
+  const latest = everyone.length
+    ? await Reminder.aggregate<{ _id: Types.ObjectId; at: Date; status: string; kind: string }>([
+        { $match: { user: { $in: everyone.map((id) => new Types.ObjectId(id)) }, status: { $ne: 'cancelled' } } },
+        { $sort: { user: 1, createdAt: -1 } },
+        { $group: { _id: '$user', at: { $first: { $ifNull: ['$sentAt', '$createdAt'] } }, status: { $first: '$status' }, kind: { $first: '$kind' } } },
+      ])
     : [];
   const last: Record<string, LastReminder> = {};
-  for (const r of reminders) {
-    const id = String(r.user);
-    if (!last[id]) last[id] = { at: r.sentAt ?? r.createdAt, status: r.status, isManual: r.kind === 'manual' };
-  }
+  for (const r of latest) last[String(r._id)] = { at: r.at, status: r.status, isManual: r.kind === 'manual' };
   const recent = await recentlyRemindedByHand([...groups.urgent, ...groups.pending], now);
   const count = (set: Set<string>) => ({ toEmail: [...set].filter((id) => !recent.has(id)).length, recent: [...set].filter((id) => recent.has(id)).length });
-  return { mode: getMailer().mode, timeZone: school.timeZone, last, groups: { urgent: count(groups.urgent), pending: count(groups.pending) } };
+  return { mode: getMailer().mode, timeZone: school.timeZone, last, retentionDays: reminderRetentionDays(), groups: { urgent: count(groups.urgent), pending: count(groups.pending) } };
 }
 
 export type SendResult = { queued: number; skippedRecent: number; skippedNoEmail: number; alreadyQueued: number };
@@ -129,7 +131,7 @@ export async function sendSchoolReminders(actor: Actor, schoolId: string, group:
   return result;
 }
 
-export const DEFAULT_REMINDER_SETTINGS: ReminderSettingsInput = { enabled: false, daysBefore: [7, 1], onDueDate: true, afterEveryDays: 7, afterTimes: 3, principalDigest: true, digestWeekday: 1 };
+export const DEFAULT_REMINDER_SETTINGS: ReminderSettingsInput = { enabled: false, daysBefore: [7, 1], onDueDate: true, afterEveryDays: 7, afterTimes: 3, principalDigest: true, digestWeekday: 1, sendHour: DEFAULT_SEND_HOUR };
 
 export async function getReminderSettings(districtId: string): Promise<ReminderSettingsInput> {
   const stored = (await ReminderSettings.findOne({ district: districtId }).lean()) as unknown as ReminderSettingsRecord | null;
@@ -142,6 +144,8 @@ export async function getReminderSettings(districtId: string): Promise<ReminderS
     afterTimes: stored.afterTimes,
     principalDigest: stored.principalDigest,
     digestWeekday: stored.digestWeekday,
+    // Records saved before the send hour existed: the default.
+    sendHour: stored.sendHour ?? DEFAULT_SEND_HOUR,
   };
 }
 
@@ -165,6 +169,7 @@ export function reminderFormValues(s: ReminderSettingsInput): Record<string, str
     reminders_afterTimes: String(s.afterTimes),
     reminders_principalDigest: s.principalDigest ? 'on' : '',
     reminders_digestWeekday: String(s.digestWeekday),
+    reminders_sendHour: String(s.sendHour),
   };
 }
 

@@ -91,6 +91,8 @@ export async function finishSession(actor: Actor, schoolId: string, id: string, 
   });
   if (!outcome) {
     const doc = await FacilitatedSession.findById(id, { results: 1 }).lean();
+    // Discarded meanwhile (session-discard.ts): nothing was written, and there is nothing to finish.
+    if (!doc) throw new AppError(409, 'session_discarded', 'This session was discarded; nothing was recorded');
     return { isFinishedNow: false, recorded: doc?.results?.recorded ?? 0, alreadyTrained: doc?.results?.alreadyTrained ?? 0, notEligible: doc?.results?.notEligible ?? 0 };
   }
   // Completed on the compliance pages as soon as it is recorded (those already trained are unchanged).

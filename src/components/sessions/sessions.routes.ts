@@ -10,7 +10,8 @@ import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validati
 import { notFound } from '../../shared/errors';
 import { buildPresentation } from './presentation';
 import { canFinishOn, finishSession } from './session-finish';
-import { attendanceQuery, attendanceSchema, finishSchema, newSessionSchema, presentQuery, schoolParams, sessionParams } from './sessions.schemas';
+import { discardSession } from './session-discard';
+import { attendanceQuery, attendanceSchema, discardSchema, finishSchema, newSessionSchema, presentQuery, schoolParams, sessionParams } from './sessions.schemas';
 import { attendeeList, createSession, districtToday, getAttendance, getSession, listSessionModules, listSessions, saveAttendance, sessionModule, sessionSchool } from './sessions.service';
 
 export const sessionsRouter = Router();
@@ -168,4 +169,27 @@ sessionsRouter.post('/school/:schoolId/sessions/:id/finish', leaders, async (req
   const result = await finishSession(actor, schoolId, id, String(req.id));
   setFlash(req, result.isFinishedNow ? 'sessions.flash.finished' : 'sessions.flash.alreadyFinished');
   res.redirect(303, `${base(schoolId)}/${id}`);
+});
+
+async function renderDiscard(req: Request, res: Response, status: number, errors: FieldErrors = {}) {
+  const { schoolId, id } = parseOrThrow(sessionParams, req.params, 404);
+  const session = await getSession(actorOf(req), schoolId, id);
+  // A finished session is refused with 409 on a post; the page explains either way and offers no form.
+  res.status(status === 200 || session.status === 'open' ? status : 409).render('sessions/discard', { title: res.locals.t('sessions.discard.title'), session, errors, ...helpers });
+}
+
+/** The confirmation step before Discard (a page, so it works without JavaScript). */
+sessionsRouter.get('/school/:schoolId/sessions/:id/discard', leaders, async (req, res) => {
+  await renderDiscard(req, res, 200);
+});
+
+sessionsRouter.post('/school/:schoolId/sessions/:id/discard', leaders, async (req, res) => {
+  const { schoolId, id } = parseOrThrow(sessionParams, req.params, 404);
+  const form = parseForm(discardSchema, req.body);
+  if (!form.ok) return renderDiscard(req, res, 422, { confirm: 'sessions.errors.confirmDiscard' });
+  const session = await getSession(actorOf(req), schoolId, id);
+  if (session.status !== 'open') return renderDiscard(req, res, 409);
+  await discardSession(actorOf(req), schoolId, id, String(req.id));
+  setFlash(req, 'sessions.flash.discarded');
+  res.redirect(303, base(schoolId));
 });

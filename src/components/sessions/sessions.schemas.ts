@@ -41,3 +41,5 @@ export const presentQuery = z.object({
 });
 
 export const finishSchema = z.object({ confirm: z.literal('yes', { error: 'sessions.errors.confirm' }) });
+
+export const discardSchema = z.object({ confirm: z.literal('yes', { error: 'sessions.errors.confirmDiscard' }) });

@@ -26,6 +26,7 @@ const settingsForm = (overrides: Record<string, string> = {}) => ({
   reminders_afterTimes: '2',
   reminders_principalDigest: 'on',
   reminders_digestWeekday: '1',
+  reminders_sendHour: '7',
   ...overrides,
 });
 
@@ -83,7 +84,7 @@ describe('district reminder settings', () => {
     const res = await postSettings(settingsForm());
     expect(res.status).toBe(303);
     const stored = await ReminderSettings.findOne({ district: district._id }).lean();
-    expect(stored).toMatchObject({ enabled: true, daysBefore: [7, 1], onDueDate: true, afterEveryDays: 7, afterTimes: 2, principalDigest: true, digestWeekday: 1 });
+    expect(stored).toMatchObject({ enabled: true, daysBefore: [7, 1], onDueDate: true, afterEveryDays: 7, afterTimes: 2, principalDigest: true, digestWeekday: 1, sendHour: 7 });
     const page = await admin.get(res.headers.location);
     expect(page.text).toContain('Reminder settings saved.');
     expect(page.text).toContain('value="7, 1"');
@@ -96,8 +97,11 @@ describe('automatic sweep', () => {
     expect((await sweepReminders(at('2099-06-23T06:00:00Z'))).queued).toBe(0);
   });
 
-  test('when it is 7 days before, then one reminder is queued for the person still to do it — never the completed or inactive — and sweeping again, or twice at once, adds none', async () => {
-    const now = at('2099-06-23T08:00:00Z');
+  test('when it is 7 days before, then from the send hour (07:00 local) one reminder is queued for the person still to do it — never the completed or inactive — and sweeping again, or twice at once, adds none', async () => {
+    // 06:59 in Los Angeles on 23 June: the day has come, the send hour not yet.
+    expect(await sweepReminders(at('2099-06-23T13:59:00Z'))).toMatchObject({ districts: 0, beforeSendHour: 1, queued: 0 });
+    expect(await Reminder.countDocuments()).toBe(0);
+    const now = at('2099-06-23T14:00:00Z');
     const first = await sweepReminders(now);
     expect(first.queued).toBe(1);
     const again = await Promise.all([sweepReminders(now), sweepReminders(now), sweepReminders(at('2099-06-24T20:00:00Z'))]);
@@ -151,7 +155,7 @@ describe('delivery failures', () => {
     smtp.messages.length = 0;
     const now = at('2099-06-29T16:00:00Z');
     expect((await sweepReminders(now)).queued).toBe(1);
-    await smtp.stop();
+    await smtp.crash();
     try {
       const run = await runQueuedReminders({ now: () => now });
       expect(run.retry).toBe(1);

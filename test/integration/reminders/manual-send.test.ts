@@ -70,7 +70,7 @@ describe('POST /school/:schoolId/reminders/send', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('Email a reminder to 2 people (overdue or expired)');
     expect(res.text).toContain('name="group" value="urgent"');
-    expect(res.text).toContain(`data-reminded="${String(people.late._id)}">Never`);
+    expect(res.text).toContain(`data-reminded="${String(people.late._id)}">None in the last 180 days`);
   });
 
   test('when the principal emails the overdue group, then it returns at once with everything queued, and the runner delivers exactly to the overdue active people in their language', async () => {
@@ -108,6 +108,8 @@ describe('POST /school/:schoolId/reminders/send', () => {
 
     const stored = await Reminder.find().lean();
     expect(stored.every((r) => r.status === 'sent' && r.sentAt && r.attempts === 1)).toBe(true);
+    // The retention period counts from the final status.
+    expect(stored.every((r) => r.closedAt && r.closedAt.getTime() === r.sentAt!.getTime())).toBe(true);
     expect(stored.find((r) => String(r.user) === String(people.tarde._id))?.language).toBe('es');
     const audit = await AuditEvent.findOne({ action: 'reminders.queued' }).lean();
     expect(audit?.details).toMatchObject({ group: 'urgent', queued: 2, skippedRecent: 0, skippedNoEmail: 0 });
@@ -119,7 +121,7 @@ describe('POST /school/:schoolId/reminders/send', () => {
     const page = await principal.get(`/school/${String(lincoln._id)}/reminders`);
     expect(page.text).toContain('2 more were reminded by hand in the last 24 hours');
     expect(page.text).not.toContain('name="group" value="urgent"');
-    expect(page.text).not.toContain(`data-reminded="${String(people.late._id)}">Never`);
+    expect(page.text).not.toContain(`data-reminded="${String(people.late._id)}">None in the last`);
     expect(page.text).toMatch(new RegExp(`data-reminded="${String(people.late._id)}">[^<]*by hand, sent`));
 
     const res = await send(principal, 'all');

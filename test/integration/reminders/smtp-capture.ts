@@ -69,19 +69,56 @@ export type SmtpCapture = {
   users: string[];
   /** While set, every message is refused with a temporary error. */
   refuse: boolean;
+  /** Connections accepted so far (a pooled mailer reuses a few for many messages). */
+  connections: number;
+  /** Connections open right now. */
+  openConnections(): number;
+  /** Stops listening and resolves once every client has closed its connection (a client that keeps one open keeps this waiting). */
   stop(): Promise<void>;
-  /** Listens again on the same port after stop(). */
+  /** The server going down: stops listening and drops every open connection at once (421). */
+  crash(): Promise<void>;
+  /** Listens again on the same port after stop() or crash(). */
   restart(): Promise<void>;
+  /** Resolves once `count` messages in all have been accepted. */
+  waitForMessages(count: number): Promise<void>;
 };
 
-export async function startSmtpCapture(port = 0): Promise<SmtpCapture> {
-  const capture: SmtpCapture = { port, messages: [], users: [], refuse: false, stop: async () => undefined, restart: async () => undefined };
+/** closeTimeoutMs: how long stop() waits for clients before dropping them (smtp-server's default: 30 s). */
+export async function startSmtpCapture(port = 0, options: { closeTimeoutMs?: number } = {}): Promise<SmtpCapture> {
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const accepted = () => {
+    for (const w of waiters.filter((x) => capture.messages.length >= x.count)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  const capture: SmtpCapture = {
+    port,
+    messages: [],
+    users: [],
+    refuse: false,
+    connections: 0,
+    openConnections: () => 0,
+    stop: async () => undefined,
+    crash: async () => undefined,
+    restart: async () => undefined,
+    waitForMessages: (count) =>
+      new Promise<void>((resolve) => {
+        waiters.push({ count, resolve });
+        accepted();
+      }),
+  };
   const listen = async (p: number) => {
     const server = new SMTPServer({
       authOptional: true,
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      ...(options.closeTimeoutMs ? { closeTimeout: options.closeTimeoutMs } : {}),
+      onConnect(_session, callback) {
+        capture.connections += 1;
+        callback();
+      },
       onAuth(auth, _session, callback) {
         capture.users.push(String(auth.username));
         callback(null, { user: auth.username });
@@ -97,6 +134,7 @@ export async function startSmtpCapture(port = 0): Promise<SmtpCapture> {
           }
           capture.messages.push(parseMessage(Buffer.concat(chunks).toString('utf8'), session.envelope.rcptTo.map((r) => r.address)));
           callback();
+          accepted();
         });
       },
     });
@@ -105,7 +143,18 @@ export async function startSmtpCapture(port = 0): Promise<SmtpCapture> {
       server.listen(p, '127.0.0.1', () => resolve());
     });
     capture.port = (server.server.address() as AddressInfo).port;
+    // smtp-server's own list of open connections (not in its type declarations).
+    const open = (server as unknown as { connections: Set<{ send(code: number, text: string): void; close(): void }> }).connections;
+    capture.openConnections = () => open.size;
     capture.stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    capture.crash = async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of open) {
+        connection.send(421, 'Server shutting down');
+        connection.close();
+      }
+      await closed;
+    };
   };
   await listen(port);
   capture.restart = () => listen(capture.port);

@@ -106,4 +106,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'test', SMTP_URL: 'smtps://u:p@mail.example.org:465', MAIL_FROM: 'Training <t@example.org>' })).toMatchObject({ smtpUrl: 'smtps://u:p@mail.example.org:465', mailFrom: 'Training <t@example.org>' });
     expect(loadConfig({ NODE_ENV: 'test' }).smtpUrl).toBeUndefined();
   });
+
+  test('when REMINDER_RETENTION_DAYS is unset, then 180; a whole number from 30 to 3650 is used; anything else is listed', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).reminderRetentionDays).toBe(180);
+    expect(loadConfig({ NODE_ENV: 'test', REMINDER_RETENTION_DAYS: '30' }).reminderRetentionDays).toBe(30);
+    for (const bad of ['29', '3651', '90.5', 'forever', '']) {
+      expect(() => loadConfig({ NODE_ENV: 'test', REMINDER_RETENTION_DAYS: bad })).toThrow(/REMINDER_RETENTION_DAYS: must be/);
+    }
+  });
 });
