@@ -19,3 +19,6 @@ export const applyFormSchema = z.object({
 });
 
 export const previewParams = z.object({ id: objectId });
+
+/** The import status page: ?refresh=off stops its automatic reload (anything else: ignored). */
+export const importQuery = z.object({ refresh: z.literal('off').optional().catch(undefined) });
