@@ -31,6 +31,9 @@ import { ROSTER_MAX_BYTES } from './roster.upload';
 export const rosterRouter = Router();
 rosterRouter.use('/admin/roster', requireRole('district_admin'));
 
+/** Seconds between reloads of a running import's page when the admin asked for them (no JavaScript needed; the page says so and can stop it). */
+export const IMPORT_REFRESH_SECONDS = 10;
+
 const formatFacts = {
   columns: ROSTER_COLUMNS,
   requiredColumns: REQUIRED_COLUMNS,
@@ -40,9 +43,8 @@ const formatFacts = {
   maxMegabytes: ROSTER_MAX_BYTES / (1024 * 1024),
   thresholdPercent: Math.round(DEACTIVATION_CONFIRM_SHARE * 100),
   previewMinutes: PREVIEW_TTL_MS / 60_000,
+  refreshEvery: IMPORT_REFRESH_SECONDS,
 };
-/** Seconds between reloads of a running import's page (no JavaScript needed; the page says so and can stop it). */
-export const IMPORT_REFRESH_SECONDS = 10;
 const importHelpers = { importStatusOf, failureOf, formatCount, formatDateTime: formatLocalDateTime };
 
 async function renderIndex(req: Request, res: Response, status: number, errors: FieldErrors = {}, extra: Record<string, unknown> = {}) {
@@ -126,7 +128,7 @@ rosterRouter.post('/admin/roster/previews/:id/apply', async (req, res) => {
   const { id } = parseOrThrow(previewParams, req.params, 404);
   const form = parseForm(applyFormSchema, req.body);
   const result = await requestApply(actorOf(req), id, { confirm: form.ok ? form.data.confirm : '' }, { requestId: String(req.id) });
-  if (result.ok) return res.redirect(303, `/admin/roster/imports/${id}`);
+  if (result.ok) return res.redirect(303, `/admin/roster/imports/${id}${form.ok && form.data.autoRefresh ? '?refresh=on' : ''}`);
   if ('errors' in result) return renderPreview(req, res, 422, id, result.errors);
   // Refused: on the import's page once Apply was pressed before (applied, stale, failed too long ago), else on the preview.
   const preview = await getPreview(actorOf(req), id);
@@ -149,8 +151,9 @@ async function renderImport(req: Request, res: Response, status: number, id: str
     failure: failureOf(preview),
     canRetry: canApplyAgain(preview),
     refused,
-    autoRefresh: underway && refresh !== 'off',
-    refreshSeconds: underway && refresh !== 'off' ? IMPORT_REFRESH_SECONDS : 0,
+    autoRefresh: underway && refresh === 'on',
+    refreshEvery: IMPORT_REFRESH_SECONDS,
+    refreshSeconds: underway && refresh === 'on' ? IMPORT_REFRESH_SECONDS : 0,
     timeZone: await districtTimeZone(actor),
     ...importHelpers,
   });

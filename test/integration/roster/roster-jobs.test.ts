@@ -46,26 +46,30 @@ describe('Apply answers at once; the runner applies', () => {
   test('when Apply is pressed, then 303 to the import page (queued, reloading itself, with a Refresh link), and the runner writes every person and marks it done with counts', async () => {
     await createUser(district, { employeeId: 'E01', email: 'e01@test.example', name: 'Old Name', schools: [lincoln], jobTitle: 'teacher' });
     const id = await preview([['E01', 'e01@test.example', 'New Name', 'staff', 'teacher', 'LIN', '', ''], newRow(1), newRow(2)]);
-    const res = await apply(adminAgent, id);
+    const form = await adminAgent.get(`/admin/roster/previews/${id}`);
+    // Reloading is the admin's choice before they meet it (ticked by default).
+    expect(form.text).toMatch(/<input id="field-autoRefresh" type="checkbox" name="autoRefresh" value="yes" checked aria-describedby="help-autoRefresh"> Show the progress on a page that reloads itself every 10 seconds<\/label>/);
+    const res = await apply(adminAgent, id, { autoRefresh: 'yes' });
     expect(res.status).toBe(303);
-    expect(importIdFrom(res.headers.location)).toBe(id);
+    expect(res.headers.location).toBe(`/admin/roster/imports/${id}?refresh=on`);
     // Nothing written by the request.
     expect(await User.exists({ employeeId: 'N00001' })).toBeNull();
     expect((await User.findOne({ employeeId: 'E01' }).lean())!.name).toBe('Old Name');
 
-    const queued = await adminAgent.get(`/admin/roster/imports/${id}`);
+    const queued = await adminAgent.get(res.headers.location);
     expect(queued.status).toBe(200);
     expect(queued.headers['cache-control']).toBe('no-store');
     expect(queued.text).toContain('<h1>Roster import queued</h1>');
     expect(queued.text).toContain('Queued — waiting to start.');
     expect(queued.text).toContain('<meta http-equiv="refresh" content="10">');
     expect(queued.text).toContain('This page reloads itself every 10 seconds until the import finishes.');
-    expect(queued.text).toContain(`<a href="/admin/roster/imports/${id}">Refresh now</a>`);
-    expect(queued.text).toContain(`<a href="/admin/roster/imports/${id}?refresh=off">Stop reloading automatically</a>`);
+    expect(queued.text).toContain(`<a href="/admin/roster/imports/${id}?refresh=on">Refresh now</a>`);
+    expect(queued.text).toContain(`<a href="/admin/roster/imports/${id}">Stop reloading automatically</a>`);
     expect(queued.text).toMatch(/<label for="import-progress">Changes written<\/label>\s*<progress id="import-progress" max="3" value="0">/);
-    const stopped = await adminAgent.get(`/admin/roster/imports/${id}?refresh=off`);
-    expect(stopped.text).not.toContain('http-equiv="refresh"');
-    expect(stopped.text).toContain('Automatic reloading is off.');
+    const still = await adminAgent.get(`/admin/roster/imports/${id}`);
+    expect(still.text).not.toContain('http-equiv="refresh"');
+    expect(still.text).toContain(`<a href="/admin/roster/imports/${id}">Refresh now</a>`);
+    expect(still.text).toContain(`<a href="/admin/roster/imports/${id}?refresh=on">Reload this page automatically every 10 seconds</a>`);
     const index = await adminAgent.get('/admin/roster');
     expect(index.text).toMatch(/<tr data-import-state="queued">[\s\S]*?roster\.csv[\s\S]*?Queued/);
 
@@ -87,7 +91,7 @@ describe('Apply answers at once; the runner applies', () => {
     expect(events[0].details).toMatchObject({ created: 2, updated: 1, unchanged: 0, reactivated: 0, deactivated: 0 });
     expect(JSON.stringify(events[0].details)).not.toContain('@test.example');
 
-    const done = await adminAgent.get(`/admin/roster/imports/${id}`);
+    const done = await adminAgent.get(`/admin/roster/imports/${id}?refresh=on`);
     expect(done.text).toContain('<h1>Roster imported</h1>');
     expect(done.text).toContain('Done — every change was written.');
     expect(done.text).not.toContain('http-equiv="refresh"');

@@ -38,7 +38,7 @@ export async function applyAndRun(agent: Agent, id: string, fields: Record<strin
 }
 
 export function importIdFrom(location: string | undefined): string {
-  const match = /\/admin\/roster\/imports\/([0-9a-f]{24})$/.exec(location ?? '');
+  const match = /\/admin\/roster\/imports\/([0-9a-f]{24})(\?refresh=on)?$/.exec(location ?? '');
   if (!match) throw new Error(`not an import location: ${location}`);
   return match[1];
 }
