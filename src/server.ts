@@ -9,6 +9,7 @@ import { startComplianceJobRunner } from './components/assignments';
 import { startExportJobRunner } from './components/reports';
 import { startAuditSealer } from './components/audit';
 import { startReminderRunner } from './components/reminders';
+import { startRosterImportRunner } from './components/roster';
 import { closeMailer, getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
@@ -34,6 +35,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   const jobs = startComplianceJobRunner();
   // Exports prepared in the background (any instance serves the file from GridFS); see export-jobs.ts.
   const exportJobs = startExportJobRunner();
+  // Roster imports applied in the background (any instance takes over a dead one's); see roster-jobs.ts.
+  const rosterImports = startRosterImportRunner();
   // Chains new audit events for tamper evidence; see audit-chain.ts.
   const sealer = startAuditSealer();
   const app = buildApp(config);
@@ -47,7 +50,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await Promise.all([jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
+    await Promise.all([jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
     await db.close();
     throw err;
   }
@@ -62,7 +65,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
       // The mailer's pooled SMTP connections are closed once the reminder runner sent its last message.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
       server.closeIdleConnections();
       await db.close();
     })());

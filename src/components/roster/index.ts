@@ -3,4 +3,5 @@ export { rosterRouter } from './roster.routes';
 export { rosterUpload, ROSTER_MAX_BYTES } from './roster.upload';
 export { RosterPreview, RosterPreviewRow } from './roster.model';
 export { createPreview, DEACTIVATION_CONFIRM_SHARE, PREVIEW_TTL_MS } from './roster.service';
-export { applyPreview } from './roster-apply';
+export { requestApply, startRosterImportRunner, runQueuedRosterImports, type RosterImportRunner } from './roster-jobs';
+export { RosterProblem } from './roster-problem.model';

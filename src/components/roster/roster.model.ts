@@ -1,6 +1,10 @@
 import { Schema, model, type Types } from 'mongoose';
 
-export const PREVIEW_STATES = ['ready', 'invalid', 'applying', 'applied', 'stale'] as const;
+/**
+ * ready → (Apply) applying → applied | failed | stale. "applying" is the queued-or-running import: no owner
+ * yet (queued, or handed back at shutdown) or a runner's owner id with a heartbeat (roster-jobs.ts).
+ */
+export const PREVIEW_STATES = ['ready', 'invalid', 'applying', 'applied', 'stale', 'failed'] as const;
 export type PreviewState = (typeof PREVIEW_STATES)[number];
 export const ROW_ACTIONS = ['create', 'update', 'reactivate', 'deactivate'] as const;
 export type RowAction = (typeof ROW_ACTIONS)[number];
@@ -35,9 +39,21 @@ const rosterPreviewSchema = new Schema(
     // Active people (not district administrators) when the preview was made: the base of the deactivation guard.
     activeCount: { type: Number, default: 0 },
     expiresAt: { type: Date, required: true },
-    // Apply: a lease so a second click (or a second instance) waits, and a lapsed one (the process died) can resume.
-    leaseUntil: { type: Date, default: null },
-    progress: { done: { type: Number, default: 0 }, total: { type: Number, default: 0 } },
+    // The import (Apply), run in the background by roster-jobs.ts: who asked and when (checked again when it
+    // runs), which runner holds it ("host:pid:random"; every write of the run is conditional on it) and its
+    // heartbeat (older than the lease: the process died and another runner takes it over).
+    requestedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    requestedAt: { type: Date, default: null },
+    requestId: { type: String, default: null },
+    startedAt: { type: Date, default: null },
+    finishedAt: { type: Date, default: null },
+    owner: { type: String, default: null },
+    heartbeatAt: { type: Date, default: null },
+    attempts: { type: Number, default: 0 },
+    // Changes written / to write, and the last row (seq) written: a runner taking over resumes after it.
+    progress: { done: { type: Number, default: 0 }, total: { type: Number, default: 0 }, lastSeq: { type: Number, default: 0 } },
+    // Why a failed import failed: a code the page explains (IMPORT_FAILURES), never an internal message.
+    error: { type: String, default: null },
     appliedAt: { type: Date, default: null },
     appliedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     jobId: { type: String, default: null },
@@ -51,6 +67,8 @@ const rosterPreviewSchema = new Schema(
 rosterPreviewSchema.index({ district: 1, createdAt: -1 });
 // Serves: removing old previews and their counts.
 rosterPreviewSchema.index({ purgeAt: 1 }, { expireAfterSeconds: 0 });
+// Serves: the runner's claim (queued imports, oldest first; running ones with a lapsed heartbeat).
+rosterPreviewSchema.index({ state: 1, requestedAt: 1 });
 // One apply at a time per district: two previews written at once could each pass their check and then
 // interleave. A second claim fails on this index and is answered "busy".
 rosterPreviewSchema.index({ district: 1 }, { unique: true, partialFilterExpression: { state: 'applying' }, name: 'one_apply_per_district' });
@@ -118,8 +136,16 @@ export type RosterPreviewRecord = {
   rowErrors: { line: number; column: string; code: string; value?: string; other?: string }[];
   activeCount: number;
   expiresAt: Date;
-  leaseUntil: Date | null;
-  progress: { done: number; total: number };
+  requestedBy: Types.ObjectId | null;
+  requestedAt: Date | null;
+  requestId: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  owner: string | null;
+  heartbeatAt: Date | null;
+  attempts: number;
+  progress: { done: number; total: number; lastSeq?: number };
+  error: string | null;
   appliedAt: Date | null;
   appliedBy: Types.ObjectId | null;
   jobId: string | null;

@@ -1,14 +1,19 @@
 import { unlink } from 'node:fs/promises';
 import { Router, type Request, type Response } from 'express';
+import type { TFunction } from 'i18next';
 import { actorOf, requireRole } from '../auth';
 import { listSchoolOptions } from '../schools';
 import { JOB_TITLES, LANGUAGES } from '../users';
-import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
-import { applyPreview, type ApplyRefusal } from './roster-apply';
+import { formatCount, formatLocalDateTime } from '../assignments';
+import { writeCsv } from '../reports';
+import { canApplyAgain, failureOf, importStatusOf } from './roster-import.status';
+import { requestApply, type ApplyRefusal } from './roster-jobs';
+import { openProblemList, problemHeaders } from './roster-problems';
 import { IMPORT_ROLES, ROSTER_COLUMNS, REQUIRED_COLUMNS } from './roster-row';
-import { applyFormSchema, previewParams, uploadFormSchema } from './roster.schemas';
+import { applyFormSchema, importQuery, previewParams, uploadFormSchema } from './roster.schemas';
 import {
+  districtTimeZone,
   DEACTIVATION_CONFIRM_SHARE,
   PREVIEW_TTL_MS,
   createPreview,
@@ -26,6 +31,9 @@ import { ROSTER_MAX_BYTES } from './roster.upload';
 export const rosterRouter = Router();
 rosterRouter.use('/admin/roster', requireRole('district_admin'));
 
+/** Seconds between reloads of a running import's page when the admin asked for them (no JavaScript needed; the page says so and can stop it). */
+export const IMPORT_REFRESH_SECONDS = 10;
+
 const formatFacts = {
   columns: ROSTER_COLUMNS,
   requiredColumns: REQUIRED_COLUMNS,
@@ -35,11 +43,14 @@ const formatFacts = {
   maxMegabytes: ROSTER_MAX_BYTES / (1024 * 1024),
   thresholdPercent: Math.round(DEACTIVATION_CONFIRM_SHARE * 100),
   previewMinutes: PREVIEW_TTL_MS / 60_000,
+  refreshEvery: IMPORT_REFRESH_SECONDS,
 };
+const importHelpers = { importStatusOf, failureOf, formatCount, formatDateTime: formatLocalDateTime };
 
 async function renderIndex(req: Request, res: Response, status: number, errors: FieldErrors = {}, extra: Record<string, unknown> = {}) {
-  const recent = await listRecentImports(actorOf(req));
-  res.status(status).render('roster/index', { title: res.locals.t('roster.title'), recent, errors, values: { completeRoster: false }, problem: null, ...formatFacts, ...extra });
+  const actor = actorOf(req);
+  const [recent, timeZone] = await Promise.all([listRecentImports(actor), districtTimeZone(actor)]);
+  res.status(status).render('roster/index', { title: res.locals.t('roster.title'), recent, timeZone, errors, values: { completeRoster: false }, problem: null, ...formatFacts, ...importHelpers, ...extra });
 }
 
 rosterRouter.get('/admin/roster', async (req, res) => {
@@ -81,7 +92,7 @@ async function renderPreview(req: Request, res: Response, status: number, id: st
   const preview = await getPreview(actor, id);
   const [samples, codes] = await Promise.all([previewSamples(actor, preview), schoolCodes(actor)]);
   res.status(status).render('roster/preview', {
-    title: res.locals.t(preview.state === 'applied' ? 'roster.result.title' : 'roster.preview.title'),
+    title: res.locals.t('roster.preview.title'),
     preview,
     samples,
     schoolCode: codes,
@@ -97,17 +108,58 @@ async function renderPreview(req: Request, res: Response, status: number, id: st
 
 rosterRouter.get('/admin/roster/previews/:id', async (req, res) => {
   const { id } = parseOrThrow(previewParams, req.params, 404);
+  const preview = await getPreview(actorOf(req), id);
+  // Once Apply was pressed, the preview's page is its import's status page.
+  if (importStatusOf(preview)) return res.redirect(303, `/admin/roster/imports/${id}`);
   await renderPreview(req, res, 200, id);
+});
+
+rosterRouter.get('/admin/roster/previews/:id/problems.csv', async (req, res) => {
+  const { id } = parseOrThrow(previewParams, req.params, 404);
+  const list = await openProblemList(actorOf(req), id, res.locals.t as TFunction, { requestId: String(req.id) });
+  res.type('text/csv; charset=utf-8');
+  res.attachment(list.fileName);
+  // Staff data (lines of an HR file): never cached by the browser or a proxy.
+  res.setHeader('Cache-Control', 'no-store');
+  await writeCsv(list.batches, problemHeaders(res.locals.t as TFunction), res);
 });
 
 rosterRouter.post('/admin/roster/previews/:id/apply', async (req, res) => {
   const { id } = parseOrThrow(previewParams, req.params, 404);
   const form = parseForm(applyFormSchema, req.body);
-  const result = await applyPreview(actorOf(req), id, { confirm: form.ok ? form.data.confirm : '' }, { requestId: String(req.id) });
-  if (result.ok) {
-    setFlash(req, 'roster.flash.applied');
-    return res.redirect(303, `/admin/roster/previews/${id}`);
-  }
+  const result = await requestApply(actorOf(req), id, { confirm: form.ok ? form.data.confirm : '' }, { requestId: String(req.id) });
+  if (result.ok) return res.redirect(303, `/admin/roster/imports/${id}${form.ok && form.data.autoRefresh ? '?refresh=on' : ''}`);
   if ('errors' in result) return renderPreview(req, res, 422, id, result.errors);
+  // Refused: on the import's page once Apply was pressed before (applied, stale, failed too long ago), else on the preview.
+  const preview = await getPreview(actorOf(req), id);
+  if (importStatusOf(preview)) return renderImport(req, res, result.status, id, result.refused);
   return renderPreview(req, res, result.status, id, {}, result.refused);
+});
+
+async function renderImport(req: Request, res: Response, status: number, id: string, refused: ApplyRefusal | null = null) {
+  const actor = actorOf(req);
+  const preview = await getPreview(actor, id);
+  if (!importStatusOf(preview)) return res.redirect(303, `/admin/roster/previews/${id}`);
+  const { refresh } = importQuery.parse(req.query);
+  const state = importStatusOf(preview)!;
+  const underway = state === 'queued' || state === 'applying';
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).render('roster/import', {
+    title: res.locals.t(`roster.import.title.${state}`),
+    preview,
+    state,
+    failure: failureOf(preview),
+    canRetry: canApplyAgain(preview),
+    refused,
+    autoRefresh: underway && refresh === 'on',
+    refreshEvery: IMPORT_REFRESH_SECONDS,
+    refreshSeconds: underway && refresh === 'on' ? IMPORT_REFRESH_SECONDS : 0,
+    timeZone: await districtTimeZone(actor),
+    ...importHelpers,
+  });
+}
+
+rosterRouter.get('/admin/roster/imports/:id', async (req, res) => {
+  const { id } = parseOrThrow(previewParams, req.params, 404);
+  await renderImport(req, res, 200, id);
 });

@@ -6,11 +6,13 @@ import { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import { translator } from '../../shared/i18n';
+import { District } from '../districts';
 import { School } from '../schools';
 import { JOB_TITLES, User } from '../users';
 import { actionFor, changedFields, snapshotOf, targetOf, type StoredPerson } from './roster-diff';
 import { readRosterFile, RosterFileProblem } from './roster-file';
-import { jobTitleLookup, parseHeader, validateRow, ROSTER_COLUMNS, type RosterColumn, type RosterRow, type RowContext, type RowError } from './roster-row';
+import { jobTitleLookup, parseHeader, validateRow, ROSTER_COLUMNS, type RosterColumn, type RosterRow, type RowContext, type RowError, type RowErrorCode } from './roster-row';
+import { RosterProblem, type RosterProblemRecord } from './roster-problem.model';
 import { RosterPreview, RosterPreviewRow, type RosterPreviewRecord, type RosterPreviewRowRecord, type RowAction } from './roster.model';
 
 /** A preview can be applied for this long after it was made; after that the admin uploads the file again. */
@@ -25,8 +27,10 @@ export const SUMMARY_KEEP_MS = 90 * 24 * 60 * 60 * 1000;
 export const DEACTIVATION_CONFIRM_SHARE = 0.1;
 /** At most this many data rows per file (a district of 74,000 staff fits with room to spare). */
 export const MAX_ROWS = 200_000;
-/** At most this many problems are kept and listed; the total is always counted. */
+/** At most this many problems (with the values they quote) are listed on the page; all are counted and kept value-free for the CSV. */
 export const MAX_STORED_ERRORS = 1_000;
+/** A preview's rows (and problems) are kept this long after it expires: a failed import can be applied again until then. */
+export const ROWS_KEEP_MS = 24 * 60 * 60 * 1000;
 export const BATCH_SIZE = 1_000;
 
 export const PERSON_FIELDS = 'employeeId email name role jobTitle schools preferredLanguage startDate active';
@@ -56,6 +60,22 @@ async function rowContext(actor: Actor): Promise<RowContext> {
   return { schoolsByCode, jobTitlesByName: jobTitleLookup(labels) };
 }
 
+/** Reasons whose details are numbers (a line, a count): kept. Every other detail would be a cell's content: dropped. */
+const NUMERIC_DETAILS: Partial<Record<RowErrorCode, readonly ('value' | 'other')[]>> = {
+  duplicate_employee_id: ['other'],
+  duplicate_email: ['other'],
+  column_count: ['value', 'other'],
+};
+
+export function valueFreeProblem(error: RowError): RosterProblemRecord['problems'][number] {
+  const problem: RosterProblemRecord['problems'][number] = { column: error.column, code: error.code };
+  for (const key of NUMERIC_DETAILS[error.code] ?? []) {
+    const detail = error[key];
+    if (detail !== undefined && /^\d{1,9}$/.test(detail)) problem[key] = detail;
+  }
+  return problem;
+}
+
 type Tally = { create: number; update: number; unchanged: number; reactivate: number; deactivate: number };
 
 /** Accumulates the preview's rows, counts and problems; writes rows a batch at a time. */
@@ -66,15 +86,30 @@ class PreviewBuilder {
   errorCount = 0;
   private seq = 0;
   private pending: Omit<RosterPreviewRowRecord, '_id'>[] = [];
+  private problems: Omit<RosterProblemRecord, '_id'>[] = [];
 
   constructor(
     readonly previewId: Types.ObjectId,
     readonly purgeAt: Date,
   ) {}
 
-  fail(error: RowError): void {
+  async fail(error: RowError): Promise<void> {
     this.errorCount += 1;
     if (this.errors.length < MAX_STORED_ERRORS) this.errors.push(error);
+    // A line's problems are found together (one row's checks, or its match): they share one record.
+    const last = this.problems[this.problems.length - 1];
+    if (last && last.line === error.line) last.problems.push(valueFreeProblem(error));
+    else {
+      if (this.problems.length >= BATCH_SIZE) await this.flushProblems();
+      this.problems.push({ preview: this.previewId, line: error.line, problems: [valueFreeProblem(error)] });
+    }
+  }
+
+  async flushProblems(): Promise<void> {
+    if (this.problems.length === 0) return;
+    const docs = this.problems.map((d) => ({ ...d, purgeAt: this.purgeAt }));
+    this.problems = [];
+    await RosterProblem.insertMany(docs, { ordered: false, lean: true });
   }
 
   async add(action: RowAction, line: number | null, person: StoredPerson | null, row: Omit<RosterPreviewRowRecord, '_id' | 'preview' | 'seq' | 'line' | 'action' | 'user'>): Promise<void> {
@@ -108,7 +143,7 @@ async function matchBatch(actor: Actor, rows: RosterRow[], builder: PreviewBuild
     // A person added by hand before the first import (no employee id yet) is linked by email.
     const person = employee.get(row.employeeId) ?? (owner && !owner.employeeId ? owner : undefined);
     if (owner && (!person || owner._id.toString() !== person._id.toString())) {
-      builder.fail({ line: row.line, column: 'email', code: 'email_taken', value: row.email, other: owner.employeeId ?? '' });
+      await builder.fail({ line: row.line, column: 'email', code: 'email_taken', value: row.email, other: owner.employeeId ?? '' });
       continue;
     }
     const before = person ? snapshotOf(person) : null;
@@ -117,7 +152,7 @@ async function matchBatch(actor: Actor, rows: RosterRow[], builder: PreviewBuild
     if (person && person.role === 'district_admin') {
       // District administrators are managed by hand: a row may list one only if it changes nothing.
       const changes = changedFields(before!, { ...after, role: before!.role, jobTitle: before!.jobTitle });
-      if (changes.length || !before!.active) builder.fail({ line: row.line, column: 'employee_id', code: 'district_admin', value: row.employeeId });
+      if (changes.length || !before!.active) await builder.fail({ line: row.line, column: 'employee_id', code: 'district_admin', value: row.employeeId });
       else builder.counts.unchanged += 1;
       continue;
     }
@@ -155,7 +190,7 @@ async function addDeactivations(actor: Actor, builder: PreviewBuilder, matched: 
 export async function createPreview(actor: Actor, input: PreviewInput, now = new Date()): Promise<PreviewOutcome> {
   const previewId = new Types.ObjectId();
   const expiresAt = new Date(now.getTime() + PREVIEW_TTL_MS);
-  const builder = new PreviewBuilder(previewId, new Date(expiresAt.getTime() + 24 * 60 * 60 * 1000));
+  const builder = new PreviewBuilder(previewId, new Date(expiresAt.getTime() + ROWS_KEEP_MS));
   const ctx = await rowContext(actor);
   const matched = new Set<string>();
   const seenIds = new Map<string, number>();
@@ -173,12 +208,12 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
       }
       rows += 1;
       const { row, errors } = validateRow(cells, columns, line, ctx);
-      for (const e of errors) builder.fail(e);
+      for (const e of errors) await builder.fail(e);
       if (!row) continue;
       const firstId = seenIds.get(row.employeeId);
       const firstEmail = seenEmails.get(row.email);
-      if (firstId !== undefined) builder.fail({ line, column: 'employee_id', code: 'duplicate_employee_id', value: row.employeeId, other: String(firstId) });
-      if (firstEmail !== undefined) builder.fail({ line, column: 'email', code: 'duplicate_email', value: row.email, other: String(firstEmail) });
+      if (firstId !== undefined) await builder.fail({ line, column: 'employee_id', code: 'duplicate_employee_id', value: row.employeeId, other: String(firstId) });
+      if (firstEmail !== undefined) await builder.fail({ line, column: 'email', code: 'duplicate_email', value: row.email, other: String(firstEmail) });
       if (firstId !== undefined || firstEmail !== undefined) continue;
       seenIds.set(row.employeeId, line);
       seenEmails.set(row.email, line);
@@ -192,6 +227,7 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
     await matchBatch(actor, batch, builder, matched);
     const activeCount = await addDeactivations(actor, builder, matched, input.completeRoster);
     await builder.flush();
+    await builder.flushProblems();
     const valid = builder.errorCount === 0;
     if (!valid) await RosterPreviewRow.deleteMany({ preview: previewId });
     await RosterPreview.create({
@@ -212,6 +248,7 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
     return { ok: true, id: previewId.toString(), valid };
   } catch (err) {
     await RosterPreviewRow.deleteMany({ preview: previewId });
+    await RosterProblem.deleteMany({ preview: previewId });
     if (err instanceof RosterFileProblem) return { ok: false, problem: err.code, line: err.line };
     throw err;
   }
@@ -245,8 +282,16 @@ export async function previewSamples(actor: Actor, preview: RosterPreviewRecord,
   return result;
 }
 
+/** The district's latest imports (previews someone pressed Apply on), whatever their state, newest first. */
 export async function listRecentImports(actor: Actor, limit = 10): Promise<RosterPreviewRecord[]> {
-  return RosterPreview.find({ district: actor.districtId, state: 'applied' }).sort({ createdAt: -1 }).limit(limit).lean<RosterPreviewRecord[]>();
+  // Index { district, createdAt }: a district has a few previews a day at most.
+  return RosterPreview.find({ district: actor.districtId, requestedAt: { $ne: null } }).sort({ createdAt: -1 }).limit(limit).lean<RosterPreviewRecord[]>();
+}
+
+/** The district's time zone, for the times on the roster pages. */
+export async function districtTimeZone(actor: Actor): Promise<string> {
+  const district = await District.findById(actor.districtId).select('timeZone').lean();
+  return district?.timeZone ?? 'UTC';
 }
 
 /** School id → code, for showing school changes in the preview. */

@@ -3,12 +3,12 @@ import { runQueuedComplianceJobs } from '../../../src/components/assignments';
 import { ComplianceRow } from '../../../src/components/assignments/compliance-row.model';
 import { createAssignment, publishModule } from '../assignments/compliance-fixtures';
 import { AuditEvent } from '../../../src/components/audit';
-import { RosterPreview, RosterPreviewRow } from '../../../src/components/roster';
+import { RosterPreview, runQueuedRosterImports } from '../../../src/components/roster';
 import { User } from '../../../src/components/users';
 import { clearDatabase, startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { signIn, type Agent } from '../../helpers/session';
-import { apply, csv, previewIdFrom, upload } from './roster.helpers';
+import { apply, applyAndRun, csv, importIdFrom, previewIdFrom, upload } from './roster.helpers';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -54,7 +54,7 @@ describe('complete roster', () => {
   test('when the file is not marked complete, then people missing from it stay active', async () => {
     await seedStaff();
     const id = await preview([rowFor(1)]);
-    expect((await apply(adminAgent, id)).status).toBe(303);
+    expect((await applyAndRun(adminAgent, id)).status).toBe(303);
     expect(await activeIds()).toHaveLength(10);
   });
 
@@ -64,7 +64,7 @@ describe('complete roster', () => {
     const page = await adminAgent.get(`/admin/roster/previews/${id}`);
     expect(page.text).toContain('data-count="deactivate">1<');
     expect(page.text).not.toContain('name="confirm"');
-    expect((await apply(adminAgent, id)).status).toBe(303);
+    expect((await applyAndRun(adminAgent, id)).status).toBe(303);
     const gone = await User.findOne({ employeeId: 'E10' }).lean();
     expect(gone!.active).toBe(false);
     expect(await User.countDocuments({ district: district._id })).toBe(11);
@@ -88,7 +88,7 @@ describe('complete roster', () => {
     expect(await activeIds()).toHaveLength(10);
     expect((await RosterPreview.findById(id).lean())!.state).toBe('ready');
 
-    const confirmed = await apply(adminAgent, id, { confirm: ' 5 ' });
+    const confirmed = await applyAndRun(adminAgent, id, { confirm: ' 5 ' });
     expect(confirmed.status).toBe(303);
     expect(await activeIds()).toEqual(['E01', 'E02', 'E03', 'E04', 'E05']);
   });
@@ -97,11 +97,12 @@ describe('complete roster', () => {
 describe('applying only once, only in time, only in the district', () => {
   test('when a preview is applied twice, then the second is refused and nothing changes again', async () => {
     const id = await preview([rowFor(1)]);
-    expect((await apply(adminAgent, id)).status).toBe(303);
+    expect((await applyAndRun(adminAgent, id)).status).toBe(303);
     await User.updateOne({ employeeId: 'E01' }, { $set: { name: 'Edited Since' } });
     const again = await apply(adminAgent, id);
     expect(again.status).toBe(409);
     expect(again.text).toContain('This preview has already been applied.');
+    expect(await runQueuedRosterImports()).toBe(0);
     expect((await User.findOne({ employeeId: 'E01' }).lean())!.name).toBe('Edited Since');
     expect(await AuditEvent.countDocuments({ action: 'roster.imported' })).toBe(1);
   });
@@ -146,64 +147,59 @@ describe('applying only once, only in time, only in the district', () => {
   });
 });
 
-describe('stale and interrupted applies', () => {
-  test('when someone in the preview was edited since, then apply is refused as stale and nothing is written', async () => {
+describe('stale previews and imports already under way', () => {
+  test('when someone in the preview was edited after Apply, then the import fails as stale, nothing is written, and the page says what to do', async () => {
     await seedStaff(3);
     const id = await preview([[...rowFor(1).slice(0, 2), 'Renamed One', ...rowFor(1).slice(3)], rowFor(2), ['E50', 'new@test.example', 'New', 'staff', 'teacher', 'LIN', '', '']]);
-    await User.updateOne({ employeeId: 'E01' }, { $set: { jobTitle: 'custodian' } });
     const res = await apply(adminAgent, id);
-    expect(res.status).toBe(409);
-    expect(res.text).toContain('The staff list has changed since this preview was made');
+    expect(res.status).toBe(303);
+    await User.updateOne({ employeeId: 'E01' }, { $set: { jobTitle: 'custodian' } });
+    expect(await runQueuedRosterImports()).toBe(1);
     expect(await User.exists({ employeeId: 'E50' })).toBeNull();
     expect((await User.findOne({ employeeId: 'E01' }).lean())!.name).toBe('Person E01');
-    expect((await RosterPreview.findById(id).lean())!.state).toBe('stale');
+    const stored = await RosterPreview.findById(id).lean();
+    expect(stored).toMatchObject({ state: 'stale', error: 'stale' });
+    expect(await AuditEvent.countDocuments({ action: 'roster.imported' })).toBe(0);
+    const page = await adminAgent.get(`/admin/roster/imports/${id}`);
+    expect(page.text).toContain('Roster import failed');
+    expect(page.text).toContain('The staff list changed after the preview was made');
+    expect(page.text).toContain('upload the file again');
+    expect(page.text).not.toContain('>Apply again<');
+    const again = await apply(adminAgent, id);
+    expect(again.status).toBe(409);
+    expect(again.text).toContain('The staff list has changed since this preview was made');
   });
 
-  test('when someone else took a new person\'s employee id since the preview, then apply is refused', async () => {
+  test("when someone else took a new person's employee id after the preview, then the import is stale and writes nothing", async () => {
     const id = await preview([['E50', 'new@test.example', 'New', 'staff', 'teacher', 'LIN', '', '']]);
     await createUser(district, { employeeId: 'E50', email: 'someone-else@test.example', schools: [lincoln] });
-    expect((await apply(adminAgent, id)).status).toBe(409);
+    expect((await applyAndRun(adminAgent, id)).status).toBe(303);
+    expect((await RosterPreview.findById(id).lean())!.state).toBe('stale');
     expect(await User.exists({ email: 'new@test.example' })).toBeNull();
   });
 
-  test('when an apply died half-way (lease lapsed, some rows written), then applying again finishes it exactly once', async () => {
-    await seedStaff(2);
-    const id = await preview([[...rowFor(1).slice(0, 2), 'Renamed One', ...rowFor(1).slice(3)], rowFor(2), ['E50', 'new@test.example', 'New', 'staff', 'teacher', 'LIN', '', ''], ['E51', 'new2@test.example', 'New Two', 'principal', '', 'LIN', 'es', '']]);
-    // What a crash after the first writes leaves behind: the preview claimed, some people already written.
-    await RosterPreview.updateOne({ _id: id }, { $set: { state: 'applying', leaseUntil: new Date(Date.now() - 1000), expiresAt: new Date(Date.now() - 1000) } });
-    await User.updateOne({ employeeId: 'E01' }, { $set: { name: 'Renamed One' } });
-    await User.create({ district: district._id, employeeId: 'E50', email: 'new@test.example', name: 'New', role: 'staff', jobTitle: 'teacher', schools: [lincoln._id], preferredLanguage: 'en', active: true });
-
-    const page = await adminAgent.get(`/admin/roster/previews/${id}`);
-    expect(page.text).toContain('If it was interrupted, apply it again to finish.');
-    const res = await apply(adminAgent, id);
-    expect(res.status).toBe(303);
-    expect(await User.countDocuments({ employeeId: 'E50' })).toBe(1);
-    expect((await User.findOne({ employeeId: 'E51' }).lean())).toMatchObject({ role: 'principal', preferredLanguage: 'es' });
-    expect((await User.findOne({ employeeId: 'E51' }).lean())!.jobTitle).toBeUndefined();
-    expect((await User.findOne({ employeeId: 'E01' }).lean())!.name).toBe('Renamed One');
-    expect((await RosterPreview.findById(id).lean())!.state).toBe('applied');
-    expect(await RosterPreviewRow.countDocuments({ preview: id })).toBe(0);
-  });
-
-  test('when another preview of the district is being applied, then this one waits (busy) and writes nothing', async () => {
+  test('when another preview of the district is being applied, then this one is refused as busy and writes nothing', async () => {
     const first = await preview([rowFor(1)]);
     const second = await preview([rowFor(2)]);
-    await RosterPreview.updateOne({ _id: first }, { $set: { state: 'applying', leaseUntil: new Date(Date.now() + 60_000) } });
+    expect((await apply(adminAgent, first)).status).toBe(303);
     const res = await apply(adminAgent, second);
     expect(res.status).toBe(409);
     expect(res.text).toContain('being applied in this district right now');
-    expect(await User.exists({ employeeId: 'E02' })).toBeNull();
     expect((await RosterPreview.findById(second).lean())!.state).toBe('ready');
+    expect(await runQueuedRosterImports()).toBe(1);
+    expect(await User.exists({ employeeId: 'E02' })).toBeNull();
+    expect(await User.exists({ employeeId: 'E01' })).not.toBeNull();
   });
 
-  test('when an apply is still running (lease held), then a second one is refused as busy', async () => {
+  test('when Apply is pressed twice (a double click), then both land on the same status page and the import runs once', async () => {
     const id = await preview([rowFor(1)]);
-    await RosterPreview.updateOne({ _id: id }, { $set: { state: 'applying', leaseUntil: new Date(Date.now() + 60_000) } });
-    const res = await apply(adminAgent, id);
-    expect(res.status).toBe(409);
-    expect(res.text).toContain('being applied in this district right now');
-    expect(await User.exists({ employeeId: 'E01' })).toBeNull();
+    const first = await apply(adminAgent, id);
+    const second = await apply(adminAgent, id);
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect(importIdFrom(second.headers.location)).toBe(id);
+    expect(await runQueuedRosterImports()).toBe(1);
+    expect(await User.countDocuments({ employeeId: 'E01' })).toBe(1);
+    expect(await AuditEvent.countDocuments({ action: 'roster.imported' })).toBe(1);
   });
 });
 
@@ -211,7 +207,7 @@ describe('after apply', () => {
   test('when a staff member becomes a principal, then the role change is audited for that person', async () => {
     await seedStaff(2);
     const id = await preview([['E01', 'e01@test.example', 'Person E01', 'principal', '', 'LIN', '', ''], rowFor(2)]);
-    expect((await apply(adminAgent, id)).status).toBe(303);
+    expect((await applyAndRun(adminAgent, id)).status).toBe(303);
     const person = await User.findOne({ employeeId: 'E01' }).lean();
     expect(person).toMatchObject({ role: 'principal' });
     expect(person!.jobTitle).toBeUndefined();
@@ -228,8 +224,8 @@ describe('after apply', () => {
     expect(await ComplianceRow.countDocuments({ assignment: assignment._id })).toBe(2);
     const id = await preview([rowFor(1), ['E50', 'new@test.example', 'New', 'staff', 'custodian', 'LIN', '', '2027-03-01']], true);
     // One of two people is more than 10 %: the guard asks for the number.
-    expect((await apply(adminAgent, id, { confirm: '1' })).status).toBe(303);
-    // Enqueued, not run in the request: the rows are those from before until the job runs.
+    expect((await applyAndRun(adminAgent, id, { confirm: '1' })).status).toBe(303);
+    // Enqueued, not run by the import: the rows are those from before until the compliance job runs.
     expect(await ComplianceRow.countDocuments({ assignment: assignment._id })).toBe(2);
     expect(await runQueuedComplianceJobs()).toBeGreaterThanOrEqual(1);
     const newcomer = await User.findOne({ employeeId: 'E50' }).lean();
@@ -248,7 +244,7 @@ describe('after apply', () => {
   test('then one audit event with counts and file name and one queued compliance rebuild, and the result page in Spanish', async () => {
     await seedStaff(2);
     const id = await preview([rowFor(1), ['E50', 'new@test.example', 'New', 'staff', 'teacher', 'LIN', '', '']]);
-    await apply(adminAgent, id);
+    await applyAndRun(adminAgent, id);
     const events = await AuditEvent.find({ action: 'roster.imported' }).lean();
     expect(events).toHaveLength(1);
     expect(events[0].actor!.toString()).toBe(admin._id.toString());
@@ -257,7 +253,7 @@ describe('after apply', () => {
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ kind: 'rebuild', state: 'queued' });
     expect(events[0].details).toMatchObject({ jobId: jobs[0]._id.toString() });
-    const page = await adminAgent.get(`/admin/roster/previews/${id}?lang=es`);
+    const page = await adminAgent.get(`/admin/roster/imports/${id}?lang=es`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Lista importada');
     expect(page.text).toContain('Ver el progreso en la página de asignaciones');

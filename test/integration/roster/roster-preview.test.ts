@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { clearDatabase } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { apply, csv, previewIdFrom, upload } from './roster.helpers';
+import { apply, applyAndRun, csv, previewIdFrom, upload } from './roster.helpers';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -127,9 +127,9 @@ describe('preview and apply', () => {
     expect(await User.exists({ employeeId: 'E1' })).toBeNull();
     expect((await User.findOne({ employeeId: 'E2' }).lean())!.jobTitle).toBe('custodian');
 
-    const applied = await apply(adminAgent, id);
+    const applied = await applyAndRun(adminAgent, id);
     expect(applied.status).toBe(303);
-    expect(applied.headers.location).toBe(`/admin/roster/previews/${id}`);
+    expect(applied.headers.location).toBe(`/admin/roster/imports/${id}`);
     const created = await User.findOne({ district: district._id, employeeId: 'E1' }).select('+passwordHash').lean();
     expect(created).toMatchObject({ email: 'new.person@test.example', name: 'New Person', role: 'staff', jobTitle: 'front_office', preferredLanguage: 'es', active: true });
     expect(created!.schools.map(String).sort()).toEqual([lincoln._id.toString(), roosevelt._id.toString()].sort());
@@ -150,7 +150,11 @@ describe('preview and apply', () => {
     expect(jobs).toHaveLength(1);
     expect(await RosterPreviewRow.countDocuments({ preview: id })).toBe(0);
 
-    const result = await adminAgent.get(`/admin/roster/previews/${id}`);
+    // The preview's page is now its import's page.
+    const previewPage = await adminAgent.get(`/admin/roster/previews/${id}`);
+    expect(previewPage.status).toBe(303);
+    expect(previewPage.headers.location).toBe(`/admin/roster/imports/${id}`);
+    const result = await adminAgent.get(`/admin/roster/imports/${id}`);
     expect(result.text).toContain('Roster imported');
     expect(result.text).toContain('href="/admin/assignments"');
     expect(result.text).toContain('href="/admin/users"');
@@ -160,7 +164,7 @@ describe('preview and apply', () => {
 
   test('when a new person without a password exists, then they cannot sign in, and once the admin sets a password they can', async () => {
     const res = await upload(adminAgent, csv([['E9', 'nopass@test.example', 'No Pass', 'staff', 'teacher', 'LIN', '', '']]));
-    await apply(adminAgent, previewIdFrom(res.headers.location));
+    await applyAndRun(adminAgent, previewIdFrom(res.headers.location));
     const person = await User.findOne({ employeeId: 'E9' }).lean();
     for (const password of ['', 'undefined', 'null', 'anything-at-all-1']) {
       const agent = request.agent(t.app);
@@ -293,7 +297,7 @@ describe('hostile values', () => {
     ]);
     const res = await upload(adminAgent, file);
     expect(res.status).toBe(303);
-    await apply(adminAgent, previewIdFrom(res.headers.location));
+    await applyAndRun(adminAgent, previewIdFrom(res.headers.location));
     const names = (await User.find({ employeeId: { $in: ['E1', 'E2', 'E3', 'E4', 'E5'] } }).sort({ employeeId: 1 }).lean()).map((u) => u.name);
     expect(names).toEqual(['=HYPERLINK("http://evil.example","x")', '+SUM(A1:A9)', '-2+3', '@cmd', '{"$ne": null}']);
 

@@ -1,5 +1,6 @@
 import type { Agent } from '../../helpers/session';
 import { csrfFor } from '../../helpers/session';
+import { runQueuedRosterImports } from '../../../src/components/roster';
 
 export const HEADER = 'employee_id,email,name,role,job_title,school_codes,language,start_date';
 
@@ -24,6 +25,20 @@ export function previewIdFrom(location: string | undefined): string {
 }
 
 export async function apply(agent: Agent, id: string, fields: Record<string, string> = {}) {
-  const token = await csrfFor(agent, `/admin/roster/previews/${id}`);
+  // The roster page always has a form (a preview's page redirects once it was applied).
+  const token = await csrfFor(agent, '/admin/roster');
   return agent.post(`/admin/roster/previews/${id}/apply`).type('form').send({ _csrf: token, ...fields });
+}
+
+/** Apply as a browser would, then run the queued import in this process (as a runner would) — the response is Apply's. */
+export async function applyAndRun(agent: Agent, id: string, fields: Record<string, string> = {}) {
+  const res = await apply(agent, id, fields);
+  await runQueuedRosterImports();
+  return res;
+}
+
+export function importIdFrom(location: string | undefined): string {
+  const match = /\/admin\/roster\/imports\/([0-9a-f]{24})(\?refresh=on)?$/.exec(location ?? '');
+  if (!match) throw new Error(`not an import location: ${location}`);
+  return match[1];
 }
