@@ -197,7 +197,7 @@ export async function listMyAssignments(actor: Actor, now = new Date()): Promise
   if (mine.length === 0) return [];
   const slugs = [...new Set(mine.map((m) => m.rules.moduleSlug))];
   const [completions, attempts] = await Promise.all([
-    Completion.find({ user: actor.userId, moduleSlug: { $in: slugs } }).select('moduleSlug moduleVersion completedAt score method certificateCode revokedAt').lean(),
+    Completion.find({ user: actor.userId, moduleSlug: { $in: slugs } }).select('moduleSlug moduleVersion completedAt score method updatedFrom recertifiedAt certificateCode revokedAt').lean(),
     Attempt.find({ user: actor.userId, moduleSlug: { $in: slugs }, status: { $in: ['in_progress', 'failed'] } }).select('moduleSlug status').lean(),
   ]);
   return mine
