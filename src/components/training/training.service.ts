@@ -3,6 +3,7 @@ import type { BilingualText, LoadedModuleVersion } from '../content';
 import { Attempt, Completion } from '../completions';
 import { listMyAssignments, type ComplianceStatus } from '../assignments';
 import { getCatalog, getModuleVersion } from './training.content';
+import { updateOfferFor, type UpdateOffer } from './training.update';
 
 export type TrainingStatus = 'not_started' | 'in_progress' | 'passed' | 'failed';
 
@@ -16,7 +17,10 @@ export type TrainingRow = Readonly<{
   status: TrainingStatus;
   /** The latest completion of any version of the module (a retake in progress keeps showing it). */
   /** score: none for a completion recorded at a facilitated group session (isFacilitated). */
-  completion?: Readonly<{ version: number; score?: number; isFacilitated: boolean; completedAt: Date; certificateCode: string }>;
+  /** updatedFrom: set for an update completion (only the changed scenarios were played). */
+  completion?: Readonly<{ version: number; score?: number; isFacilitated: boolean; updatedFrom?: number; completedAt: Date; certificateCode: string }>;
+  /** The update of the latest version offered instead of the whole module (none while an attempt is open). */
+  update?: UpdateOffer;
   /** Score of the latest finished attempt when it failed. */
   failedScore?: number;
   /** When the module is assigned to the person: the due date (district-local 'YYYY-MM-DD') and compliance status. */
@@ -39,7 +43,7 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
   const [attempts, completions, assigned] = await Promise.all([
     // Index { user, moduleSlug, startedAt }: a person's attempt history is short (modules × retakes).
     Attempt.find({ user: actor.userId }, { moduleSlug: 1, status: 1, score: 1, startedAt: 1 }).sort({ startedAt: -1 }).lean(),
-    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, completedAt: 1, certificateCode: 1 }).lean(),
+    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, updatedFrom: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).lean(),
     listMyAssignments(actor),
   ]);
   // Assigned modules come first, earliest due date first; when one module is assigned twice the earlier due date shows.
@@ -52,7 +56,9 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
     if (attempt.status === 'in_progress') hasInProgress.add(attempt.moduleSlug);
   }
   const latestCompletion = new Map<string, (typeof completions)[number]>();
+  const heldOf = new Map<string, (typeof completions)[number][]>();
   for (const completion of completions) {
+    heldOf.set(completion.moduleSlug, [...(heldOf.get(completion.moduleSlug) ?? []), completion]);
     const seen = latestCompletion.get(completion.moduleSlug);
     if (!seen || completion.completedAt > seen.completedAt) latestCompletion.set(completion.moduleSlug, completion);
   }
@@ -82,11 +88,13 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
               version: completion.moduleVersion,
               score: completion.score ?? undefined,
               isFacilitated: completion.method === 'facilitated',
+              updatedFrom: completion.method === 'update' ? (completion.updatedFrom ?? undefined) : undefined,
               completedAt: completion.completedAt,
               certificateCode: completion.certificateCode,
             }
           : undefined,
         failedScore: status === 'failed' ? (last?.score ?? undefined) : undefined,
+        update: status === 'in_progress' ? undefined : updateOfferFor(module, heldOf.get(module.slug) ?? []),
         assignment: assignmentOf.has(module.slug)
           ? { dueDate: assignmentOf.get(module.slug)!.dueDate, status: assignmentOf.get(module.slug)!.status, minVersion: assignmentOf.get(module.slug)!.minVersion }
           : undefined,
