@@ -353,11 +353,17 @@ describe('certificates and the admin page', () => {
     expect(res.text).toContain(V2_NOTE.en);
   });
 
-  test('when the principal opens the person page, then the completion shows as an update', async () => {
+  test('when the principal opens the person page or exports the school, then the completion shows as an update (as a facilitated one shows its method)', async () => {
     const principal = await signIn(t.app, (await createUser(district, { role: 'principal', schools: [school] })).email);
     const res = await principal.get(`/school/${String(school._id)}/staff/${String(owner._id)}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('100% (update from v1)');
+
+    const csv = await principal.get(`/reports/compliance.csv?school=${String(school._id)}`);
+    expect(csv.status).toBe(200);
+    const line = csv.text.split('\r\n').find((l) => l.includes('Rosa Ibáñez'));
+    expect(line).toContain(',2,100% (update from v1),');
+    expect(line).toContain(code);
   });
 });
 
