@@ -17,6 +17,7 @@ import {
   statusFilter,
   type ComplianceState,
   type ComplianceStatus,
+  type RecurrenceRule,
   type StatusCounts,
 } from './compliance-status';
 import { countsAt, type Tally } from './compliance-tally';
@@ -177,6 +178,9 @@ export type MyAssignment = {
   dueDate: string;
   status: ComplianceStatus;
   recurrence: AssignmentRecord['recurrence']['kind'];
+  /** The recurrence rule and the district's zone: how long a completion counts (validUntilFor). */
+  recurrenceRule: RecurrenceRule;
+  timeZone: string;
   satisfiedUntil: Date | null;
   completion: ComplianceState['completion'];
 };
@@ -216,6 +220,8 @@ export async function listMyAssignments(actor: Actor, now = new Date()): Promise
         dueDate: state.dueDate,
         status: statusAt(state, now),
         recurrence: assignment.recurrence.kind,
+        recurrenceRule: rules.recurrence,
+        timeZone: district.timeZone,
         satisfiedUntil: state.satisfiedUntil,
         completion: state.completion,
       };

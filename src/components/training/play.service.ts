@@ -10,7 +10,8 @@ import { POINTS_PER_DECISION } from '../content';
 import { applyChoice, applyContinue, decodePosition, grade, initialPosition, maxPointsFor, type DecisionRecord, type PlayPosition } from './training.progress';
 import { refreshComplianceQuietly } from '../assignments';
 import { inTransaction } from '../../shared/transactions';
-import { playContent, updateOfferFor } from './training.update';
+import { playContent } from './training.update';
+import { findUpdateOffer } from './training.service';
 
 /** The attempt as the player needs it: where the learner is and how it went so far. */
 export type AttemptView = Readonly<{
@@ -140,19 +141,14 @@ export async function startAttempt(actor: Actor, slug: string): Promise<void> {
 }
 
 /**
- * Starts the update of the latest version for someone it is offered to (updateOfferFor), or resumes the
+ * Starts the update of the latest version for someone it is offered to (findUpdateOffer), or resumes the
  * attempt already in progress (of either kind: one in-progress attempt per person and module). Returns
  * false, creating nothing, when no update is offered (nothing held, the latest held, or no declared path).
  */
 export async function startUpdateAttempt(actor: Actor, slug: string): Promise<boolean> {
   const module = getModuleVersion(slug);
-  const [existing, held] = await Promise.all([
-    Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' }),
-    // Index { user, moduleSlug, moduleVersion }: a person holds a handful of versions.
-    Completion.find({ user: actor.userId, moduleSlug: slug }, { moduleVersion: 1, completedAt: 1, revokedAt: 1 }).lean(),
-  ]);
+  const [existing, offer] = await Promise.all([Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' }), findUpdateOffer(actor, slug)]);
   if (existing) return true;
-  const offer = updateOfferFor(module, held);
   if (!offer) return false;
   try {
     await Attempt.create({

@@ -1,7 +1,7 @@
 import type { Actor } from '../../shared/actor';
 import type { BilingualText, LoadedModuleVersion } from '../content';
 import { Attempt, Completion } from '../completions';
-import { listMyAssignments, type ComplianceStatus } from '../assignments';
+import { listMyAssignments, validUntilFor, type ComplianceStatus, type MyAssignment } from '../assignments';
 import { getCatalog, getModuleVersion } from './training.content';
 import { updateOfferFor, type UpdateOffer } from './training.update';
 
@@ -39,12 +39,12 @@ function isInAudience(actor: Actor, module: LoadedModuleVersion): boolean {
  * `audience` (role + job title), plus any module the person has already started or completed.
  * The single place to change when assignments (due dates, compliance statuses) decide the list.
  */
-export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> {
+export async function getTrainingOverview(actor: Actor, now = new Date()): Promise<TrainingRow[]> {
   const [attempts, completions, assigned] = await Promise.all([
     // Index { user, moduleSlug, startedAt }: a person's attempt history is short (modules × retakes).
     Attempt.find({ user: actor.userId }, { moduleSlug: 1, status: 1, score: 1, startedAt: 1 }).sort({ startedAt: -1 }).lean(),
-    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, updatedFrom: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).lean(),
-    listMyAssignments(actor),
+    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, updatedFrom: 1, recertifiedAt: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).lean(),
+    listMyAssignments(actor, now),
   ]);
   // Assigned modules come first, earliest due date first; when one module is assigned twice the earlier due date shows.
   const assignmentOf = new Map<string, (typeof assigned)[number]>();
@@ -94,13 +94,37 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
             }
           : undefined,
         failedScore: status === 'failed' ? (last?.score ?? undefined) : undefined,
-        update: status === 'in_progress' ? undefined : updateOfferFor(module, heldOf.get(module.slug) ?? []),
+        update: status === 'in_progress' ? undefined : offerFor(module, heldOf.get(module.slug) ?? [], assignmentOf.get(module.slug), now),
         assignment: assignmentOf.has(module.slug)
           ? { dueDate: assignmentOf.get(module.slug)!.dueDate, status: assignmentOf.get(module.slug)!.status, minVersion: assignmentOf.get(module.slug)!.minVersion }
           : undefined,
       };
     })
     .sort((a, b) => (a.assignment ? 0 : 1) - (b.assignment ? 0 : 1) || (a.assignment && b.assignment ? a.assignment.dueDate.localeCompare(b.assignment.dueDate) : 0));
+}
+
+/**
+ * The update offered on the pages, if any. Not offered when it could not make the person compliant: an
+ * update keeps the base completion's recertification clock, so if that clock has already run out for the
+ * assignment (an annual one whose base is over a year old), only the whole module renews it.
+ */
+function offerFor(module: LoadedModuleVersion, held: Parameters<typeof updateOfferFor>[1], assignment: MyAssignment | undefined, now: Date): UpdateOffer | undefined {
+  const offer = updateOfferFor(module, held);
+  if (!offer || !assignment) return offer;
+  const until = validUntilFor(assignment.recurrenceRule, offer.recertifiedAt, assignment.timeZone);
+  return until === null || now < until ? offer : undefined;
+}
+
+/** The update of the latest version offered to the person now (the same rule as the pages), if any. */
+export async function findUpdateOffer(actor: Actor, slug: string, now = new Date()): Promise<UpdateOffer | undefined> {
+  const module = getModuleVersion(slug);
+  const [held, assigned] = await Promise.all([
+    // Index { user, moduleSlug, moduleVersion }: a person holds a handful of versions.
+    Completion.find({ user: actor.userId, moduleSlug: slug }, { moduleVersion: 1, completedAt: 1, method: 1, recertifiedAt: 1, revokedAt: 1 }).lean(),
+    listMyAssignments(actor, now),
+  ]);
+  // The earliest-due assignment of the module, as on the pages (listMyAssignments sorts by due date).
+  return offerFor(module, held, assigned.find((a) => a.moduleSlug === slug), now);
 }
 
 /** A module's overview: the latest version (any signed-in person may read and play any module) and the person's row. */

@@ -1,4 +1,5 @@
 import type { BilingualText, LoadedModuleVersion, Scenario, TrainingModuleContent, UpdatePath } from '../content';
+import { recertifiedAtOf } from '../assignments';
 
 /**
  * The update path (docs/content-format.md, `updates:`): someone whose best completion of a module is a
@@ -8,7 +9,7 @@ import type { BilingualText, LoadedModuleVersion, Scenario, TrainingModuleConten
  */
 
 /** What a person's completions tell about an update: the fields of a Completion it needs. */
-export type HeldCompletion = Readonly<{ moduleVersion: number; completedAt: Date; revokedAt?: Date | null }>;
+export type HeldCompletion = Readonly<{ moduleVersion: number; completedAt: Date; method?: string | null; recertifiedAt?: Date | null; revokedAt?: Date | null }>;
 
 export type UpdateOffer = Readonly<{
   /** The version the person holds (the path's `from`) and the version the update completes. */
@@ -17,6 +18,8 @@ export type UpdateOffer = Readonly<{
   note: BilingualText;
   scenarios: readonly Scenario[];
   estimatedMinutes: number;
+  /** The recertification clock the update completion would carry: the base's (docs/compliance.md). */
+  recertifiedAt: Date;
 }>;
 
 /** The update path of `module` from version `from`, if the author declared one. */
@@ -42,15 +45,22 @@ export function updateMinutes(module: LoadedModuleVersion, update: UpdatePath): 
  * nothing, or their best (highest) version has no declared path — then it is the whole module.
  */
 export function updateOfferFor(latest: LoadedModuleVersion, completions: readonly HeldCompletion[]): UpdateOffer | undefined {
-  let best: number | undefined;
+  let best: HeldCompletion | undefined;
   for (const completion of completions) {
     if (completion.revokedAt) continue;
-    if (best === undefined || completion.moduleVersion > best) best = completion.moduleVersion;
+    if (best === undefined || completion.moduleVersion > best.moduleVersion) best = completion;
   }
-  if (best === undefined || best >= latest.version) return undefined;
-  const update = findUpdatePath(latest, best);
+  if (best === undefined || best.moduleVersion >= latest.version) return undefined;
+  const update = findUpdatePath(latest, best.moduleVersion);
   if (!update) return undefined;
-  return { from: best, version: latest.version, note: update.note, scenarios: updateScenarios(latest, update), estimatedMinutes: updateMinutes(latest, update) };
+  return {
+    from: best.moduleVersion,
+    version: latest.version,
+    note: update.note,
+    scenarios: updateScenarios(latest, update),
+    estimatedMinutes: updateMinutes(latest, update),
+    recertifiedAt: recertifiedAtOf(best),
+  };
 }
 
 // Derived content per (module version, from): versions are immutable and loaded once, so this is built once.

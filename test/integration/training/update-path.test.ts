@@ -149,6 +149,18 @@ describe('the update offer', () => {
     }
   });
 
+  test('when the base completion has already lapsed for the annual assignment, then no update is offered (it would not make them compliant) and posting it creates nothing', async () => {
+    const user = await createUser(district, { schools: [school] });
+    await holdVersion(user, 1, new Date(Date.now() - 400 * DAY));
+    const agent = await signIn(t.app, user.email);
+
+    const list = await agent.get('/training');
+    expect(list.text).not.toContain('Start the update');
+    expect(list.text).toContain('Outdated');
+    await startUpdate(agent);
+    expect(await Attempt.countDocuments({ user: user._id })).toBe(0);
+  });
+
   test('when an anonymous visitor posts the update form, then it is refused and nothing is stored', async () => {
     const res = await request(t.app).post(`/training/${SLUG}/update`).type('form').send({});
     expect(res.status).toBe(403);
