@@ -292,6 +292,18 @@ describe('playing the update', () => {
     expect(await AuditEvent.countDocuments({ action: 'completion.recorded', actor: user._id })).toBe(passed ? 1 : 0);
   });
 
+  test('when the base completion is revoked while the update is played, then its pass writes no completion (nothing to update from)', async () => {
+    const { user, base, agent } = await outdatedLearner();
+    await startUpdate(agent);
+    await Completion.updateOne({ _id: base._id }, { $set: { revokedAt: new Date() } });
+    const { pages } = await playCollecting(agent, best);
+    expect(pages.at(-1)!.html).toContain('You passed');
+    expect(pages.at(-1)!.html).not.toMatch(/\/training\/certificates\//);
+    expect(await Attempt.findOne({ user: user._id }).lean()).toMatchObject({ status: 'passed', updateFrom: 1 });
+    expect(await Completion.countDocuments({ user: user._id, moduleVersion: 2 })).toBe(0);
+    expect(await AuditEvent.countDocuments({ action: 'completion.recorded', actor: user._id })).toBe(0);
+  });
+
   test('when an outdated learner takes the whole module instead, then all scenarios are played and a played completion renews the clock', async () => {
     const { user, agent } = await outdatedLearner();
     await startModule(agent, SLUG);
