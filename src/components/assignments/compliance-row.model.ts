@@ -14,6 +14,8 @@ const completionSnapshotSchema = new Schema(
     // Absent for a facilitated completion (method 'facilitated'): a group session has no individual score.
     score: { type: Number },
     method: { type: String },
+    // Method 'update': the version updated from (the exports and pages say "2 (update from 1)").
+    updatedFrom: { type: Number },
     certificateCode: { type: String },
   },
   { _id: false },

@@ -39,6 +39,9 @@ export type CompletionFact = {
   /** None for a facilitated completion (a group session: nobody answered individually). */
   score?: number | null;
   method?: string | null;
+  /** Update completions: the version updated from, and the instant recertification counts from. */
+  updatedFrom?: number | null;
+  recertifiedAt?: Date | null;
   certificateCode?: string | null;
   revokedAt?: Date | null;
 };
@@ -57,7 +60,15 @@ export type ComplianceState = {
   /** Started (an open or failed attempt) without a satisfying completion. */
   isInProgress: boolean;
   /** The satisfying completion, or else the latest completion of an older version. */
-  completion: { moduleVersion: number; completedAt: Date; score: number | null; method: 'facilitated' | null; certificateCode: string | null } | null;
+  completion: {
+    moduleVersion: number;
+    completedAt: Date;
+    score: number | null;
+    method: 'facilitated' | 'update' | null;
+    /** For an update completion: the version it updated from. */
+    updatedFrom?: number;
+    certificateCode: string | null;
+  } | null;
 };
 
 /** Who an assignment is for: active people whose role, job title and school match (empty list = any). */
@@ -83,6 +94,14 @@ export function dueDateFor(rules: AssignmentRules, person: PersonFacts, timeZone
 }
 
 /**
+ * When a completion's recertification clock started: its own completedAt, except for an update (only the
+ * changed scenarios were played), which keeps the clock of the full completion it updated.
+ */
+export function recertifiedAtOf(completion: Pick<CompletionFact, 'completedAt' | 'method' | 'recertifiedAt'>): Date {
+  return completion.method === 'update' && completion.recertifiedAt ? completion.recertifiedAt : completion.completedAt;
+}
+
+/**
  * How long a completion counts: forever (none); through its first anniversary (annual: completed
  * 15 March 2025 counts through 15 March 2026); through the next cycle end date (school_year).
  */
@@ -104,14 +123,22 @@ export function deriveState(
   const valid = completions.filter((c) => !c.revokedAt);
   const latestOf = (list: readonly CompletionFact[]) =>
     list.reduce<CompletionFact | undefined>((best, c) => (!best || c.completedAt > best.completedAt ? c : best), undefined);
-  // The latest satisfying completion is also the one that counts longest (validity grows with completedAt).
-  const satisfying = latestOf(valid.filter((c) => c.moduleVersion >= rules.minVersion));
+  // The satisfying completion that counts longest: validity grows with the recertification clock (an
+  // update's is its base's), ties to the latest completed.
+  const satisfying = valid
+    .filter((c) => c.moduleVersion >= rules.minVersion)
+    .reduce<CompletionFact | undefined>((best, c) => {
+      if (!best) return c;
+      const a = recertifiedAtOf(c).getTime();
+      const b = recertifiedAtOf(best).getTime();
+      return a > b || (a === b && c.completedAt > best.completedAt) ? c : best;
+    }, undefined);
   const shown = satisfying ?? latestOf(valid);
   return {
     dueDate,
     dueAt,
     hasSatisfying: satisfying !== undefined,
-    satisfiedUntil: satisfying ? validUntilFor(rules.recurrence, satisfying.completedAt, timeZone) : null,
+    satisfiedUntil: satisfying ? validUntilFor(rules.recurrence, recertifiedAtOf(satisfying), timeZone) : null,
     isOutdated: satisfying === undefined && shown !== undefined,
     isInProgress: satisfying === undefined && attempts.some((a) => a.status === 'in_progress' || a.status === 'failed'),
     completion: shown
@@ -119,7 +146,8 @@ export function deriveState(
           moduleVersion: shown.moduleVersion,
           completedAt: shown.completedAt,
           score: shown.score ?? null,
-          method: shown.method === 'facilitated' ? 'facilitated' : null,
+          method: shown.method === 'facilitated' || shown.method === 'update' ? shown.method : null,
+          ...(shown.method === 'update' && shown.updatedFrom ? { updatedFrom: shown.updatedFrom } : {}),
           certificateCode: shown.certificateCode ?? null,
         }
       : null,

@@ -17,6 +17,7 @@ import {
   statusFilter,
   type ComplianceState,
   type ComplianceStatus,
+  type RecurrenceRule,
   type StatusCounts,
 } from './compliance-status';
 import { countsAt, type Tally } from './compliance-tally';
@@ -177,6 +178,9 @@ export type MyAssignment = {
   dueDate: string;
   status: ComplianceStatus;
   recurrence: AssignmentRecord['recurrence']['kind'];
+  /** The recurrence rule and the district's zone: how long a completion counts (validUntilFor). */
+  recurrenceRule: RecurrenceRule;
+  timeZone: string;
   satisfiedUntil: Date | null;
   completion: ComplianceState['completion'];
 };
@@ -197,7 +201,7 @@ export async function listMyAssignments(actor: Actor, now = new Date()): Promise
   if (mine.length === 0) return [];
   const slugs = [...new Set(mine.map((m) => m.rules.moduleSlug))];
   const [completions, attempts] = await Promise.all([
-    Completion.find({ user: actor.userId, moduleSlug: { $in: slugs } }).select('moduleSlug moduleVersion completedAt score method certificateCode revokedAt').lean(),
+    Completion.find({ user: actor.userId, moduleSlug: { $in: slugs } }).select('moduleSlug moduleVersion completedAt score method updatedFrom recertifiedAt certificateCode revokedAt').lean(),
     Attempt.find({ user: actor.userId, moduleSlug: { $in: slugs }, status: { $in: ['in_progress', 'failed'] } }).select('moduleSlug status').lean(),
   ]);
   return mine
@@ -216,6 +220,8 @@ export async function listMyAssignments(actor: Actor, now = new Date()): Promise
         dueDate: state.dueDate,
         status: statusAt(state, now),
         recurrence: assignment.recurrence.kind,
+        recurrenceRule: rules.recurrence,
+        timeZone: district.timeZone,
         satisfiedUntil: state.satisfiedUntil,
         completion: state.completion,
       };

@@ -102,12 +102,12 @@ const time = (d: unknown) => (d instanceof Date ? d.getTime() : null);
 
 /** What a row says, ignoring _id and syncedAt: rows whose signature did not change are not rewritten. */
 function rowSignature(r: Record<string, unknown>): string {
-  const c = r.completion as { moduleVersion: number; completedAt: Date; score?: number | null; method?: string | null; certificateCode?: string | null } | null | undefined;
+  const c = r.completion as { moduleVersion: number; completedAt: Date; score?: number | null; method?: string | null; updatedFrom?: number | null; certificateCode?: string | null } | null | undefined;
   return JSON.stringify([
     String(r.district), r.moduleSlug, r.minVersion, (r.schools as unknown[]).map(String), String(r.primarySchool ?? null),
     r.name, r.email, r.employeeId ?? null, r.role, r.jobTitle ?? null,
     r.dueDate, time(r.dueAt), r.hasSatisfying, time(r.satisfiedUntil), r.isOutdated, r.isInProgress,
-    c ? [c.moduleVersion, time(c.completedAt), c.score ?? null, c.certificateCode ?? null, c.method ?? null] : null,
+    c ? [c.moduleVersion, time(c.completedAt), c.score ?? null, c.certificateCode ?? null, c.method ?? null, c.updatedFrom ?? null] : null,
   ]);
 }
 

@@ -12,6 +12,8 @@ export {
   complianceStatus,
   compliancePercent,
   statusAt,
+  validUntilFor,
+  recertifiedAtOf,
   addCounts,
   emptyCounts,
   type ComplianceStatus,

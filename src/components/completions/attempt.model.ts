@@ -25,6 +25,9 @@ const attemptSchema = new Schema(
     school: { type: Schema.Types.ObjectId, ref: 'School' },
     moduleSlug: { type: String, required: true },
     moduleVersion: { type: Number, required: true },
+    // An update attempt (docs/compliance.md): plays only the scenarios the version's update path from this
+    // earlier version lists; absent for an attempt at the whole module.
+    updateFrom: { type: Number },
     status: { type: String, enum: ATTEMPT_STATUSES, required: true, default: 'in_progress' },
     // Where the learner is: scenario index + node id; `step` increases with every accepted decision, so a
     // stale or replayed form (older step) is answered with the current node instead of changing anything.

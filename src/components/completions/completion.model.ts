@@ -1,6 +1,6 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 
-export const COMPLETION_METHODS = ['played', 'facilitated'] as const;
+export const COMPLETION_METHODS = ['played', 'facilitated', 'update'] as const;
 export type CompletionMethod = (typeof COMPLETION_METHODS)[number];
 
 /**
@@ -9,9 +9,15 @@ export type CompletionMethod = (typeof COMPLETION_METHODS)[number];
  * A facilitated completion (method 'facilitated', written when a facilitated group session is finished)
  * has no attempt and no score — nobody answered individually — and names its session and facilitator.
  * A record without `method` was played (written before the field existed).
+ * An update completion (method 'update') was played too, but only the scenarios the version's update path
+ * lists for someone holding `updatedFrom`: it satisfies assignments requiring this version, and its
+ * recertification clock is the base completion's (`recertifiedAt`, docs/compliance.md), not completedAt.
  */
 function isFacilitated(this: { method?: string | null }): boolean {
   return this.method === 'facilitated';
+}
+function isUpdate(this: { method?: string | null }): boolean {
+  return this.method === 'update';
 }
 function isPlayed(this: { method?: string | null }): boolean {
   return this.method !== 'facilitated';
@@ -30,6 +36,10 @@ const completionSchema = new Schema(
     session: { type: Schema.Types.ObjectId, ref: 'FacilitatedSession', required: isFacilitated },
     facilitator: { type: Schema.Types.ObjectId, ref: 'User', required: isFacilitated },
     completedAt: { type: Date, required: true },
+    // Update completions only: the version the learner held, and when that base was last fully completed
+    // (the base's own recertifiedAt when it was an update too), which recertification counts from.
+    updatedFrom: { type: Number, required: isUpdate },
+    recertifiedAt: { type: Date, required: isUpdate },
     // Unguessable (128 random bits, base32): the public verify link and the PDF's QR code carry it.
     certificateCode: { type: String, required: true },
     revokedAt: { type: Date },

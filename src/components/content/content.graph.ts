@@ -163,6 +163,13 @@ export function isPassingScore(percent: number, passMark: number): boolean {
   return percent >= passMark;
 }
 
+/** The best score one scenario can reach on its own. Requires a sound (acyclic) graph. */
+export function bestScenarioScore(scenario: Scenario): number {
+  let best = 0;
+  for (const outcome of pathOutcomes(scenario)) best = Math.max(best, scorePercent(outcome.points, outcome.decisions));
+  return best;
+}
+
 /**
  * The best score any path through the whole module can reach (scenarios are played in order, so a
  * module path is one path per scenario). Combines the per-scenario outcome sets; they stay small

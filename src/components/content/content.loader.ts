@@ -113,8 +113,23 @@ export async function loadModules(dir: string): Promise<LoadResult> {
       problems.push(...parsed.problems);
       if (parsed.module) modules.push(parsed.module);
     }
+    problems.push(...checkUpdateSources(modules.filter((module) => module.slug === folder), files));
   }
   return { modules, problems };
+}
+
+/** An update path's `from` must be a version file of the same folder (valid or not: a broken file is reported on its own). */
+function checkUpdateSources(versions: readonly LoadedModuleVersion[], files: readonly string[]): ContentProblem[] {
+  const present = new Set(files.map((name) => Number(VERSION_FILE.exec(name)?.[1] ?? 0)));
+  const problems: ContentProblem[] = [];
+  for (const module of versions) {
+    (module.content.updates ?? []).forEach((update, u) => {
+      if (update.from < module.version && !present.has(update.from)) {
+        problems.push({ file: module.file, path: `updates[${u}].from`, reason: `there is no version ${update.from} of "${module.slug}" (no v${update.from}.yaml)` });
+      }
+    });
+  }
+  return problems;
 }
 
 function compareVersionFiles(a: string, b: string): number {

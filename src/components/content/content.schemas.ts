@@ -97,6 +97,19 @@ export const changelogEntrySchema = z.strictObject({
   note: bilingualTextSchema,
 });
 
+/**
+ * What someone holding an earlier version must play to be current with this one (the update path):
+ * only the listed scenarios of this version, with a learner-facing note on what changed. Declared by the
+ * author (reviewed by counsel): a version without an entry for someone's version means the whole module.
+ */
+export const updatePathSchema = z.strictObject({
+  from: z.int({ error: 'must be an earlier version number' }).min(1, 'must be an earlier version number'),
+  scenarios: z.array(kebabId).min(1, 'must list at least one scenario id of this version'),
+  note: bilingualTextSchema,
+  /** Optional; by default the module's time × the share of its scenarios that are played. */
+  estimatedMinutes: z.int({ error: 'must be a whole number of minutes' }).min(1, 'must be 1–20').max(20, 'must be 1–20').optional(),
+});
+
 export const trainingModuleSchema = z.strictObject({
   slug: kebabId,
   version: z.int({ error: 'must be an integer ≥ 1' }).min(1, 'must be an integer ≥ 1'),
@@ -114,6 +127,7 @@ export const trainingModuleSchema = z.strictObject({
   title: bilingualTextSchema,
   summary: bilingualTextSchema,
   changelog: z.array(changelogEntrySchema).optional(),
+  updates: z.array(updatePathSchema).optional(),
   sources: z.array(sourceSchema).min(1, 'must list the facts the module cites'),
   introduction: bilingualTextSchema,
   scenarios: z.array(scenarioSchema).min(1, 'must hold at least one scenario'),
@@ -131,4 +145,5 @@ export type ScenarioNode = z.infer<typeof scenarioNodeSchema>;
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Source = z.infer<typeof sourceSchema>;
 export type ChangelogEntry = z.infer<typeof changelogEntrySchema>;
+export type UpdatePath = z.infer<typeof updatePathSchema>;
 export type TrainingModuleContent = z.infer<typeof trainingModuleSchema>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { bestModuleScore, checkScenarioGraph, type LocalProblem } from './content.graph';
+import { bestModuleScore, bestScenarioScore, checkScenarioGraph, type LocalProblem } from './content.graph';
 import { trainingModuleSchema, type BilingualText, type TrainingModuleContent } from './content.schemas';
 import { hasMalformedPlaceholder, isKnownPlaceholder, listPlaceholders } from './placeholders';
 
@@ -80,10 +80,12 @@ export function checkModule(module: TrainingModuleContent, expected: ExpectedIde
   problems.push(...checkUniqueIds(module));
 
   let isScorable = true;
+  const sound = new Set<string>();
   module.scenarios.forEach((scenario, index) => {
     const graph = checkScenarioGraph(scenario, index);
     problems.push(...graph.problems);
     if (!graph.isSound) isScorable = false;
+    else sound.add(scenario.id);
   });
   if (isScorable) {
     const best = bestModuleScore(module);
@@ -95,6 +97,7 @@ export function checkModule(module: TrainingModuleContent, expected: ExpectedIde
     }
   }
 
+  problems.push(...checkUpdates(module, sound));
   problems.push(...checkFacts(module));
   for (const { segments, text } of listTexts(module)) problems.push(...checkText(segments, text));
   return problems;
@@ -144,6 +147,46 @@ function checkUniqueIds(module: TrainingModuleContent): LocalProblem[] {
   return problems;
 }
 
+/**
+ * The update paths: each `from` an earlier version, declared once; each listed scenario an id of this
+ * version, listed once, and able to reach the pass mark on its own (an update is scored over the decisions
+ * played, so a scenario that cannot pass would make the update impossible to pass with it alone).
+ */
+function checkUpdates(module: TrainingModuleContent, sound: ReadonlySet<string>): LocalProblem[] {
+  const problems: LocalProblem[] = [];
+  const ids = new Map(module.scenarios.map((scenario) => [scenario.id, scenario]));
+  const seenFrom = new Set<number>();
+  (module.updates ?? []).forEach((update, u) => {
+    if (update.from >= module.version) {
+      problems.push({ segments: ['updates', u, 'from'], reason: `version ${update.from} is not earlier than this version (${module.version})` });
+    }
+    if (seenFrom.has(update.from)) {
+      problems.push({ segments: ['updates', u, 'from'], reason: `an update from version ${update.from} is declared more than once` });
+    }
+    seenFrom.add(update.from);
+    const listed = new Set<string>();
+    update.scenarios.forEach((id, k) => {
+      const at = ['updates', u, 'scenarios', k];
+      const scenario = ids.get(id);
+      if (!scenario) {
+        problems.push({ segments: at, reason: `"${id}" is not a scenario of this version` });
+        return;
+      }
+      if (listed.has(id)) problems.push({ segments: at, reason: `scenario "${id}" is listed more than once` });
+      listed.add(id);
+      if (!sound.has(id)) return; // its graph problems are reported already
+      const best = bestScenarioScore(scenario);
+      if (best < module.passMark) {
+        problems.push({
+          segments: at,
+          reason: `scenario "${id}" cannot reach the pass mark of ${module.passMark}% on its own (its best path scores ${formatPercent(best)}%)`,
+        });
+      }
+    });
+  });
+  return problems;
+}
+
 function checkFacts(module: TrainingModuleContent): LocalProblem[] {
   const listed = new Set(module.sources.map((source) => source.id));
   const problems: LocalProblem[] = [];
@@ -168,6 +211,7 @@ export function* listTexts(module: TrainingModuleContent): Generator<{ segments:
   yield { segments: ['summary'], text: module.summary };
   yield { segments: ['introduction'], text: module.introduction };
   for (const [i, entry] of (module.changelog ?? []).entries()) yield { segments: ['changelog', i, 'note'], text: entry.note };
+  for (const [i, update] of (module.updates ?? []).entries()) yield { segments: ['updates', i, 'note'], text: update.note };
   for (const [s, scenario] of module.scenarios.entries()) {
     yield { segments: ['scenarios', s, 'title'], text: scenario.title };
     yield { segments: ['scenarios', s, 'setting'], text: scenario.setting };

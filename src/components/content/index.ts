@@ -21,6 +21,7 @@ export {
   type Scenario,
   type Source,
   type ChangelogEntry,
+  type UpdatePath,
   type TrainingModuleContent,
 } from './content.schemas';
 export {

@@ -2,6 +2,7 @@ import { OUTCOME_POINTS, type LoadedModuleVersion, type Outcome, type Scenario, 
 // The player's own renderer, so the preview reads exactly as learners see it (placeholders filled from the
 // district's settings, values escaped). The training feature does not export it from its index.ts.
 import { formatIsoDate, type Renderer } from '../training/training.view';
+import { updateMinutes, updateScenarios } from '../training';
 import type { ModuleAssignment, ModuleDetail, ModuleOverview, VersionCompletions } from './modules-admin.service';
 
 /**
@@ -74,6 +75,9 @@ export type ScenarioPreview = Readonly<{ id: string; anchor: string; number: num
 
 export type ChangelogLine = Readonly<{ date: string; noteHtml: string }>;
 
+/** An update path of a version (content `updates:`): what someone holding `from` plays to be current. */
+export type UpdatePathView = Readonly<{ from: number; scenarios: readonly NodeLink[]; scenarioTitles: readonly string[]; minutes: number; noteHtml: string }>;
+
 export type VersionView = Readonly<{
   version: number;
   anchor: string;
@@ -84,6 +88,7 @@ export type VersionView = Readonly<{
   passMark: number;
   completions: number;
   changelog: readonly ChangelogLine[];
+  updates: readonly UpdatePathView[];
   sources: readonly (Source & { anchor: string })[];
   /** The module's introduction: where the content states its "not legal advice, reviewed by counsel" notice. */
   introductionHtml: string;
@@ -136,6 +141,16 @@ function versionView(module: LoadedModuleVersion, isLatest: boolean, completions
     changelog: (content.changelog ?? [])
       .filter((entry) => entry.version === version)
       .map((entry) => ({ date: formatIsoDate(entry.date, r.lang), noteHtml: r.inline(entry.note) })),
+    updates: (content.updates ?? []).map((update) => {
+      const scenarios = updateScenarios(module, update);
+      return {
+        from: update.from,
+        scenarios: scenarios.map((scenario) => ({ id: scenario.id, anchor: anchorOf(prefix, scenario.id) })),
+        scenarioTitles: scenarios.map((scenario) => r.plain(scenario.title)),
+        minutes: updateMinutes(module, update),
+        noteHtml: r.block(update.note),
+      };
+    }),
     sources: content.sources.map((source) => ({ ...source, anchor: anchorOf(prefix, 'source', source.id) })),
     introductionHtml: r.block(content.introduction),
     scenarios: content.scenarios.map((scenario, i) => scenarioPreview(prefix, scenario, i + 1, r)),

@@ -106,6 +106,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   const moduleTitle = memo((slug) => titleOf.get(slug) ?? slug);
   // A facilitated completion has no score: the cell says so instead of staying blank.
   const facilitated = t('sessions.scoreFacilitated');
+  // An update completion's score is over the changed scenarios only: the cell says so, as for facilitated.
+  const updateScore = (score: number | null | undefined, from: number) => t('updates.scoreLabel', { score, from });
   // School cells by the row's school ids (one or two ids; a few thousand distinct combinations at most).
   const schoolCells = new Map<string, SchoolCells>();
   const only = scope.school ? { codes: scope.school.code, names: scope.school.name } : undefined;
@@ -144,7 +146,13 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
           row.dueDate,
           completion ? localDate(completion.completedAt) : null,
           completion ? completion.moduleVersion : null,
-          completion ? (completion.method === 'facilitated' ? facilitated : completion.score) : null,
+          completion
+            ? completion.method === 'facilitated'
+              ? facilitated
+              : completion.method === 'update' && completion.updatedFrom
+                ? updateScore(completion.score, completion.updatedFrom)
+                : completion.score
+            : null,
           completion?.certificateCode ?? '',
         ];
       }

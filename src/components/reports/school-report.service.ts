@@ -42,6 +42,8 @@ export type StatusRow = {
   score?: number;
   /** Completed in a facilitated group session: no individual score. */
   isFacilitated?: boolean;
+  /** An update completion: the version it updated from (its score is over the changed scenarios). */
+  updatedFrom?: number;
 };
 
 function toStatusRow(row: ComplianceRowDoc, now: Date, timeZone: string): StatusRow {
@@ -59,6 +61,7 @@ function toStatusRow(row: ComplianceRowDoc, now: Date, timeZone: string): Status
     completedVersion: row.completion?.moduleVersion,
     score: row.completion?.score ?? undefined,
     isFacilitated: row.completion?.method === 'facilitated' || undefined,
+    updatedFrom: row.completion?.method === 'update' ? (row.completion.updatedFrom ?? undefined) : undefined,
   };
 }
 
@@ -151,7 +154,7 @@ export type PersonRecord = {
   school: VisibleSchool;
   person: { id: string; name: string; email: string; employeeId?: string; jobTitle?: string; active: boolean };
   assignments: StatusRow[];
-  completions: { moduleSlug: string; moduleVersion: number; score?: number; isFacilitated: boolean; completedOn: string; certificateCode: string; revoked: boolean }[];
+  completions: { moduleSlug: string; moduleVersion: number; score?: number; isFacilitated: boolean; updatedFrom?: number; completedOn: string; certificateCode: string; revoked: boolean }[];
   attempts: { moduleSlug: string; moduleVersion: number; status: string; score?: number; startedOn: string; finishedOn?: string }[];
   moduleTitles: Record<string, { en: string; es: string }>;
 };
@@ -166,7 +169,7 @@ export async function getPersonRecord(actor: Actor, schoolId: string, userId: st
     listModuleOptions(),
     findPersonRows(actor.districtId, userId),
     // Index { user, moduleSlug, moduleVersion }: a person has a handful of completions.
-    Completion.find({ user: user._id }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).sort({ completedAt: -1 }).lean(),
+    Completion.find({ user: user._id }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, updatedFrom: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).sort({ completedAt: -1 }).lean(),
     // Index { user, moduleSlug, startedAt }; the decisions are deliberately not read.
     Attempt.find({ user: user._id }, { moduleSlug: 1, moduleVersion: 1, status: 1, score: 1, startedAt: 1, finishedAt: 1 }).sort({ startedAt: -1 }).limit(100).lean(),
   ]);
@@ -180,6 +183,7 @@ export async function getPersonRecord(actor: Actor, schoolId: string, userId: st
       moduleVersion: c.moduleVersion,
       score: c.score ?? undefined,
       isFacilitated: c.method === 'facilitated',
+      updatedFrom: c.method === 'update' ? (c.updatedFrom ?? undefined) : undefined,
       completedOn: day(c.completedAt),
       certificateCode: c.certificateCode,
       revoked: Boolean(c.revokedAt),

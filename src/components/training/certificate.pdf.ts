@@ -53,7 +53,9 @@ export async function renderCertificatePdf(data: CertificateData, lang: Lang, ve
     .text(
       data.facilitatedBy !== undefined
         ? t('sessions.certificate.details', { version: data.moduleVersion, date })
-        : t('training.certificate.details', { version: data.moduleVersion, date, score: data.score }),
+        : data.updatedFrom !== undefined
+          ? t('updates.certificate.details', { version: data.moduleVersion, from: data.updatedFrom, date, score: data.score })
+          : t('training.certificate.details', { version: data.moduleVersion, date, score: data.score }),
       { align: 'center', width },
     );
   if (data.facilitatedBy) doc.text(t('sessions.certificate.facilitator', { name: data.facilitatedBy }), { align: 'center', width });

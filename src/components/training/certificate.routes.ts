@@ -65,6 +65,7 @@ verifyRouter.get('/verify/:code', verifyLimiter, async (req, res) => {
       isRevoked: certificate.isRevoked,
       isFacilitated: certificate.facilitatedBy !== undefined,
       facilitatedBy: certificate.facilitatedBy,
+      updatedFrom: certificate.updatedFrom,
       code: certificate.code,
     },
   });

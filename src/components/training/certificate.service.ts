@@ -28,6 +28,8 @@ export type CertificateData = Readonly<{
   score?: number;
   /** The facilitator's name, for a completion recorded at a facilitated group session (held on completedAt's day). */
   facilitatedBy?: string;
+  /** For an update completion (only the changed scenarios played): the version it updated from. */
+  updatedFrom?: number;
   timeZone: string;
   districtName: string;
   isRevoked: boolean;
@@ -41,7 +43,7 @@ async function moduleTitle(slug: string, version: number): Promise<BilingualText
 }
 
 async function loadCertificate(code: string) {
-  return Completion.findOne({ certificateCode: code }, { user: 1, school: 1, district: 1, moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, facilitator: 1, completedAt: 1, revokedAt: 1 }).lean();
+  return Completion.findOne({ certificateCode: code }, { user: 1, school: 1, district: 1, moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, updatedFrom: 1, facilitator: 1, completedAt: 1, revokedAt: 1 }).lean();
 }
 
 async function toData(completion: NonNullable<Awaited<ReturnType<typeof loadCertificate>>>, code: string): Promise<CertificateData> {
@@ -63,6 +65,7 @@ async function toData(completion: NonNullable<Awaited<ReturnType<typeof loadCert
     completedAt: completion.completedAt,
     score: completion.score ?? undefined,
     facilitatedBy: isFacilitated ? (facilitator?.name ?? '') : undefined,
+    updatedFrom: completion.method === 'update' ? (completion.updatedFrom ?? undefined) : undefined,
     timeZone: district.timeZone,
     districtName: district.districtName,
     isRevoked: Boolean(completion.revokedAt),

@@ -7,3 +7,4 @@ export { verifyRouter } from './certificate.routes';
 export { prepareTrainingContent, getCatalog, TrainingContentError, DEFAULT_MODULES_DIR } from './training.content';
 export { getTrainingOverview, type TrainingRow, type TrainingStatus } from './training.service';
 export { TrainingModule, type TrainingModuleRecord } from './training-module.model';
+export { updateOfferFor, updateScenarios, updateMinutes, type UpdateOffer } from './training.update';

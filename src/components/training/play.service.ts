@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Types, type ClientSession } from 'mongoose';
 import type { Document, UpdateFilter } from 'mongodb';
 import type { Actor } from '../../shared/actor';
-import type { LoadedModuleVersion } from '../content';
+import type { LoadedModuleVersion, TrainingModuleContent } from '../content';
 import { Attempt, Completion, type AttemptRecord } from '../completions';
 import { recordAudit } from '../audit';
 import { getModuleVersion } from './training.content';
@@ -10,11 +10,15 @@ import { POINTS_PER_DECISION } from '../content';
 import { applyChoice, applyContinue, decodePosition, grade, initialPosition, maxPointsFor, type DecisionRecord, type PlayPosition } from './training.progress';
 import { refreshComplianceQuietly } from '../assignments';
 import { inTransaction } from '../../shared/transactions';
+import { playContent } from './training.update';
+import { findUpdateOffer } from './training.service';
 
 /** The attempt as the player needs it: where the learner is and how it went so far. */
 export type AttemptView = Readonly<{
   id: string;
   moduleVersion: number;
+  /** An update attempt: the version it updates from (it plays only the update path's scenarios). */
+  updateFrom?: number;
   status: 'in_progress' | 'passed' | 'failed';
   position: PlayPosition;
   decisions: readonly DecisionRecord[];
@@ -24,7 +28,8 @@ export type AttemptView = Readonly<{
   finishedAt?: Date;
 }>;
 
-export type PlayState = Readonly<{ module: LoadedModuleVersion; attempt: AttemptView }>;
+/** `content`: what the attempt plays — the module, or for an update attempt only the update's scenarios. */
+export type PlayState = Readonly<{ module: LoadedModuleVersion; content: TrainingModuleContent; attempt: AttemptView }>;
 
 export type MoveInput = Readonly<{ step: number; choice?: string; at?: string }>;
 
@@ -57,7 +62,7 @@ export function newCertificateCode(): string {
   return code;
 }
 
-type AttemptFields = Pick<AttemptRecord, '_id' | 'decisions' | 'position' | 'status' | 'moduleVersion' | 'points' | 'maxPoints' | 'score' | 'finishedAt'>;
+type AttemptFields = Pick<AttemptRecord, '_id' | 'decisions' | 'position' | 'status' | 'moduleVersion' | 'updateFrom' | 'points' | 'maxPoints' | 'score' | 'finishedAt'>;
 
 // Every scenario step reads and writes the attempt, so these two go to the driver directly (the documents
 // are written by this file with the types the schema declares; exports do the same): mongoose's query
@@ -67,7 +72,7 @@ type AttemptFields = Pick<AttemptRecord, '_id' | 'decisions' | 'position' | 'sta
 function latestAttemptQuery(actor: Actor, slug: string): Promise<AttemptFields | null> {
   return Attempt.collection.findOne<AttemptFields>(
     { user: new Types.ObjectId(actor.userId), moduleSlug: slug },
-    { sort: { startedAt: -1 }, projection: { decisions: 1, position: 1, status: 1, moduleVersion: 1, points: 1, maxPoints: 1, score: 1, finishedAt: 1 } },
+    { sort: { startedAt: -1 }, projection: { decisions: 1, position: 1, status: 1, moduleVersion: 1, updateFrom: 1, points: 1, maxPoints: 1, score: 1, finishedAt: 1 } },
   );
 }
 
@@ -83,6 +88,7 @@ function toView(record: AttemptFields): AttemptView {
   return {
     id: record._id.toString(),
     moduleVersion: record.moduleVersion,
+    updateFrom: record.updateFrom ?? undefined,
     status: record.status,
     position: {
       scenarioIndex: position.scenarioIndex,
@@ -103,7 +109,8 @@ function toView(record: AttemptFields): AttemptView {
 export async function getPlayState(actor: Actor, slug: string): Promise<PlayState | null> {
   const record = await latestAttemptQuery(actor, slug);
   if (!record) return null;
-  return { module: getModuleVersion(slug, record.moduleVersion), attempt: toView(record) };
+  const module = getModuleVersion(slug, record.moduleVersion);
+  return { module, content: playContent(module, record.updateFrom), attempt: toView(record) };
 }
 
 /**
@@ -134,6 +141,36 @@ export async function startAttempt(actor: Actor, slug: string): Promise<void> {
 }
 
 /**
+ * Starts the update of the latest version for someone it is offered to (findUpdateOffer), or resumes the
+ * attempt already in progress (of either kind: one in-progress attempt per person and module). Returns
+ * false, creating nothing, when no update is offered (nothing held, the latest held, or no declared path).
+ */
+export async function startUpdateAttempt(actor: Actor, slug: string): Promise<boolean> {
+  const module = getModuleVersion(slug);
+  const [existing, offer] = await Promise.all([Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' }), findUpdateOffer(actor, slug)]);
+  if (existing) return true;
+  if (!offer) return false;
+  try {
+    await Attempt.create({
+      user: actor.userId,
+      district: actor.districtId,
+      school: actor.schoolIds[0],
+      moduleSlug: slug,
+      moduleVersion: module.version,
+      updateFrom: offer.from,
+      status: 'in_progress',
+      position: initialPosition(playContent(module, offer.from)),
+      startedAt: new Date(),
+    });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 11000) throw err;
+    return true;
+  }
+  await refreshComplianceQuietly([actor.userId]);
+  return true;
+}
+
+/**
  * Applies one move. The update is conditional on the step the form was rendered at, so of two
  * requests carrying the same step (two tabs, a double click, a replay) exactly one changes the attempt.
  *
@@ -146,19 +183,19 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
   if (input.at !== undefined && (await moveAtClaimedPosition(actor, slug, input))) return 'moved';
   const state = await getPlayState(actor, slug);
   if (!state) return 'none';
-  const { module, attempt } = state;
+  const { module, content, attempt } = state;
   if (input.step !== attempt.position.step) return 'stale';
   const filter = { _id: attempt.id, user: actor.userId, 'position.step': input.step };
 
   if (input.choice === undefined) {
-    const move = applyContinue(module.content, attempt.position);
+    const move = applyContinue(content, attempt.position);
     if (!move.ok) return move.reason === 'not_a_decision' ? 'choose' : 'stale';
     const updated = await Attempt.updateOne(filter, { $set: { position: move.position } });
     return updated.modifiedCount === 1 ? 'moved' : 'stale';
   }
 
   if (attempt.status !== 'in_progress') return 'stale';
-  const move = applyChoice(module.content, attempt.position, input.choice, new Date());
+  const move = applyChoice(content, attempt.position, input.choice, new Date());
   if (!move.ok) return move.reason === 'unknown_choice' ? 'choose' : 'stale';
 
   const points = attempt.points + move.decision.points;
@@ -181,7 +218,7 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
   const won = await inTransaction(async (session) => {
     const updated = await Attempt.updateOne({ ...filter, status: 'in_progress' }, update, { session });
     if (updated.modifiedCount !== 1) return false;
-    if (result.isPassed) await recordCompletion(actor, module, attempt.id, result.score, finishedAt, requestId, session);
+    if (result.isPassed) await recordCompletion(actor, module, attempt, result.score, finishedAt, requestId, session);
     return true;
   });
   // Completed (or still in progress after a fail) on the compliance pages, as soon as it is recorded.
@@ -197,9 +234,9 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
 async function moveAtClaimedPosition(actor: Actor, slug: string, input: MoveInput): Promise<boolean> {
   const claim = decodePosition(input.at);
   if (!claim) return false;
-  let module: LoadedModuleVersion;
+  let content: TrainingModuleContent;
   try {
-    module = getModuleVersion(slug, claim.version);
+    content = playContent(getModuleVersion(slug, claim.version), claim.updateFrom);
   } catch {
     return false;
   }
@@ -209,6 +246,8 @@ async function moveAtClaimedPosition(actor: Actor, slug: string, input: MoveInpu
     moduleSlug: slug,
     status: 'in_progress',
     moduleVersion: claim.version,
+    // null also matches an attempt without the field (every attempt at the whole module).
+    updateFrom: claim.updateFrom ?? null,
     'position.step': input.step,
     'position.scenarioIndex': claim.scenarioIndex,
     'position.nodeId': claim.nodeId,
@@ -217,11 +256,11 @@ async function moveAtClaimedPosition(actor: Actor, slug: string, input: MoveInpu
   if (claim.choiceId !== undefined) filter['position.choiceId'] = claim.choiceId;
 
   if (input.choice === undefined) {
-    const move = applyContinue(module.content, position);
+    const move = applyContinue(content, position);
     if (!move.ok) return false;
     return updateAttempt(filter, { $set: { position: stored(move.position) } });
   }
-  const move = applyChoice(module.content, position, input.choice, new Date());
+  const move = applyChoice(content, position, input.choice, new Date());
   if (!move.ok || move.isFinal) return false;
   return updateAttempt(filter, { $push: { decisions: move.decision }, $set: { position: stored(move.position) }, $inc: { points: move.decision.points, maxPoints: POINTS_PER_DECISION } });
 }
@@ -234,36 +273,60 @@ function stored(position: PlayPosition): PlayPosition {
 
 /**
  * One Completion per person and module version: a later pass of the same version renews it (a record from a
- * facilitated group session then becomes a played one: attempt and score set, the session fields dropped).
+ * facilitated group session or an update then becomes a played one: attempt and score set, the session and
+ * update fields dropped). An update attempt's pass records method 'update' with the base completion's
+ * recertification clock (docs/compliance.md) — unless the person already holds this version otherwise
+ * (played or facilitated meanwhile): a full completion is never replaced by an update.
  */
 async function recordCompletion(
   actor: Actor,
   module: LoadedModuleVersion,
-  attemptId: string,
+  attempt: AttemptView,
   score: number,
   completedAt: Date,
   requestId: string | undefined,
   session: ClientSession | undefined,
 ): Promise<void> {
-  const before = await Completion.findOneAndUpdate(
-    { user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version },
-    {
-      $set: { district: actor.districtId, school: actor.schoolIds[0], method: 'played', attempt: attemptId, score, completedAt },
-      $unset: { session: 1, facilitator: 1 },
+  const key = { user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version };
+  let update: Record<string, unknown>;
+  if (attempt.updateFrom === undefined) {
+    update = {
+      $set: { district: actor.districtId, school: actor.schoolIds[0], method: 'played', attempt: attempt.id, score, completedAt },
+      $unset: { session: 1, facilitator: 1, updatedFrom: 1, recertifiedAt: 1 },
       $setOnInsert: { certificateCode: newCertificateCode() },
-    },
-    { upsert: true, returnDocument: 'before', session, lean: true },
-  );
-  const completion = before ?? (await Completion.findOne({ user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version }, { _id: 1 }, { session }).lean());
+    };
+  } else {
+    const [base, current] = await Promise.all([
+      Completion.findOne({ user: actor.userId, moduleSlug: module.slug, moduleVersion: attempt.updateFrom, revokedAt: null }, { completedAt: 1, method: 1, recertifiedAt: 1 }, { session }).lean(),
+      Completion.findOne(key, { method: 1 }, { session }).lean(),
+    ]);
+    // The base was revoked while the update was played: there is nothing to update from (the whole module is needed).
+    if (!base) return;
+    if (current && current.method !== 'update') return;
+    // A base that was itself an update passes its own clock on: chained updates never renew it.
+    const recertifiedAt = base.method === 'update' && base.recertifiedAt ? base.recertifiedAt : base.completedAt;
+    update = {
+      $set: { district: actor.districtId, school: actor.schoolIds[0], method: 'update', attempt: attempt.id, score, completedAt, updatedFrom: attempt.updateFrom, recertifiedAt },
+      $setOnInsert: { certificateCode: newCertificateCode() },
+    };
+  }
+  const before = await Completion.findOneAndUpdate(key, update, { upsert: true, returnDocument: 'before', session, lean: true });
+  const completion = before ?? (await Completion.findOne(key, { _id: 1 }, { session }).lean());
   await recordAudit(
     actor,
     {
       action: 'completion.recorded',
       target: { kind: 'completion', id: completion?._id.toString() ?? '' },
-      details: { moduleSlug: module.slug, moduleVersion: module.version, score, attempt: attemptId, isRenewal: before !== null },
+      details: {
+        moduleSlug: module.slug,
+        moduleVersion: module.version,
+        score,
+        attempt: attempt.id,
+        isRenewal: before !== null,
+        ...(attempt.updateFrom !== undefined ? { method: 'update', updatedFrom: attempt.updateFrom } : {}),
+      },
       requestId,
     },
     session,
   );
 }
-

@@ -148,12 +148,14 @@ export function applyContinue(module: TrainingModuleContent, position: PlayPosit
  * one update conditional on exactly this position (play.service). It is a claim, never trusted: a position
  * that is not the attempt's simply matches nothing.
  */
-export type ClaimedPosition = Readonly<{ version: number; scenarioIndex: number; phase: 'node' | 'feedback'; nodeId: string; choiceId?: string }>;
+export type ClaimedPosition = Readonly<{ version: number; updateFrom?: number; scenarioIndex: number; phase: 'node' | 'feedback'; nodeId: string; choiceId?: string }>;
 
-const CLAIM = /^v([1-9]\d{0,5})\.(\d{1,3})\.(node|feedback)\.([a-z0-9]+(?:-[a-z0-9]+)*)(?:\.([a-z0-9]+(?:-[a-z0-9]+)*))?$/;
+// An update attempt's claim also names the version it updates from (`v2u1.…`): its scenario indexes count
+// within the update's scenarios, so a claim must never be read against the other kind of attempt.
+const CLAIM = /^v([1-9]\d{0,5})(?:u([1-9]\d{0,5}))?\.(\d{1,3})\.(node|feedback)\.([a-z0-9]+(?:-[a-z0-9]+)*)(?:\.([a-z0-9]+(?:-[a-z0-9]+)*))?$/;
 
-export function encodePosition(version: number, position: PlayPosition): string {
-  const base = `v${version}.${position.scenarioIndex}.${position.phase}.${position.nodeId}`;
+export function encodePosition(version: number, position: PlayPosition, updateFrom?: number): string {
+  const base = `v${version}${updateFrom !== undefined ? `u${updateFrom}` : ''}.${position.scenarioIndex}.${position.phase}.${position.nodeId}`;
   return position.phase === 'feedback' && position.choiceId !== undefined ? `${base}.${position.choiceId}` : base;
 }
 
@@ -162,9 +164,16 @@ export function decodePosition(value: string | undefined): ClaimedPosition | und
   if (value === undefined || value.length > 240) return undefined;
   const m = CLAIM.exec(value);
   if (!m) return undefined;
-  const phase = m[3] as 'node' | 'feedback';
-  if ((phase === 'feedback') !== (m[5] !== undefined)) return undefined;
-  return { version: Number(m[1]), scenarioIndex: Number(m[2]), phase, nodeId: m[4], ...(m[5] !== undefined ? { choiceId: m[5] } : {}) };
+  const phase = m[4] as 'node' | 'feedback';
+  if ((phase === 'feedback') !== (m[6] !== undefined)) return undefined;
+  return {
+    version: Number(m[1]),
+    ...(m[2] !== undefined ? { updateFrom: Number(m[2]) } : {}),
+    scenarioIndex: Number(m[3]),
+    phase,
+    nodeId: m[5],
+    ...(m[6] !== undefined ? { choiceId: m[6] } : {}),
+  };
 }
 
 export type Grade = Readonly<{ score: number; isPassed: boolean }>;

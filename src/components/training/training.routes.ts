@@ -4,12 +4,13 @@ import { actorOf } from '../auth';
 import { getDistrictContext } from '../settings';
 import { certificateRouter } from './certificate.routes';
 import { findOwnCertificateCode } from './certificate.service';
-import { getPlayState, startAttempt, submitMove } from './play.service';
+import { getPlayState, startAttempt, startUpdateAttempt, submitMove } from './play.service';
 import { getModuleVersion } from './training.content';
 import { formatLocalDate } from '../assignments';
 import { moveSchema, parseSlug, PLAY_NOTICES } from './training.schemas';
 import { getModuleOverview, getTrainingOverview } from './training.service';
 import { createRenderer, formatDate, moduleHeader, resultsView, stepView, type Renderer } from './training.view';
+import type { UpdateOffer } from './training.update';
 
 export const trainingRouter = Router();
 // Registered first: /training/certificates/:code.pdf must not be read as a module slug.
@@ -19,6 +20,19 @@ async function rendererFor(req: Request, res: Response): Promise<{ r: Renderer; 
   const lang = res.locals.lang as Lang;
   const district = await getDistrictContext(actorOf(req).districtId);
   return { r: createRenderer(district.content[lang], lang), timeZone: district.timeZone };
+}
+
+/** The update offer as the list and the module page print it (the note is the content renderer's HTML). */
+function updateView(offer: UpdateOffer | undefined, r: Renderer) {
+  if (!offer) return undefined;
+  return {
+    version: offer.version,
+    from: offer.from,
+    noteHtml: r.block(offer.note),
+    minutes: offer.estimatedMinutes,
+    scenarioCount: offer.scenarios.length,
+    scenarioTitles: offer.scenarios.map((scenario) => r.plain(scenario.title)),
+  };
 }
 
 trainingRouter.get('/training', async (req, res) => {
@@ -32,6 +46,7 @@ trainingRouter.get('/training', async (req, res) => {
       summary: r.plain(row.summary),
       completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
       dueOn: row.assignment ? formatLocalDate(row.assignment.dueDate, r.lang) : undefined,
+      update: updateView(row.update, r),
     })),
   });
 });
@@ -45,6 +60,7 @@ trainingRouter.get('/training/:slug', async (req, res) => {
     header,
     row,
     completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
+    update: updateView(row.update, r),
     introductionHtml: r.block(module.content.introduction),
     sources: module.content.sources,
     scenarios: module.content.scenarios.map((scenario) => r.plain(scenario.title)),
@@ -57,13 +73,22 @@ trainingRouter.post('/training/:slug/start', async (req, res) => {
   res.redirect(303, `/training/${slug}/play`);
 });
 
+/** Starts (or resumes) the update of the latest version; without an update to offer, back to the module page. */
+trainingRouter.post('/training/:slug/update', async (req, res) => {
+  const slug = parseSlug(req.params.slug);
+  const started = await startUpdateAttempt(actorOf(req), slug);
+  res.redirect(303, started ? `/training/${slug}/play` : `/training/${slug}`);
+});
+
 async function renderPlay(req: Request, res: Response, slug: string, status: number, errors: Record<string, string> = {}): Promise<void> {
   const actor = actorOf(req);
   getModuleVersion(slug); // 404 for a module that does not exist, before looking for an attempt
   const [state, { r, timeZone }] = await Promise.all([getPlayState(actor, slug), rendererFor(req, res)]);
   if (!state) return res.redirect(303, `/training/${slug}`);
-  const { module, attempt } = state;
-  const header = moduleHeader(module, r);
+  const { module, content, attempt } = state;
+  // An update attempt counts its own scenarios ("Scenario 1 of 1").
+  const header = { ...moduleHeader(module, r), scenarioCount: content.scenarios.length };
+  const update = attempt.updateFrom !== undefined ? { from: attempt.updateFrom, version: module.version } : undefined;
   const notice = typeof req.query.notice === 'string' && PLAY_NOTICES.includes(req.query.notice) ? req.query.notice : undefined;
   if (attempt.position.phase === 'results') {
     const certificateCode = attempt.status === 'passed' ? await findOwnCertificateCode(actor, slug, module.version) : undefined;
@@ -74,9 +99,10 @@ async function renderPlay(req: Request, res: Response, slug: string, status: num
       finishedOn: attempt.finishedAt ? formatDate(attempt.finishedAt, r.lang, timeZone) : undefined,
       certificateCode,
       notice,
+      update,
     });
   }
-  res.status(status).render('training/play', { title: header.title, header, view: stepView(module, attempt, r), errors, notice });
+  res.status(status).render('training/play', { title: header.title, header, view: stepView(module, attempt, r, content), errors, notice, update });
 }
 
 trainingRouter.get('/training/:slug/play', async (req, res) => {

@@ -1,8 +1,9 @@
 import type { Actor } from '../../shared/actor';
 import type { BilingualText, LoadedModuleVersion } from '../content';
 import { Attempt, Completion } from '../completions';
-import { listMyAssignments, type ComplianceStatus } from '../assignments';
+import { listMyAssignments, validUntilFor, type ComplianceStatus, type MyAssignment } from '../assignments';
 import { getCatalog, getModuleVersion } from './training.content';
+import { updateOfferFor, type UpdateOffer } from './training.update';
 
 export type TrainingStatus = 'not_started' | 'in_progress' | 'passed' | 'failed';
 
@@ -16,7 +17,10 @@ export type TrainingRow = Readonly<{
   status: TrainingStatus;
   /** The latest completion of any version of the module (a retake in progress keeps showing it). */
   /** score: none for a completion recorded at a facilitated group session (isFacilitated). */
-  completion?: Readonly<{ version: number; score?: number; isFacilitated: boolean; completedAt: Date; certificateCode: string }>;
+  /** updatedFrom: set for an update completion (only the changed scenarios were played). */
+  completion?: Readonly<{ version: number; score?: number; isFacilitated: boolean; updatedFrom?: number; completedAt: Date; certificateCode: string }>;
+  /** The update of the latest version offered instead of the whole module (none while an attempt is open). */
+  update?: UpdateOffer;
   /** Score of the latest finished attempt when it failed. */
   failedScore?: number;
   /** When the module is assigned to the person: the due date (district-local 'YYYY-MM-DD') and compliance status. */
@@ -35,12 +39,12 @@ function isInAudience(actor: Actor, module: LoadedModuleVersion): boolean {
  * `audience` (role + job title), plus any module the person has already started or completed.
  * The single place to change when assignments (due dates, compliance statuses) decide the list.
  */
-export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> {
+export async function getTrainingOverview(actor: Actor, now = new Date()): Promise<TrainingRow[]> {
   const [attempts, completions, assigned] = await Promise.all([
     // Index { user, moduleSlug, startedAt }: a person's attempt history is short (modules × retakes).
     Attempt.find({ user: actor.userId }, { moduleSlug: 1, status: 1, score: 1, startedAt: 1 }).sort({ startedAt: -1 }).lean(),
-    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, completedAt: 1, certificateCode: 1 }).lean(),
-    listMyAssignments(actor),
+    Completion.find({ user: actor.userId }, { moduleSlug: 1, moduleVersion: 1, score: 1, method: 1, updatedFrom: 1, recertifiedAt: 1, completedAt: 1, certificateCode: 1, revokedAt: 1 }).lean(),
+    listMyAssignments(actor, now),
   ]);
   // Assigned modules come first, earliest due date first; when one module is assigned twice the earlier due date shows.
   const assignmentOf = new Map<string, (typeof assigned)[number]>();
@@ -52,7 +56,9 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
     if (attempt.status === 'in_progress') hasInProgress.add(attempt.moduleSlug);
   }
   const latestCompletion = new Map<string, (typeof completions)[number]>();
+  const heldOf = new Map<string, (typeof completions)[number][]>();
   for (const completion of completions) {
+    heldOf.set(completion.moduleSlug, [...(heldOf.get(completion.moduleSlug) ?? []), completion]);
     const seen = latestCompletion.get(completion.moduleSlug);
     if (!seen || completion.completedAt > seen.completedAt) latestCompletion.set(completion.moduleSlug, completion);
   }
@@ -82,17 +88,43 @@ export async function getTrainingOverview(actor: Actor): Promise<TrainingRow[]> 
               version: completion.moduleVersion,
               score: completion.score ?? undefined,
               isFacilitated: completion.method === 'facilitated',
+              updatedFrom: completion.method === 'update' ? (completion.updatedFrom ?? undefined) : undefined,
               completedAt: completion.completedAt,
               certificateCode: completion.certificateCode,
             }
           : undefined,
         failedScore: status === 'failed' ? (last?.score ?? undefined) : undefined,
+        update: status === 'in_progress' ? undefined : offerFor(module, heldOf.get(module.slug) ?? [], assignmentOf.get(module.slug), now),
         assignment: assignmentOf.has(module.slug)
           ? { dueDate: assignmentOf.get(module.slug)!.dueDate, status: assignmentOf.get(module.slug)!.status, minVersion: assignmentOf.get(module.slug)!.minVersion }
           : undefined,
       };
     })
     .sort((a, b) => (a.assignment ? 0 : 1) - (b.assignment ? 0 : 1) || (a.assignment && b.assignment ? a.assignment.dueDate.localeCompare(b.assignment.dueDate) : 0));
+}
+
+/**
+ * The update offered on the pages, if any. Not offered when it could not make the person compliant: an
+ * update keeps the base completion's recertification clock, so if that clock has already run out for the
+ * assignment (an annual one whose base is over a year old), only the whole module renews it.
+ */
+function offerFor(module: LoadedModuleVersion, held: Parameters<typeof updateOfferFor>[1], assignment: MyAssignment | undefined, now: Date): UpdateOffer | undefined {
+  const offer = updateOfferFor(module, held);
+  if (!offer || !assignment) return offer;
+  const until = validUntilFor(assignment.recurrenceRule, offer.recertifiedAt, assignment.timeZone);
+  return until === null || now < until ? offer : undefined;
+}
+
+/** The update of the latest version offered to the person now (the same rule as the pages), if any. */
+export async function findUpdateOffer(actor: Actor, slug: string, now = new Date()): Promise<UpdateOffer | undefined> {
+  const module = getModuleVersion(slug);
+  const [held, assigned] = await Promise.all([
+    // Index { user, moduleSlug, moduleVersion }: a person holds a handful of versions.
+    Completion.find({ user: actor.userId, moduleSlug: slug }, { moduleVersion: 1, completedAt: 1, method: 1, recertifiedAt: 1, revokedAt: 1 }).lean(),
+    listMyAssignments(actor, now),
+  ]);
+  // The earliest-due assignment of the module, as on the pages (listMyAssignments sorts by due date).
+  return offerFor(module, held, assigned.find((a) => a.moduleSlug === slug), now);
 }
 
 /** A module's overview: the latest version (any signed-in person may read and play any module) and the person's row. */

@@ -10,6 +10,7 @@ import {
   type LoadedModuleVersion,
   type Outcome,
   type Source,
+  type TrainingModuleContent,
 } from '../content';
 import type { AttemptView } from './play.service';
 import { encodePosition, findChoice, locate } from './training.progress';
@@ -121,19 +122,22 @@ export type StepView = Readonly<{
   decisionsSoFar: number;
 }>;
 
-/** The page for the attempt's current position (not for the results phase). */
-export function stepView(module: LoadedModuleVersion, attempt: AttemptView, r: Renderer): StepView {
+/**
+ * The page for the attempt's current position (not for the results phase). `content` is what the attempt
+ * plays (an update attempt: only its scenarios; play.service PlayState.content).
+ */
+export function stepView(module: LoadedModuleVersion, attempt: AttemptView, r: Renderer, content: TrainingModuleContent = module.content): StepView {
   const { position } = attempt;
-  const here = locate(module.content, position);
+  const here = locate(content, position);
   if (!here) throw new Error(`attempt ${attempt.id} points at a node missing from ${module.file}`);
   const { scenario, node } = here;
   const base = {
     step: position.step,
-    at: encodePosition(attempt.moduleVersion, position),
+    at: encodePosition(attempt.moduleVersion, position, attempt.updateFrom),
     scenarioNumber: position.scenarioIndex + 1,
     scenarioTitle: r.plain(scenario.title),
     settingHtml: r.inline(scenario.setting),
-    isLastScenario: position.scenarioIndex === module.content.scenarios.length - 1,
+    isLastScenario: position.scenarioIndex === content.scenarios.length - 1,
     decisionsSoFar: attempt.decisions.length,
   };
   if (position.phase === 'feedback' && node.type === 'decision') {
