@@ -121,23 +121,7 @@ export async function startAttempt(actor: Actor, slug: string): Promise<void> {
   const module = getModuleVersion(slug);
   const existing = await Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' });
   if (existing) return;
-  try {
-    await Attempt.create({
-      user: actor.userId,
-      district: actor.districtId,
-      school: actor.schoolIds[0],
-      moduleSlug: slug,
-      moduleVersion: module.version,
-      status: 'in_progress',
-      position: initialPosition(module.content),
-      startedAt: new Date(),
-    });
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== 11000) throw err;
-    return;
-  }
-  // Not started → in progress on the compliance pages.
-  await refreshComplianceQuietly([actor.userId]);
+  await createAttempt(actor, module, null);
 }
 
 /**
@@ -150,24 +134,32 @@ export async function startUpdateAttempt(actor: Actor, slug: string): Promise<bo
   const [existing, offer] = await Promise.all([Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' }), findUpdateOffer(actor, slug)]);
   if (existing) return true;
   if (!offer) return false;
+  await createAttempt(actor, module, offer.from);
+  return true;
+}
+
+/**
+ * Creates the in-progress attempt (the whole module, or the update from `updateFrom`); the unique index
+ * makes a concurrent second create a no-op. Not started → in progress on the compliance pages.
+ */
+async function createAttempt(actor: Actor, module: ReturnType<typeof getModuleVersion>, updateFrom: number | null): Promise<void> {
   try {
     await Attempt.create({
       user: actor.userId,
       district: actor.districtId,
       school: actor.schoolIds[0],
-      moduleSlug: slug,
+      moduleSlug: module.slug,
       moduleVersion: module.version,
-      updateFrom: offer.from,
+      ...(updateFrom === null ? {} : { updateFrom }),
       status: 'in_progress',
-      position: initialPosition(playContent(module, offer.from)),
+      position: initialPosition(playContent(module, updateFrom)),
       startedAt: new Date(),
     });
   } catch (err) {
     if ((err as { code?: unknown }).code !== 11000) throw err;
-    return true;
+    return;
   }
   await refreshComplianceQuietly([actor.userId]);
-  return true;
 }
 
 /**
