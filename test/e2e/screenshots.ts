@@ -214,6 +214,7 @@ async function main(): Promise<void> {
     await withRole(browser, server.baseUrl, world.users.admin.email, admin, async (page) => {
       await admin.both(page, '/district', 'district');
       await admin.both(page, `/school/${lincoln._id}`, 'school-drill-down');
+      await admin.both(page, '/admin', 'administration');
       await admin.both(page, '/admin/assignments', 'assignments-list');
       await admin.both(page, '/admin/assignments/new', 'assignments-new');
       await invalidBoth(page, admin, '/admin/assignments/new', 'main form[action="/admin/assignments"] button[type=submit]', 'assignments-errors');
