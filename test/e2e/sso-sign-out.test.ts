@@ -63,6 +63,7 @@ describe('single sign-on on a shared computer', () => {
       // Sign out: our session ends, then the provider's "sign out?" page, then back to our sign-in page.
       await Promise.all([page.waitForURL(atIdp), page.locator('form[action="/logout"] button').click()]);
       await Promise.all([page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/login'), page.getByRole('button', { name: 'Yes, sign me out' }).click()]);
+      await expect(page.getByRole('status').textContent()).resolves.toContain('You have signed out.');
       await page.goto('/account');
       expect(new URL(page.url()).pathname).toBe('/login');
 

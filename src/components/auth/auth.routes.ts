@@ -31,9 +31,14 @@ const signInLimiter = rateLimit({
   },
 });
 
+/** Where sign-out lands: the sign-in page saying so (an identity provider returns `state=signed_out` there). */
+export const SIGNED_OUT_PATH = '/login?signed_out=1';
+export const SIGNED_OUT_STATE = 'signed_out';
+
 authRouter.get('/login', (req, res) => {
   if (req.user) return res.redirect(303, safeRedirectPath(req.query.next));
-  res.render('auth/login', { title: res.locals.t('auth.title'), next: safeRedirectPath(req.query.next) === '/' ? '' : safeRedirectPath(req.query.next) });
+  const signedOut = req.query.signed_out === '1' || req.query.state === SIGNED_OUT_STATE;
+  res.render('auth/login', { title: res.locals.t('auth.title'), signedOut, next: safeRedirectPath(req.query.next) === '/' ? '' : safeRedirectPath(req.query.next) });
 });
 
 authRouter.post('/login', signInLimiter, (req, res, next) => {
@@ -73,7 +78,7 @@ authRouter.post('/logout', (req, res, next) => {
     if (err) return next(err);
     req.session.destroy(() => {
       res.clearCookie('sst.sid');
-      res.redirect(303, '/login');
+      res.redirect(303, SIGNED_OUT_PATH);
     });
   });
 });

@@ -1,4 +1,5 @@
 export { authRouter } from './auth.routes';
+export { SIGNED_OUT_PATH, SIGNED_OUT_STATE } from './auth.routes';
 export { configurePassport } from './passport';
 export { requireAuth, requireRole, actorOf, rememberLanguageChoice } from './auth.middleware';
 export { hashPassword, verifyPassword } from './password';

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { Config } from '../../config';
 import { logger } from '../../shared/logger';
+import { SIGNED_OUT_STATE } from '../auth';
 
 type OidcSettings = NonNullable<Config['oidc']>;
 
@@ -136,7 +137,8 @@ export class OidcClient {
       return undefined;
     }
     if (!config.serverMetadata().end_session_endpoint) return undefined;
-    const params: Record<string, string> = { post_logout_redirect_uri: this.settings.postLogoutRedirectUri };
+    // `state` comes back on the redirect to /login, which then says the person has signed out.
+    const params: Record<string, string> = { post_logout_redirect_uri: this.settings.postLogoutRedirectUri, state: SIGNED_OUT_STATE };
     if (idTokenHint) params.id_token_hint = idTokenHint;
     return oidc.buildEndSessionUrl(config, params).href;
   }

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { actorOf, requireAuth, requireRole, safeRedirectPath, setPreferredLanguage } from '../auth';
+import { SIGNED_OUT_PATH, actorOf, requireAuth, requireRole, safeRedirectPath, setPreferredLanguage } from '../auth';
 import { isLanguage } from '../../shared/i18n';
 import { logger } from '../../shared/logger';
 import { parseOrThrow } from '../../shared/validation';
@@ -124,7 +124,7 @@ export function ssoRouter(config: Config): Router {
         req.session.destroy((destroyErr) => {
           if (destroyErr) return next(destroyErr);
           res.clearCookie('sst.sid');
-          client.endSessionUrl(signedIn.idTokenHint).then((url) => res.redirect(303, url ?? '/login'), next);
+          client.endSessionUrl(signedIn.idTokenHint).then((url) => res.redirect(303, url ?? SIGNED_OUT_PATH), next);
         });
       });
     });

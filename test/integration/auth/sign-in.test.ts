@@ -259,14 +259,22 @@ describe('POST /login', () => {
 });
 
 describe('POST /logout', () => {
-  test('when signed in, then the session ends and the user goes to /login', async () => {
+  test('when signed in, then the session ends and the user goes to the sign-in page, which says they signed out', async () => {
     const user = await createUser(district, { schools: [school] });
     const agent = await signIn(t.app, user.email);
     const page = await agent.get('/account');
     const res = await agent.post('/logout').type('form').send({ _csrf: csrfFrom(page.text) });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/login');
+    expect(res.headers.location).toBe('/login?signed_out=1');
     expect((await agent.get('/account')).status).toBe(303);
+    const landing = await agent.get(res.headers.location);
+    expect(landing.status).toBe(200);
+    expect(landing.text).toContain('<p class="notice" role="status">You have signed out. On a shared computer, close the browser window when you are done.</p>');
+    const spanish = await agent.get('/login?signed_out=1&lang=es');
+    expect(spanish.text).toContain('Ha cerrado la sesión.');
+    // An ordinary visit to the sign-in page says nothing of the kind.
+    expect((await request(t.app).get('/login')).text).not.toContain('You have signed out');
+    expect((await request(t.app).get('/login?signed_out=%3Cb%3E')).text).not.toContain('You have signed out');
   });
 
   test('when the CSRF token is missing, then 403 and the session stays', async () => {

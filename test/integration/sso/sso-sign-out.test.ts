@@ -125,6 +125,7 @@ describe('sign-out', () => {
     expect(location.searchParams.get('client_id')).toBe(idp.clientId);
     expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${BASE_URL}/login`);
     expect(location.searchParams.get('id_token_hint')).toBe(idTokenHint);
+    expect(location.searchParams.get('state')).toBe('signed_out');
     const claims = JSON.parse(Buffer.from(idTokenHint!.split('.')[1], 'base64url').toString()) as { sub: string; aud: string };
     expect(claims).toMatchObject({ sub: 'p-2002', aud: idp.clientId });
 
@@ -137,8 +138,11 @@ describe('sign-out', () => {
     // The provider accepts the request, ends its session and sends the browser back to the sign-in page;
     // the next person at this computer is asked to sign in, even without a prompt.
     const back = await idp.signOut(location.href, browser);
-    expect(back.href).toBe(`${BASE_URL}/login`);
-    expect((await request(t.app).get(back.pathname)).status).toBe(200);
+    expect(back.origin + back.pathname).toBe(`${BASE_URL}/login`);
+    expect(back.searchParams.get('state')).toBe('signed_out');
+    const landing = await request(t.app).get(back.pathname + back.search);
+    expect(landing.status).toBe(200);
+    expect(landing.text).toContain('You have signed out.');
     const off = buildApp(loadConfig(ssoEnv(idp, { OIDC_PROMPT: 'off' })));
     expect(await idp.visit((await startSso(off)).authorizationUrl.href, browser)).toEqual({ screen: 'login' });
   });
@@ -167,7 +171,7 @@ describe('sign-out', () => {
     const page = await agent.get('/account');
     const res = await agent.post('/logout').type('form').send({ _csrf: csrfFrom(page.text) });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/login');
+    expect(res.headers.location).toBe('/login?signed_out=1');
     expect((await agent.get('/account')).status).toBe(303);
     expect(await sessions().countDocuments(signedIn)).toBe(0);
   });
@@ -193,7 +197,7 @@ describe('sign-out', () => {
 
     const res = await signOut(agent);
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/login');
+    expect(res.headers.location).toBe('/login?signed_out=1');
     expect(await sessions().countDocuments({ _id: sessionId })).toBe(0);
     expect((await agent.get('/account')).status).toBe(303);
   });
