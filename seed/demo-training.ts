@@ -13,6 +13,7 @@ import { AuditEvent } from '../src/components/audit';
 import { loadModuleCatalog } from '../src/components/content';
 import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
 import { simulateOutcome } from './simulate-play';
+import { initialPosition } from '../src/components/training/training.progress';
 import { User } from '../src/components/users';
 
 const DAY = 86_400_000;
@@ -129,14 +130,15 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
         const base = { user: user._id, district: districtId, school: user.schools?.[0], moduleSlug: a.moduleSlug, moduleVersion: version };
         const daysAgo = progress === 'lapsed' ? 380 + Math.floor(bucket(user.email) * 60) : 2 + Math.floor(bucket(`${user.email}:${a.moduleSlug}:d`) * 300);
         const startedAt = new Date(now.getTime() - daysAgo * DAY - 40 * 60_000);
+        const content = catalog.get(a.moduleSlug, version)?.content;
+        if (!content) continue;
         if (progress === 'started') {
-          attempts.push({ ...base, status: 'in_progress', position: { scenarioIndex: 0, nodeId: 'start', step: 0 }, startedAt });
+          // At the module's first node, so "Continue" opens the player there.
+          attempts.push({ ...base, status: 'in_progress', position: initialPosition(content), startedAt });
           continue;
         }
         // The answers themselves, played through the module's graph: the score follows from them, and the
         // per-decision insights have something real to show.
-        const content = catalog.get(a.moduleSlug, version)?.content;
-        if (!content) continue;
         const play = simulateOutcome(content, progress !== 'failed', Math.floor(bucket(`${user.email}:${a.moduleSlug}:play`) * 2 ** 31), startedAt);
         const played = { decisions: play.decisions, points: play.points, maxPoints: play.maxPoints, position: play.position, score: play.score, startedAt, finishedAt: play.finishedAt };
         if (progress === 'failed') {

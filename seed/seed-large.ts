@@ -16,6 +16,7 @@ import { School } from '../src/components/schools';
 import { loadModuleCatalog } from '../src/components/content';
 import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
 import { simulateOutcome, type SimulatedPlay } from './simulate-play';
+import { initialPosition, type PlayPosition } from '../src/components/training/training.progress';
 import { User, type JobTitle } from '../src/components/users';
 
 export const LARGE_DISTRICT_SLUG = 'large-demo';
@@ -133,12 +134,13 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
   // noise, so finished attempts carry real decisions and scores that follow from them.
   const catalog = await loadModuleCatalog(DEFAULT_MODULES_DIR);
   const PLAYS = 24;
-  const plays = new Map<string, { passed: SimulatedPlay[]; failed: SimulatedPlay[] }>();
+  const plays = new Map<string, { passed: SimulatedPlay[]; failed: SimulatedPlay[]; start: PlayPosition }>();
   for (const a of assignments) {
     const content = catalog.get(a.moduleSlug, versions.get(a.moduleSlug) ?? 1)?.content;
     if (!content) continue;
     const epoch = new Date(0);
     plays.set(a.moduleSlug, {
+      start: initialPosition(content),
       passed: Array.from({ length: PLAYS }, (_, k) => simulateOutcome(content, true, 1_000 + k, epoch)),
       failed: Array.from({ length: PLAYS / 4 }, (_, k) => simulateOutcome(content, false, 9_000 + k, epoch)),
     });
@@ -181,7 +183,7 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
         startedAt,
         ...(play
           ? { decisions: shifted(play, startedAt), points: play.points, maxPoints: play.maxPoints, position: play.position, finishedAt: new Date(startedAt.getTime() + play.finishedAt.getTime()), score }
-          : { position: { scenarioIndex: 0, nodeId: 'start', step: 0, phase: 'node' } }),
+          : { position: pool?.start }),
       });
       attempts += 1;
       if (status === 'passed') {

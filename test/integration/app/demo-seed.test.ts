@@ -5,7 +5,7 @@ import { Attempt, Completion } from '../../../src/components/completions';
 import { Assignment } from '../../../src/components/assignments';
 import { AuditEvent, sealAllAuditEvents, verifyAuditChain } from '../../../src/components/audit';
 import { getCatalog } from '../../../src/components/training';
-import { grade } from '../../../src/components/training/training.progress';
+import { grade, locate } from '../../../src/components/training/training.progress';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { signIn } from '../../helpers/session';
@@ -107,4 +107,24 @@ test('when the demo is seeded, then its audit log holds who set up each assignme
   expect(page.status).toBe(200);
   expect(page.text).toContain('Training completed');
   expect(page.text).toContain('Assignment created');
+});
+
+test('when a demo person has a training in progress, then its stored position is a node of the module and the player opens there', async () => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const open = await Attempt.find({ district: district._id, status: 'in_progress' }).lean();
+  expect(open.length).toBeGreaterThan(0);
+  const catalog = getCatalog();
+  for (const attempt of open) {
+    const content = catalog.get(attempt.moduleSlug, attempt.moduleVersion)!.content;
+    expect(attempt.position && locate(content, attempt.position)).toBeTruthy();
+  }
+  const frontOffice = await User.findOne({ email: 'frontoffice.lincoln@demo-usd.example' }).lean().orFail();
+  const mine = open.filter((a) => String(a.user) === String(frontOffice._id));
+  expect(mine.length).toBeGreaterThan(0);
+  const agent = await signIn(t.app, frontOffice.email, DEMO_PASSWORD);
+  for (const attempt of mine) {
+    const play = await agent.get(`/training/${attempt.moduleSlug}/play`);
+    expect(play.status).toBe(200);
+    expect(play.text).toContain('name="at"');
+  }
 });
