@@ -59,6 +59,8 @@ export async function getTrainingOverview(actor: Actor, now = new Date()): Promi
   const heldOf = new Map<string, (typeof completions)[number][]>();
   for (const completion of completions) {
     heldOf.set(completion.moduleSlug, [...(heldOf.get(completion.moduleSlug) ?? []), completion]);
+    // A revoked completion no longer counts (its certificate is refused): the list must not show it as passed.
+    if (completion.revokedAt) continue;
     const seen = latestCompletion.get(completion.moduleSlug);
     if (!seen || completion.completedAt > seen.completedAt) latestCompletion.set(completion.moduleSlug, completion);
   }

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { Attempt } from '../../../src/components/completions';
+import { Attempt, Completion } from '../../../src/components/completions';
 import { District } from '../../../src/components/districts';
 import { forgetDistrictContext } from '../../../src/components/settings';
 import { prepareTrainingContent } from '../../../src/components/training';
@@ -74,6 +74,23 @@ describe('GET /training', () => {
     const failed = await other.get('/training');
     expect(statusOf(failed.text, 'fixture-basics')).toBe('failed');
     expect(failed.text).toContain('Last score 0%');
+  });
+
+  test('when a learner’s completion is revoked, then the list no longer shows it as passed', async () => {
+    const user = await createUser(district, { schools: [school] });
+    const agent = await signIn(t.app, user.email);
+    await startModule(agent, 'fixture-basics');
+    await playToResults(agent, 'fixture-basics', (choices) => choices[0]);
+    const completion = await Completion.findOne({ user: user._id }).lean().orFail();
+    const before = await agent.get('/training');
+    expect(statusOf(before.text, 'fixture-basics')).toBe('passed');
+    expect(before.text).toContain('Passed on ');
+
+    await Completion.updateOne({ _id: completion._id }, { $set: { revokedAt: new Date() } });
+    const after = await agent.get('/training');
+    expect(after.status).toBe(200);
+    expect(statusOf(after.text, 'fixture-basics')).not.toBe('passed');
+    expect(after.text).not.toContain('Passed on ');
   });
 
   test('when the page is asked for in Spanish, then titles and statuses are in Spanish', async () => {
