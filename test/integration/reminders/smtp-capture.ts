@@ -146,7 +146,12 @@ export async function startSmtpCapture(port = 0, options: { closeTimeoutMs?: num
     // smtp-server's own list of open connections (not in its type declarations).
     const open = (server as unknown as { connections: Set<{ send(code: number, text: string): void; close(): void }> }).connections;
     capture.openConnections = () => open.size;
-    capture.stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    // net.Server reports closed when its socket count drops to 0, which can be a tick before each socket's own
+    // 'close' event removes it from smtp-server's list: wait for both, so openConnections() is 0 afterwards.
+    capture.stop = async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      while (open.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
     capture.crash = async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const connection of open) {
