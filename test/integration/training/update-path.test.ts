@@ -299,9 +299,17 @@ describe('playing the update', () => {
     const { pages } = await playCollecting(agent, best);
     expect(pages.at(-1)!.html).toContain('You passed');
     expect(pages.at(-1)!.html).not.toMatch(/\/training\/certificates\//);
+    // The page says why nothing was completed and offers the whole module instead.
+    expect(pages.at(-1)!.html).toContain('was withdrawn by the district');
+    expect(pages.at(-1)!.html).not.toContain('This update completes');
+    expect(pages.at(-1)!.html).toContain(`action="/training/${SLUG}/start"`);
     expect(await Attempt.findOne({ user: user._id }).lean()).toMatchObject({ status: 'passed', updateFrom: 1 });
     expect(await Completion.countDocuments({ user: user._id, moduleVersion: 2 })).toBe(0);
     expect(await AuditEvent.countDocuments({ action: 'completion.recorded', actor: user._id })).toBe(0);
+    await startModule(agent, SLUG);
+    const { picked } = await playToResults(agent, SLUG, best);
+    expect(picked).toEqual(['notify', 'decline', 'refuse', 'log']);
+    expect(await Completion.findOne({ user: user._id, moduleVersion: 2 }).lean()).toMatchObject({ method: 'played' });
   });
 
   test('when an outdated learner takes the whole module instead, then all scenarios are played and a played completion renews the clock', async () => {
