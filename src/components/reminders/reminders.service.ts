@@ -20,7 +20,8 @@ import { reminderRetentionDays } from './reminder-retention';
 /** A person reminded by hand within this window is not emailed again by hand. */
 export const MANUAL_COOLDOWN_MS = 24 * 3_600_000;
 
-async function visibleSchool(actor: Actor, schoolId: string): Promise<{ id: string; name: string; timeZone: string }> {
+/** The school, if the actor may see it (404 otherwise), with its district's time zone. */
+export async function visibleSchool(actor: Actor, schoolId: string): Promise<{ id: string; name: string; timeZone: string }> {
   const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { name: 1, district: 1 }).lean();
   if (!school || !canSeeSchool(actor, String(school._id), String(school.district))) throw notFound();
   const district = await District.findById(actor.districtId, { timeZone: 1 }).lean();

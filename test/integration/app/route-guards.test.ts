@@ -1,0 +1,289 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { Types } from 'mongoose';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { csrfFor, csrfFrom, signIn, type Agent } from '../../helpers/session';
+import { AuditEvent } from '../../../src/components/audit';
+import { prepareTrainingContent } from '../../../src/components/training';
+
+/**
+ * Every route the app serves, with who may use it. A route added without a line here fails the first test,
+ * so its access rule is decided, not inherited by accident. The other tests then hold every route to it:
+ *   public     — anyone, signed in or not;
+ *   signed-in  — any signed-in person (their own records only: tested per feature);
+ *   school     — principals (their own schools) and district admins; staff are refused;
+ *   admin      — district admins only.
+ * And for every route: anonymous visitors are sent to sign in, and no POST is accepted without a CSRF token.
+ * (The single sign-on routes exist only when a provider is configured: test/integration/sso holds them to the same.)
+ */
+type Access = 'public' | 'signed-in' | 'school' | 'admin';
+const ROUTES: Record<string, Access> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /login': 'public',
+  'POST /login': 'public',
+  'POST /logout': 'public',
+  'GET /verify': 'public',
+  'GET /verify/:code': 'public',
+
+  'GET /': 'signed-in',
+  'GET /account': 'signed-in',
+  'POST /account/language': 'signed-in',
+  'POST /account/password': 'signed-in',
+  'GET /training': 'signed-in',
+  'GET /training/certificates/:code.pdf': 'signed-in',
+  'GET /training/:slug': 'signed-in',
+  'POST /training/:slug/start': 'signed-in',
+  'POST /training/:slug/update': 'signed-in',
+  'GET /training/:slug/play': 'signed-in',
+  'POST /training/:slug/play': 'signed-in',
+  'GET /training/:slug/card': 'signed-in',
+
+  'GET /school/:schoolId': 'school',
+  'GET /school/:schoolId/reminders': 'school',
+  'POST /school/:schoolId/reminders/send': 'school',
+  'GET /school/:schoolId/staff/:userId': 'school',
+  'GET /school/:schoolId/sessions': 'school',
+  'GET /school/:schoolId/sessions/new': 'school',
+  'POST /school/:schoolId/sessions': 'school',
+  'GET /school/:schoolId/sessions/:id': 'school',
+  'GET /school/:schoolId/sessions/:id/present': 'school',
+  'GET /school/:schoolId/sessions/:id/present/all': 'school',
+  'GET /school/:schoolId/sessions/:id/attendance': 'school',
+  'POST /school/:schoolId/sessions/:id/attendance': 'school',
+  'GET /school/:schoolId/sessions/:id/finish': 'school',
+  'POST /school/:schoolId/sessions/:id/finish': 'school',
+  'GET /school/:schoolId/sessions/:id/discard': 'school',
+  'POST /school/:schoolId/sessions/:id/discard': 'school',
+  'GET /reports/compliance.csv': 'school',
+  'GET /reports/compliance.xlsx': 'school',
+  'GET /reports/compliance.pdf': 'school',
+  'POST /reports/exports': 'school',
+  'GET /reports/exports': 'school',
+  'GET /reports/exports/:id': 'school',
+  'GET /reports/exports/:id/download': 'school',
+  'GET /reports/decisions': 'school',
+
+  'GET /district': 'admin',
+  'GET /admin': 'admin',
+  'GET /admin/assignments': 'admin',
+  'GET /admin/assignments/new': 'admin',
+  'POST /admin/assignments': 'admin',
+  'POST /admin/assignments/rebuild': 'admin',
+  'GET /admin/assignments/:id/edit': 'admin',
+  'POST /admin/assignments/:id': 'admin',
+  'POST /admin/assignments/:id/retry': 'admin',
+  'POST /admin/assignments/:id/archive': 'admin',
+  'GET /admin/users': 'admin',
+  'GET /admin/users/new': 'admin',
+  'POST /admin/users': 'admin',
+  'GET /admin/users/:id': 'admin',
+  'POST /admin/users/:id': 'admin',
+  'POST /admin/users/:id/deactivate': 'admin',
+  'POST /admin/users/:id/reactivate': 'admin',
+  'POST /admin/users/:id/password': 'admin',
+  'POST /admin/users/:id/sso/unlink': 'admin',
+  'GET /admin/schools': 'admin',
+  'GET /admin/schools/new': 'admin',
+  'POST /admin/schools': 'admin',
+  'GET /admin/schools/:id': 'admin',
+  'POST /admin/schools/:id': 'admin',
+  'POST /admin/schools/:id/deactivate': 'admin',
+  'POST /admin/schools/:id/reactivate': 'admin',
+  'GET /admin/settings': 'admin',
+  'POST /admin/settings': 'admin',
+  'POST /admin/settings/reminders': 'admin',
+  'GET /admin/modules': 'admin',
+  'GET /admin/modules/:slug': 'admin',
+  'GET /admin/audit': 'admin',
+  'GET /admin/audit/verify': 'admin',
+  'GET /admin/roster': 'admin',
+  'GET /admin/roster/template.csv': 'admin',
+  'POST /admin/roster/preview': 'admin',
+  'GET /admin/roster/previews/:id': 'admin',
+  'GET /admin/roster/previews/:id/problems.csv': 'admin',
+  'POST /admin/roster/previews/:id/apply': 'admin',
+  'GET /admin/roster/imports/:id': 'admin',
+};
+
+type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+
+/** "METHOD /path" for every route of the app, nested routers included (all are mounted at the root). */
+function routesOf(app: Express): string[] {
+  const found: string[] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) for (const method of Object.keys(layer.route.methods)) found.push(`${method.toUpperCase()} ${layer.route.path}`);
+      else if (Array.isArray(layer.handle?.stack)) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return found;
+}
+
+let t: TestApp;
+let ownSchoolId: string;
+let otherSchoolId: string;
+let foreign: { schoolId: string; userId: string };
+let staff: Agent;
+let principal: Agent;
+let admin: Agent;
+const ids = { id: new Types.ObjectId().toString(), userId: new Types.ObjectId().toString() };
+
+/** A concrete URL for a route: the school given, a module that exists, ids that exist nowhere. */
+function urlOf(route: string, schoolId = ownSchoolId): string {
+  const path = route.slice(route.indexOf(' ') + 1);
+  return path
+    .replace(':schoolId', schoolId)
+    .replace(':slug', 'foundations')
+    .replace(':code', 'NOTACERTIFICATE')
+    .replace(':userId', ids.userId)
+    .replace(':id', ids.id);
+}
+
+const methodOf = (route: string) => route.slice(0, route.indexOf(' ')).toLowerCase() as 'get' | 'post';
+const byAccess = (...access: Access[]) => Object.keys(ROUTES).filter((route) => access.includes(ROUTES[route]));
+
+async function send(agent: Agent | ReturnType<typeof request>, route: string, csrf?: string, schoolId?: string) {
+  const url = urlOf(route, schoolId);
+  if (methodOf(route) === 'get') return (agent as Agent).get(url);
+  return (agent as Agent).post(url).type('form').send(csrf ? { _csrf: csrf } : {});
+}
+
+beforeAll(async () => {
+  t = await startTestApp();
+  await prepareTrainingContent(); // the repository's modules/
+  const district = await createDistrict();
+  const own = await createSchool(district);
+  const other = await createSchool(district);
+  ownSchoolId = own._id.toString();
+  otherSchoolId = other._id.toString();
+  await createUser(district, { email: 'staff@guards.example', schools: [own] });
+  await createUser(district, { email: 'principal@guards.example', role: 'principal', schools: [own] });
+  await createUser(district, { email: 'admin@guards.example', role: 'district_admin' });
+  const elsewhere = await createDistrict();
+  const foreignSchool = await createSchool(elsewhere);
+  const foreignUser = await createUser(elsewhere, { schools: [foreignSchool] });
+  foreign = { schoolId: foreignSchool._id.toString(), userId: foreignUser._id.toString() };
+  [staff, principal, admin] = await Promise.all([
+    signIn(t.app, 'staff@guards.example'),
+    signIn(t.app, 'principal@guards.example'),
+    signIn(t.app, 'admin@guards.example'),
+  ]);
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+describe('every route has a decided access rule', () => {
+  test('when the app is built, then each of its routes is listed with who may use it, and nothing listed is gone', () => {
+    const served = routesOf(t.app);
+    expect(served.length).toBeGreaterThan(80);
+    expect(served.filter((route) => !(route in ROUTES))).toEqual([]);
+    expect(Object.keys(ROUTES).filter((route) => !served.includes(route))).toEqual([]);
+  });
+});
+
+describe('anonymous visitors', () => {
+  test('when they open any page that is not public, then they are sent to sign in', async () => {
+    const wrong: string[] = [];
+    for (const route of byAccess('signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'get')) {
+      const res = await request(t.app).get(urlOf(route));
+      if (![302, 303].includes(res.status) || !String(res.headers.location).startsWith('/login')) wrong.push(`${route} → ${res.status} ${res.headers.location ?? ''}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('when they post to any form that is not public, even with a valid CSRF token, then nothing is done (401)', async () => {
+    const visitor = request.agent(t.app);
+    const csrf = csrfFrom((await visitor.get('/login')).text);
+    const eventsBefore = await AuditEvent.countDocuments();
+    const wrong: string[] = [];
+    for (const route of byAccess('signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'post')) {
+      // A form post cannot be replayed after signing in, so it is refused rather than redirected.
+      const res = await send(visitor, route, csrf);
+      if (res.status !== 401) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await AuditEvent.countDocuments()).toBe(eventsBefore);
+  });
+});
+
+describe('CSRF', () => {
+  test('when a signed-in administrator posts to any form without the CSRF token, then every one is refused with 403', async () => {
+    const wrong: string[] = [];
+    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'post')) {
+      const res = await send(admin, route);
+      if (res.status !== 403) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    // The session is intact: a refused post signs no one out.
+    expect((await admin.get('/admin')).status).toBe(200);
+  });
+});
+
+describe('roles', () => {
+  test('when staff use any school or administration route, with a valid CSRF token, then each is refused (403, or 404 for what they cannot see)', async () => {
+    const csrf = await csrfFor(staff);
+    const eventsBefore = await AuditEvent.countDocuments();
+    const wrong: string[] = [];
+    for (const route of byAccess('school', 'admin')) {
+      const res = await send(staff, route, csrf);
+      if (![403, 404].includes(res.status)) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await AuditEvent.countDocuments()).toBe(eventsBefore);
+  });
+
+  test('when a principal uses any administration route, with a valid CSRF token, then each is refused (403, or 404)', async () => {
+    const csrf = await csrfFor(principal);
+    const eventsBefore = await AuditEvent.countDocuments();
+    const wrong: string[] = [];
+    for (const route of byAccess('admin')) {
+      const res = await send(principal, route, csrf);
+      if (![403, 404].includes(res.status)) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await AuditEvent.countDocuments()).toBe(eventsBefore);
+  });
+
+  test('when a principal uses any school route for a school that is not theirs, then it does not exist for them (404)', async () => {
+    const csrf = await csrfFor(principal);
+    const wrong: string[] = [];
+    for (const route of byAccess('school').filter((r) => r.includes(':schoolId'))) {
+      const res = await send(principal, route, csrf, otherSchoolId);
+      if (res.status !== 404) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('when a principal opens their own school, its reminders and its sessions, then they are served', async () => {
+    for (const route of ['GET /school/:schoolId', 'GET /school/:schoolId/reminders', 'GET /school/:schoolId/sessions', 'GET /school/:schoolId/sessions/new']) {
+      expect([route, (await send(principal, route)).status]).toEqual([route, 200]);
+    }
+  });
+
+  test("when a district administrator uses another district's school or person, with a valid CSRF token, then it does not exist for them (404)", async () => {
+    const csrf = await csrfFor(admin);
+    const wrong: string[] = [];
+    const routes = Object.keys(ROUTES).filter((r) => r.includes(':schoolId') || r.startsWith('GET /admin/schools/:id') || r.startsWith('POST /admin/schools/:id') || r.includes('/admin/users/:id'));
+    expect(routes.length).toBeGreaterThan(25);
+    for (const route of routes) {
+      const url = urlOf(route, foreign.schoolId).replace(`/admin/schools/${ids.id}`, `/admin/schools/${foreign.schoolId}`).replace(`/admin/users/${ids.id}`, `/admin/users/${foreign.userId}`).replace(ids.userId, foreign.userId);
+      const res = methodOf(route) === 'get' ? await admin.get(url) : await admin.post(url).type('form').send({ _csrf: csrf });
+      if (res.status !== 404) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('when a district administrator opens every page without an id, then each is served', async () => {
+    const wrong: string[] = [];
+    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'get' && !r.includes(':') && !['GET /', 'GET /login', 'GET /verify'].includes(r))) {
+      const res = await admin.get(urlOf(route));
+      if (res.status !== 200) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
