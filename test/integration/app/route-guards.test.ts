@@ -287,3 +287,35 @@ describe('roles', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('hostile input', () => {
+  const HOSTILE_QUERY = 'page[$gt]=&sort=__proto__&module[$ne]=x&status=constructor&school=%00&q=' + 'x'.repeat(3000);
+
+  test('when every page is asked for with operator, prototype and oversized query values, then none fails (no 5xx)', async () => {
+    const wrong: string[] = [];
+    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'get')) {
+      const res = await admin.get(`${urlOf(route)}?${HOSTILE_QUERY}`);
+      if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('when every form is posted as JSON with operators and __proto__, then none fails (no 5xx) and nothing is polluted', async () => {
+    const hostile = await signIn(t.app, 'admin@guards.example');
+    const csrf = await csrfFor(hostile);
+    const body = `{"_csrf": ${JSON.stringify(csrf)}, "__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "email": {"$ne": null}, "name": {"$gt": ""}, "password": {"$gt": ""}, "choice": {"$in": ["a"]}, "step": {"$gt": 0}, "at": ["x"], "group": {"$ne": "x"}, "language": {"$gt": ""}}`;
+    const wrong: string[] = [];
+    const statuses: number[] = [];
+    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'post' && !['POST /login', 'POST /logout'].includes(r))) {
+      const res = await hostile.post(urlOf(route)).set('Content-Type', 'application/json').send(body);
+      if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
+      statuses.push(res.status);
+    }
+    expect(wrong).toEqual([]);
+    // The token in the JSON body was accepted: the posts reached the forms' own checks (not the CSRF refusal).
+    expect(statuses.filter((status) => status === 403)).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Nothing was stored from it: no person or school named by an operator.
+    expect(await AuditEvent.countDocuments({ action: { $in: ['user.created', 'school.created', 'settings.updated'] } })).toBe(0);
+  });
+});
