@@ -11,28 +11,70 @@ export type SignInResult =
   | { ok: true; actor: Actor }
   | { ok: false; reason: 'invalid' | 'locked' | 'inactive'; lockedUntil?: Date };
 
+/** At most this many accounts (one per district) are checked for one email at a sign-in. */
+export const MAX_ACCOUNTS_PER_EMAIL = 5;
+
+type SignInAccount = {
+  _id: unknown;
+  active?: boolean | null;
+  passwordHash?: string | null;
+  failedSignIns?: number | null;
+  lockedUntil?: Date | null;
+  lastSignInAt?: Date | null;
+};
+
+/** The account a sign-in opens when the password fits several: an active one, the one used last, then the oldest. */
+function preferred<T extends SignInAccount>(matches: T[]): T {
+  return [...matches].sort((a, b) => Number(Boolean(b.active)) - Number(Boolean(a.active)) || (b.lastSignInAt?.getTime() ?? 0) - (a.lastSignInAt?.getTime() ?? 0))[0];
+}
+
 /**
  * Checks email + password. Failures count per account; after MAX_FAILED_SIGN_INS the account is locked
  * for LOCKOUT_MINUTES (kept in the database, so it holds across app instances).
+ *
+ * An email is unique within a district, not across them: a substitute teacher working for two districts on
+ * one deployment has two accounts with one address. Each account's password is checked, and the sign-in
+ * opens the account whose password it is — never one picked by the database's order. If the same password
+ * fits both, the active one used last is opened. A wrong password counts against each account checked.
  */
 export async function signIn(email: string, password: string, now = new Date()): Promise<SignInResult> {
-  const user = await User.findOne({ email: email.trim().toLowerCase() })
+  const accounts = await User.find({ email: email.trim().toLowerCase() })
     .select('+passwordHash +failedSignIns +lockedUntil')
+    .sort({ _id: 1 })
+    .limit(MAX_ACCOUNTS_PER_EMAIL)
     .lean();
-  if (!user) {
+  if (accounts.length === 0) {
     await verifyPassword(await dummyPasswordHash(), password);
     return { ok: false, reason: 'invalid' };
   }
-  if (user.lockedUntil && user.lockedUntil > now) return { ok: false, reason: 'locked', lockedUntil: user.lockedUntil };
-  // An account without a password (imported from the roster, or SSO only) costs the same slow check, so the
-  // time of a refusal does not tell which emails have accounts.
-  const valid = user.passwordHash ? await verifyPassword(user.passwordHash, password) : (await verifyPassword(await dummyPasswordHash(), password)) && false;
-  if (!valid) {
-    const failed = (user.lockedUntil && user.lockedUntil <= now ? 0 : user.failedSignIns ?? 0) + 1;
-    const lockedUntil = failed >= MAX_FAILED_SIGN_INS ? new Date(now.getTime() + LOCKOUT_MINUTES * 60_000) : undefined;
-    await User.updateOne({ _id: user._id }, { $set: { failedSignIns: failed, lockedUntil: lockedUntil ?? null } });
-    return lockedUntil ? { ok: false, reason: 'locked', lockedUntil } : { ok: false, reason: 'invalid' };
+  const isLocked = (account: SignInAccount) => Boolean(account.lockedUntil && account.lockedUntil > now);
+  const open = accounts.filter((account) => !isLocked(account));
+  if (open.length === 0) {
+    const lockedUntil = new Date(Math.min(...accounts.map((account) => account.lockedUntil!.getTime())));
+    return { ok: false, reason: 'locked', lockedUntil };
   }
+  const matches: typeof open = [];
+  for (const account of open) {
+    // An account without a password (imported from the roster, or SSO only) costs the same slow check, so the
+    // time of a refusal does not tell which emails have accounts.
+    const valid = account.passwordHash ? await verifyPassword(account.passwordHash, password) : (await verifyPassword(await dummyPasswordHash(), password)) && false;
+    if (valid) matches.push(account);
+  }
+  if (matches.length === 0) {
+    const locks = await Promise.all(
+      open.map(async (account) => {
+        const failed = (account.lockedUntil && account.lockedUntil <= now ? 0 : account.failedSignIns ?? 0) + 1;
+        const lockedUntil = failed >= MAX_FAILED_SIGN_INS ? new Date(now.getTime() + LOCKOUT_MINUTES * 60_000) : undefined;
+        await User.updateOne({ _id: account._id }, { $set: { failedSignIns: failed, lockedUntil: lockedUntil ?? null } });
+        return lockedUntil;
+      }),
+    );
+    // Locked only when no account of this email can be tried any more.
+    const newlyLocked = locks.filter((until): until is Date => until !== undefined);
+    if (newlyLocked.length === open.length) return { ok: false, reason: 'locked', lockedUntil: newlyLocked[0] };
+    return { ok: false, reason: 'invalid' };
+  }
+  const user = preferred(matches);
   if (!user.active) return { ok: false, reason: 'inactive' };
   await User.updateOne({ _id: user._id }, { $set: { failedSignIns: 0, lockedUntil: null, lastSignInAt: now } });
   return { ok: true, actor: toActor(user) };

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { User } from '../../../src/components/users';
-import { forgetSessionActors, LOCKOUT_MINUTES, MAX_FAILED_SIGN_INS, signIn as signInService } from '../../../src/components/auth';
+import { forgetSessionActors, hashPassword, LOCKOUT_MINUTES, MAX_FAILED_SIGN_INS, signIn as signInService } from '../../../src/components/auth';
 import { rosterChanged } from '../../../src/shared/domain-events';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
@@ -255,6 +255,60 @@ describe('POST /login', () => {
     const account = await agent.get('/account');
     expect(account.text).toContain('<html lang="es"');
     expect((await User.findById(user._id).lean())!.preferredLanguage).toBe('es');
+  });
+});
+
+describe('one email in two districts (a substitute working for both)', () => {
+  const email = () => `sub${Math.random().toString(36).slice(2)}@personal.example`;
+
+  async function twoAccounts(address: string, passwords: [string, string]) {
+    const other = await createDistrict();
+    const otherSchool = await createSchool(other);
+    const here = await createUser(district, { email: address, schools: [school], jobTitle: 'substitute_teacher' });
+    const there = await createUser(other, { email: address, schools: [otherSchool], jobTitle: 'substitute_teacher' });
+    await User.updateOne({ _id: here._id }, { $set: { passwordHash: await hashPassword(passwords[0]) } });
+    await User.updateOne({ _id: there._id }, { $set: { passwordHash: await hashPassword(passwords[1]) } });
+    return { here, there };
+  }
+
+  test('when each account has its own password, then each password opens its own district\'s account, whatever order the database keeps', async () => {
+    const address = email();
+    const { here, there } = await twoAccounts(address, ['Here-Password-2026!', 'There-Password-2026!']);
+    // Over HTTP: the second district's password lands in the second district's account.
+    const { agent, csrf } = await loginForm();
+    expect((await agent.post('/login').type('form').send({ _csrf: csrf, email: address, password: 'There-Password-2026!' })).status).toBe(303);
+    expect((await User.findById(here._id).lean())!.lastSignInAt).toBeUndefined();
+    expect((await User.findById(there._id).lean())!.lastSignInAt).toBeInstanceOf(Date);
+    expect((await agent.get('/account')).text).toContain(there.name);
+    const a = await signInService(address, 'Here-Password-2026!');
+    const b = await signInService(address, 'There-Password-2026!');
+    expect(a).toMatchObject({ ok: true, actor: { userId: here._id.toString(), districtId: district._id.toString() } });
+    expect(b).toMatchObject({ ok: true, actor: { userId: there._id.toString(), districtId: there.district.toString() } });
+  });
+
+  test('when the password is wrong, then it counts against both accounts, and locks only when both are locked', async () => {
+    const address = email();
+    const { here, there } = await twoAccounts(address, ['Here-Password-2026!', 'There-Password-2026!']);
+    await User.updateOne({ _id: here._id }, { $set: { failedSignIns: MAX_FAILED_SIGN_INS - 1 } });
+    expect(await signInService(address, 'wrong-one')).toEqual({ ok: false, reason: 'invalid' });
+    const [h, th] = await Promise.all([User.findById(here._id).select('+failedSignIns +lockedUntil').lean(), User.findById(there._id).select('+failedSignIns +lockedUntil').lean()]);
+    expect(h!.lockedUntil).toBeInstanceOf(Date);
+    expect(th!.failedSignIns).toBe(1);
+    // The locked account is not tried; the other one still opens with its own password.
+    expect(await signInService(address, 'There-Password-2026!')).toMatchObject({ ok: true, actor: { userId: there._id.toString() } });
+    expect(await signInService(address, 'Here-Password-2026!')).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
+  test('when the same password fits both, then the active account used last is opened; an inactive one never', async () => {
+    const address = email();
+    const { here, there } = await twoAccounts(address, ['Same-Password-2026!', 'Same-Password-2026!']);
+    await User.updateOne({ _id: here._id }, { $set: { lastSignInAt: new Date('2026-01-01') } });
+    await User.updateOne({ _id: there._id }, { $set: { lastSignInAt: new Date('2026-06-01') } });
+    expect(await signInService(address, 'Same-Password-2026!')).toMatchObject({ ok: true, actor: { userId: there._id.toString() } });
+    await User.updateOne({ _id: there._id }, { $set: { active: false } });
+    expect(await signInService(address, 'Same-Password-2026!')).toMatchObject({ ok: true, actor: { userId: here._id.toString() } });
+    await User.updateOne({ _id: here._id }, { $set: { active: false } });
+    expect(await signInService(address, 'Same-Password-2026!')).toEqual({ ok: false, reason: 'inactive' });
   });
 });
 
