@@ -7,7 +7,7 @@ import { configureLogger, logger } from './shared/logger';
 import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
 import { startExportJobRunner } from './components/reports';
-import { startAuditSealer } from './components/audit';
+import { startAuditAnchorRunner, startAuditSealer } from './components/audit';
 import { startReminderRunner } from './components/reminders';
 import { startRosterImportRunner } from './components/roster';
 import { closeMailer, getMailer, logMailMode } from './shared/mailer';
@@ -43,6 +43,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   // Reminder emails: the outbox and the automatic sweep, in every instance; see components/reminders.
   logMailMode(getMailer(), config.smtpUrl);
   const reminders = startReminderRunner();
+  // Emails each district's audit-chain head to its chosen addresses once a day it moved; see audit-anchor.ts.
+  const anchors = startAuditAnchorRunner();
+  const stopMail = () => Promise.all([reminders.stop(), anchors.stop()]).then(closeMailer);
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -50,7 +53,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await Promise.all([jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
+    await Promise.all([jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
     await db.close();
     throw err;
   }
@@ -64,8 +67,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
-      // The mailer's pooled SMTP connections are closed once the reminder runner sent its last message.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), reminders.stop().then(closeMailer)]);
+      // The mailer's pooled SMTP connections are closed once the reminder and anchor runners sent their last message.
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
       server.closeIdleConnections();
       await db.close();
     })());

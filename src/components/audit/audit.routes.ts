@@ -1,11 +1,14 @@
 /** /admin/audit: the district's audit log and its tamper check (district admins only). */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { parseOrThrow } from '../../shared/validation';
+import { parseForm, parseOrThrow } from '../../shared/validation';
+import { getMailer } from '../../shared/mailer';
 import { actorOf, requireRole } from '../auth';
 import { District } from '../districts';
 import { auditChainHead, verifyAuditChain } from './audit-chain';
 import { auditActions, pageAuditEvents } from './audit.service';
+import { checkFingerprint, getAnchorRecipients, MAX_ANCHOR_RECIPIENTS, recentAnchors, setAnchorRecipients, type FingerprintCheck } from './audit-anchor';
+import { anchorRecipientsSchema, fingerprintQuerySchema } from './audit.schemas';
 
 export const auditRouter = Router();
 auditRouter.use('/admin/audit', requireRole('district_admin'));
@@ -40,9 +43,47 @@ auditRouter.get('/admin/audit', async (req, res) => {
   res.render('audit/list', { title: res.locals.t('audit.title'), log, actions, head, query, pageUrl, timeZone });
 });
 
-auditRouter.get('/admin/audit/verify', async (req, res) => {
+type VerifyForms = {
+  check?: { values: Record<string, unknown>; errors: Record<string, string>; result?: FingerprintCheck; seq?: number };
+  anchor?: { values: Record<string, unknown>; errors: Record<string, string> };
+};
+
+/** The tamper check, the fingerprint check (a GET form) and the emailed fingerprints (a POST form). */
+async function renderVerify(req: Request, res: Response, status: number, forms: VerifyForms = {}): Promise<void> {
   const actor = actorOf(req);
-  const [report, timeZone] = await Promise.all([verifyAuditChain(actor.districtId), timeZoneOf(actor.districtId)]);
+  const [report, timeZone, recipients, anchors] = await Promise.all([
+    verifyAuditChain(actor.districtId),
+    timeZoneOf(actor.districtId),
+    getAnchorRecipients(actor.districtId),
+    recentAnchors(actor.districtId),
+  ]);
   res.setHeader('Cache-Control', 'no-store');
-  res.render('audit/verify', { title: res.locals.t('audit.verify.title'), report, timeZone });
+  res.status(status).render('audit/verify', {
+    title: res.locals.t('audit.verify.title'),
+    report,
+    timeZone,
+    check: forms.check ?? { values: {}, errors: {} },
+    anchor: forms.anchor ?? { values: { emails: recipients.join('\n') }, errors: {} },
+    anchors,
+    recipients,
+    maxRecipients: MAX_ANCHOR_RECIPIENTS,
+    mailMode: getMailer().mode,
+    isSaved: req.query.saved === 'anchor',
+  });
+}
+
+auditRouter.get('/admin/audit/verify', async (req, res) => {
+  const asked = typeof req.query.seq === 'string' || typeof req.query.hash === 'string';
+  if (!asked) return renderVerify(req, res, 200);
+  const form = parseForm(fingerprintQuerySchema, req.query);
+  if (!form.ok) return renderVerify(req, res, 422, { check: { values: form.values, errors: form.errors } });
+  const result = await checkFingerprint(actorOf(req).districtId, form.data.seq, form.data.hash);
+  return renderVerify(req, res, 200, { check: { values: { seq: String(form.data.seq), hash: form.data.hash }, errors: {}, result, seq: form.data.seq } });
+});
+
+auditRouter.post('/admin/audit/anchor', async (req, res) => {
+  const form = parseForm(anchorRecipientsSchema, req.body);
+  if (!form.ok) return renderVerify(req, res, 422, { anchor: { values: form.values, errors: form.errors } });
+  await setAnchorRecipients(actorOf(req), form.data.emails, String(req.id));
+  res.redirect(303, '/admin/audit/verify?saved=anchor#anchor-heading');
 });

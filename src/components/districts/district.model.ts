@@ -15,6 +15,8 @@ const districtSchema = new Schema(
       contacts: { type: Map, of: contactSchema, default: {} },
       // Aggregate views hide counts below this size when the district asks for it (0 = off).
       smallGroupThreshold: { type: Number, default: 0, min: 0, max: 50 },
+      // Where the audit log's fingerprint is emailed each day it changed (audit-anchor.ts): outside this database.
+      auditAnchorEmails: { type: [String], default: [] },
     },
   },
   { timestamps: true },
