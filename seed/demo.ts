@@ -140,6 +140,8 @@ export async function seedDemo(now = new Date()): Promise<Types.ObjectId> {
         jurisdiction: 'California',
         'settings.policyReference': 'BUL-0000 (demo)',
         'settings.contacts': CONTACTS,
+        // The audit log's daily fingerprint goes to (fictional) counsel: in the demo, an .eml file in data/outbox.
+        'settings.auditAnchorEmails': ['counsel@demo-usd.example'],
       },
     },
     { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
