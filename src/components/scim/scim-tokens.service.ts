@@ -41,7 +41,7 @@ export async function createToken(actor: Actor, ctx: Context = {}): Promise<{ to
   const before = await ScimToken.findOneAndUpdate(
     { district: actor.districtId },
     { $set: { tokenHash: hashToken(token), createdBy: new Types.ObjectId(actor.userId), createdAt: new Date(), lastUsedAt: null } },
-    { upsert: true, new: false },
+    { upsert: true, returnDocument: 'before' },
   ).lean();
   await recordAudit(actor, { action: 'scim.token_created', target: { kind: 'scim_token', id: actor.districtId }, details: { replaced: Boolean(before) }, requestId: ctx.requestId });
   return { token, replaced: Boolean(before) };
