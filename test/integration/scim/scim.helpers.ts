@@ -1,6 +1,7 @@
 /** Shared set-up for the SCIM tests: a district with schools and an admin, and a token made on the admin page. */
 import type { Express } from 'express';
 import request from 'supertest';
+import type { Response } from 'supertest';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
 
@@ -61,4 +62,12 @@ export function entraUser(overrides: { userName?: string; employeeNumber?: strin
     roles: [],
     [ENTERPRISE]: { employeeNumber: overrides.employeeNumber ?? 'E-1001', department: overrides.department ?? 'LIN', manager: { value: 'x' } },
   };
+}
+
+/** Asserts a SCIM error answer: status, media type, the Error schema and a detail. */
+export function expectScimError(res: Response, status: number, scimType?: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toContain(SCIM_TYPE);
+  expect(res.body).toMatchObject({ schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}) });
+  expect(typeof res.body.detail).toBe('string');
 }
