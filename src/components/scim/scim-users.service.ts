@@ -99,7 +99,9 @@ export async function listPeople(client: ScimClient, query: ListQuery): Promise<
 
 /** School codes → ids of the district's active schools; an unknown or inactive code is refused by name. */
 async function schoolIdsFor(client: ScimClient, codes: readonly string[]): Promise<Types.ObjectId[]> {
-  const schools = await School.find({ district: client.districtId }).select('code active').lean();
+  // School codes are stored upper-case (the Schools form); codes sent in any case match. One indexed read ({ district, code }).
+  const asSent = [...new Set(codes.flatMap((c) => [c, c.toUpperCase()]))];
+  const schools = await School.find({ district: client.districtId, code: { $in: asSent } }).select('code active').lean();
   const byCode = new Map(schools.map((s) => [s.code.toUpperCase(), s]));
   const ids: Types.ObjectId[] = [];
   for (const code of codes) {
