@@ -30,6 +30,7 @@ import { rosterRouter, rosterUpload } from './components/roster';
 import { configureReminderRetention, remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
 import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
+import { scimAdminRouter, scimRouter } from './components/scim';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -86,6 +87,9 @@ export function buildApp(config: Config): Express {
   app.use('/static/pico', express.static(path.join(root, 'node_modules/@picocss/pico/css'), { maxAge: '7d' }));
   app.use('/static', express.static(path.join(root, 'public'), { maxAge: config.isProduction ? '1d' : 0 }));
 
+  // SCIM provisioning (bearer token, no session, no CSRF): answered here, before sessions, and never falls through.
+  app.use('/scim/v2', scimRouter(config));
+
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '64kb' }));
   app.use(
@@ -137,6 +141,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(auditRouter);
   signedIn.use(sessionsRouter);
   signedIn.use(rosterRouter);
+  signedIn.use(scimAdminRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);

@@ -3,6 +3,7 @@
 import type { Browser } from 'playwright-core';
 import { launchBrowser, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
+import { auditPage } from './helpers/audit';
 import { asRole, auditBoth, auditInvalidSubmit } from './helpers/sweep';
 import { createWorld, assignTraining, type World } from './helpers/world';
 
@@ -60,6 +61,13 @@ describe('accessibility: district admin pages', () => {
         await p.fill('#field-jurisdiction', '');
       });
       await auditBoth(page, '/admin/roster', 'roster import', problems);
+      await auditBoth(page, '/admin/scim', 'automatic provisioning (SCIM)', problems);
+      // The token shown once (the answer to the POST), then with a token: replace without its tick (422) and the revoke confirmation.
+      await page.goto('/admin/scim?lang=en');
+      await Promise.all([page.waitForURL(/\/admin\/scim\/token$/), page.getByRole('button', { name: 'Create a token' }).click()]);
+      problems.push(...(await auditPage(page, 'SCIM token shown once')));
+      await auditInvalidSubmit(page, '/admin/scim', '/admin/scim/token', 'SCIM token replace 422', problems);
+      await auditBoth(page, '/admin/scim/revoke', 'SCIM revoke confirmation', problems, 200, false);
       await auditBoth(page, '/admin/audit', 'audit log', problems);
       await auditBoth(page, '/admin/audit/verify', 'audit tamper check', problems, 200, false);
       await auditInvalidSubmit(page, '/admin/audit/verify', '/admin/audit/verify', 'audit fingerprint check 422', problems, async (p) => {

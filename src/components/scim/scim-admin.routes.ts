@@ -1,0 +1,48 @@
+import { Router, type Request, type Response } from 'express';
+import { setFlash } from '../../shared/flash';
+import { District } from '../districts';
+import { formatLocalDateTime } from '../assignments';
+import { actorOf, requireRole } from '../auth';
+import { createToken, getTokenStatus, revokeToken } from './scim-tokens.service';
+
+/** The district admin's page for provisioning tokens: /admin/scim (docs/scim.md "Setting up"). */
+export const scimAdminRouter = Router();
+scimAdminRouter.use('/admin/scim', requireRole('district_admin'));
+
+async function renderStatus(req: Request, res: Response, status: number, errors: Record<string, string> = {}): Promise<void> {
+  const actor = actorOf(req);
+  const [token, district] = await Promise.all([getTokenStatus(actor), District.findById(actor.districtId).select('timeZone').lean()]);
+  const when = (d: Date | null) => formatLocalDateTime(d, res.locals.lang, district?.timeZone ?? 'UTC');
+  res.status(status).render('scim/index', {
+    title: res.locals.t('scim.title'),
+    tenantUrl: `${res.locals.baseUrl}/scim/v2`,
+    token: token.exists ? { createdAt: when(token.createdAt), createdByName: token.createdByName, lastUsedAt: token.lastUsedAt ? when(token.lastUsedAt) : null } : null,
+    errors,
+    values: {},
+  });
+}
+
+scimAdminRouter.get('/admin/scim', (req, res) => renderStatus(req, res, 200));
+
+// Creating replaces the current token (Entra then fails until the new one is pasted): that needs a tick.
+scimAdminRouter.post('/admin/scim/token', async (req, res) => {
+  const actor = actorOf(req);
+  const current = await getTokenStatus(actor);
+  if (current.exists && req.body?.replace !== 'yes') return renderStatus(req, res, 422, { replace: 'scim.errors.confirmReplace' });
+  const { token, replaced } = await createToken(actor, { requestId: String(req.id) });
+  // Shown once, on this answer only: never stored, redirected or cached.
+  res.setHeader('Cache-Control', 'no-store');
+  res.render('scim/created', { title: res.locals.t('scim.created.title'), token, replaced, tenantUrl: `${res.locals.baseUrl}/scim/v2` });
+});
+
+scimAdminRouter.get('/admin/scim/revoke', async (req, res) => {
+  const current = await getTokenStatus(actorOf(req));
+  if (!current.exists) return res.redirect(303, '/admin/scim');
+  res.render('scim/revoke', { title: res.locals.t('scim.revoke.title') });
+});
+
+scimAdminRouter.post('/admin/scim/revoke', async (req, res) => {
+  const revoked = await revokeToken(actorOf(req), { requestId: String(req.id) });
+  setFlash(req, revoked ? 'scim.flash.revoked' : 'scim.flash.noToken');
+  res.redirect(303, '/admin/scim');
+});

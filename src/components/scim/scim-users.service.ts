@@ -1,0 +1,228 @@
+/**
+ * Provisioning of people through SCIM (docs/scim.md). The caller is a ScimClient (the district its token
+ * belongs to), never a person: every query is scoped to that district. SCIM creates staff only, never
+ * changes a role, never deletes (DELETE deactivates: completion history is legal proof) and leaves district
+ * administrators alone. Changes reach compliance and open sessions through the same roster-changed
+ * notification as the Staff pages.
+ */
+import { Types } from 'mongoose';
+import { rosterChanged } from '../../shared/domain-events';
+import { translator } from '../../shared/i18n';
+import { AuditEvent } from '../audit';
+import { jobTitleLookup } from '../roster';
+import { School } from '../schools';
+import { JOB_TITLES, User, type JobTitle, type Language, type Role } from '../users';
+import { ScimError, invalidValue, scimNotFound } from './scim-errors';
+import type { ScimClient } from './scim-tokens.service';
+import { readPatch, readResource, resolveDraft, type Draft, type PersonChanges, type PersonForScim, type UserFilter } from './scim-user';
+
+export const MAX_RESULTS = 100;
+const FIELDS = 'email name employeeId role jobTitle schools active preferredLanguage createdAt updatedAt';
+
+type UserDoc = {
+  _id: Types.ObjectId;
+  email: string;
+  name: string;
+  employeeId?: string | null;
+  role: Role;
+  jobTitle?: JobTitle | null;
+  schools?: Types.ObjectId[] | null;
+  active?: boolean | null;
+  preferredLanguage?: Language | null;
+  createdAt?: Date | null;
+  updatedAt?: Date | null;
+};
+
+export type Context = { requestId?: string };
+export type ListQuery = { filter?: UserFilter; startIndex: number; count: number };
+export type ListResult = { total: number; startIndex: number; people: PersonForScim[] };
+
+let titles: Map<string, JobTitle> | undefined;
+/** Job-title words the roster accepts (stored values, English and Spanish labels), built once. */
+function jobTitles(): Map<string, JobTitle> {
+  titles ??= jobTitleLookup((['en', 'es'] as const).map((lang) => {
+    const t = translator(lang);
+    return Object.fromEntries(JOB_TITLES.map((title) => [title, String(t(`jobTitles.${title}`))]));
+  }));
+  return titles;
+}
+
+const idPattern = /^[0-9a-f]{24}$/i;
+
+async function findPerson(client: ScimClient, id: string): Promise<UserDoc> {
+  if (!idPattern.test(id)) throw scimNotFound();
+  const doc = await User.findOne({ _id: id, district: client.districtId }).select(FIELDS).lean<UserDoc>();
+  if (!doc) throw scimNotFound();
+  return doc;
+}
+
+/** School ids → codes for the answers (one query for a whole page of people). */
+async function schoolCodes(client: ScimClient, docs: readonly UserDoc[]): Promise<Map<string, string>> {
+  const ids = [...new Set(docs.flatMap((d) => (d.schools ?? []).map(String)))];
+  if (ids.length === 0) return new Map();
+  const schools = await School.find({ district: client.districtId, _id: { $in: ids } }).select('code').lean();
+  return new Map(schools.map((s) => [String(s._id), s.code]));
+}
+
+function forScim(doc: UserDoc, codes: ReadonlyMap<string, string>): PersonForScim {
+  return {
+    id: String(doc._id),
+    email: doc.email,
+    name: doc.name,
+    employeeId: doc.employeeId,
+    active: doc.active !== false,
+    jobTitle: doc.role === 'staff' ? doc.jobTitle : null,
+    preferredLanguage: doc.preferredLanguage,
+    schoolCodes: (doc.schools ?? []).map((s) => codes.get(String(s))).filter((c): c is string => Boolean(c)),
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+async function present(client: ScimClient, doc: UserDoc): Promise<PersonForScim> {
+  return forScim(doc, await schoolCodes(client, [doc]));
+}
+
+export async function getPerson(client: ScimClient, id: string): Promise<PersonForScim> {
+  return present(client, await findPerson(client, id));
+}
+
+/** The district's people (all roles, active or not: a client must find someone to reactivate them), by id order. */
+export async function listPeople(client: ScimClient, query: ListQuery): Promise<ListResult> {
+  const filter: Record<string, unknown> = { district: client.districtId };
+  if (query.filter) filter[query.filter.attribute === 'userName' ? 'email' : 'employeeId'] = query.filter.value;
+  const total = await User.countDocuments(filter);
+  const docs = query.count === 0 ? [] : await User.find(filter).select(FIELDS).sort({ _id: 1 }).skip(query.startIndex - 1).limit(query.count).lean<UserDoc[]>();
+  const codes = await schoolCodes(client, docs);
+  return { total, startIndex: query.startIndex, people: docs.map((d) => forScim(d, codes)) };
+}
+
+/** School codes → ids of the district's active schools; an unknown or inactive code is refused by name. */
+async function schoolIdsFor(client: ScimClient, codes: readonly string[]): Promise<Types.ObjectId[]> {
+  // School codes are stored upper-case (the Schools form); codes sent in any case match. One indexed read ({ district, code }).
+  const asSent = [...new Set(codes.flatMap((c) => [c, c.toUpperCase()]))];
+  const schools = await School.find({ district: client.districtId, code: { $in: asSent } }).select('code active').lean();
+  const byCode = new Map(schools.map((s) => [s.code.toUpperCase(), s]));
+  const ids: Types.ObjectId[] = [];
+  for (const code of codes) {
+    const school = byCode.get(code.toUpperCase());
+    if (!school) throw invalidValue(`Unknown school code "${code.slice(0, 40)}" (the department attribute must hold school codes)`);
+    if (school.active === false) throw invalidValue(`The school with code "${code.slice(0, 40)}" is inactive`);
+    if (!ids.some((id) => id.equals(school._id))) ids.push(school._id);
+  }
+  return ids;
+}
+
+/** Email and employee id are unique in the district: a clash is SCIM's 409 uniqueness. */
+async function checkUnique(client: ScimClient, changes: PersonChanges, exceptId?: Types.ObjectId): Promise<void> {
+  const notSelf = exceptId ? { _id: { $ne: exceptId } } : {};
+  if (changes.email !== undefined && (await User.exists({ district: client.districtId, email: changes.email, ...notSelf }))) {
+    throw new ScimError(409, 'A person with this userName (email) already exists in the district', 'uniqueness');
+  }
+  if (changes.employeeId !== undefined && (await User.exists({ district: client.districtId, employeeId: changes.employeeId, ...notSelf }))) {
+    throw new ScimError(409, 'A person with this employee id already exists in the district', 'uniqueness');
+  }
+}
+
+function uniquenessRace(err: unknown): never {
+  if ((err as { code?: unknown })?.code === 11000) throw new ScimError(409, 'A person with this userName or employee id already exists in the district', 'uniqueness');
+  throw err;
+}
+
+async function audit(client: ScimClient, action: string, userId: string, fields: string[], ctx: Context): Promise<void> {
+  // No person acts: the event names the channel (and the token), and only the names of the fields changed.
+  await AuditEvent.create({
+    district: client.districtId,
+    action,
+    target: { kind: 'user', id: userId },
+    details: { via: 'scim', fields },
+    requestId: ctx.requestId,
+  });
+}
+
+export async function createPerson(client: ScimClient, body: unknown, ctx: Context = {}): Promise<PersonForScim> {
+  const changes = resolveDraft(readResource(body), undefined, { jobTitlesByName: jobTitles() });
+  await checkUnique(client, changes);
+  const schools = await schoolIdsFor(client, changes.schoolCodes ?? []);
+  let created;
+  try {
+    // Staff only; no password: the person signs in with single sign-on (or an admin sets a password).
+    created = await User.create({
+      district: new Types.ObjectId(client.districtId),
+      email: changes.email,
+      name: changes.name,
+      employeeId: changes.employeeId,
+      role: 'staff',
+      jobTitle: changes.jobTitle,
+      schools,
+      active: changes.active,
+      preferredLanguage: changes.preferredLanguage,
+    });
+  } catch (err) {
+    uniquenessRace(err);
+  }
+  const id = String(created._id);
+  await audit(client, 'scim.user_created', id, ['email', 'name', 'employeeId', 'jobTitle', 'schools', 'active', 'preferredLanguage'], ctx);
+  await rosterChanged([id]);
+  return getPerson(client, id);
+}
+
+function sameIds(a: readonly Types.ObjectId[], b: readonly Types.ObjectId[]): boolean {
+  return a.length === b.length && a.every((x) => b.some((y) => y.equals(x)));
+}
+
+/** Applies validated changes to one person; only what differs is written and audited. */
+async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonChanges, ctx: Context): Promise<PersonForScim> {
+  const set: Record<string, unknown> = {};
+  if (changes.email !== undefined && changes.email !== doc.email) set.email = changes.email;
+  if (changes.name !== undefined && changes.name !== doc.name) set.name = changes.name;
+  if (changes.employeeId !== undefined && changes.employeeId !== doc.employeeId) set.employeeId = changes.employeeId;
+  if (changes.active !== undefined && changes.active !== (doc.active !== false)) set.active = changes.active;
+  if (changes.preferredLanguage !== undefined && changes.preferredLanguage !== (doc.preferredLanguage ?? 'en')) set.preferredLanguage = changes.preferredLanguage;
+  // Principals have no job title (as on the Staff page); the title sent for them is ignored.
+  if (doc.role === 'staff' && changes.jobTitle !== undefined && changes.jobTitle !== doc.jobTitle) set.jobTitle = changes.jobTitle;
+  if (changes.schoolCodes !== undefined) {
+    const schools = await schoolIdsFor(client, changes.schoolCodes);
+    if (!sameIds(schools, doc.schools ?? [])) set.schools = schools;
+  }
+  const fields = Object.keys(set);
+  if (fields.length === 0) return present(client, doc);
+  // District administrators are managed in the app: a token must never be able to lock the district out.
+  if (doc.role === 'district_admin') {
+    throw new ScimError(400, 'District administrators are managed in the app, not by provisioning; nothing was changed', 'mutability');
+  }
+  await checkUnique(client, { email: set.email as string | undefined, employeeId: set.employeeId as string | undefined }, doc._id);
+  try {
+    await User.updateOne({ _id: doc._id, district: client.districtId }, { $set: set });
+  } catch (err) {
+    uniquenessRace(err);
+  }
+  const id = String(doc._id);
+  await audit(client, set.active === false ? 'scim.user_deactivated' : 'scim.user_updated', id, fields, ctx);
+  // Compliance rows and summaries follow; a deactivated person's open sessions end at their next request.
+  await rosterChanged([id]);
+  return getPerson(client, id);
+}
+
+async function update(client: ScimClient, id: string, draft: Draft, ctx: Context): Promise<PersonForScim> {
+  const doc = await findPerson(client, id);
+  return applyChanges(client, doc, resolveDraft(draft, doc, { jobTitlesByName: jobTitles() }), ctx);
+}
+
+/**
+ * PUT (Okta's style): the attributes the resource carries replace the stored ones. Attributes it leaves out
+ * are kept, not cleared — we never clear a person's school or employee id through provisioning.
+ */
+export async function replacePerson(client: ScimClient, id: string, body: unknown, ctx: Context = {}): Promise<PersonForScim> {
+  return update(client, id, readResource(body), ctx);
+}
+
+export async function patchPerson(client: ScimClient, id: string, body: unknown, ctx: Context = {}): Promise<PersonForScim> {
+  return update(client, id, readPatch(body), ctx);
+}
+
+/** DELETE deactivates (the person's completions are kept as proof of training). */
+export async function deactivatePerson(client: ScimClient, id: string, ctx: Context = {}): Promise<void> {
+  const doc = await findPerson(client, id);
+  await applyChanges(client, doc, { active: false }, ctx);
+}
