@@ -13,11 +13,12 @@ import { prepareTrainingContent } from '../../../src/components/training';
  *   public     — anyone, signed in or not;
  *   signed-in  — any signed-in person (their own records only: tested per feature);
  *   school     — principals (their own schools) and district admins; staff are refused;
- *   admin      — district admins only.
+ *   admin      — district admins only;
+ *   scim-token — the provisioning API (docs/scim.md): a district's bearer token only, never a session.
  * And for every route: anonymous visitors are sent to sign in, and no POST is accepted without a CSRF token.
  * (The single sign-on routes exist only when a provider is configured: test/integration/sso holds them to the same.)
  */
-type Access = 'public' | 'signed-in' | 'school' | 'admin';
+type Access = 'public' | 'signed-in' | 'school' | 'admin' | 'scim-token';
 const ROUTES: Record<string, Access> = {
   'GET /healthz': 'public',
   'GET /readyz': 'public',
@@ -106,20 +107,37 @@ const ROUTES: Record<string, Access> = {
   'GET /admin/roster/previews/:id/problems.csv': 'admin',
   'POST /admin/roster/previews/:id/apply': 'admin',
   'GET /admin/roster/imports/:id': 'admin',
+  'GET /admin/scim': 'admin',
+  'POST /admin/scim/token': 'admin',
+  'GET /admin/scim/revoke': 'admin', // 303 back to /admin/scim when there is no token to revoke
+  'POST /admin/scim/revoke': 'admin',
+
+  'GET /scim/v2/ServiceProviderConfig': 'scim-token',
+  'GET /scim/v2/ResourceTypes': 'scim-token',
+  'GET /scim/v2/ResourceTypes/User': 'scim-token',
+  'GET /scim/v2/Schemas': 'scim-token',
+  'GET /scim/v2/Schemas/:id': 'scim-token',
+  'GET /scim/v2/Users': 'scim-token',
+  'POST /scim/v2/Users': 'scim-token',
+  'GET /scim/v2/Users/:id': 'scim-token',
+  'PUT /scim/v2/Users/:id': 'scim-token',
+  'PATCH /scim/v2/Users/:id': 'scim-token',
+  'DELETE /scim/v2/Users/:id': 'scim-token',
+  '_ALL /scim/v2/Groups{/*rest}': 'scim-token',
 };
 
-type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; rawPath?: unknown };
 
-/** "METHOD /path" for every route of the app, nested routers included (all are mounted at the root). */
+/** "METHOD /path" for every route of the app, nested routers included (with the path they are mounted at). */
 function routesOf(app: Express): string[] {
   const found: string[] = [];
-  const walk = (stack: Layer[]) => {
+  const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
-      if (layer.route) for (const method of Object.keys(layer.route.methods)) found.push(`${method.toUpperCase()} ${layer.route.path}`);
-      else if (Array.isArray(layer.handle?.stack)) walk(layer.handle.stack);
+      if (layer.route) for (const method of Object.keys(layer.route.methods)) found.push(`${method.toUpperCase()} ${prefix}${layer.route.path}`);
+      else if (Array.isArray(layer.handle?.stack)) walk(layer.handle.stack, typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? prefix + layer.rawPath : prefix);
     }
   };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
   return found;
 }
 
@@ -140,7 +158,8 @@ function urlOf(route: string, schoolId = ownSchoolId): string {
     .replace(':slug', 'foundations')
     .replace(':code', 'NOTACERTIFICATE')
     .replace(':userId', ids.userId)
-    .replace(':id', ids.id);
+    .replace(':id', ids.id)
+    .replace('{/*rest}', '');
 }
 
 const methodOf = (route: string) => route.slice(0, route.indexOf(' ')).toLowerCase() as 'get' | 'post';
@@ -215,7 +234,7 @@ describe('anonymous visitors', () => {
 describe('CSRF', () => {
   test('when a signed-in administrator posts to any form without the CSRF token, then every one is refused with 403', async () => {
     const wrong: string[] = [];
-    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'post')) {
+    for (const route of byAccess('public', 'signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'post')) {
       const res = await send(admin, route);
       if (res.status !== 403) wrong.push(`${route} → ${res.status}`);
     }
@@ -281,7 +300,7 @@ describe('roles', () => {
 
   test('when a district administrator opens every page without an id, then each is served', async () => {
     const wrong: string[] = [];
-    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'get' && !r.includes(':') && !['GET /', 'GET /login', 'GET /verify'].includes(r))) {
+    for (const route of byAccess('signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'get' && !r.includes(':') && !['GET /', 'GET /admin/scim/revoke'].includes(r))) {
       const res = await admin.get(urlOf(route));
       if (res.status !== 200) wrong.push(`${route} → ${res.status}`);
     }
@@ -294,7 +313,7 @@ describe('hostile input', () => {
 
   test('when every page is asked for with operator, prototype and oversized query values, then none fails (no 5xx)', async () => {
     const wrong: string[] = [];
-    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'get')) {
+    for (const route of byAccess('public', 'signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'get')) {
       const res = await admin.get(`${urlOf(route)}?${HOSTILE_QUERY}`);
       if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
     }
@@ -307,7 +326,7 @@ describe('hostile input', () => {
     const body = `{"_csrf": ${JSON.stringify(csrf)}, "__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "email": {"$ne": null}, "name": {"$gt": ""}, "password": {"$gt": ""}, "choice": {"$in": ["a"]}, "step": {"$gt": 0}, "at": ["x"], "group": {"$ne": "x"}, "language": {"$gt": ""}}`;
     const wrong: string[] = [];
     const statuses: number[] = [];
-    for (const route of Object.keys(ROUTES).filter((r) => methodOf(r) === 'post' && !['POST /login', 'POST /logout'].includes(r))) {
+    for (const route of byAccess('signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'post')) {
       const res = await hostile.post(urlOf(route)).set('Content-Type', 'application/json').send(body);
       if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
       statuses.push(res.status);
@@ -318,5 +337,27 @@ describe('hostile input', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // Nothing was stored from it: no person or school named by an operator.
     expect(await AuditEvent.countDocuments({ action: { $in: ['user.created', 'school.created', 'settings.updated'] } })).toBe(0);
+  });
+});
+
+describe('the provisioning API', () => {
+  test('when any SCIM route is called without a token, with a wrong one, or with only a signed-in administrator\'s session, then 401 (429 once this address failed too often)', async () => {
+    const wrong: string[] = [];
+    const statuses: number[] = [];
+    for (const route of byAccess('scim-token')) {
+      const method = route.startsWith('_ALL') ? 'get' : (methodOf(route) as string);
+      const url = urlOf(route);
+      const call = (agent: Agent | ReturnType<typeof request>) => (agent as unknown as Record<string, (u: string) => request.Test>)[method](url);
+      for (const [label, res] of [
+        ['no token', await call(request(t.app))],
+        ['wrong token', await call(request(t.app)).set('Authorization', 'Bearer sstscim_not-a-real-token')],
+        ['admin session', await call(admin)],
+      ] as const) {
+        statuses.push(res.status);
+        if (![401, 429].includes(res.status)) wrong.push(`${route} (${label}) → ${res.status}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(statuses[0]).toBe(401);
   });
 });
