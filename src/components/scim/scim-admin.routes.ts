@@ -4,6 +4,7 @@ import { District } from '../districts';
 import { formatLocalDateTime } from '../assignments';
 import { actorOf, requireRole } from '../auth';
 import { createToken, getTokenStatus, revokeToken } from './scim-tokens.service';
+import { allowMoreDeactivations, DEACTIVATION_LIMIT_MIN, DEACTIVATION_LIMIT_SHARE, deactivationStatus } from './scim-deactivations';
 
 /** The district admin's page for provisioning tokens: /admin/scim (docs/scim.md "Setting up"). */
 export const scimAdminRouter = Router();
@@ -11,7 +12,7 @@ scimAdminRouter.use('/admin/scim', requireRole('district_admin'));
 
 async function renderStatus(req: Request, res: Response, status: number, errors: Record<string, string> = {}): Promise<void> {
   const actor = actorOf(req);
-  const [token, district] = await Promise.all([getTokenStatus(actor), District.findById(actor.districtId).select('timeZone').lean()]);
+  const [token, district, deactivations] = await Promise.all([getTokenStatus(actor), District.findById(actor.districtId).select('timeZone').lean(), deactivationStatus(actor.districtId)]);
   const when = (d: Date | null) => formatLocalDateTime(d, res.locals.lang, district?.timeZone ?? 'UTC');
   res.status(status).render('scim/index', {
     title: res.locals.t('scim.title'),
@@ -19,6 +20,13 @@ async function renderStatus(req: Request, res: Response, status: number, errors:
     token: token.exists ? { createdAt: when(token.createdAt), createdByName: token.createdByName, lastUsedAt: token.lastUsedAt ? when(token.lastUsedAt) : null } : null,
     errors,
     values: {},
+    deactivations: {
+      ...deactivations,
+      sharePercent: Math.round(DEACTIVATION_LIMIT_SHARE * 100),
+      minimum: DEACTIVATION_LIMIT_MIN,
+      lastHeldAt: deactivations.lastHeldAt ? when(deactivations.lastHeldAt) : null,
+      allowedUntil: deactivations.allowedUntil ? when(deactivations.allowedUntil) : null,
+    },
   });
 }
 
@@ -45,4 +53,11 @@ scimAdminRouter.post('/admin/scim/revoke', async (req, res) => {
   const revoked = await revokeToken(actorOf(req), { requestId: String(req.id) });
   setFlash(req, revoked ? 'scim.flash.revoked' : 'scim.flash.noToken');
   res.redirect(303, '/admin/scim');
+});
+
+// The deactivation safety limit reached (expected leavers, e.g. at the end of the school year): allow as many again for 24 hours.
+scimAdminRouter.post('/admin/scim/deactivations', async (req, res) => {
+  const allowed = await allowMoreDeactivations(actorOf(req), { requestId: String(req.id) });
+  setFlash(req, allowed === null ? 'scim.flash.noToken' : 'scim.flash.deactivationsAllowed');
+  res.redirect(303, '/admin/scim#deactivations-heading');
 });

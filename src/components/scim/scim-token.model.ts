@@ -11,6 +11,11 @@ const scimTokenSchema = new Schema(
     createdBy: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date, default: null },
+    // The deactivation safety limit (scim-deactivations.ts): refusals since the admin last looked, and the
+    // extra deactivations an admin allowed for a while.
+    deactivationsHeld: { type: Number, default: 0 },
+    lastHeldAt: { type: Date, default: null },
+    allowance: { extra: { type: Number, default: 0 }, until: { type: Date, default: null } },
   },
   { versionKey: false },
 );

@@ -14,6 +14,7 @@ import { School } from '../schools';
 import { JOB_TITLES, User, type JobTitle, type Language, type Role } from '../users';
 import { ScimError, invalidValue, scimNotFound } from './scim-errors';
 import type { ScimClient } from './scim-tokens.service';
+import { guardDeactivation } from './scim-deactivations';
 import { readPatch, readResource, resolveDraft, type Draft, type PersonChanges, type PersonForScim, type UserFilter } from './scim-user';
 
 export const MAX_RESULTS = 100;
@@ -191,6 +192,7 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
   if (doc.role === 'district_admin') {
     throw new ScimError(400, 'District administrators are managed in the app, not by provisioning; nothing was changed', 'mutability');
   }
+  if (set.active === false) await guardDeactivation(client);
   await checkUnique(client, { email: set.email as string | undefined, employeeId: set.employeeId as string | undefined }, doc._id);
   try {
     await User.updateOne({ _id: doc._id, district: client.districtId }, { $set: set });

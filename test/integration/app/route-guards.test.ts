@@ -111,6 +111,7 @@ const ROUTES: Record<string, Access> = {
   'POST /admin/scim/token': 'admin',
   'GET /admin/scim/revoke': 'admin', // 303 back to /admin/scim when there is no token to revoke
   'POST /admin/scim/revoke': 'admin',
+  'POST /admin/scim/deactivations': 'admin',
 
   'GET /scim/v2/ServiceProviderConfig': 'scim-token',
   'GET /scim/v2/ResourceTypes': 'scim-token',
