@@ -5,6 +5,7 @@
  *   - a runner in every app process claims the oldest queued job — or a running one whose heartbeat is older
  *     than the lease (its process died) — with one findOneAndUpdate, runs the sync with progress, and
  *     heartbeats with every batch of people. At most one job runs per district (a unique partial index).
+ *     The claim, heartbeat, conditional writes and hand-back are the shared lease (src/shared/lease-jobs.ts).
  *   - runQueuedComplianceJobs: the same work in-process until nothing is left to claim (tests, scripts).
  */
 import { Types } from 'mongoose';

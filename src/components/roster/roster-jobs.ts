@@ -7,7 +7,8 @@
  * that the requester is still an administrator of the district and that nobody changed since the preview,
  * writes the changes a batch at a time (progress and heartbeat with every batch), then, in one
  * transaction, marks it applied and writes the `roster.imported` audit event. The record is the preview
- * itself: the queue entry, the lock (owner + heartbeat) and what the status page shows.
+ * itself: the queue entry, the lock (owner + heartbeat: the shared lease, src/shared/lease-jobs.ts) and
+ * what the status page shows.
  */
 import type { Actor } from '../../shared/actor';
 import { defineLeaseJobs, type Lease, type LeaseJobRunner } from '../../shared/lease-jobs';
