@@ -1,5 +1,5 @@
 /**
- * The loop behind each background runner (compliance jobs, exports): run `tick` — claim and do one piece
+ * The loop behind each background runner (lease-jobs.ts, reminders): run `tick` — claim and do one piece
  * of work — again at once while it finds work or was woken meanwhile, otherwise wait `pollMs` (or until
  * woken: a request in this process just queued something). Errors (the database away) are logged and the
  * loop waits a poll interval. stop() lets the current tick finish (the tick sees isStopping() and hands

@@ -7,16 +7,13 @@
  * any instance can serve the download), reports progress, and marks the file ready until it expires.
  * Only the person who asked can download it; the export and every download are audited.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import mongoose, { Types } from 'mongoose';
 import { GridFSBucket } from 'mongodb';
 import type { Actor } from '../../shared/actor';
 import { AppError, notFound } from '../../shared/errors';
 import { translator } from '../../shared/i18n';
-import { logger } from '../../shared/logger';
-import { startPollingRunner } from '../../shared/polling-runner';
+import { defineLeaseJobs, errorMessage, type Lease, type LeaseJobRunner } from '../../shared/lease-jobs';
 import { exportRowQuery, localDateOf, type ComplianceStatus } from '../assignments';
 import { recordAudit } from '../audit';
 import { loadActor } from '../auth';
@@ -44,16 +41,8 @@ export const CONTENT_TYPES: Record<BackgroundFormat, string> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
-class LeaseLost extends Error {}
-class Interrupted extends Error {}
-
 function bucket(): GridFSBucket {
   return new GridFSBucket(mongoose.connection.db!, { bucketName: BUCKET });
-}
-
-const wakers = new Set<() => void>();
-function pokeRunners(): void {
-  for (const wake of wakers) wake();
 }
 
 export type ExportJobView = {
@@ -114,7 +103,7 @@ export async function requestBackgroundExport(actor: Actor, query: ExportQuery, 
     language,
     requestedAt: now,
   });
-  pokeRunners();
+  jobs.wake();
   return String(job._id);
 }
 
@@ -155,42 +144,21 @@ export async function openOwnExport(actor: Actor, id: string, requestId?: string
   return { stream: bucket().openDownloadStream(job.file), fileName: job.fileName ?? `compliance.${job.format}`, contentType: CONTENT_TYPES[job.format], bytes: job.bytes ?? 0 };
 }
 
-/** Claims the oldest queued job, or a running one whose process stopped heartbeating. */
-export async function claimExportJob(owner: string, leaseMs = EXPORT_LEASE_MS, now = new Date()): Promise<ExportJobRecord | null> {
-  const staleBefore = new Date(now.getTime() - leaseMs);
-  await ExportJob.updateMany(
-    { state: 'running', heartbeatAt: { $lt: staleBefore }, attempts: { $gte: MAX_EXPORT_ATTEMPTS } },
-    { $set: { state: 'failed', finishedAt: now, owner: null, error: `The process preparing this export stopped ${MAX_EXPORT_ATTEMPTS} times.`, expiresAt: new Date(now.getTime() + EXPORT_FILE_TTL_MS) } },
-  );
-  return (await ExportJob.findOneAndUpdate(
-    { $or: [{ state: 'queued' }, { state: 'running', heartbeatAt: { $lt: staleBefore }, attempts: { $lt: MAX_EXPORT_ATTEMPTS } }] },
-    { $set: { state: 'running', owner, startedAt: now, heartbeatAt: now, 'progress.rows': 0, error: null }, $inc: { attempts: 1 } },
-    { sort: { requestedAt: 1 }, returnDocument: 'after', lean: true },
-  )) as ExportJobRecord | null;
-}
-
 function fileNameOf(job: ExportJobRecord, schoolCode: string | undefined, timeZone: string, at: Date): string {
   const who = (schoolCode ?? 'district').replace(/[^A-Za-z0-9_-]/g, '_');
   return `compliance-${who}-${localDateOf(at, timeZone)}.${job.format}`;
 }
 
-type RunOptions = { leaseMs: number; isStopping: () => boolean };
-
-async function finishFailed(job: ExportJobRecord, owner: string, message: string): Promise<void> {
+async function finishFailed(lease: Lease, message: string): Promise<void> {
   const finishedAt = new Date();
-  await ExportJob.updateOne(
-    { _id: job._id, owner, state: 'running' },
-    { $set: { state: 'failed', finishedAt, heartbeatAt: finishedAt, error: message.slice(0, 500), expiresAt: new Date(finishedAt.getTime() + EXPORT_FILE_TTL_MS) } },
-  );
+  await lease.write({ $set: { state: 'failed', finishedAt, heartbeatAt: finishedAt, error: message.slice(0, 500), expiresAt: new Date(finishedAt.getTime() + EXPORT_FILE_TTL_MS) } });
 }
 
-/** Runs a claimed job to done or failed; every write is conditional on still owning it. */
-async function runExportJob(job: ExportJobRecord, owner: string, options: RunOptions): Promise<void> {
-  const mine = { _id: job._id, owner, state: 'running' as const };
-  const log = logger.child({ exportJob: String(job._id), format: job.format, district: String(job.district) });
+/** Checks the requester and the scope again, then streams the rows into a file in GridFS. */
+async function runExportJob(job: ExportJobRecord, lease: Lease): Promise<void> {
   const actor = await loadActor(String(job.requestedBy));
   if (!actor || actor.districtId !== String(job.district) || (actor.role !== 'principal' && actor.role !== 'district_admin')) {
-    await finishFailed(job, owner, 'The person who asked for this export can no longer export compliance reports.');
+    await finishFailed(lease, 'The person who asked for this export can no longer export compliance reports.');
     return;
   }
   let scope;
@@ -202,81 +170,83 @@ async function runExportJob(job: ExportJobRecord, owner: string, options: RunOpt
       jobTitle: (job.filters?.jobTitle ?? undefined) as JobTitle | undefined,
     });
   } catch (err) {
-    await finishFailed(job, owner, err instanceof AppError && err.status === 404 ? 'This school is no longer yours to export.' : String((err as Error).message));
+    await finishFailed(lease, err instanceof AppError && err.status === 404 ? 'This school is no longer yours to export.' : String((err as Error).message));
     return;
   }
   const now = new Date();
   const q = exportRowQuery({ districtId: scope.district.id, schoolId: scope.school?.id }, { moduleSlug: scope.filters.module, status: scope.filters.status, jobTitle: scope.filters.jobTitle }, now);
   const total = await mongoose.connection.db!.collection(q.collection).countDocuments(q.filter);
-  await ExportJob.updateOne(mine, { $set: { 'progress.total': total } });
+  await lease.write({ $set: { 'progress.total': total } });
   const t = translator(job.language);
   const fileName = fileNameOf(job, scope.school?.code, scope.district.timeZone, now);
   const upload = bucket().openUploadStream(fileName, { metadata: { exportJob: job._id, district: job.district } });
   let rows = 0;
-  let lost = false;
   let lastProgress = Date.now();
-  const beat = async () => {
-    const { matchedCount } = await ExportJob.updateOne(mine, { $set: { heartbeatAt: new Date(), 'progress.rows': rows } });
-    if (matchedCount === 0) lost = true;
-  };
-  // Between batches (a slow database) the heartbeat keeps the lease.
-  const timer = setInterval(() => beat().catch((err) => log.warn({ err }, 'export job heartbeat failed')), Math.max(1_000, Math.floor(options.leaseMs / 4)));
-  timer.unref();
+  lease.heartbeatWith(() => ({ 'progress.rows': rows }));
   const source = exportRecordBatches(actor, scope, t, job.language, { format: job.format, requestId: `export-job:${String(job._id)}` }, now);
   async function* counted(): AsyncGenerator<ExportCell[][]> {
     for await (const batch of source) {
       rows += batch.length;
-      if (lost) throw new LeaseLost();
-      if (options.isStopping()) throw new Interrupted();
+      lease.checkpoint();
       if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = Date.now();
-        await beat();
+        await lease.beat();
       }
       yield batch;
     }
   }
   const started = Date.now();
-  log.info({ attempt: job.attempts, total }, 'export job started');
+  lease.log.info({ attempt: job.attempts, total }, 'export job started');
   try {
     const headers = exportHeaders(t);
     if (job.format === 'csv') await writeCsv(counted(), headers, upload);
     else await writeXlsx(counted(), headers, upload, t('reports.xlsxSheet'));
     if (!upload.closed && !upload.writableFinished) await new Promise<void>((resolve, reject) => upload.once('finish', resolve).once('error', reject));
-    const finishedAt = new Date();
-    const { matchedCount } = await ExportJob.updateOne(mine, {
-      $set: {
-        state: 'done',
-        finishedAt,
-        heartbeatAt: finishedAt,
-        progress: { rows, total: rows },
-        file: upload.id,
-        fileName,
-        bytes: upload.length,
-        expiresAt: new Date(finishedAt.getTime() + EXPORT_FILE_TTL_MS),
-      },
-    });
-    if (matchedCount === 0) {
-      // Another process took the job over meanwhile and writes its own file: this one is not needed.
-      await bucket().delete(upload.id as Types.ObjectId).catch(() => undefined);
-      log.warn('export job finished after another process took it over');
-    } else log.info({ ms: Date.now() - started, rows, bytes: upload.length }, 'export job done');
   } catch (err) {
+    // Failed, handed back or taken over: the part written is not needed.
     await upload.abort().catch(() => undefined);
-    if (err instanceof Interrupted) {
-      await ExportJob.updateOne(mine, { $set: { owner: null, heartbeatAt: new Date(0) }, $inc: { attempts: -1 } });
-      log.info('export job interrupted by shutdown; left for the next runner');
-      return;
-    }
-    if (err instanceof LeaseLost) {
-      log.warn('export job lost its lease to another process; stopped');
-      return;
-    }
-    log.error({ err, ms: Date.now() - started }, 'export job failed');
-    await finishFailed(job, owner, (err as Error)?.message || 'Unknown error');
-  } finally {
-    clearInterval(timer);
+    throw err;
   }
+  const finishedAt = new Date();
+  const done = await lease.write({
+    $set: {
+      state: 'done',
+      finishedAt,
+      heartbeatAt: finishedAt,
+      progress: { rows, total: rows },
+      file: upload.id,
+      fileName,
+      bytes: upload.length,
+      expiresAt: new Date(finishedAt.getTime() + EXPORT_FILE_TTL_MS),
+    },
+  });
+  if (!done) {
+    // Another process took the job over meanwhile and writes its own file: this one is not needed.
+    await bucket().delete(upload.id as Types.ObjectId).catch(() => undefined);
+    lease.log.warn('export job finished after another process took it over');
+  } else lease.log.info({ ms: Date.now() - started, rows, bytes: upload.length }, 'export job done');
 }
+
+/**
+ * The lease (src/shared/lease-jobs.ts): claims the oldest queued job, or a running one whose process
+ * stopped heartbeating.
+ */
+const jobs = defineLeaseJobs<ExportJobRecord>({
+  name: 'export job',
+  model: ExportJob,
+  runningState: 'running',
+  leaseMs: EXPORT_LEASE_MS,
+  maxAttempts: MAX_EXPORT_ATTEMPTS,
+  pollMs: DEFAULT_POLL_MS,
+  queued: () => ({ state: 'queued' }),
+  onClaim: { 'progress.rows': 0, error: null },
+  onCrashLoop: (now) => ({ error: `The process preparing this export stopped ${MAX_EXPORT_ATTEMPTS} times.`, expiresAt: new Date(now.getTime() + EXPORT_FILE_TTL_MS) }),
+  logContext: (job) => ({ exportJob: String(job._id), format: job.format, district: String(job.district) }),
+  run: runExportJob,
+  fail: (_job, lease, err) => finishFailed(lease, errorMessage(err)),
+});
+
+export const claimExportJob = jobs.claim;
 
 /** Removes expired exports and their files (a file is never served after expiresAt even before this runs). */
 export async function removeExpiredExports(now = new Date()): Promise<number> {
@@ -291,44 +261,20 @@ export async function removeExpiredExports(now = new Date()): Promise<number> {
   return expired.length;
 }
 
-function newOwnerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
-
 /** Runs queued export jobs in this process until none is left (tests, scripts); resolves with how many ran. */
-export async function runQueuedExportJobs(options: { leaseMs?: number } = {}): Promise<number> {
-  const owner = newOwnerId();
-  const run: RunOptions = { leaseMs: options.leaseMs ?? EXPORT_LEASE_MS, isStopping: () => false };
-  let count = 0;
-  for (let job = await claimExportJob(owner, run.leaseMs); job; job = await claimExportJob(owner, run.leaseMs)) {
-    await runExportJob(job, owner, run);
-    count++;
-  }
-  return count;
-}
+export const runQueuedExportJobs = jobs.runQueued;
 
-export type ExportJobRunner = { stop(): Promise<void> };
+export type ExportJobRunner = LeaseJobRunner;
 
 /** Polls for export jobs (and wakes when this process queues one), one at a time; removes expired files. */
 export function startExportJobRunner(options: { pollMs?: number; leaseMs?: number } = {}): ExportJobRunner {
-  const owner = newOwnerId();
-  const leaseMs = options.leaseMs ?? EXPORT_LEASE_MS;
   let lastCleanup = 0;
-  const runner = startPollingRunner('exports', options.pollMs ?? DEFAULT_POLL_MS, async (isStopping) => {
-    if (Date.now() - lastCleanup >= CLEANUP_EVERY_MS) {
+  return jobs.startRunner({
+    ...options,
+    async beforeClaim() {
+      if (Date.now() - lastCleanup < CLEANUP_EVERY_MS) return;
       lastCleanup = Date.now();
       await removeExpiredExports();
-    }
-    const job = await claimExportJob(owner, leaseMs);
-    if (!job) return false;
-    await runExportJob(job, owner, { leaseMs, isStopping });
-    return true;
-  });
-  wakers.add(runner.wake);
-  return {
-    async stop() {
-      wakers.delete(runner.wake);
-      await runner.stop();
     },
-  };
+  });
 }

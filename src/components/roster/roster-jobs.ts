@@ -7,13 +7,11 @@
  * that the requester is still an administrator of the district and that nobody changed since the preview,
  * writes the changes a batch at a time (progress and heartbeat with every batch), then, in one
  * transaction, marks it applied and writes the `roster.imported` audit event. The record is the preview
- * itself: the queue entry, the lock (owner + heartbeat) and what the status page shows.
+ * itself: the queue entry, the lock (owner + heartbeat: the shared lease, src/shared/lease-jobs.ts) and
+ * what the status page shows.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Actor } from '../../shared/actor';
-import { logger } from '../../shared/logger';
-import { startPollingRunner } from '../../shared/polling-runner';
+import { defineLeaseJobs, type Lease, type LeaseJobRunner } from '../../shared/lease-jobs';
 import { inTransaction } from '../../shared/transactions';
 import { enqueueComplianceJob } from '../assignments';
 import { recordAudit } from '../audit';
@@ -31,22 +29,6 @@ const DEFAULT_POLL_MS = 5_000;
 
 export type ApplyRefusal = 'already_applied' | 'invalid' | 'expired' | 'stale' | 'busy';
 export type ApplyOutcome = { ok: true } | { ok: false; refused: ApplyRefusal; status: number } | { ok: false; errors: Record<string, string> };
-
-type RunOptions = { leaseMs: number; isStopping: () => boolean };
-
-/** Another runner took the import over (this one's heartbeat lapsed): stop without writing. */
-class LeaseLost extends Error {}
-/** The runner is stopping: the batch in hand is written, the import is handed back. */
-class Interrupted extends Error {}
-
-const wakers = new Set<() => void>();
-function pokeRunners(): void {
-  for (const wake of wakers) wake();
-}
-
-function newOwnerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
 
 /**
  * Apply: queues the import of a preview of the actor's district. `confirm` is the typed number of people
@@ -96,23 +78,8 @@ export async function requestApply(actor: Actor, id: string, input: { confirm?: 
     if (again.state === 'applying') return { ok: true };
     return { ok: false, refused: again.state === 'applied' ? 'already_applied' : 'busy', status: 409 };
   }
-  pokeRunners();
+  imports.wake();
   return { ok: true };
-}
-
-/** Claims the oldest queued import, or a running one whose process stopped heartbeating. */
-export async function claimRosterImport(owner: string, leaseMs = IMPORT_LEASE_MS, now = new Date()): Promise<RosterPreviewRecord | null> {
-  const staleBefore = new Date(now.getTime() - leaseMs);
-  const failed = await RosterPreview.updateMany(
-    { state: 'applying', owner: { $ne: null }, heartbeatAt: { $lt: staleBefore }, attempts: { $gte: MAX_IMPORT_ATTEMPTS } },
-    { $set: { state: 'failed', error: 'stopped_repeatedly' satisfies ImportFailure, owner: null, finishedAt: now } },
-  );
-  if (failed.modifiedCount) logger.error({ imports: failed.modifiedCount }, 'roster imports failed after repeated process deaths');
-  return RosterPreview.findOneAndUpdate(
-    { state: 'applying', $or: [{ owner: null }, { heartbeatAt: { $lt: staleBefore }, attempts: { $lt: MAX_IMPORT_ATTEMPTS } }] },
-    { $set: { owner, startedAt: now, heartbeatAt: now }, $inc: { attempts: 1 } },
-    { sort: { requestedAt: 1 }, returnDocument: 'after' },
-  ).lean<RosterPreviewRecord>();
 }
 
 /** The requester, if still an active district administrator of the import's district. */
@@ -121,86 +88,58 @@ async function requesterOf(preview: RosterPreviewRecord): Promise<Actor | null> 
   return actor && actor.role === 'district_admin' && actor.districtId === String(preview.district) ? actor : null;
 }
 
-/** Runs a claimed import to applied, failed or stale; every write of its record is conditional on still owning it. */
-export async function runRosterImport(preview: RosterPreviewRecord, owner: string, options: RunOptions): Promise<void> {
-  const mine = { _id: preview._id, owner, state: 'applying' as const };
-  const log = logger.child({ rosterImport: String(preview._id), district: String(preview.district) });
-  const fail = async (reason: ImportFailure, state: 'failed' | 'stale' = 'failed') => {
-    const at = new Date();
-    await RosterPreview.updateOne(mine, { $set: { state, error: reason, finishedAt: at, heartbeatAt: at } });
-  };
+/** Ends the import without applying it; conditional on still owning it, like every write of its record. */
+async function endImport(lease: Lease, reason: ImportFailure, state: 'failed' | 'stale' = 'failed'): Promise<void> {
+  const at = new Date();
+  await lease.write({ $set: { state, error: reason, finishedAt: at, heartbeatAt: at } });
+}
+
+/** Checks the requester and that nobody changed since the preview, then writes the changes a batch at a time. */
+async function applyImport(preview: RosterPreviewRecord, lease: Lease): Promise<void> {
+  const log = lease.log;
   const actor = await requesterOf(preview);
   if (!actor) {
     log.warn('roster import refused: the requester is no longer a district administrator of the district');
-    await fail('requester_not_admin');
+    await endImport(lease, 'requester_not_admin');
     return;
   }
-  let lost = false;
-  const beat = async () => {
-    const { matchedCount } = await RosterPreview.updateOne(mine, { $set: { heartbeatAt: new Date() } });
-    if (matchedCount === 0) lost = true;
-  };
-  // While the check reads 74,000 people (no progress to write yet) the heartbeat keeps the lease.
-  const timer = setInterval(() => beat().catch((err) => log.warn({ err }, 'roster import heartbeat failed')), Math.max(1_000, Math.floor(options.leaseMs / 4)));
-  timer.unref();
-  const between = () => {
-    if (lost) throw new LeaseLost();
-    if (options.isStopping()) throw new Interrupted();
-  };
   const total = changeTotal(preview);
   const started = Date.now();
   log.info({ attempt: preview.attempts, total }, 'roster import started');
-  try {
-    if (total > 0 && (await RosterPreviewRow.countDocuments({ preview: preview._id })) !== total) {
-      await fail('rows_gone');
-      return;
-    }
-    if (!(await stillCurrent(String(preview.district), preview, between))) {
-      await fail('stale', 'stale');
-      await RosterPreviewRow.deleteMany({ preview: preview._id });
-      log.info('roster import stale: nothing written');
-      return;
-    }
-    // Taken over: the rows up to lastSeq were written (and checked just now); carry on after them.
-    let lastSeq = preview.progress?.lastSeq ?? 0;
-    let done = lastSeq ? (preview.progress?.done ?? 0) : 0;
-    const touched: string[] = [];
-    for await (const batch of rowBatches(preview._id, lastSeq)) {
-      between();
-      touched.push(...(await writeBatch(actor, preview, batch)));
-      done += batch.length;
-      lastSeq = batch[batch.length - 1].seq;
-      const { matchedCount } = await RosterPreview.updateOne(mine, { $set: { 'progress.done': done, 'progress.lastSeq': lastSeq, heartbeatAt: new Date() } });
-      if (matchedCount === 0) throw new LeaseLost();
-    }
-    // Sessions of people changed here end or change at their next request on this instance (seconds elsewhere).
-    forgetSessionActors(touched);
-    // Assignments and due dates follow people: the district's compliance is recomputed in the background.
-    const { jobId } = await enqueueComplianceJob({ districtId: String(preview.district), kind: 'rebuild', requestedBy: actor.userId });
-    const finished = await finish(actor, preview, mine, done, jobId);
-    if (!finished) {
-      log.warn('roster import finished by another runner');
-      return;
-    }
-    // The rows held names and emails only for the import; the counts stay for the recent-imports list.
-    await RosterPreviewRow.deleteMany({ preview: preview._id });
-    log.info({ ms: Date.now() - started, done }, 'roster import applied');
-  } catch (err) {
-    if (err instanceof Interrupted) {
-      // Handed back: claimable at once by another process or the next start (attempts not counted).
-      await RosterPreview.updateOne(mine, { $set: { owner: null, heartbeatAt: new Date(0) }, $inc: { attempts: -1 } });
-      log.info('roster import interrupted by shutdown; left for the next runner');
-      return;
-    }
-    if (err instanceof LeaseLost) {
-      log.warn('roster import lost its lease to another process; stopped');
-      return;
-    }
-    log.error({ err, ms: Date.now() - started }, 'roster import failed');
-    await fail('error');
-  } finally {
-    clearInterval(timer);
+  if (total > 0 && (await RosterPreviewRow.countDocuments({ preview: preview._id })) !== total) {
+    await endImport(lease, 'rows_gone');
+    return;
   }
+  // While the check reads 74,000 people (no progress to write yet) the lease's timer keeps the heartbeat.
+  if (!(await stillCurrent(String(preview.district), preview, () => lease.checkpoint()))) {
+    await endImport(lease, 'stale', 'stale');
+    await RosterPreviewRow.deleteMany({ preview: preview._id });
+    log.info('roster import stale: nothing written');
+    return;
+  }
+  // Taken over: the rows up to lastSeq were written (and checked just now); carry on after them.
+  let lastSeq = preview.progress?.lastSeq ?? 0;
+  let done = lastSeq ? (preview.progress?.done ?? 0) : 0;
+  const touched: string[] = [];
+  for await (const batch of rowBatches(preview._id, lastSeq)) {
+    lease.checkpoint();
+    touched.push(...(await writeBatch(actor, preview, batch)));
+    done += batch.length;
+    lastSeq = batch[batch.length - 1].seq;
+    await lease.writeOrStop({ $set: { 'progress.done': done, 'progress.lastSeq': lastSeq, heartbeatAt: new Date() } });
+  }
+  // Sessions of people changed here end or change at their next request on this instance (seconds elsewhere).
+  forgetSessionActors(touched);
+  // Assignments and due dates follow people: the district's compliance is recomputed in the background.
+  const { jobId } = await enqueueComplianceJob({ districtId: String(preview.district), kind: 'rebuild', requestedBy: actor.userId });
+  const finished = await finish(actor, preview, lease.mine, done, jobId);
+  if (!finished) {
+    log.warn('roster import finished by another runner');
+    return;
+  }
+  // The rows held names and emails only for the import; the counts stay for the recent-imports list.
+  await RosterPreviewRow.deleteMany({ preview: preview._id });
+  log.info({ ms: Date.now() - started, done }, 'roster import applied');
 }
 
 /** Marks the import applied and writes its one audit event together; false if another runner owns it now. */
@@ -240,39 +179,39 @@ async function finish(actor: Actor, preview: RosterPreviewRecord, mine: Record<s
   });
 }
 
-/** Claims and runs one import; false when there was nothing to claim. */
-async function runNextImport(owner: string, options: RunOptions): Promise<boolean> {
-  if (options.isStopping()) return false;
-  const preview = await claimRosterImport(owner, options.leaseMs);
-  if (!preview) return false;
-  await runRosterImport(preview, owner, options);
-  return true;
-}
+/**
+ * The lease (src/shared/lease-jobs.ts). The record is the preview itself: "applying" with no owner is queued
+ * (or handed back at shutdown); with an owner whose heartbeat lapsed, its process died and it is taken over.
+ */
+const imports = defineLeaseJobs<RosterPreviewRecord>({
+  name: 'roster import',
+  model: RosterPreview,
+  runningState: 'applying',
+  leaseMs: IMPORT_LEASE_MS,
+  maxAttempts: MAX_IMPORT_ATTEMPTS,
+  pollMs: DEFAULT_POLL_MS,
+  queued: () => ({ state: 'applying', owner: null }),
+  onCrashLoop: () => ({ error: 'stopped_repeatedly' satisfies ImportFailure }),
+  logContext: (preview) => ({ rosterImport: String(preview._id), district: String(preview.district) }),
+  run: applyImport,
+  fail: (_preview, lease) => endImport(lease, 'error'),
+});
+
+/** Claims the oldest queued import, or a running one whose process stopped heartbeating. */
+export const claimRosterImport = imports.claim;
+
+/** Runs a claimed import to applied, failed or stale; every write of its record is conditional on still owning it. */
+export const runRosterImport = imports.run;
 
 /** Runs queued imports (and takes over lapsed ones) in this process until none is left; resolves with how many ran. For tests and scripts. */
-export async function runQueuedRosterImports(options: { leaseMs?: number } = {}): Promise<number> {
-  const owner = newOwnerId();
-  const run: RunOptions = { leaseMs: options.leaseMs ?? IMPORT_LEASE_MS, isStopping: () => false };
-  let count = 0;
-  while (await runNextImport(owner, run)) count++;
-  return count;
-}
+export const runQueuedRosterImports = imports.runQueued;
 
-export type RosterImportRunner = { stop(): Promise<void> };
+export type RosterImportRunner = LeaseJobRunner;
 
 /**
  * Polls for imports every `pollMs` (and at once when this process queues one) and runs them one at a time.
  * stop() lets the current batch finish, hands the import back and resolves when the runner is idle.
  */
 export function startRosterImportRunner(options: { pollMs?: number; leaseMs?: number } = {}): RosterImportRunner {
-  const owner = newOwnerId();
-  const leaseMs = options.leaseMs ?? IMPORT_LEASE_MS;
-  const runner = startPollingRunner('roster imports', options.pollMs ?? DEFAULT_POLL_MS, (isStopping) => runNextImport(owner, { leaseMs, isStopping }));
-  wakers.add(runner.wake);
-  return {
-    async stop() {
-      wakers.delete(runner.wake);
-      await runner.stop();
-    },
-  };
+  return imports.startRunner(options);
 }
