@@ -281,7 +281,8 @@ describe('the runner', () => {
     } finally {
       if (!stopped) await runner.stop();
     }
-  });
+    // 2,500 people written twice: ~8 s alone, near the default 30 s on a loaded 2-core machine.
+  }, 120_000);
 });
 
 describe('what the admin sees', () => {
