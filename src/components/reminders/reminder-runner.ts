@@ -9,10 +9,9 @@
  *   - deletes final records older than the retention period (reminder-retention.ts).
  * runQueuedReminders does the same in-process until nothing is left (tests, scripts).
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { logger } from '../../shared/logger';
 import { startPollingRunner } from '../../shared/polling-runner';
+import { newOwnerId } from '../../shared/lease-jobs';
 import { getMailer, type Mailer } from '../../shared/mailer';
 import { Reminder, type ReminderRecord } from './reminder.model';
 import { buildReminderMessage } from './reminder-email';
@@ -31,10 +30,6 @@ const SEND_HOUR_CHECK_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 export type SendOptions = { mailer?: Mailer; now?: () => Date; leaseMs?: number; maxAttempts?: number; concurrency?: number; isStopping?: () => boolean };
-
-function newOwnerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
 
 export function retryDelayMs(attempts: number): number {
   return Math.min(MAX_RETRY_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
