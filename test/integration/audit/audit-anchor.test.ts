@@ -104,10 +104,14 @@ describe('the daily email', () => {
   test('when the next day the log has not changed, then nothing is sent; when it has, the new head is', async () => {
     const tomorrow = new Date(Date.now() + DAY);
     expect(await runAuditAnchors(tomorrow)).toBe(0);
-    await someEvents(1);
-    const latest = await head();
+    const before = await head();
+    // Written but not sealed yet: the pass seals it first, so the fingerprint covers it.
+    await recordAudit({ userId: adminId, districtId: String(district._id) } as never, { action: 'school.updated', target: { kind: 'school', id: 'late' } });
     const dayAfter = new Date(Date.now() + 2 * DAY);
     expect(await runAuditAnchors(dayAfter)).toBe(1);
+    const latest = await head();
+    expect(latest.seq).toBe(before.seq + 1);
+    expect(latest.target).toMatchObject({ id: 'late' });
     await smtp.waitForMessages(4);
     expect(smtp.messages.slice(2).every((m) => m.text.includes(latest.hash!))).toBe(true);
   });
