@@ -231,6 +231,10 @@ async function main(): Promise<void> {
         await p.fill('#field-jurisdiction', '');
         await p.fill('#field-contact_school_police_phone', 'ask the office');
       });
+      await admin.both(page, '/admin/audit', 'audit-log');
+      await admin.both(page, '/admin/audit/verify', 'audit-verify');
+      await admin.both(page, '/admin/scim', 'provisioning-scim');
+      await admin.both(page, '/admin/roster', 'roster-import');
       await admin.both(page, '/account', 'account');
     });
   } finally {

@@ -110,7 +110,7 @@ describe('the daily email', () => {
     const dayAfter = new Date(Date.now() + 2 * DAY);
     expect(await runAuditAnchors(dayAfter)).toBe(1);
     const latest = await head();
-    expect(latest.seq).toBe(before.seq + 1);
+    expect(latest.seq).toBe(before.seq! + 1);
     expect(latest.target).toMatchObject({ id: 'late' });
     await smtp.waitForMessages(4);
     expect(smtp.messages.slice(2).every((m) => m.text.includes(latest.hash!))).toBe(true);
