@@ -407,6 +407,7 @@ export default async function run(): Promise<void> {
     errors: {},
     values: {},
     notice: undefined,
+    update: undefined,
   };
   const floorApp = express();
   floorApp.set('view engine', 'ejs');
@@ -418,6 +419,11 @@ export default async function run(): Promise<void> {
     res.redirect(303, typeof (req.body as { choice?: unknown }).choice === 'string' ? '/floor' : '/floor?x');
   });
   const floor = await listen(floorApp);
+  // The floor must be the real page: a template that fails (a local it lacks) would answer a cheap 500 and
+  // make every ratio meaningless. Check it once, and every status of every round below.
+  const probe = await fetch(`${floor.url}/floor`);
+  const probeBody = await probe.text();
+  if (probe.status !== 200 || !probeBody.includes('name="step"')) throw new Error(`the floor page does not render (status ${probe.status}): fix floorLocals in bench/scenario-step.ts`);
 
   const started = performance.now();
   process.stdout.write(
@@ -463,6 +469,10 @@ export default async function run(): Promise<void> {
   const signedInAll = merge(signedInRounds);
   const signedInRatios = signedInRounds.map((round, i) => (100 * round.rps) / floorRounds[i].rps);
   const realAll = merge(realRounds);
+  for (const [label, summary] of [['floor', floorAll], ['bare step', prgAll], ['signed-in page', signedInAll], ['real step', realAll]] as const) {
+    const unexpected = Object.keys(summary.statuses).filter((status) => status !== '200' && status !== '303');
+    if (unexpected.length) throw new Error(`${label}: unexpected statuses ${JSON.stringify(summary.statuses)} — the figures would not measure the page`);
+  }
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const row = (label: string, cells: string[]) => `${label.padEnd(44)}${cells.map((c) => c.padStart(11)).join('')}`;
   const lines = [
