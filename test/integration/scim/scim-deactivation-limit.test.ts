@@ -41,6 +41,11 @@ describe('the safety limit on deactivations through provisioning', () => {
     const rename = await scim.patch(`/Users/${people[30]._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'displayName', value: 'Still Here' }] });
     expect(rename.status).toBe(200);
 
+    // The audit log names who acted: provisioning, not "System".
+    const log = await admin.get('/admin/audit?action=scim.user_deactivated');
+    expect(log.text).toContain('Automatic provisioning (SCIM)');
+    expect(log.text).not.toMatch(/<td>System<\/td>/);
+
     // The admin page says so and offers to allow more.
     const page = await admin.get('/admin/scim');
     expect(page.text).toContain('2 deactivations were refused');
