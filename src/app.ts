@@ -31,6 +31,7 @@ import { configureReminderRetention, remindersRouter } from './components/remind
 import { configureMailer } from './shared/mailer';
 import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
+import { passwordResetRouter, redactResetPath } from './components/password-reset';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -58,7 +59,8 @@ export function buildApp(config: Config): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' },
       // The SSO callback's query holds a one-time authorization code: it is logged without it.
       // An SSO sign-out redirects with the ID token in the URL (id_token_hint): logged without it (res).
-      serializers: { req: (req: { url?: string }) => (req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req), res: redactIdTokenHint },
+      // A password-reset link's path holds its token: logged without it.
+      serializers: { req: (req: { url?: string }) => redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req), res: redactIdTokenHint },
     }),
   );
   app.use(
@@ -123,6 +125,7 @@ export function buildApp(config: Config): Express {
   // Public routes: sign-in, certificate verification.
   app.use(ssoRouter(config));
   app.use(authRouter);
+  app.use(passwordResetRouter());
   app.use(verifyRouter);
 
   // Everything below requires a signed-in user; each router adds its role gate.
