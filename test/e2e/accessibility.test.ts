@@ -10,6 +10,17 @@ import { navigating } from './helpers/keyboard';
 import { asRole, auditBoth, auditInvalidSubmit } from './helpers/sweep';
 import { createWorld, assignTraining, type World } from './helpers/world';
 import { currentStep, playModule, startFromOverview } from './helpers/player';
+import { randomBytes } from 'node:crypto';
+import { User } from '../../src/components/users';
+import { ResetToken, hashToken } from '../../src/components/password-reset';
+
+/** An open "choose a password" link for a person, made directly (the e2e server writes no email). */
+async function openResetLink(email: string): Promise<string> {
+  const user = await User.findOne({ email }).lean().orFail();
+  const token = randomBytes(32).toString('base64url');
+  await ResetToken.create({ user: user._id, district: user.district, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 30 * 60_000) });
+  return token;
+}
 
 /**
  * axe (WCAG 2.1 A/AA) on every page type for every role, plus what axe cannot see: the skip link is the
@@ -84,6 +95,10 @@ describe('accessibility: learner pages', () => {
       await auditBoth(page, '/verify', 'verify form (anonymous)', problems);
       await auditBoth(page, '/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA', 'verify not found (anonymous)', problems, 404, false);
       await auditBoth(page, '/login', 'sign-in', problems);
+      await auditBoth(page, '/login/reset', 'password link request', problems);
+      await auditInvalidSubmit(page, '/login/reset', '/login/reset', 'password link request 422', problems);
+      await auditBoth(page, `/login/reset/${await openResetLink(world.users.teacher.email)}`, 'choose a password', problems);
+      await auditBoth(page, '/login/reset/expired-or-made-up', 'password link expired', problems, 410);
     } finally {
       await context.close();
     }

@@ -89,12 +89,12 @@ export async function completePasswordReset(token: string, newPassword: string, 
   // Slow (argon2): done before the transaction so it holds no locks meanwhile.
   const passwordHash = await hashPassword(newPassword);
   const userId = await inTransaction(async (session) => {
-    const claimed = await ResetToken.findOneAndUpdate({ tokenHash, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { session, new: true }).lean();
+    const claimed = await ResetToken.findOneAndUpdate({ tokenHash, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } }, { session, returnDocument: 'after' }).lean();
     if (!claimed) return null;
     const user = await User.findOneAndUpdate(
       { _id: claimed.user, district: claimed.district, ...accountFilter(policy) },
       { $set: { passwordHash, failedSignIns: 0, lockedUntil: null }, $inc: { sessionEpoch: 1 } },
-      { session, new: true },
+      { session, returnDocument: 'after' },
     ).lean();
     if (!user) return null;
     await ResetToken.updateMany({ user: user._id, usedAt: null }, { $set: { usedAt: now } }, { session });

@@ -25,6 +25,10 @@ const ROUTES: Record<string, Access> = {
   'GET /login': 'public',
   'POST /login': 'public',
   'POST /logout': 'public',
+  'GET /login/reset': 'public',
+  'POST /login/reset': 'public',
+  'GET /login/reset/:token': 'public',
+  'POST /login/reset/:token': 'public',
   'GET /verify': 'public',
   'GET /verify/:code': 'public',
 
