@@ -11,6 +11,7 @@ import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { ResetToken, hashToken, redactResetPath, settleResetMails } from '../../../src/components/password-reset';
 import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
+import { configureMailer } from '../../../src/shared/mailer';
 
 const BASE_URL = 'https://training.d.example';
 const NEW_PASSWORD = 'A-brand-new-sentence-2026';
@@ -339,5 +340,23 @@ describe('PASSWORD_SIGN_IN=off', () => {
     await requestLink('before@d.example');
     const token = tokenIn(mailsTo('before@d.example')[0]);
     expect((await request(app).get(`/login/reset/${token}`)).status).toBe(410);
+  });
+});
+
+describe('email turned off (production without SMTP_URL)', () => {
+  test('when the request form opens or is posted, then it says to ask the district administrator, and no link is made', async () => {
+    const user = await createUser(district, { email: 'nomail@d.example' });
+    configureMailer({ smtpUrl: undefined, mailFrom: 'x@d.example', dataDir: './data', isProduction: true, baseUrl: BASE_URL });
+    const agent = request.agent(t.app);
+    const page = await agent.get('/login/reset');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Ask your district administrator to set a password for you.');
+    expect(page.text).not.toContain('name="email"');
+    const login = await agent.get('/login');
+    const res = await agent.post('/login/reset').type('form').send({ _csrf: csrfFrom(login.text), email: 'nomail@d.example' });
+    await settleResetMails();
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Ask your district administrator');
+    expect(await ResetToken.countDocuments({ user: user._id })).toBe(0);
   });
 });
