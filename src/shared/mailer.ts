@@ -160,7 +160,7 @@ export function getMailer(): Mailer {
 
 /** Logs where mail goes (the server does this once at start). */
 export function logMailMode(mailer: Mailer, smtpUrl?: string): void {
-  if (mailer.mode === 'smtp') logger.info({ smtp: describeSmtpUrl(smtpUrl ?? '') }, 'reminder emails are sent through SMTP');
-  else if (mailer.mode === 'file') logger.info({ outbox: mailer.outboxDir }, `no SMTP_URL: reminder emails are written as .eml files to ${mailer.outboxDir}`);
-  else logger.warn('no SMTP_URL in production: reminder emails are disabled');
+  if (mailer.mode === 'smtp') logger.info({ smtp: describeSmtpUrl(smtpUrl ?? '') }, 'emails (reminders, password links, audit fingerprints) are sent through SMTP');
+  else if (mailer.mode === 'file') logger.info({ outbox: mailer.outboxDir }, `no SMTP_URL: emails (reminders, password links, audit fingerprints) are written as .eml files to ${mailer.outboxDir}`);
+  else logger.warn('no SMTP_URL in production: emails (reminders, password links, audit fingerprints) are disabled');
 }
