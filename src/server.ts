@@ -8,6 +8,7 @@ import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
 import { startExportJobRunner } from './components/reports';
 import { startAuditAnchorRunner, startAuditSealer } from './components/audit';
+import { settleResetMails } from './components/password-reset';
 import { startReminderRunner } from './components/reminders';
 import { startRosterImportRunner } from './components/roster';
 import { closeMailer, getMailer, logMailMode } from './shared/mailer';
@@ -45,7 +46,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   const reminders = startReminderRunner();
   // Emails each district's audit-chain head to its chosen addresses once a day it moved; see audit-anchor.ts.
   const anchors = startAuditAnchorRunner();
-  const stopMail = () => Promise.all([reminders.stop(), anchors.stop()]).then(closeMailer);
+  // Password links being sent when the server stops are finished first (the request already answered).
+  const stopMail = () => Promise.all([reminders.stop(), anchors.stop(), settleResetMails()]).then(closeMailer);
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
