@@ -70,10 +70,11 @@ describe('accessibility: district admin pages', () => {
       await auditBoth(page, '/admin/scim/revoke', 'SCIM revoke confirmation', problems, 200, false);
       await auditBoth(page, '/admin/audit', 'audit log', problems);
       await auditBoth(page, '/admin/audit/verify', 'audit tamper check', problems, 200, false);
-      await auditInvalidSubmit(page, '/admin/audit/verify', '/admin/audit/verify', 'audit fingerprint check 422', problems, async (p) => {
+      await auditBoth(page, '/admin/audit/fingerprints', 'audit fingerprints', problems, 200, false);
+      await auditInvalidSubmit(page, '/admin/audit/fingerprints', '/admin/audit/fingerprints', 'audit fingerprint check 422', problems, async (p) => {
         await p.fill('#field-seq', 'abc');
       });
-      await auditInvalidSubmit(page, '/admin/audit/verify', '/admin/audit/anchor', 'audit fingerprint emails 422', problems, async (p) => {
+      await auditInvalidSubmit(page, '/admin/audit/fingerprints', '/admin/audit/anchor', 'audit fingerprint emails 422', problems, async (p) => {
         await p.fill('#field-emails', 'not-an-address');
       });
       await auditBoth(page, '/account', 'account (admin)', problems, 200, false);

@@ -233,6 +233,7 @@ async function main(): Promise<void> {
       });
       await admin.both(page, '/admin/audit', 'audit-log');
       await admin.both(page, '/admin/audit/verify', 'audit-verify');
+      await admin.both(page, '/admin/audit/fingerprints', 'audit-fingerprints');
       await admin.both(page, '/admin/scim', 'provisioning-scim');
       await admin.both(page, '/admin/roster', 'roster-import');
       await admin.both(page, '/account', 'account');

@@ -3,7 +3,7 @@
  * to a sealed event — unless someone with write access to the database rebuilds the whole chain after
  * changing it, or removes the newest events. Both are caught by a copy of the head kept where they cannot
  * reach: each day the head has moved, it is emailed to the addresses the district chose (its counsel, an
- * archive mailbox). Anyone can later check a kept fingerprint on /admin/audit/verify: is event #n still in
+ * archive mailbox). Anyone can later check a kept fingerprint on /admin/audit/fingerprints: is event #n still in
  * the log with that fingerprint?
  *
  * A runner in every app process looks every 15 minutes. One anchor per district and local day (a unique
@@ -56,7 +56,7 @@ export async function checkFingerprint(districtId: string, seq: number, hash: st
 type Head = { seq: number; hash: string; at: Date };
 
 function anchorMessage(districtName: string, head: Head, baseUrl: string): { subject: string; text: string; html: string } {
-  const verifyUrl = `${baseUrl}/admin/audit/verify`;
+  const verifyUrl = `${baseUrl}/admin/audit/fingerprints`;
   const vars = { district: districtName, seq: head.seq, at: head.at.toISOString(), hash: head.hash, url: verifyUrl };
   const [en, es] = [translator('en'), translator('es')];
   const paragraphs = [en, es].flatMap((t) => [t('audit.anchor.email.intro', vars), t('audit.anchor.email.head', vars), t('audit.anchor.email.fingerprint', vars), t('audit.anchor.email.keep', vars)]);

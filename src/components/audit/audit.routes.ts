@@ -43,25 +43,27 @@ auditRouter.get('/admin/audit', async (req, res) => {
   res.render('audit/list', { title: res.locals.t('audit.title'), log, actions, head, query, pageUrl, timeZone });
 });
 
-type VerifyForms = {
+type FingerprintForms = {
   check?: { values: Record<string, unknown>; errors: Record<string, string>; result?: FingerprintCheck; seq?: number };
   anchor?: { values: Record<string, unknown>; errors: Record<string, string> };
 };
 
-/** The tamper check, the fingerprint check (a GET form) and the emailed fingerprints (a POST form). */
-async function renderVerify(req: Request, res: Response, status: number, forms: VerifyForms = {}): Promise<void> {
+/** The tamper check: walks the whole chain, so it runs only when asked for (a large log takes seconds). */
+auditRouter.get('/admin/audit/verify', async (req, res) => {
   const actor = actorOf(req);
-  const [report, timeZone, recipients, anchors] = await Promise.all([
-    verifyAuditChain(actor.districtId),
-    timeZoneOf(actor.districtId),
-    getAnchorRecipients(actor.districtId),
-    recentAnchors(actor.districtId),
-  ]);
+  const [report, timeZone] = await Promise.all([verifyAuditChain(actor.districtId), timeZoneOf(actor.districtId)]);
   res.setHeader('Cache-Control', 'no-store');
-  res.status(status).render('audit/verify', {
-    title: res.locals.t('audit.verify.title'),
-    report,
-    timeZone,
+  res.render('audit/verify', { title: res.locals.t('audit.verify.title'), report, timeZone });
+});
+
+/** Fingerprints kept outside the database: the check of a kept one (a GET form) and the daily email (a POST form). */
+async function renderFingerprints(req: Request, res: Response, status: number, forms: FingerprintForms = {}): Promise<void> {
+  const actor = actorOf(req);
+  const [head, recipients, anchors] = await Promise.all([auditChainHead(actor.districtId), getAnchorRecipients(actor.districtId), recentAnchors(actor.districtId)]);
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).render('audit/fingerprints', {
+    title: res.locals.t('audit.fingerprints.title'),
+    head,
     check: forms.check ?? { values: {}, errors: {} },
     anchor: forms.anchor ?? { values: { emails: recipients.join('\n') }, errors: {} },
     anchors,
@@ -72,18 +74,18 @@ async function renderVerify(req: Request, res: Response, status: number, forms: 
   });
 }
 
-auditRouter.get('/admin/audit/verify', async (req, res) => {
+auditRouter.get('/admin/audit/fingerprints', async (req, res) => {
   const asked = typeof req.query.seq === 'string' || typeof req.query.hash === 'string';
-  if (!asked) return renderVerify(req, res, 200);
+  if (!asked) return renderFingerprints(req, res, 200);
   const form = parseForm(fingerprintQuerySchema, req.query);
-  if (!form.ok) return renderVerify(req, res, 422, { check: { values: form.values, errors: form.errors } });
+  if (!form.ok) return renderFingerprints(req, res, 422, { check: { values: form.values, errors: form.errors } });
   const result = await checkFingerprint(actorOf(req).districtId, form.data.seq, form.data.hash);
-  return renderVerify(req, res, 200, { check: { values: { seq: String(form.data.seq), hash: form.data.hash }, errors: {}, result, seq: form.data.seq } });
+  return renderFingerprints(req, res, 200, { check: { values: { seq: String(form.data.seq), hash: form.data.hash }, errors: {}, result, seq: form.data.seq } });
 });
 
 auditRouter.post('/admin/audit/anchor', async (req, res) => {
   const form = parseForm(anchorRecipientsSchema, req.body);
-  if (!form.ok) return renderVerify(req, res, 422, { anchor: { values: form.values, errors: form.errors } });
+  if (!form.ok) return renderFingerprints(req, res, 422, { anchor: { values: form.values, errors: form.errors } });
   await setAnchorRecipients(actorOf(req), form.data.emails, String(req.id));
-  res.redirect(303, '/admin/audit/verify?saved=anchor#anchor-heading');
+  res.redirect(303, '/admin/audit/fingerprints?saved=anchor#anchor-heading');
 });

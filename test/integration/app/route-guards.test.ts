@@ -103,6 +103,7 @@ const ROUTES: Record<string, Access> = {
   'GET /admin/modules/:slug': 'admin',
   'GET /admin/audit': 'admin',
   'GET /admin/audit/verify': 'admin',
+  'GET /admin/audit/fingerprints': 'admin',
   'POST /admin/audit/anchor': 'admin',
   'GET /admin/roster': 'admin',
   'GET /admin/roster/template.csv': 'admin',

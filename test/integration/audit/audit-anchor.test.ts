@@ -13,7 +13,7 @@ let adminId: string;
 const DAY = 86_400_000;
 
 async function saveRecipients(emails: string) {
-  return admin.post('/admin/audit/anchor').type('form').send({ _csrf: await csrfFor(admin, '/admin/audit/verify'), emails });
+  return admin.post('/admin/audit/anchor').type('form').send({ _csrf: await csrfFor(admin, '/admin/audit/fingerprints'), emails });
 }
 
 async function someEvents(count: number) {
@@ -57,11 +57,11 @@ describe('choosing where the fingerprint is emailed', () => {
   test('when an admin saves two addresses (with a duplicate), then they are stored once each, audited with their number only', async () => {
     const res = await saveRecipients('Counsel@Anchor.example\narchive@anchor.example, counsel@anchor.example');
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/admin/audit/verify?saved=anchor#anchor-heading');
+    expect(res.headers.location).toBe('/admin/audit/fingerprints?saved=anchor#anchor-heading');
     expect((await District.findById(district._id).lean())!.settings!.auditAnchorEmails).toEqual(['counsel@anchor.example', 'archive@anchor.example']);
     const event = await AuditEvent.findOne({ action: 'audit.anchor_recipients_changed' }).lean();
     expect(event!.details).toEqual({ recipients: 2 });
-    const page = await admin.get('/admin/audit/verify?saved=anchor');
+    const page = await admin.get('/admin/audit/fingerprints?saved=anchor');
     expect(page.text).toContain('emailed to 2 addresses');
     expect(page.text).toContain('counsel@anchor.example\narchive@anchor.example</textarea>');
   });
@@ -86,7 +86,7 @@ describe('the daily email', () => {
     expect(mail.subject).toContain('Anchor Unified');
     expect(mail.text).toContain(`#${latest.seq}`);
     expect(mail.text).toContain(latest.hash!);
-    expect(mail.text).toContain('https://training.anchor.example/admin/audit/verify');
+    expect(mail.text).toContain('https://training.anchor.example/admin/audit/fingerprints');
     expect(mail.text).toContain('Huella (SHA-256)'); // the Spanish copy in the same message
     // Only the head: never an event's content.
     expect(mail.text).not.toContain('school.updated');
@@ -96,7 +96,7 @@ describe('the daily email', () => {
     expect(smtp.messages).toHaveLength(2);
     // Sending wrote no audit event (a quiet log stays quiet).
     expect((await head()).seq).toBe(latest.seq);
-    const page = await admin.get('/admin/audit/verify');
+    const page = await admin.get('/admin/audit/fingerprints');
     expect(page.text).toContain(`#${latest.seq}`);
     expect(page.text).toMatch(/<td>Sent<\/td>/);
   });
@@ -133,7 +133,7 @@ describe('the daily email', () => {
 describe('checking a kept fingerprint', () => {
   test('when the fingerprint matches the event, then the page says nothing up to it was changed', async () => {
     const latest = await head();
-    const res = await admin.get(`/admin/audit/verify?seq=${latest.seq}&hash=${latest.hash!.toUpperCase()}`);
+    const res = await admin.get(`/admin/audit/fingerprints?seq=${latest.seq}&hash=${latest.hash!.toUpperCase()}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain(`Event #${latest.seq} is in the log with this fingerprint`);
   });
@@ -142,18 +142,18 @@ describe('checking a kept fingerprint', () => {
     const latest = await head();
     const kept = latest.hash!;
     await AuditEvent.updateOne({ _id: latest._id }, { $set: { hash: 'f'.repeat(64) } });
-    const res = await admin.get(`/admin/audit/verify?seq=${latest.seq}&hash=${kept}`);
+    const res = await admin.get(`/admin/audit/fingerprints?seq=${latest.seq}&hash=${kept}`);
     expect(res.text).toContain('with a different fingerprint');
     await AuditEvent.updateOne({ _id: latest._id }, { $set: { hash: kept } });
   });
 
   test('when the event was removed, then the page says so', async () => {
-    const res = await admin.get(`/admin/audit/verify?seq=999999&hash=${'a'.repeat(64)}`);
+    const res = await admin.get(`/admin/audit/fingerprints?seq=999999&hash=${'a'.repeat(64)}`);
     expect(res.text).toContain('There is no event #999999');
   });
 
   test('when the number or fingerprint is malformed, then 422 with the entered values and a reason for each', async () => {
-    const res = await admin.get('/admin/audit/verify?seq=abc&hash=12%3Cscript%3E');
+    const res = await admin.get('/admin/audit/fingerprints?seq=abc&hash=12%3Cscript%3E');
     expect(res.status).toBe(422);
     expect(res.text).toContain('Enter the event number');
     expect(res.text).toContain('Enter the whole fingerprint');
@@ -168,7 +168,7 @@ describe('checking a kept fingerprint', () => {
     const theirs = await AuditEvent.findOne({ district: other._id, seq: 1 }).lean().orFail();
     const ours = await AuditEvent.findOne({ district: district._id, seq: 1 }).lean().orFail();
     expect(theirs.hash).not.toBe(ours.hash);
-    const res = await admin.get(`/admin/audit/verify?seq=1&hash=${theirs.hash}`);
+    const res = await admin.get(`/admin/audit/fingerprints?seq=1&hash=${theirs.hash}`);
     expect(res.text).toContain('with a different fingerprint');
   });
 });
@@ -178,7 +178,7 @@ describe('stopping the emails', () => {
     const res = await saveRecipients('');
     expect(res.status).toBe(303);
     expect((await District.findById(district._id).lean())!.settings!.auditAnchorEmails).toEqual([]);
-    expect((await admin.get('/admin/audit/verify?saved=anchor')).text).toContain('no longer emailed');
+    expect((await admin.get('/admin/audit/fingerprints?saved=anchor')).text).toContain('no longer emailed');
     await someEvents(1);
     const sent = smtp.messages.length;
     expect(await runAuditAnchors(new Date(Date.now() + 10 * DAY))).toBe(0);
