@@ -67,6 +67,19 @@ describe('audit chain', () => {
     expect((await verifyAuditChain(String(district._id))).problems).toEqual([]);
   });
 
+  test('when another sealer is chaining the same events, then sealing everything returns only once all are sealed', async () => {
+    await writeEvents(300);
+    for (let round = 0; round < 5; round++) {
+      await writeEvents(60);
+      // The runner (or another process) starts on the same events a moment earlier.
+      const other = sealPendingAuditEvents();
+      await sealAllAuditEvents();
+      expect(await AuditEvent.countDocuments({ seq: null })).toBe(0);
+      await other;
+    }
+    expect((await verifyAuditChain(String(district._id))).problems).toEqual([]);
+  });
+
   test('when a sealed event is changed, removed or its link rewritten, then the check says where', async () => {
     await writeEvents(6);
     await sealAllAuditEvents();
