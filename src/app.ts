@@ -124,9 +124,9 @@ export function buildApp(config: Config): Express {
 
   // Public routes: sign-in, certificate verification.
   app.use(ssoRouter(config));
-  app.use(authRouter);
-  app.use(passwordResetRouter());
-  app.use(verifyRouter);
+  app.use(authRouter(config));
+  app.use(passwordResetRouter(config));
+  app.use(verifyRouter(config));
 
   // Everything below requires a signed-in user; each router adds its role gate.
   const signedIn = express.Router();

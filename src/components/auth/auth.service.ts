@@ -29,6 +29,23 @@ function preferred<T extends SignInAccount>(matches: T[]): T {
 }
 
 /**
+ * The password checks of one sign-in: always MAX_ACCOUNTS_PER_EMAIL slow verifications, one per account of the
+ * email and a dummy hash for each missing one (and for an account without a password: roster-imported or
+ * SSO only), so the time of an answer tells neither whether the email has an account nor how many.
+ * Returns the accounts whose password it is.
+ */
+async function checkPasswordSlots<T extends SignInAccount>(accounts: T[], password: string): Promise<T[]> {
+  const matches: T[] = [];
+  for (let slot = 0; slot < MAX_ACCOUNTS_PER_EMAIL; slot++) {
+    const account = accounts[slot] as T | undefined;
+    const hash = account?.passwordHash || (await dummyPasswordHash());
+    const valid = await verifyPassword(hash, password);
+    if (account?.passwordHash && valid) matches.push(account);
+  }
+  return matches;
+}
+
+/**
  * Checks email + password. Failures count per account; after MAX_FAILED_SIGN_INS the account is locked
  * for LOCKOUT_MINUTES (kept in the database, so it holds across app instances).
  *
@@ -44,7 +61,7 @@ export async function signIn(email: string, password: string, now = new Date()):
     .limit(MAX_ACCOUNTS_PER_EMAIL)
     .lean();
   if (accounts.length === 0) {
-    await verifyPassword(await dummyPasswordHash(), password);
+    await checkPasswordSlots([], password);
     return { ok: false, reason: 'invalid' };
   }
   const isLocked = (account: SignInAccount) => Boolean(account.lockedUntil && account.lockedUntil > now);
@@ -53,13 +70,7 @@ export async function signIn(email: string, password: string, now = new Date()):
     const lockedUntil = new Date(Math.min(...accounts.map((account) => account.lockedUntil!.getTime())));
     return { ok: false, reason: 'locked', lockedUntil };
   }
-  const matches: typeof open = [];
-  for (const account of open) {
-    // An account without a password (imported from the roster, or SSO only) costs the same slow check, so the
-    // time of a refusal does not tell which emails have accounts.
-    const valid = account.passwordHash ? await verifyPassword(account.passwordHash, password) : (await verifyPassword(await dummyPasswordHash(), password)) && false;
-    if (valid) matches.push(account);
-  }
+  const matches = await checkPasswordSlots(open, password);
   if (matches.length === 0) {
     const locks = await Promise.all(
       open.map(async (account) => {

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { Config } from '../../config';
 import { getMailer } from '../../shared/mailer';
+import { sharedRateLimit } from '../../shared/rate-limit';
 import { setFlash } from '../../shared/flash';
 import { parseForm, type FieldErrors } from '../../shared/validation';
 import { PASSWORD_MIN_LENGTH } from '../users/users.schemas';
@@ -25,13 +26,15 @@ const renderInvalid = (res: Response) => res.status(410).render('password-reset/
 
 /**
  * GET/POST /login/reset (ask for a link) and GET/POST /login/reset/:token (choose a password). Public.
- * A factory: each app gets its own rate-limit counters.
+ * A factory: its rate limits count in MongoDB (shared/rate-limit.ts), one budget across app instances.
  */
-export function passwordResetRouter(): Router {
+export function passwordResetRouter(config: Pick<Config, 'sessionSecret'>): Router {
   const router = Router();
 
   // Per network address, like sign-in: generous, a whole school shares one address at a staff meeting.
-  const perNetwork = rateLimit({
+  const perNetwork = sharedRateLimit({
+    name: 'reset-network',
+    secret: config.sessionSecret,
     windowMs: 15 * 60 * 1000,
     limit: 100,
     standardHeaders: 'draft-8',
@@ -40,8 +43,10 @@ export function passwordResetRouter(): Router {
   });
   // Per email address: beyond the limit the answer is the usual page and nothing is done (no database work,
   // no email) — the same answer whether or not an account exists. Each account also gets at most
-  // MAX_LINKS_PER_HOUR links an hour (the service).
-  const perAddress = rateLimit({
+  // MAX_LINKS_PER_HOUR links an hour (the service). The email is stored only as a keyed hash.
+  const perAddress = sharedRateLimit({
+    name: 'reset-address',
+    secret: config.sessionSecret,
     windowMs: 15 * 60 * 1000,
     limit: 5,
     standardHeaders: false,

@@ -5,9 +5,9 @@
  * every answer is SCIM JSON and nothing falls through to the browser routes.
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import type { Config } from '../../config';
 import { logger } from '../../shared/logger';
+import { sharedRateLimit } from '../../shared/rate-limit';
 import { ScimError } from './scim-errors';
 import { authenticateToken, type ScimClient } from './scim-tokens.service';
 import { LIST_SCHEMA, parseFilter, toScimUser } from './scim-user';
@@ -44,10 +44,12 @@ export function scimRouter(config: Config): Router {
   const base = `${config.baseUrl}/scim/v2`;
   const ctx = (req: Request) => ({ requestId: String(req.id) });
 
-  // Per process, per address: only failed token checks (401) count, so a guessing client is stopped
-  // while a provisioning service with the right token is not slowed.
+  // Per address, counted in MongoDB across app instances: only failed token checks (401) count, so a
+  // guessing client is stopped while a provisioning service with the right token is not slowed.
   router.use(
-    rateLimit({
+    sharedRateLimit({
+      name: 'scim-token',
+      secret: config.sessionSecret,
       windowMs: 15 * 60 * 1000,
       limit: FAILED_TOKEN_LIMIT,
       skipSuccessfulRequests: true,
