@@ -111,7 +111,7 @@ export function buildApp(config: Config): Express {
       cookie: { httpOnly: true, sameSite: 'lax', secure: config.isProduction, maxAge: 8 * 60 * 60 * 1000 },
     }),
   );
-  const passport = configurePassport();
+  const passport = configurePassport(config);
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(languageMiddleware);

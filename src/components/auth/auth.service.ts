@@ -3,6 +3,7 @@ import type { Actor } from '../../shared/actor';
 import { onRosterChanged } from '../../shared/domain-events';
 import { TtlMemo } from '../../shared/ttl-memo';
 import { dummyPasswordHash, verifyPassword } from './password';
+import type { UnknownEmailLockout } from './unknown-email-lockout';
 
 export const MAX_FAILED_SIGN_INS = 5;
 export const LOCKOUT_MINUTES = 15;
@@ -54,15 +55,20 @@ async function checkPasswordSlots<T extends SignInAccount>(accounts: T[], passwo
  * opens the account whose password it is — never one picked by the database's order. If the same password
  * fits both, the active one used last is opened. A wrong password counts against each account checked.
  */
-export async function signIn(email: string, password: string, now = new Date()): Promise<SignInResult> {
+export async function signIn(email: string, password: string, now = new Date(), unknownEmails?: UnknownEmailLockout): Promise<SignInResult> {
   const accounts = await User.find({ email: email.trim().toLowerCase() })
     .select('+passwordHash +failedSignIns +lockedUntil')
     .sort({ _id: 1 })
     .limit(MAX_ACCOUNTS_PER_EMAIL)
     .lean();
   if (accounts.length === 0) {
+    // An email without an account answers as an account would: the same checks, and locked after as many
+    // failures (unknown-email-lockout.ts), so neither the time nor the message tells that it has none.
+    const lockedUntil = await unknownEmails?.lockedUntil(email, now);
+    if (lockedUntil) return { ok: false, reason: 'locked', lockedUntil };
     await checkPasswordSlots([], password);
-    return { ok: false, reason: 'invalid' };
+    const nowLocked = await unknownEmails?.countFailure(email, now);
+    return nowLocked ? { ok: false, reason: 'locked', lockedUntil: nowLocked } : { ok: false, reason: 'invalid' };
   }
   const isLocked = (account: SignInAccount) => Boolean(account.lockedUntil && account.lockedUntil > now);
   const open = accounts.filter((account) => !isLocked(account));

@@ -1,6 +1,7 @@
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { loadSessionActor, signIn, type SignInResult } from './auth.service';
+import { LOCKOUT_MINUTES, MAX_FAILED_SIGN_INS, loadSessionActor, signIn, type SignInResult } from './auth.service';
+import { unknownEmailLockout } from './unknown-email-lockout';
 
 /** Why a local sign-in failed, handed from the strategy to the route as passport's `info`. */
 export type SignInFailure = Extract<SignInResult, { ok: false }>;
@@ -13,12 +14,13 @@ const SESSION_USER = /^([0-9a-f]{24})(?:\.(\d{1,9}))?$/;
  * (auth.service, SESSION_ACTOR_MS): deactivation and role changes made here apply at once, elsewhere
  * within seconds.
  */
-export function configurePassport(): typeof passport {
+export function configurePassport(config: { sessionSecret: string }): typeof passport {
+  const unknownEmails = unknownEmailLockout({ secret: config.sessionSecret, maxFailures: MAX_FAILED_SIGN_INS, lockoutMinutes: LOCKOUT_MINUTES });
   // passport-local reads the fields the route has already validated as plain strings (never operator objects).
   passport.use(
     'local',
     new LocalStrategy({ usernameField: 'email', passwordField: 'password', session: true }, (email, password, done) => {
-      signIn(email, password).then(
+      signIn(email, password, new Date(), unknownEmails).then(
         (result) => (result.ok ? done(null, result.actor) : done(null, false, { message: result.reason, ...result })),
         (err) => done(err),
       );

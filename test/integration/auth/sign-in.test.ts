@@ -2,6 +2,7 @@ import request from 'supertest';
 import { User } from '../../../src/components/users';
 import { forgetSessionActors, hashPassword, LOCKOUT_MINUTES, MAX_FAILED_SIGN_INS, signIn as signInService } from '../../../src/components/auth';
 import { rosterChanged } from '../../../src/shared/domain-events';
+import { RateLimitCounter } from '../../../src/shared/rate-limit.model';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
 import { csrfFrom, signIn } from '../../helpers/session';
@@ -110,6 +111,31 @@ describe('POST /login', () => {
     expect(locked.text).toContain(`locked for ${LOCKOUT_MINUTES} minutes`);
     const record = await stored(user.email);
     expect(record.lockedUntil!.getTime()).toBeGreaterThan(Date.now() + (LOCKOUT_MINUTES - 1) * 60_000);
+  });
+
+  test(`when ${MAX_FAILED_SIGN_INS} sign-ins in a row name an email without an account, then it answers "locked" as an account would, and stores no email`, async () => {
+    const email = 'Nobody.Locks@Unknown.example';
+    const agent = async (password: string) => {
+      const { agent: a, csrf } = await loginForm();
+      return a.post('/login').type('form').send({ _csrf: csrf, email, password });
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) statuses.push((await agent(`wrong-${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    const after = await agent('another-guess');
+    expect(after.status).toBe(429);
+    expect(after.text).toContain(`locked for ${LOCKOUT_MINUTES} minutes`);
+    // The same email in another case is the same email; a different one is not locked.
+    const other = await (async () => {
+      const { agent: a, csrf } = await loginForm();
+      return a.post('/login').type('form').send({ _csrf: csrf, email: 'someone.else@unknown.example', password: 'x-wrong' });
+    })();
+    expect(other.status).toBe(401);
+    // The counter is in the shared store under a keyed hash: no email, no part of it.
+    const counters = await RateLimitCounter.find({ key: /^sign-in-unknown-email:/ }).lean();
+    expect(counters.length).toBeGreaterThanOrEqual(1);
+    for (const counter of counters) expect(counter.key.toLowerCase()).not.toMatch(/nobody|unknown\.example|someone/);
+    expect(counters.some((counter) => counter.points > MAX_FAILED_SIGN_INS)).toBe(true);
   });
 
   test('when the lockout time has passed, then the right password signs in again and the counter resets', async () => {
