@@ -57,7 +57,8 @@ export type TestSamlIdp = {
   close(): Promise<void>;
 };
 
-function makeKeyPair(name: string): { key: string; cert: string } {
+/** A fresh RSA key and self-signed certificate (PEM), made with openssl in a temporary directory that is removed at once. */
+export function makeKeyPair(name: string): { key: string; cert: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'sst-saml-idp-'));
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/CN=${name}`,
