@@ -38,6 +38,8 @@ export type ResponseOptions = {
   /** Changes the XML after signing (a tampered response). */
   tamper?: (xml: string) => string;
   relayState?: string;
+  /** The IdP refuses (e.g. AuthnFailed): a Response with this second-level status, its message, and no assertion. */
+  failure?: { status: string; message: string };
 };
 
 /** The form the IdP's page would auto-post to the app. */
@@ -148,7 +150,10 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
         return { id, context: samlify.SamlLib.replaceTagsByValue(withStatements, tags(id)) };
       };
       let xml: string;
-      if (sign === 'none') {
+      if (options.failure) {
+        const t = tags('_f' + Date.now().toString(16));
+        xml = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${t.ID}" Version="2.0" IssueInstant="${t.IssueInstant}" Destination="${escapeXml(acs)}" InResponseTo="${escapeXml(requestId)}"><saml:Issuer>${escapeXml(t.Issuer)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="${escapeXml(options.failure.status)}"/></samlp:StatusCode><samlp:StatusMessage>${escapeXml(options.failure.message)}</samlp:StatusMessage></samlp:Status></samlp:Response>`;
+      } else if (sign === 'none') {
         xml = fill(samlify.SamlLib.defaultLoginResponseTemplate.context).context;
       } else {
         const response = await idp.createLoginResponse(target, { extract: parsed.extract }, 'post', {}, { customTagReplacement: fill });

@@ -192,12 +192,20 @@ describe('RelayState', () => {
   });
 });
 
+/** XML signature wrapping: a copy of the signed assertion, unsigned and naming someone else, put first. */
+function wrapForged(xml: string): string {
+  const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
+  const forged = signed.replace(/ ID="[^"]+"/, ' ID="_forged1"').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('victim@', 'attacker@');
+  return xml.replace(signed, forged + signed);
+}
+
 describe('refused responses: nothing signed in, nothing linked, a clear page, never a 500', () => {
   // [case, how the response differs, status, page text, the code logged]
   const refusals: Array<[string, ResponseOptions, number, string, string]> = [
     ['unsigned', { sign: 'none' }, 400, 'could not be verified', 'bad_signature'],
     ['signed with a key the app does not trust', { sign: 'impostor' }, 400, 'could not be verified', 'bad_signature'],
     ['changed after signing (another email)', { tamper: (xml) => xml.replace('victim@district.test', 'attacker@district.test') }, 400, 'could not be verified', 'bad_signature'],
+    ['carrying a forged unsigned assertion next to the signed one (signature wrapping)', { sign: 'assertion', tamper: wrapForged }, 400, 'could not be verified', 'bad_signature'],
     ['for another service provider (audience)', { audience: 'https://other-app.example/sp' }, 400, 'could not be verified', 'wrong_audience'],
     ['from another issuer', { issuer: 'https://other-idp.example/' }, 400, 'could not be verified', 'wrong_issuer'],
     ['addressed to another recipient', { recipient: 'https://other-app.example/acs' }, 400, 'could not be verified', 'wrong_recipient'],
@@ -226,6 +234,18 @@ describe('refused responses: nothing signed in, nothing linked, a clear page, ne
     const line = logged.mock.calls.find((call) => call[1] === 'SAML response refused');
     logged.mockRestore();
     expect(line?.[0]).toEqual({ code, requestId: expect.any(String) });
+  });
+
+  test('when the IdP answers with an error status (e.g. AuthnFailed), then "cancelled" (403), and its message is not logged', async () => {
+    const logged = jest.spyOn(logger, 'info');
+    const { agent, done } = await samlSignIn(person('pid-3901'), { failure: { status: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed', message: 'Password expired for maria.lopez@district.test' } });
+    const lines = JSON.stringify(logged.mock.calls.filter((call) => typeof call[1] === 'string' && call[1].startsWith('SAML')));
+    logged.mockRestore();
+    expect(done.status).toBe(403);
+    expect(done.text).toContain('did not sign you in');
+    expect(lines).toContain('idp_status');
+    expect(lines).not.toContain('maria.lopez');
+    await expectSignedOut(agent);
   });
 
   test('when the same response is posted a second time (replay), then it is refused and signs no one in', async () => {
