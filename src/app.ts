@@ -29,7 +29,7 @@ import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
 import { configureReminderRetention, remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
-import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
+import { redactIdTokenHint, samlRouter, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
 
@@ -120,6 +120,9 @@ export function buildApp(config: Config): Express {
   app.use(headerSchoolNames(ownSchoolNames));
   // The roster file is multipart: parsed here (district admins only) so the CSRF check below can read its token.
   app.use(rosterUpload);
+  // SAML sign-in: its assertion consumer is posted by the identity provider, without our CSRF token; it is
+  // checked by the signed response instead (samlRouter says how). Its only POST, so it comes before the check.
+  app.use(samlRouter(config));
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseEmailDomains } from './components/sso/email-domains';
+import { NAME_ID_FORMATS, parseEmailAttributes, parseIdpCerts } from './components/sso/saml-settings';
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -37,6 +38,14 @@ const envSchema = z.object({
   OIDC_EMAIL_DOMAINS: z.string().max(2000).optional(),
   OIDC_PROMPT: z.enum(['select_account', 'login', 'off'], 'must be select_account, login or off').default('select_account'),
   DEMO_OIDC: booleanish.optional(),
+  SAML_IDP_ENTRY_POINT: z.url('must be a URL, like https://adfs.your-district.org/adfs/ls/').optional(),
+  SAML_IDP_CERT: z.string().max(40_000).optional(),
+  SAML_IDP_ISSUER: z.string().trim().min(1).max(500).optional(),
+  SAML_SP_ENTITY_ID: z.string().trim().min(1).max(500).optional(),
+  SAML_LABEL: z.string().trim().min(1).max(40).optional(),
+  SAML_EMAIL_ATTRIBUTE: z.string().max(2000).optional(),
+  SAML_EMAIL_DOMAINS: z.string().max(2000).optional(),
+  SAML_NAMEID_FORMAT: z.enum(['persistent', 'email', 'unspecified'], 'must be persistent, email or unspecified').default('persistent'),
 });
 
 export type Config = Readonly<{
@@ -64,6 +73,28 @@ export type Config = Readonly<{
   passwordSignIn: boolean;
   /** `npm start` only: run a local demo identity provider for the demo accounts (never in production). */
   demoOidc: boolean;
+  /** SAML 2.0 single sign-on (docs/sso.md, "SAML 2.0"); undefined when not configured. */
+  saml: SamlSettings | undefined;
+}>;
+
+export type SamlSettings = Readonly<{
+  /** The IdP's single sign-on URL (redirect binding). */
+  entryPoint: string;
+  /** PEM certificates whose signature is accepted (several during the IdP's rollover). */
+  idpCerts: readonly string[];
+  /** The IdP's entity ID: the assertion's Issuer must be exactly this; with the NameID it is the stored subject. */
+  idpIssuer: string;
+  /** Our entity ID (the audience the assertion must name). */
+  spEntityId: string;
+  label: string;
+  /** The assertion consumer service: <BASE_URL>/auth/saml/acs (Recipient and Destination must be this). */
+  acsUrl: string;
+  /** Attributes that may carry the email, tried in order. */
+  emailAttributes: readonly string[];
+  /** Set: only emails at these domains link at first sign-in. Empty: the IdP's email is trusted as verified. */
+  emailDomains: readonly string[];
+  /** The NameID format asked for in the AuthnRequest and announced in the metadata. */
+  nameIdFormat: string;
 }>;
 
 /** Shared computers and Entra (docs/sso.md): who may link by email, what the provider is asked, where sign-out returns. */
@@ -128,8 +159,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push("OIDC_ISSUER: accepts every Microsoft tenant; use your tenant's issuer https://login.microsoftonline.com/<tenant id>/v2.0");
     }
     if (values.DEMO_OIDC && values.NODE_ENV === 'production') problems.push('DEMO_OIDC: not allowed in production');
-    if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0) {
-      problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)');
+    const samlKeys = ['SAML_IDP_ENTRY_POINT', 'SAML_IDP_CERT', 'SAML_IDP_ISSUER'] as const;
+    const samlSet = samlKeys.filter((k) => values[k] !== undefined && values[k].trim() !== '');
+    if (samlSet.length > 0 && samlSet.length < samlKeys.length) {
+      for (const k of samlKeys.filter((key) => !samlSet.includes(key))) {
+        problems.push(`${k}: required when ${samlSet.join(' and ')} ${samlSet.length > 1 ? 'are' : 'is'} set (SAML sign-in needs SAML_IDP_ENTRY_POINT, SAML_IDP_CERT and SAML_IDP_ISSUER together)`);
+      }
+    }
+    if (values.SAML_IDP_ENTRY_POINT && values.NODE_ENV === 'production' && !values.SAML_IDP_ENTRY_POINT.startsWith('https://')) {
+      problems.push('SAML_IDP_ENTRY_POINT: must use https:// in production');
+    }
+    problems.push(...parseIdpCerts(values.SAML_IDP_CERT).problems);
+    problems.push(...parseEmailDomains(values.SAML_EMAIL_DOMAINS, 'SAML_EMAIL_DOMAINS').problems);
+    if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0 && samlSet.length === 0) {
+      problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, or the SAML_IDP_* settings)');
     }
   }
   if (problems.length > 0 || !values) throw new ConfigError(problems);
@@ -168,5 +211,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     passwordSignIn: values.PASSWORD_SIGN_IN === 'on',
     demoOidc: values.DEMO_OIDC ?? false,
+    saml:
+      values.SAML_IDP_ENTRY_POINT && values.SAML_IDP_CERT && values.SAML_IDP_ISSUER
+        ? Object.freeze({
+            entryPoint: values.SAML_IDP_ENTRY_POINT,
+            idpCerts: Object.freeze(parseIdpCerts(values.SAML_IDP_CERT).certs),
+            idpIssuer: values.SAML_IDP_ISSUER,
+            spEntityId: values.SAML_SP_ENTITY_ID ?? `${baseUrl}/auth/saml/metadata`,
+            // Empty: the page says "your district account" in the reader's language (saml.defaultLabel).
+            label: values.SAML_LABEL ?? '',
+            acsUrl: `${baseUrl}/auth/saml/acs`,
+            emailAttributes: Object.freeze(parseEmailAttributes(values.SAML_EMAIL_ATTRIBUTE)),
+            emailDomains: Object.freeze(parseEmailDomains(values.SAML_EMAIL_DOMAINS, 'SAML_EMAIL_DOMAINS').domains),
+            nameIdFormat: NAME_ID_FORMATS[values.SAML_NAMEID_FORMAT],
+          })
+        : undefined,
   });
 }

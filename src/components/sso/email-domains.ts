@@ -18,20 +18,20 @@ export const PUBLIC_MAIL_DOMAINS: ReadonlySet<string> = new Set([
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-/** The listed domains, lower-cased and de-duplicated, or every problem (each naming the variable). */
-export function parseEmailDomains(value: string | undefined): { domains: readonly string[]; problems: string[] } {
+/** The listed domains, lower-cased and de-duplicated, or every problem (each naming the variable: OIDC_ or SAML_EMAIL_DOMAINS). */
+export function parseEmailDomains(value: string | undefined, name = 'OIDC_EMAIL_DOMAINS'): { domains: readonly string[]; problems: string[] } {
   const problems: string[] = [];
   if (value === undefined || value.trim() === '') return { domains: [], problems };
   const domains = new Set<string>();
   for (const raw of value.split(',')) {
     const entry = raw.trim().toLowerCase();
     const shown = JSON.stringify(raw.trim());
-    if (entry === '') problems.push('OIDC_EMAIL_DOMAINS: has an empty entry (check the commas); list domains like lausd.net,lausd.org');
-    else if (entry.includes('*')) problems.push(`OIDC_EMAIL_DOMAINS: ${shown} — wildcards are not allowed; list each domain exactly (e.g. lausd.net,mail.lausd.net)`);
-    else if (entry.includes('@')) problems.push(`OIDC_EMAIL_DOMAINS: ${shown} — list domains without "@" (e.g. lausd.net)`);
-    else if (!DOMAIN.test(entry)) problems.push(`OIDC_EMAIL_DOMAINS: ${shown} is not a domain name (like lausd.net)`);
+    if (entry === '') problems.push(`${name}: has an empty entry (check the commas); list domains like lausd.net,lausd.org`);
+    else if (entry.includes('*')) problems.push(`${name}: ${shown} — wildcards are not allowed; list each domain exactly (e.g. lausd.net,mail.lausd.net)`);
+    else if (entry.includes('@')) problems.push(`${name}: ${shown} — list domains without "@" (e.g. lausd.net)`);
+    else if (!DOMAIN.test(entry)) problems.push(`${name}: ${shown} is not a domain name (like lausd.net)`);
     else if (PUBLIC_MAIL_DOMAINS.has(entry)) {
-      problems.push(`OIDC_EMAIL_DOMAINS: ${shown} is a public mail domain (anyone can get an address there); list only your district's own domains`);
+      problems.push(`${name}: ${shown} is a public mail domain (anyone can get an address there); list only your district's own domains`);
     } else domains.add(entry);
   }
   return { domains: [...domains], problems };

@@ -2,3 +2,4 @@ export { ssoRouter } from './sso.routes';
 export { resolveSsoSignIn, getSsoLink, unlinkSso, subjectKey } from './sso.service';
 export { redactIdTokenHint } from './sso.log';
 export { ssoFormActionSources } from './sso.client';
+export { samlRouter } from './saml.routes';

@@ -6,6 +6,7 @@ import { createDistrict, createSchool, createUser } from '../../helpers/factorie
 import { csrfFor, csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { AuditEvent } from '../../../src/components/audit';
 import { prepareTrainingContent } from '../../../src/components/training';
+import { makeKeyPair } from '../../helpers/saml-idp';
 
 /**
  * Every route the app serves, with who may use it. A route added without a line here fails the first test,
@@ -16,7 +17,8 @@ import { prepareTrainingContent } from '../../../src/components/training';
  *   admin      — district admins only;
  *   scim-token — the provisioning API (docs/scim.md): a district's bearer token only, never a session.
  * And for every route: anonymous visitors are sent to sign in, and no POST is accepted without a CSRF token.
- * (The single sign-on routes exist only when a provider is configured: test/integration/sso holds them to the same.)
+ * (The OIDC routes exist only when a provider is configured: test/integration/sso holds them to the same. SAML is
+ * configured here, so its routes are listed; its assertion consumer is the one POST without a CSRF token, by design.)
  */
 type Access = 'public' | 'signed-in' | 'school' | 'admin' | 'scim-token';
 const ROUTES: Record<string, Access> = {
@@ -31,6 +33,10 @@ const ROUTES: Record<string, Access> = {
   'POST /login/reset/:token': 'public',
   'GET /verify': 'public',
   'GET /verify/:code': 'public',
+  'GET /auth/saml': 'public',
+  'GET /auth/saml/metadata': 'public',
+  // Posted by the identity provider's page, which cannot have our CSRF token: the signed response is checked instead.
+  'POST /auth/saml/acs': 'public',
 
   'GET /': 'signed-in',
   'GET /account': 'signed-in',
@@ -168,6 +174,9 @@ function urlOf(route: string, schoolId = ownSchoolId): string {
     .replace('{/*rest}', '');
 }
 
+/** POSTs that are not CSRF-protected, each by design and tested for what protects it instead (below). */
+const NO_CSRF_BY_DESIGN = ['POST /auth/saml/acs'];
+
 const methodOf = (route: string) => route.slice(0, route.indexOf(' ')).toLowerCase() as 'get' | 'post';
 const byAccess = (...access: Access[]) => Object.keys(ROUTES).filter((route) => access.includes(ROUTES[route]));
 
@@ -178,7 +187,8 @@ async function send(agent: Agent | ReturnType<typeof request>, route: string, cs
 }
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // SAML configured (an IdP that is never reached): its routes are then part of the app.
+  t = await startTestApp({ SAML_IDP_ENTRY_POINT: 'http://127.0.0.1:9/sso', SAML_IDP_CERT: makeKeyPair('route guards IdP').cert, SAML_IDP_ISSUER: 'urn:test:route-guards-idp' });
   await prepareTrainingContent(); // the repository's modules/
   const district = await createDistrict();
   const own = await createSchool(district);
@@ -240,13 +250,29 @@ describe('anonymous visitors', () => {
 describe('CSRF', () => {
   test('when a signed-in administrator posts to any form without the CSRF token, then every one is refused with 403', async () => {
     const wrong: string[] = [];
-    for (const route of byAccess('public', 'signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'post')) {
+    for (const route of byAccess('public', 'signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'post' && !NO_CSRF_BY_DESIGN.includes(r))) {
       const res = await send(admin, route);
       if (res.status !== 403) wrong.push(`${route} → ${res.status}`);
     }
     expect(wrong).toEqual([]);
     // The session is intact: a refused post signs no one out.
     expect((await admin.get('/admin')).status).toBe(200);
+  });
+
+  test('when the SAML assertion consumer (no CSRF token by design) gets a post without a signed response, then it is refused (400) and changes no session', async () => {
+    expect(NO_CSRF_BY_DESIGN).toEqual(['POST /auth/saml/acs']);
+    const eventsBefore = await AuditEvent.countDocuments();
+    const anonymous = await send(request.agent(t.app), 'POST /auth/saml/acs');
+    expect(anonymous.status).toBe(400);
+    expect(anonymous.headers['set-cookie']).toBeUndefined();
+    const before = (await admin.get('/account')).headers['set-cookie']?.[0]?.split(';')[0];
+    const signedIn = await send(admin, 'POST /auth/saml/acs');
+    expect(signedIn.status).toBe(400);
+    // The same session (a rolling cookie may be sent again, with the same id) and still signed in.
+    const after = signedIn.headers['set-cookie']?.[0]?.split(';')[0];
+    if (after !== undefined) expect(after).toBe(before);
+    expect((await admin.get('/admin')).status).toBe(200);
+    expect(await AuditEvent.countDocuments()).toBe(eventsBefore);
   });
 });
 

@@ -1,0 +1,38 @@
+import type { CacheItem, CacheProvider } from '@node-saml/passport-saml';
+import { SAML_REQUEST_MAX_MS, SamlRequest } from './saml-request.model';
+
+/** A request id as node-saml makes it; anything else in a response's InResponseTo is not ours. */
+const REQUEST_ID = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
+
+/**
+ * node-saml's InResponseTo cache in MongoDB, so every app instance knows every request any instance sent.
+ * `get` answers only for a request that is unexpired and not yet checked; `remove` marks it checked (never
+ * deletes: the TTL index does), so a response can be checked once. node-saml reads before it removes, so two
+ * copies posted at the same moment could both pass it: `claimSamlRequest` below is the atomic last word.
+ */
+export class MongoSamlCache implements CacheProvider {
+  async saveAsync(key: string, value: string): Promise<CacheItem | null> {
+    const now = Date.now();
+    await SamlRequest.create({ _id: key, issuedAt: value, expiresAt: new Date(now + SAML_REQUEST_MAX_MS) });
+    return { value, createdAt: now };
+  }
+
+  async getAsync(key: string): Promise<string | null> {
+    if (typeof key !== 'string' || !REQUEST_ID.test(key)) return null;
+    const found = await SamlRequest.findOne({ _id: key, checkedAt: { $exists: false }, expiresAt: { $gt: new Date() } }).lean();
+    return found ? found.issuedAt : null;
+  }
+
+  async removeAsync(key: string | null): Promise<string | null> {
+    if (typeof key !== 'string' || !REQUEST_ID.test(key)) return null;
+    await SamlRequest.updateOne({ _id: key, checkedAt: { $exists: false } }, { $set: { checkedAt: new Date() } });
+    return key;
+  }
+}
+
+/** Marks the request answered; true for exactly one caller, false when it was already used or is unknown. */
+export async function claimSamlRequest(requestId: string): Promise<boolean> {
+  if (!REQUEST_ID.test(requestId)) return false;
+  const res = await SamlRequest.updateOne({ _id: requestId, usedAt: { $exists: false } }, { $set: { usedAt: new Date() } });
+  return res.modifiedCount === 1;
+}

@@ -1,0 +1,155 @@
+import { SAML, SamlStatusError, ValidateInResponseTo, type Profile } from '@node-saml/passport-saml';
+import type { SamlSettings } from '../../config';
+import { safeRedirectPath } from '../auth';
+import type { SsoIdentity } from './sso.service';
+import { SAML_REQUEST_MAX_MS } from './saml-request.model';
+import { MongoSamlCache, claimSamlRequest } from './saml.cache';
+import { TRANSIENT_NAME_ID } from './saml-settings';
+
+/** Clocks of the IdP and this server may differ this much (NotBefore / NotOnOrAfter). */
+const CLOCK_SKEW_MS = 60 * 1000;
+/** Longer than this is not a NameID we can store as a link (SAML caps it at 256). */
+const MAX_NAME_ID = 500;
+
+/** Why a response was not accepted: `expired` and `denied` get their own page, the rest "could not be verified". */
+export type SamlFailure = { kind: 'invalid' | 'expired' | 'denied' | 'transient'; code: string };
+export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string } | { ok: false; failure: SamlFailure };
+
+/**
+ * SAML 2.0 single sign-on through node-saml (@node-saml/passport-saml): the AuthnRequest (redirect binding),
+ * the checks on the IdP's response, and the SP metadata. The checks, all required:
+ * - a valid signature by one of SAML_IDP_CERT on the response or on the assertion (whichever the IdP signs);
+ * - InResponseTo names a request we issued in the last 15 minutes (MongoDB, any instance) and not yet
+ *   answered: unsolicited (IdP-initiated) and replayed responses are refused;
+ * - Conditions and SubjectConfirmationData times, with a minute of clock skew; the audience is our entity ID;
+ * - the assertion's Issuer is SAML_IDP_ISSUER; the SubjectConfirmationData Recipient, and the response's
+ *   Destination when present, is our ACS URL.
+ */
+export class SamlClient {
+  private readonly saml: SAML;
+
+  constructor(readonly settings: SamlSettings) {
+    this.saml = new SAML({
+      entryPoint: settings.entryPoint,
+      idpCert: [...settings.idpCerts],
+      idpIssuer: settings.idpIssuer,
+      issuer: settings.spEntityId,
+      audience: settings.spEntityId,
+      callbackUrl: settings.acsUrl,
+      identifierFormat: settings.nameIdFormat,
+      // ADFS with Windows sign-in (Kerberos) refuses an exact PasswordProtectedTransport request.
+      disableRequestedAuthnContext: true,
+      // Either signature is enough, as long as there is one over the assertion (node-saml checks the
+      // assertion's own when the response is unsigned).
+      wantAuthnResponseSigned: false,
+      wantAssertionsSigned: false,
+      acceptedClockSkewMs: CLOCK_SKEW_MS,
+      validateInResponseTo: ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: SAML_REQUEST_MAX_MS,
+      cacheProvider: new MongoSamlCache(),
+      signatureAlgorithm: 'sha256',
+    });
+  }
+
+  /** The IdP's URL with a fresh AuthnRequest; RelayState carries only the safe relative return path. */
+  async signInUrl(next: string): Promise<string> {
+    return this.saml.getAuthorizeUrlAsync(safeRedirectPath(next), undefined, {});
+  }
+
+  /** SP metadata for the IdP's administrator: our entity ID, the ACS URL (HTTP-POST), the NameID format. */
+  metadata(): string {
+    return this.saml.generateServiceProviderMetadata(null);
+  }
+
+  /** Checks a POSTed SAMLResponse; the identity (issuer = IdP entity ID, sub = NameID) and where to go next. */
+  async finishSignIn(body: { SAMLResponse?: unknown; RelayState?: unknown }): Promise<SamlOutcome> {
+    const fail = (kind: SamlFailure['kind'], code: string): SamlOutcome => ({ ok: false, failure: { kind, code } });
+    if (typeof body.SAMLResponse !== 'string' || body.SAMLResponse.length === 0) return fail('invalid', 'missing_response');
+    let profile: Profile | null;
+    try {
+      ({ profile } = await this.saml.validatePostResponseAsync({ SAMLResponse: body.SAMLResponse }));
+    } catch (err) {
+      return { ok: false, failure: classify(err) };
+    }
+    if (!profile) return fail('invalid', 'no_assertion');
+    if (profile.issuer !== this.settings.idpIssuer) return fail('invalid', 'wrong_issuer');
+    if (!hasRecipient(profile, this.settings.acsUrl)) return fail('invalid', 'wrong_recipient');
+    const destination = responseDestination(profile);
+    if (destination !== undefined && destination !== this.settings.acsUrl) return fail('invalid', 'wrong_destination');
+    const requestId = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : '';
+    // node-saml read the request before marking it: of two copies posted at once, only one gets here.
+    if (!(await claimSamlRequest(requestId))) return fail('expired', 'replayed');
+
+    const nameId = profile.nameID;
+    if (typeof nameId !== 'string' || nameId.trim() === '' || nameId.length > MAX_NAME_ID) return fail('invalid', 'no_name_id');
+    // A transient NameID changes at every sign-in: it cannot be the stored link.
+    if (profile.nameIDFormat === TRANSIENT_NAME_ID) return fail('transient', 'transient_name_id');
+
+    const email = this.emailOf(profile);
+    const emailDomains = this.settings.emailDomains;
+    // The district's own IdP (pinned by entity ID and certificate) vouches for the email; with
+    // SAML_EMAIL_DOMAINS set, only an email at one of those domains may link (isEmailTrusted in resolveSsoSignIn).
+    const identity: SsoIdentity = { issuer: this.settings.idpIssuer, sub: nameId, email, emailVerified: emailDomains.length > 0 ? undefined : true };
+    return { ok: true, identity, next: safeRedirectPath(body.RelayState) };
+  }
+
+  private emailOf(profile: Profile): string | undefined {
+    const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
+    for (const name of this.settings.emailAttributes) {
+      const value = firstString(attributes[name]);
+      if (value) return value;
+    }
+    if (profile.nameIDFormat === 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' && profile.nameID.includes('@')) return profile.nameID;
+    return undefined;
+  }
+}
+
+function firstString(value: unknown): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'string' && v.trim() !== '' && v.length <= 254 ? v.trim() : undefined;
+}
+
+type XmlNode = { $?: Record<string, string>; [child: string]: unknown };
+
+/** Whether a bearer SubjectConfirmationData of the (signed) assertion names our ACS URL as its Recipient. */
+function hasRecipient(profile: Profile, acsUrl: string): boolean {
+  const assertion = (profile.getAssertion?.() as { Assertion?: XmlNode } | undefined)?.Assertion;
+  const subject = (assertion?.Subject as XmlNode[] | undefined)?.[0];
+  const confirmations = (subject?.SubjectConfirmation as XmlNode[] | undefined) ?? [];
+  return confirmations.some((c) => ((c.SubjectConfirmationData as XmlNode[] | undefined) ?? []).some((d) => d.$?.Recipient === acsUrl));
+}
+
+/** The Destination attribute of the Response element, if it has one. */
+function responseDestination(profile: Profile): string | undefined {
+  const xml = profile.getSamlResponseXml?.() ?? '';
+  const start = /<(?:[A-Za-z_][\w.-]*:)?Response\b([^>]*)>/.exec(xml);
+  const attr = start ? /\sDestination\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(start[1]) : null;
+  return attr ? (attr[1] ?? attr[2]).replace(/&amp;/g, '&') : undefined;
+}
+
+/**
+ * node-saml's error, as a code for the log and a page for the person. The codes never carry personal data:
+ * a status message from the IdP (free text) is not logged, only its status code.
+ */
+function classify(err: unknown): SamlFailure {
+  if (err instanceof SamlStatusError) return { kind: 'denied', code: 'idp_status' };
+  const message = err instanceof Error ? err.message : '';
+  if (/InResponseTo/i.test(message)) return { kind: 'expired', code: 'unknown_request' };
+  if (/expired|not yet valid|too old/i.test(message)) return { kind: 'expired', code: 'expired_assertion' };
+  if (/audience/i.test(message)) return { kind: 'invalid', code: 'wrong_audience' };
+  if (/signature/i.test(message)) return { kind: 'invalid', code: 'bad_signature' };
+  if (/subject confirmation/i.test(message)) return { kind: 'expired', code: 'expired_assertion' };
+  return { kind: 'invalid', code: 'malformed' };
+}
+
+const clients = new WeakMap<SamlSettings, SamlClient>();
+
+/** One client per configuration. */
+export function samlClientFor(settings: SamlSettings): SamlClient {
+  let client = clients.get(settings);
+  if (!client) {
+    client = new SamlClient(settings);
+    clients.set(settings, client);
+  }
+  return client;
+}

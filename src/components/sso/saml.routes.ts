@@ -1,0 +1,83 @@
+import { Router, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Config } from '../../config';
+import { safeRedirectPath } from '../auth';
+import { logger } from '../../shared/logger';
+import { resolveSsoSignIn } from './sso.service';
+import { samlClientFor, type SamlFailure } from './saml.client';
+
+type ErrorKind = 'invalid' | 'expired' | 'denied' | 'refused';
+const STATUS: Record<ErrorKind, number> = { invalid: 400, expired: 400, denied: 403, refused: 403 };
+
+/**
+ * SAML 2.0 sign-in (docs/sso.md, "SAML 2.0"). Mounted BEFORE the CSRF check, because of one route:
+ * POST /auth/saml/acs is posted by the identity provider's page, which cannot know our CSRF token (and
+ * the browser does not send our SameSite=Lax session cookie with it, so there is no session to hold one).
+ * What protects it instead: the signature by the IdP's pinned certificate, InResponseTo matching an
+ * unanswered request we issued in the last 15 minutes, the audience, Recipient/Destination and validity
+ * times (saml.client.ts). It is the only POST here; the GET routes change nothing a CSRF token guards.
+ */
+export function samlRouter(config: Config): Router {
+  const router = Router();
+  const settings = config.saml;
+  const client = settings ? samlClientFor(settings) : undefined;
+
+  // What the sign-in page needs to know: the "Sign in with <SAML_LABEL>" link.
+  router.use((_req, res, next) => {
+    res.locals.saml = { enabled: Boolean(client), label: settings ? labelFor(res) : '' };
+    next();
+  });
+  if (!client || !settings) return router;
+
+  function labelFor(res: Response): string {
+    return settings!.label || res.locals.t('saml.defaultLabel');
+  }
+  const renderError = (res: Response, kind: ErrorKind, extra: { reason?: string; detail?: string } = {}) =>
+    res.status(STATUS[kind]).render('auth/sso-error', { title: res.locals.t(`sso.errors.${kind}.title`), kind, label: labelFor(res), ...extra });
+
+  // Per-IP limits (per process, like the password sign-in limit): every start writes a request record, and
+  // every refused response cost a signature check. Generous: a school signs in from one address (NAT).
+  const tooMany = (_req: Request, res: Response) => {
+    // The sign-in page also needs what the OIDC router (mounted after this one) tells it.
+    res.locals.sso ??= { enabled: Boolean(config.oidc), label: config.oidc?.label ?? '', passwordSignIn: config.passwordSignIn };
+    res.status(429).render('auth/login', { title: res.locals.t('auth.title'), values: {}, errors: { _form: 'auth.errors.tooManyAttempts' }, next: '' });
+  };
+  const limits = { windowMs: 15 * 60 * 1000, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooMany } as const;
+  const startLimiter = rateLimit({ ...limits, limit: 600 });
+  const refusedLimiter = rateLimit({ ...limits, limit: 100, skipSuccessfulRequests: true });
+
+  // Starts the round trip: a redirect (HTTP-Redirect binding) to the IdP with a new AuthnRequest. The
+  // request id is kept in MongoDB (not the session: the answer comes back without our cookie).
+  router.get('/auth/saml', startLimiter, async (req, res) => {
+    const next = safeRedirectPath(req.query.next);
+    if (req.user) return res.redirect(303, next);
+    res.redirect(303, await client.signInUrl(next));
+  });
+
+  router.get('/auth/saml/metadata', (_req, res) => {
+    res.type('application/xml').send(client.metadata());
+  });
+
+  router.post('/auth/saml/acs', refusedLimiter, async (req, res, nextHandler) => {
+    const outcome = await client.finishSignIn((req.body ?? {}) as Record<string, unknown>);
+    if (!outcome.ok) {
+      // A code only: no NameID, email or IdP status text (free text) in the log.
+      logger.info({ code: outcome.failure.code, requestId: req.id }, 'SAML response refused');
+      return renderFailure(res, outcome.failure);
+    }
+    const result = await resolveSsoSignIn(outcome.identity, { requestId: String(req.id), trustedEmailDomains: settings.emailDomains });
+    if (!result.ok) return renderError(res, 'refused', { reason: result.reason });
+    // passport regenerates the session id here, as at every sign-in (session fixation defence).
+    req.login(result.actor, (loginErr) => {
+      if (loginErr) return nextHandler(loginErr);
+      res.redirect(303, outcome.next);
+    });
+  });
+
+  function renderFailure(res: Response, failure: SamlFailure) {
+    if (failure.kind === 'transient') return renderError(res, 'invalid', { detail: 'saml.transientNameId' });
+    return renderError(res, failure.kind);
+  }
+
+  return router;
+}
