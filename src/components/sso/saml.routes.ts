@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { sharedRateLimit } from '../../shared/rate-limit';
 import type { Config } from '../../config';
 import { safeRedirectPath } from '../auth';
 import { logger } from '../../shared/logger';
@@ -35,16 +35,16 @@ export function samlRouter(config: Config): Router {
   const renderError = (res: Response, kind: ErrorKind, extra: { reason?: string; detail?: string } = {}) =>
     res.status(STATUS[kind]).render('auth/sso-error', { title: res.locals.t(`sso.errors.${kind}.title`), kind, label: labelFor(res), ...extra });
 
-  // Per-IP limits (per process, like the password sign-in limit): every start writes a request record, and
-  // every refused response cost a signature check. Generous: a school signs in from one address (NAT).
+  // Per-IP limits, counted in MongoDB across instances (shared/rate-limit.ts, like the password sign-in limit):
+  // every start writes a request record, and every refused response costs a signature check. Generous: a school signs in from one address (NAT).
   const tooMany = (_req: Request, res: Response) => {
     // The sign-in page also needs what the OIDC router (mounted after this one) tells it.
     res.locals.sso ??= { enabled: Boolean(config.oidc), label: config.oidc?.label ?? '', passwordSignIn: config.passwordSignIn };
     res.status(429).render('auth/login', { title: res.locals.t('auth.title'), values: {}, errors: { _form: 'auth.errors.tooManyAttempts' }, next: '' });
   };
   const limits = { windowMs: 15 * 60 * 1000, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooMany } as const;
-  const startLimiter = rateLimit({ ...limits, limit: 600 });
-  const refusedLimiter = rateLimit({ ...limits, limit: 100, skipSuccessfulRequests: true });
+  const startLimiter = sharedRateLimit({ ...limits, name: 'saml-start', secret: config.sessionSecret, limit: 600 });
+  const refusedLimiter = sharedRateLimit({ ...limits, name: 'saml-refused', secret: config.sessionSecret, limit: 100, skipSuccessfulRequests: true });
 
   // Starts the round trip: a redirect (HTTP-Redirect binding) to the IdP with a new AuthnRequest. The
   // request id is kept in MongoDB (not the session: the answer comes back without our cookie).
