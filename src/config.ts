@@ -37,6 +37,7 @@ const envSchema = z.object({
   OIDC_EMAIL_DOMAINS: z.string().max(2000).optional(),
   OIDC_PROMPT: z.enum(['select_account', 'login', 'off'], 'must be select_account, login or off').default('select_account'),
   DEMO_OIDC: booleanish.optional(),
+  XAPI_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)').optional(),
 });
 
 export type Config = Readonly<{
@@ -64,6 +65,8 @@ export type Config = Readonly<{
   passwordSignIn: boolean;
   /** `npm start` only: run a local demo identity provider for the demo accounts (never in production). */
   demoOidc: boolean;
+  /** Encrypts the district LRS secrets (docs/xapi.md): 32 bytes. Unset: the xAPI page says xAPI is unavailable. */
+  xapiSecretKey: Buffer | undefined;
 }>;
 
 /** Shared computers and Entra (docs/sso.md): who may link by email, what the provider is asked, where sign-out returns. */
@@ -97,6 +100,18 @@ function developmentSecret(dataDir: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** The xAPI secret key: given (hex or base64), generated once under the data directory in development, else none. */
+function xapiKey(value: string | undefined, env: string, dataDir: string): Buffer | undefined {
+  if (value) return Buffer.from(value, /^[0-9a-fA-F]{64}$/.test(value) ? 'hex' : 'base64');
+  if (env !== 'development') return undefined;
+  const file = path.join(dataDir, 'xapi-secret-key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64'), { mode: 0o600 });
+  return key;
 }
 
 /** Parses the environment; lists every problem at once. The only reader of process.env in src/. */
@@ -168,5 +183,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     passwordSignIn: values.PASSWORD_SIGN_IN === 'on',
     demoOidc: values.DEMO_OIDC ?? false,
+    xapiSecretKey: xapiKey(values.XAPI_SECRET_KEY, values.NODE_ENV, values.DATA_DIR),
   });
 }
