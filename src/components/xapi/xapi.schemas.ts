@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { ACTOR_IDS } from './xapi-feed.model';
 
 const checkbox = z
-  .union([z.literal('on'), z.literal('1'), z.literal('true')])
+  .union([z.literal('on'), z.literal('1'), z.literal('true'), z.literal('')])
   .optional()
-  .transform((v) => v !== undefined);
+  .transform((v) => v !== undefined && v !== '');
 
 /** The LRS's xAPI base address: https (http only outside production), no credentials, query or fragment in it. */
 function endpointField(requireHttps: boolean) {
@@ -14,13 +14,14 @@ function endpointField(requireHttps: boolean) {
     .min(1, 'xapi.errors.endpointRequired')
     .max(500, 'xapi.errors.endpoint')
     .refine((value) => URL.canParse(value), 'xapi.errors.endpoint')
+    // zod runs every check even after one failed: each reads the URL only if it parses.
     .refine((value) => {
-      const url = new URL(value);
-      return url.protocol === 'https:' || (!requireHttps && url.protocol === 'http:');
+      const url = URL.parse(value);
+      return !url || url.protocol === 'https:' || (!requireHttps && url.protocol === 'http:');
     }, requireHttps ? 'xapi.errors.endpointHttps' : 'xapi.errors.endpoint')
     .refine((value) => {
-      const url = new URL(value);
-      return !url.username && !url.password && !url.search && !url.hash;
+      const url = URL.parse(value);
+      return !url || (!url.username && !url.password && !url.search && !url.hash);
     }, 'xapi.errors.endpointParts')
     .transform((value) => (value.endsWith('/') ? value : `${value}/`));
 }
