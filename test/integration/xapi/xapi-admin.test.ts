@@ -128,6 +128,30 @@ describe('POST /admin/xapi', () => {
   });
 });
 
+describe('POST /admin/xapi, hostile and production input', () => {
+  test('when the form is posted as JSON with operators and arrays, then 422 and nothing is stored (no 5xx)', async () => {
+    const res = await admin
+      .post('/admin/xapi')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ _csrf: await csrfFor(admin, '/admin/xapi'), endpoint: { $ne: null }, authKey: ['a', 'b'], secret: { $gt: '' }, actorId: { $in: ['internal_id'] }, enabled: { $ne: false } }));
+    expect(res.status).toBe(422);
+    expect(await XapiFeed.countDocuments()).toBe(0);
+  });
+
+  test('when the server runs in production, then an http:// endpoint is refused (https only)', async () => {
+    configureXapi({ ...t.config, isProduction: true });
+    try {
+      const res = await save(admin, valid());
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('The endpoint must start with https://.');
+      expect((await save(admin, { ...valid(), endpoint: 'https://lrs.example.org/xapi' })).status).toBe(303);
+      expect((await XapiFeed.findOne({}).lean())?.endpoint).toBe('https://lrs.example.org/xapi/');
+    } finally {
+      configureXapi(t.config);
+    }
+  });
+});
+
 describe('POST /admin/xapi/test', () => {
   test('when the LRS accepts the test statement, then the page reports it; the statement is about nobody', async () => {
     await save(admin, { ...valid(), enabled: '' });
