@@ -63,9 +63,27 @@ async function call(lrs: LrsCredentials, method: 'POST' | 'PUT', url: URL, body:
   return { kind: 'stop', status, message };
 }
 
+const READ_MAX_BYTES = 16 * 1024;
+
+/** The answer's text, at most 16 KB of it: an LRS (or whatever answers there) cannot make this process read more. */
+async function readBody(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < READ_MAX_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, READ_MAX_BYTES).toString('utf8');
+}
+
 async function readText(response: Response): Promise<string> {
   try {
-    const text = await response.text();
+    const text = await readBody(response);
     // An xAPI error is often JSON with a message: show the message rather than the braces.
     try {
       const json = JSON.parse(text) as unknown;
