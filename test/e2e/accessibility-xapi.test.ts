@@ -29,7 +29,7 @@ afterAll(async () => {
   await lrs?.close();
 });
 
-test('when a district admin sets up the LRS, then the page, its 422 and the refused test's answer have no WCAG 2.1 AA violations and errors are tied to fields', async () => {
+test('when a district admin sets up the LRS, then the page, its 422 and the answer to a refused test have no WCAG 2.1 AA violations and errors are tied to fields', async () => {
   const problems: string[] = [];
   await asRole(browser, server.baseUrl, world.users.admin.email, async (page) => {
     await auditBoth(page, '/admin/xapi', 'xAPI (nothing set up)', problems);

@@ -130,9 +130,9 @@ export async function queueStatements(district: Types.ObjectId, statements: Stat
     );
     return inserted.length;
   } catch (err) {
-    if (!isDuplicateKey(err) && !((err as { writeErrors?: unknown[] }).writeErrors ?? []).length) throw err;
-    const errors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? [];
-    if (errors.some((e) => (e.code ?? e.err?.code) !== 11000)) throw err;
-    return statements.length - errors.length;
+    // ordered: false — every statement not yet queued was inserted; only duplicates (already queued) may be refused.
+    const refused = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? (isDuplicateKey(err) ? [{ code: 11000 }] : []);
+    if (refused.length === 0 || refused.some((e) => (e.code ?? e.err?.code) !== 11000)) throw err;
+    return statements.length - refused.length;
   }
 }
