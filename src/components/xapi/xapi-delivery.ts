@@ -10,6 +10,7 @@
 import { Types } from 'mongoose';
 import { District } from '../districts';
 import { defineLeaseJobs, errorMessage, type Lease } from '../../shared/lease-jobs';
+import { logger } from '../../shared/logger';
 import { collectStatements } from './xapi-collect';
 import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
 import { XapiFeed, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
@@ -121,7 +122,13 @@ async function markSent(feed: XapiFeedRecord, lease: Lease, ids: Types.ObjectId[
 
 /** One runner per app process (src/server.ts); none without XAPI_SECRET_KEY (nothing could be sent). */
 export function startXapiRunner(options: { pollMs?: number } = {}) {
-  if (!xapiRuntime().key) return { stop: async () => undefined };
+  if (!xapiRuntime().key) {
+    // Said once at start when it matters: districts turned sending on, and this server cannot read their secrets.
+    XapiFeed.exists({ enabled: true })
+      .then((on) => on && logger.warn('XAPI_SECRET_KEY is not set: xAPI statements are not sent, and the xAPI page says xAPI is unavailable'))
+      .catch(() => undefined);
+    return { stop: async () => undefined };
+  }
   return jobs.startRunner({ pollMs: options.pollMs });
 }
 
