@@ -71,40 +71,57 @@ export async function collectStatements(feed: XapiFeedRecord, ctx: StatementCont
 
 async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, attempts: AttemptDoc[], sendFrom: Date): Promise<number> {
   const [marks, names] = await Promise.all([
-    XapiMark.find({ attempt: { $in: attempts.map((a) => a._id) } }, { attempt: 1, decisions: 1, finished: 1 }).lean(),
+    XapiMark.find({ attempt: { $in: attempts.map((a) => a._id) } }, { attempt: 1, decisions: 1, finished: 1, skipped: 1, resultSkipped: 1 }).lean(),
     actorNames(feed, attempts),
   ]);
   const markOf = new Map(marks.map((mark) => [mark.attempt.toString(), mark]));
   const catalog = getCatalog();
   const statements: Statement[] = [];
-  const newMarks: { attempt: Types.ObjectId; decisions: number; finished: boolean }[] = [];
+  const newMarks: { attempt: Types.ObjectId; decisions: number; finished: boolean; skipped: number; resultSkipped: boolean }[] = [];
+  // A backfill (sendFrom at 0) also queues what an earlier pass skipped as older than sendFrom.
+  const isBackfill = sendFrom.getTime() === 0;
   for (const attempt of attempts) {
     const mark = markOf.get(attempt._id.toString());
     const isFinished = attempt.status !== 'in_progress';
     const decisions = attempt.decisions ?? [];
-    if (mark && mark.decisions >= decisions.length && (mark.finished || !isFinished)) continue;
-    const module = catalog.get(attempt.moduleSlug, attempt.moduleVersion);
+    const skipped = mark?.skipped ?? 0;
+    const isResultSkipped = Boolean(mark?.resultSkipped);
+    const hasSkipped = isBackfill && (skipped > 0 || isResultSkipped);
+    if (mark && !hasSkipped && mark.decisions >= decisions.length && (mark.finished || !isFinished)) continue;
     // Only what happened after sending was turned on: an attempt first seen now skips its earlier decisions.
     const first = mark ? mark.decisions : countBefore(decisions, sendFrom);
-    const resultDone = mark ? mark.finished : Boolean(attempt.finishedAt && attempt.finishedAt < sendFrom);
+    const resultBefore = !mark && Boolean(attempt.finishedAt && attempt.finishedAt < sendFrom);
+    const module = catalog.get(attempt.moduleSlug, attempt.moduleVersion);
     if (module) {
       const forStatements: AttemptForStatements = { ...attempt, id: attempt._id.toString(), actorName: names.get(attempt.user.toString()) ?? attempt.user.toString(), decisions };
-      for (let index = first; index < decisions.length; index++) {
+      const indexes = [...(hasSkipped ? range(0, skipped) : []), ...range(first, decisions.length)];
+      for (const index of indexes) {
         const statement = answeredStatement(ctx, module, forStatements, index);
         if (statement) statements.push(statement);
       }
-      if (isFinished && !resultDone) statements.push(...resultStatements(ctx, module, forStatements));
+      const resultDue = isFinished && (mark ? !mark.finished || (hasSkipped && isResultSkipped) : !resultBefore);
+      if (resultDue) statements.push(...resultStatements(ctx, module, forStatements));
     }
-    newMarks.push({ attempt: attempt._id, decisions: decisions.length, finished: isFinished });
+    newMarks.push({
+      attempt: attempt._id,
+      decisions: decisions.length,
+      finished: isFinished,
+      skipped: mark ? (hasSkipped ? 0 : skipped) : first,
+      resultSkipped: mark ? isResultSkipped && !hasSkipped : resultBefore,
+    });
   }
   const queued = await queueStatements(feed.district, statements);
   if (newMarks.length > 0) {
     await XapiMark.bulkWrite(
-      newMarks.map((mark) => ({ updateOne: { filter: { attempt: mark.attempt }, update: { $set: { district: feed.district, decisions: mark.decisions, finished: mark.finished } }, upsert: true } })),
+      newMarks.map(({ attempt, ...fields }) => ({ updateOne: { filter: { attempt }, update: { $set: { district: feed.district, ...fields } }, upsert: true } })),
       { ordered: false },
     );
   }
   return queued;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
 
 function countBefore(decisions: AttemptForStatements['decisions'], sendFrom: Date): number {

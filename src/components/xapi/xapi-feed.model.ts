@@ -51,8 +51,9 @@ export type XapiFeedRecord = InferSchemaType<typeof xapiFeedSchema> & { _id: Typ
 export const XapiFeed = model('XapiFeed', xapiFeedSchema);
 
 /**
- * How much of one attempt has been put in the outbox: its first `decisions` decisions, and its result
- * once `finished`. Written only by the collector, never on the learner's click.
+ * How much of one attempt the collector has dealt with: its first `decisions` decisions, and its result
+ * once `finished` (queued, or skipped as older than sendFrom). Written only by the collector, never on the
+ * learner's click.
  */
 const xapiMarkSchema = new Schema(
   {
@@ -60,6 +61,9 @@ const xapiMarkSchema = new Schema(
     attempt: { type: Schema.Types.ObjectId, required: true },
     decisions: { type: Number, required: true },
     finished: { type: Boolean, required: true },
+    // Left out as older than sendFrom (the first `skipped` decisions; the result): what a backfill still sends.
+    skipped: { type: Number, default: 0 },
+    resultSkipped: { type: Boolean, default: false },
   },
   { versionKey: false },
 );

@@ -7,7 +7,7 @@ import { actorOf, requireRole } from '../auth';
 import { ACTOR_IDS } from './xapi-feed.model';
 import { xapiRuntime } from './xapi-runtime';
 import { xapiSettingsFormSchema } from './xapi.schemas';
-import { getXapiView, isXapiAvailable, resumeXapi, saveXapiSettings, sendTestStatement } from './xapi.service';
+import { getXapiView, isXapiAvailable, requestBackfill, resumeXapi, saveXapiSettings, sendTestStatement } from './xapi.service';
 
 /** The district admin's page for the learning record store: /admin/xapi (docs/xapi.md). */
 export const xapiAdminRouter = Router();
@@ -54,5 +54,12 @@ xapiAdminRouter.post('/admin/xapi/test', async (req, res) => {
 xapiAdminRouter.post('/admin/xapi/resume', async (req, res) => {
   const resumed = await resumeXapi(actorOf(req), String(req.id));
   setFlash(req, resumed ? 'xapi.flash.resumed' : 'xapi.flash.notStopped');
+  res.redirect(303, '/admin/xapi');
+});
+
+// Also send what happened before sending was turned on (docs/xapi.md, "Backfill").
+xapiAdminRouter.post('/admin/xapi/backfill', async (req, res) => {
+  const requested = await requestBackfill(actorOf(req), String(req.id));
+  setFlash(req, requested ? 'xapi.flash.backfill' : 'xapi.flash.backfillNotPossible');
   res.redirect(303, '/admin/xapi');
 });

@@ -20,6 +20,8 @@ export type XapiView = Readonly<{
   sentCount: number;
   pending: number;
   sendFrom: Date | null;
+  /** Everything is sent, also what happened before sending was turned on. */
+  isBackfilled: boolean;
   lastSuccessAt: Date | null;
   nextAttemptAt: Date | null;
   lastError: { at: Date; status: number | null; message: string } | null;
@@ -53,6 +55,7 @@ export async function getXapiView(actor: Actor): Promise<XapiView> {
     sentCount: feed?.sentCount ?? 0,
     pending,
     sendFrom: feed?.sendFrom ?? null,
+    isBackfilled: feed?.sendFrom?.getTime() === 0,
     lastSuccessAt: feed?.lastSuccessAt ?? null,
     nextAttemptAt: feed && feed.enabled && feed.state === 'idle' && (feed.retries ?? 0) > 0 ? feed.requestedAt : null,
     lastError,
@@ -129,6 +132,19 @@ export async function resumeXapi(actor: Actor, requestId?: string, now = new Dat
   const resumed = await XapiFeed.updateOne({ ...districtFilter(actor), state: { $in: ['stopped', 'failed'] } }, { $set: { state: 'idle', requestedAt: now, retries: 0, error: null, attempts: 0 } });
   if (resumed.modifiedCount === 0) return false;
   await recordAudit(actor, { action: 'xapi.resumed', target: { kind: 'district', id: actor.districtId }, requestId });
+  wakeXapiRunner();
+  return true;
+}
+
+/**
+ * Backfill: also send the decisions and results from before sending was turned on — every attempt of the
+ * district. The marks keep anything already queued from being queued again. Only while sending is on.
+ */
+export async function requestBackfill(actor: Actor, requestId?: string): Promise<boolean> {
+  const updated = await XapiFeed.updateOne({ ...districtFilter(actor), enabled: true, sendFrom: { $gt: new Date(0) } }, { $set: { sendFrom: new Date(0), cursor: null } });
+  if (updated.modifiedCount === 0) return false;
+  await XapiFeed.updateOne({ ...districtFilter(actor), state: 'idle' }, { $set: { requestedAt: new Date() } });
+  await recordAudit(actor, { action: 'xapi.backfill_requested', target: { kind: 'district', id: actor.districtId }, requestId });
   wakeXapiRunner();
   return true;
 }

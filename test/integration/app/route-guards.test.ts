@@ -121,6 +121,7 @@ const ROUTES: Record<string, Access> = {
   'POST /admin/xapi': 'admin',
   'POST /admin/xapi/test': 'admin',
   'POST /admin/xapi/resume': 'admin',
+  'POST /admin/xapi/backfill': 'admin',
 
   'GET /scim/v2/ServiceProviderConfig': 'scim-token',
   'GET /scim/v2/ResourceTypes': 'scim-token',

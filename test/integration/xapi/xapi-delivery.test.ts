@@ -160,6 +160,34 @@ describe('statements of a full module play', () => {
     expect((lrs.statements[0].result as { response: string }).response).toBe('decline');
   });
 
+  test('when the administrator asks for a backfill, then earlier decisions and results are sent too, and nothing twice', async () => {
+    const { agent: early } = await newLearner();
+    await playBest(early); // finished before sending was turned on
+    const { agent } = await newLearner();
+    await startModule(agent, SLUG);
+    await postMove(agent, SLUG, await getPlay(agent, SLUG));
+    await postMove(agent, SLUG, await getPlay(agent, SLUG), 'stall'); // one decision before
+    await saveSettings();
+    await playToResults(agent, SLUG, best);
+    await runXapiDeliveries();
+    expect(lrs.statements).toHaveLength(5);
+    const page = await admin.get('/admin/xapi');
+    expect(page.text).toContain('Also send earlier decisions and results');
+
+    const res = await admin.post('/admin/xapi/backfill').type('form').send({ _csrf: await csrfFor(admin, '/admin/xapi') });
+    expect(res.status).toBe(303);
+    await runXapiDeliveries();
+    expect(lrs.statements).toHaveLength(12);
+    expect(new Set(ids(lrs.statements)).size).toBe(12);
+    expect(verbs(lrs.statements.slice(5))).toEqual(['answered', 'answered', 'answered', 'answered', 'completed', 'passed', 'answered']);
+    expect((await admin.get('/admin/xapi')).text).toContain('On, for every decision and result (earlier ones included)');
+    // A second request changes nothing.
+    await admin.post('/admin/xapi/backfill').type('form').send({ _csrf: await csrfFor(admin, '/admin/xapi') });
+    await makeDue();
+    await runXapiDeliveries();
+    expect(lrs.statements).toHaveLength(12);
+  });
+
   test('when a district has no LRS, or sending is off, then nothing is collected or sent for it', async () => {
     await saveSettings({ enabled: '' });
     const { agent } = await newLearner();
