@@ -107,7 +107,11 @@ function xapiKey(value: string | undefined, env: string, dataDir: string): Buffe
   if (value) return Buffer.from(value, /^[0-9a-fA-F]{64}$/.test(value) ? 'hex' : 'base64');
   if (env !== 'development') return undefined;
   const file = path.join(dataDir, 'xapi-secret-key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (existsSync(file)) {
+    const kept = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (kept.length !== 32) throw new ConfigError([`${file}: not a 32-byte key (delete it to generate a new one; stored LRS secrets must then be entered again)`]);
+    return kept;
+  }
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
   writeFileSync(file, key.toString('base64'), { mode: 0o600 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config';
@@ -37,5 +37,10 @@ describe('XAPI_SECRET_KEY', () => {
     const file = path.join(dataDir, 'xapi-secret-key');
     expect(Buffer.from(readFileSync(file, 'utf8'), 'base64')).toEqual(first);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  test('when the development key file is damaged, then start-up is refused naming the file', () => {
+    writeFileSync(path.join(dataDir, 'xapi-secret-key'), 'short');
+    expect(() => loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir })).toThrow(/xapi-secret-key: not a 32-byte key/);
   });
 });
