@@ -32,6 +32,7 @@ import { configureMailer } from './shared/mailer';
 import { redactIdTokenHint, samlRouter, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
+import { configureXapi, xapiAdminRouter } from './components/xapi';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -41,6 +42,7 @@ export function buildApp(config: Config): Express {
   configureLogger(config.logLevel);
   configureMailer(config);
   configureReminderRetention(config.reminderRetentionDays);
+  configureXapi(config);
   const app = express();
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
@@ -148,6 +150,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(sessionsRouter);
   signedIn.use(rosterRouter);
   signedIn.use(scimAdminRouter);
+  signedIn.use(xapiAdminRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);

@@ -46,6 +46,7 @@ const envSchema = z.object({
   SAML_EMAIL_ATTRIBUTE: z.string().max(2000).optional(),
   SAML_EMAIL_DOMAINS: z.string().max(2000).optional(),
   SAML_NAMEID_FORMAT: z.enum(['persistent', 'email', 'unspecified'], 'must be persistent, email or unspecified').default('persistent'),
+  XAPI_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)').optional(),
 });
 
 export type Config = Readonly<{
@@ -73,6 +74,8 @@ export type Config = Readonly<{
   passwordSignIn: boolean;
   /** `npm start` only: run a local demo identity provider for the demo accounts (never in production). */
   demoOidc: boolean;
+  /** Encrypts the district LRS secrets (docs/xapi.md): 32 bytes. Unset: the xAPI page says xAPI is unavailable. */
+  xapiSecretKey: Buffer | undefined;
   /** SAML 2.0 single sign-on (docs/sso.md, "SAML 2.0"); undefined when not configured. */
   saml: SamlSettings | undefined;
 }>;
@@ -128,6 +131,22 @@ function developmentSecret(dataDir: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** The xAPI secret key: given (hex or base64), generated once under the data directory in development, else none. */
+function xapiKey(value: string | undefined, env: string, dataDir: string): Buffer | undefined {
+  if (value) return Buffer.from(value, /^[0-9a-fA-F]{64}$/.test(value) ? 'hex' : 'base64');
+  if (env !== 'development') return undefined;
+  const file = path.join(dataDir, 'xapi-secret-key');
+  if (existsSync(file)) {
+    const kept = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (kept.length !== 32) throw new ConfigError([`${file}: not a 32-byte key (delete it to generate a new one; stored LRS secrets must then be entered again)`]);
+    return kept;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64'), { mode: 0o600 });
+  return key;
 }
 
 /** Parses the environment; lists every problem at once. The only reader of process.env in src/. */
@@ -226,5 +245,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             nameIdFormat: NAME_ID_FORMATS[values.SAML_NAMEID_FORMAT],
           })
         : undefined,
+    xapiSecretKey: xapiKey(values.XAPI_SECRET_KEY, values.NODE_ENV, values.DATA_DIR),
   });
 }

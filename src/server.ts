@@ -11,6 +11,7 @@ import { startAuditAnchorRunner, startAuditSealer } from './components/audit';
 import { settleResetMails } from './components/password-reset';
 import { startReminderRunner } from './components/reminders';
 import { startRosterImportRunner } from './components/roster';
+import { startXapiRunner } from './components/xapi';
 import { closeMailer, getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
@@ -46,6 +47,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   const reminders = startReminderRunner();
   // Emails each district's audit-chain head to its chosen addresses once a day it moved; see audit-anchor.ts.
   const anchors = startAuditAnchorRunner();
+  // Sends each district's decisions and results to its learning record store; see components/xapi.
+  const xapi = startXapiRunner();
   // Password links being sent when the server stops are finished first (the request already answered).
   const stopMail = () => Promise.all([reminders.stop(), anchors.stop(), settleResetMails()]).then(closeMailer);
   let server: Server;
@@ -55,7 +58,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       s.once('error', reject);
     });
   } catch (err) {
-    await Promise.all([jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
+    await Promise.all([xapi.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
     await db.close();
     throw err;
   }
@@ -70,7 +73,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
       // The mailer's pooled SMTP connections are closed once the reminder and anchor runners sent their last message.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), xapi.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
       server.closeIdleConnections();
       await db.close();
     })());

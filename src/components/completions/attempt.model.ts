@@ -58,5 +58,8 @@ attemptSchema.index({ school: 1, moduleSlug: 1, status: 1 });
 // Serves: district-wide decision insights (finished attempts of one module version).
 attemptSchema.index({ district: 1, moduleSlug: 1, moduleVersion: 1, status: 1 });
 
+// Serves: the xAPI collector — a district's attempts changed since its cursor (components/xapi/xapi-collect.ts).
+attemptSchema.index({ district: 1, updatedAt: 1 });
+
 export type AttemptRecord = InferSchemaType<typeof attemptSchema> & { _id: Types.ObjectId };
 export const Attempt = model('Attempt', attemptSchema);

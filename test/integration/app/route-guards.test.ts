@@ -123,6 +123,11 @@ const ROUTES: Record<string, Access> = {
   'GET /admin/scim/revoke': 'admin', // 303 back to /admin/scim when there is no token to revoke
   'POST /admin/scim/revoke': 'admin',
   'POST /admin/scim/deactivations': 'admin',
+  'GET /admin/xapi': 'admin',
+  'POST /admin/xapi': 'admin',
+  'POST /admin/xapi/test': 'admin',
+  'POST /admin/xapi/resume': 'admin',
+  'POST /admin/xapi/backfill': 'admin',
 
   'GET /scim/v2/ServiceProviderConfig': 'scim-token',
   'GET /scim/v2/ResourceTypes': 'scim-token',

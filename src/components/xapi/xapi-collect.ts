@@ -1,0 +1,155 @@
+import { Types } from 'mongoose';
+import { Attempt } from '../completions';
+import { User } from '../users';
+import { getCatalog } from '../training';
+import { isDuplicateKey, type Lease } from '../../shared/lease-jobs';
+import { XapiMark, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
+import { answeredStatement, resultStatements, type AttemptForStatements, type Statement, type StatementContext } from './xapi-statements';
+
+/**
+ * The collector (docs/xapi.md, "Delivery"): turns what the player already wrote into queued statements,
+ * after the fact — nothing is added to the learner's click. It reads the district's attempts whose
+ * `updatedAt` is at or after its cursor less a margin (a write stamped a moment before a later one may
+ * land after it, and app servers' clocks differ a little), so an attempt can be read twice: each
+ * attempt's mark says how many of its decisions, and whether its result, are already queued. Statements
+ * go to the outbox before the marks are written, and their ids are deterministic, so a pass cut short
+ * anywhere queues nothing twice on the next one (the outbox's unique id) and loses nothing.
+ */
+export const CURSOR_MARGIN_MS = 2 * 60_000;
+const BATCH = 200;
+
+type AttemptDoc = {
+  _id: Types.ObjectId;
+  user: Types.ObjectId;
+  moduleSlug: string;
+  moduleVersion: number;
+  updateFrom?: number | null;
+  status: string;
+  score?: number | null;
+  points?: number | null;
+  maxPoints?: number | null;
+  startedAt: Date;
+  finishedAt?: Date | null;
+  updatedAt: Date;
+  decisions: AttemptForStatements['decisions'];
+};
+
+/** Collects everything new for the feed into its outbox; returns how many statements were queued. */
+export async function collectStatements(feed: XapiFeedRecord, ctx: StatementContext, lease: Lease): Promise<number> {
+  const sendFrom = feed.sendFrom;
+  if (!sendFrom) return 0;
+  const from = new Date(Math.max(sendFrom.getTime(), (feed.cursor?.getTime() ?? 0) - CURSOR_MARGIN_MS));
+  // Index { district, updatedAt } (attempt.model.ts).
+  const cursor = Attempt.collection
+    .find<AttemptDoc>(
+      { district: feed.district, updatedAt: { $gte: from } },
+      { sort: { updatedAt: 1, _id: 1 }, projection: { user: 1, moduleSlug: 1, moduleVersion: 1, updateFrom: 1, status: 1, score: 1, points: 1, maxPoints: 1, startedAt: 1, finishedAt: 1, updatedAt: 1, decisions: 1 }, batchSize: BATCH },
+    );
+  let queued = 0;
+  let batch: AttemptDoc[] = [];
+  let newest = feed.cursor ?? null;
+  try {
+    for await (const attempt of cursor) {
+      batch.push(attempt);
+      if (batch.length < BATCH) continue;
+      queued += await collectBatch(feed, ctx, batch, sendFrom);
+      newest = batch[batch.length - 1].updatedAt;
+      batch = [];
+      await lease.writeOrStop({ $set: { cursor: newest } });
+      lease.checkpoint();
+    }
+    if (batch.length > 0) {
+      queued += await collectBatch(feed, ctx, batch, sendFrom);
+      newest = batch[batch.length - 1].updatedAt;
+    }
+  } finally {
+    await cursor.close();
+  }
+  if (newest && newest !== feed.cursor) await lease.writeOrStop({ $set: { cursor: newest } });
+  return queued;
+}
+
+async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, attempts: AttemptDoc[], sendFrom: Date): Promise<number> {
+  const [marks, names] = await Promise.all([
+    XapiMark.find({ attempt: { $in: attempts.map((a) => a._id) } }, { attempt: 1, decisions: 1, finished: 1, skipped: 1, resultSkipped: 1 }).lean(),
+    actorNames(feed, attempts),
+  ]);
+  const markOf = new Map(marks.map((mark) => [mark.attempt.toString(), mark]));
+  const catalog = getCatalog();
+  const statements: Statement[] = [];
+  const newMarks: { attempt: Types.ObjectId; decisions: number; finished: boolean; skipped: number; resultSkipped: boolean }[] = [];
+  // A backfill (sendFrom at 0) also queues what an earlier pass skipped as older than sendFrom.
+  const isBackfill = sendFrom.getTime() === 0;
+  for (const attempt of attempts) {
+    const mark = markOf.get(attempt._id.toString());
+    const isFinished = attempt.status !== 'in_progress';
+    const decisions = attempt.decisions ?? [];
+    const skipped = mark?.skipped ?? 0;
+    const isResultSkipped = Boolean(mark?.resultSkipped);
+    const hasSkipped = isBackfill && (skipped > 0 || isResultSkipped);
+    if (mark && !hasSkipped && mark.decisions >= decisions.length && (mark.finished || !isFinished)) continue;
+    // Only what happened after sending was turned on: an attempt first seen now skips its earlier decisions.
+    const first = mark ? mark.decisions : countBefore(decisions, sendFrom);
+    const resultBefore = !mark && Boolean(attempt.finishedAt && attempt.finishedAt < sendFrom);
+    const module = catalog.get(attempt.moduleSlug, attempt.moduleVersion);
+    if (module) {
+      const forStatements: AttemptForStatements = { ...attempt, id: attempt._id.toString(), actorName: names.get(attempt.user.toString()) ?? attempt.user.toString(), decisions };
+      const indexes = [...(hasSkipped ? range(0, skipped) : []), ...range(first, decisions.length)];
+      for (const index of indexes) {
+        const statement = answeredStatement(ctx, module, forStatements, index);
+        if (statement) statements.push(statement);
+      }
+      const resultDue = isFinished && (mark ? !mark.finished || (hasSkipped && isResultSkipped) : !resultBefore);
+      if (resultDue) statements.push(...resultStatements(ctx, module, forStatements));
+    }
+    newMarks.push({
+      attempt: attempt._id,
+      decisions: decisions.length,
+      finished: isFinished,
+      skipped: mark ? (hasSkipped ? 0 : skipped) : first,
+      resultSkipped: mark ? isResultSkipped && !hasSkipped : resultBefore,
+    });
+  }
+  const queued = await queueStatements(feed.district, statements);
+  if (newMarks.length > 0) {
+    await XapiMark.bulkWrite(
+      newMarks.map(({ attempt, ...fields }) => ({ updateOne: { filter: { attempt }, update: { $set: { district: feed.district, ...fields } }, upsert: true } })),
+      { ordered: false },
+    );
+  }
+  return queued;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+function countBefore(decisions: AttemptForStatements['decisions'], sendFrom: Date): number {
+  let count = 0;
+  while (count < decisions.length && decisions[count].at < sendFrom) count++;
+  return count;
+}
+
+/** The account name per learner: the opaque internal id, or the employee id when the district chose it (and the person has one). */
+async function actorNames(feed: XapiFeedRecord, attempts: AttemptDoc[]): Promise<Map<string, string>> {
+  if (feed.actorId !== 'employee_id') return new Map();
+  const users = await User.find({ _id: { $in: [...new Set(attempts.map((a) => a.user.toString()))] }, district: feed.district }, { employeeId: 1 }).lean();
+  return new Map(users.filter((u) => u.employeeId).map((u) => [u._id.toString(), String(u.employeeId)]));
+}
+
+/** Inserts into the outbox in order; a statement already queued (same id) is skipped. Returns how many were new. */
+export async function queueStatements(district: Types.ObjectId, statements: Statement[]): Promise<number> {
+  if (statements.length === 0) return 0;
+  try {
+    const inserted = await XapiOutbox.insertMany(
+      statements.map((statement) => ({ district, statementId: statement.id, statement: JSON.stringify(statement) })),
+      { ordered: false },
+    );
+    return inserted.length;
+  } catch (err) {
+    // ordered: false — every statement not yet queued was inserted; only duplicates (already queued) may be refused.
+    const refused = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? (isDuplicateKey(err) ? [{ code: 11000 }] : []);
+    if (refused.length === 0 || refused.some((e) => (e.code ?? e.err?.code) !== 11000)) throw err;
+    return statements.length - refused.length;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Delivery to each district's LRS (docs/xapi.md): a durable job per district on the shared lease
+ * (src/shared/lease-jobs.ts). The district's XapiFeed record is the job: `idle` and due (requestedAt) is
+ * claimable when sending is on; a pass collects new decisions and results into the outbox
+ * (xapi-collect.ts), then sends the outbox in batches of up to 100, oldest first, removing each batch
+ * only once the LRS accepted it — at least once, and with deterministic ids a resend changes nothing at
+ * the LRS. Network errors, 408/429/5xx wait with a growing backoff (or the LRS's Retry-After); a refusal
+ * (400/401/403…) stops the feed with the LRS's message until an administrator saves or resumes it.
+ */
+import { Types } from 'mongoose';
+import { District } from '../districts';
+import { defineLeaseJobs, errorMessage, type Lease } from '../../shared/lease-jobs';
+import { logger } from '../../shared/logger';
+import { collectStatements } from './xapi-collect';
+import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
+import { XapiFeed, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
+import { xapiRuntime } from './xapi-runtime';
+import { decryptSecret } from './xapi-secret';
+import type { Statement } from './xapi-statements';
+
+export const XAPI_LEASE_MS = 60_000;
+export const MAX_XAPI_ATTEMPTS = 3;
+/** How often a district's new decisions are looked for (and the runner's poll). */
+export const XAPI_PASS_MS = 15_000;
+export const BATCH_SIZE = 100;
+const BACKOFF_BASE_MS = 30_000;
+const BACKOFF_MAX_MS = 60 * 60_000;
+
+/** The wait after `retries` failed sends in a row (30 s, 1 min, 2 min … at most an hour), or the LRS's Retry-After. */
+export function backoffMs(retries: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(BACKOFF_MAX_MS, Math.max(1_000, retryAfterMs));
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(retries, 10));
+}
+
+const jobs = defineLeaseJobs<XapiFeedRecord>({
+  name: 'xAPI delivery',
+  model: XapiFeed,
+  runningState: 'running',
+  leaseMs: XAPI_LEASE_MS,
+  maxAttempts: MAX_XAPI_ATTEMPTS,
+  pollMs: 5_000,
+  queued: () => ({ state: 'idle', enabled: true, requestedAt: { $lte: new Date() } }),
+  onClaim: { error: null },
+  onCrashLoop: (now) => ({ error: 'crash_loop', lastError: { at: now, status: null, message: 'The process sending statements stopped 3 times.' } }),
+  logContext: (feed) => ({ xapiFeed: feed._id.toString(), district: feed.district.toString() }),
+  run: deliver,
+  // An unexpected error (the database away): logged by the lease; tried again after a backoff.
+  fail: async (feed, lease, err) => {
+    const now = new Date();
+    await lease.write({ $set: { ...endOfPass(now, backoffMs(feed.retries ?? 0)), lastError: { at: now, status: null, message: errorMessage(err, 300) } }, $inc: { retries: 1 } });
+  },
+});
+
+function endOfPass(now: Date, waitMs: number) {
+  return { state: 'idle', owner: null, attempts: 0, finishedAt: now, requestedAt: new Date(now.getTime() + waitMs) };
+}
+
+async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
+  const runtime = xapiRuntime();
+  const secret = runtime.key ? decryptSecret(runtime.key, feed.district.toString(), feed.secret) : null;
+  if (!secret) {
+    // The key changed (or is gone): nothing can be sent until the secret is entered again.
+    await lease.write({ $set: { state: 'stopped', owner: null, attempts: 0, finishedAt: new Date(), error: 'secret_unreadable', lastError: { at: new Date(), status: null, message: 'The stored secret cannot be read with this server’s XAPI_SECRET_KEY: enter it again.' } } });
+    return;
+  }
+  const district = await District.findById(feed.district, { slug: 1 }).lean();
+  if (!district) return void (await lease.write({ $set: { ...endOfPass(new Date(), XAPI_PASS_MS), enabled: false } }));
+  const ctx = { baseUrl: runtime.baseUrl, districtSlug: district.slug };
+  const lrs: LrsCredentials = { endpoint: feed.endpoint, key: feed.authKey, secret };
+
+  await collectStatements(feed, ctx, lease);
+  lease.checkpoint();
+
+  for (;;) {
+    const rows = await XapiOutbox.find({ district: feed.district }, { statement: 1 }).sort({ _id: 1 }).limit(BATCH_SIZE).lean();
+    if (rows.length === 0) break;
+    const answer = await sendBatch(lrs, rows);
+    if (answer.sent.length > 0) await markSent(feed, lease, answer.sent);
+    if (answer.last.kind === 'retry') {
+      const now = new Date();
+      await lease.write({ $set: { ...endOfPass(now, backoffMs(feed.retries ?? 0, answer.last.retryAfterMs)), lastError: { at: now, status: answer.last.status, message: answer.last.message } }, $inc: { retries: 1 } });
+      lease.log.warn({ status: answer.last.status, retries: (feed.retries ?? 0) + 1 }, 'LRS unavailable; trying again later');
+      return;
+    }
+    if (answer.last.kind === 'stop') {
+      const now = new Date();
+      await lease.write({ $set: { state: 'stopped', owner: null, attempts: 0, finishedAt: now, error: 'refused', lastError: { at: now, status: answer.last.status, message: answer.last.message } } });
+      lease.log.warn({ status: answer.last.status }, 'LRS refused the statements; sending stopped until an administrator looks');
+      return;
+    }
+    feed.retries = 0;
+    lease.checkpoint();
+  }
+  await lease.write({ $set: { ...endOfPass(new Date(), XAPI_PASS_MS), retries: 0 } });
+}
+
+type Row = { _id: Types.ObjectId; statement: string };
+
+/**
+ * Sends one batch. A 409 on a batch may mean the LRS stored none of it (one id it already had): the batch
+ * is then sent one statement at a time with PUT, where 204 and 409 both mean the LRS holds that id.
+ */
+async function sendBatch(lrs: LrsCredentials, rows: Row[]): Promise<{ sent: Types.ObjectId[]; last: LrsAnswer }> {
+  const statements = rows.map((row) => JSON.parse(row.statement) as Statement);
+  const answer = await postStatements(lrs, statements);
+  if (answer.kind === 'ok' || (answer.kind === 'conflict' && rows.length === 1)) return { sent: rows.map((row) => row._id), last: answer };
+  if (answer.kind !== 'conflict') return { sent: [], last: answer };
+  const sent: Types.ObjectId[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const one = await putStatement(lrs, statements[i]);
+    if (one.kind !== 'ok' && one.kind !== 'conflict') return { sent, last: one };
+    sent.push(rows[i]._id);
+  }
+  return { sent, last: answer };
+}
+
+async function markSent(feed: XapiFeedRecord, lease: Lease, ids: Types.ObjectId[]): Promise<void> {
+  // The counters first, conditional on still holding the feed: a runner that lost it leaves the rows to the new one.
+  if (!(await lease.write({ $inc: { sentCount: ids.length }, $set: { lastSuccessAt: new Date(), retries: 0 } }))) return;
+  await XapiOutbox.deleteMany({ _id: { $in: ids }, district: feed.district });
+}
+
+/** One runner per app process (src/server.ts); none without XAPI_SECRET_KEY (nothing could be sent). */
+export function startXapiRunner(options: { pollMs?: number } = {}) {
+  if (!xapiRuntime().key) {
+    // Said once at start when it matters: districts turned sending on, and this server cannot read their secrets.
+    XapiFeed.exists({ enabled: true })
+      .then((on) => on && logger.warn('XAPI_SECRET_KEY is not set: xAPI statements are not sent, and the xAPI page says xAPI is unavailable'))
+      .catch(() => undefined);
+    return { stop: async () => undefined };
+  }
+  return jobs.startRunner({ pollMs: options.pollMs });
+}
+
+/** Runs every due feed to the end of its pass, in this process (tests, scripts); how many passes ran. */
+export function runXapiDeliveries(): Promise<number> {
+  return jobs.runQueued();
+}
+
+export const claimXapiFeed = jobs.claim;
+export const wakeXapiRunner = jobs.wake;

@@ -1,0 +1,93 @@
+import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+
+export const FEED_STATES = ['idle', 'running', 'stopped', 'failed'] as const;
+export const ACTOR_IDS = ['internal_id', 'employee_id'] as const;
+export type ActorIdChoice = (typeof ACTOR_IDS)[number];
+
+/**
+ * A district's learning record store (docs/xapi.md): its settings, and the delivery job that sends the
+ * district's decisions and results there. The record is also the job's lease (src/shared/lease-jobs.ts):
+ * `idle` with `requestedAt` due is claimable, `running` is held, `stopped` waits for the administrator
+ * (the LRS refused the credentials or a statement), `failed` is a process that died on it repeatedly.
+ */
+const xapiFeedSchema = new Schema(
+  {
+    district: { type: Schema.Types.ObjectId, ref: 'District', required: true },
+    enabled: { type: Boolean, required: true, default: false },
+    endpoint: { type: String, required: true, maxlength: 500 },
+    authKey: { type: String, required: true, maxlength: 500 },
+    // AES-256-GCM with XAPI_SECRET_KEY (xapi-secret.ts): never shown, logged or audited.
+    secret: { type: String, required: true },
+    actorId: { type: String, enum: ACTOR_IDS, required: true, default: 'internal_id' },
+    // Decisions and results from this moment on are sent (set when sending is turned on).
+    sendFrom: { type: Date, default: null },
+    // The newest attempt `updatedAt` the collector has read (it re-reads a margin before it: xapi-collect.ts).
+    cursor: { type: Date, default: null },
+    // The lease (lease-jobs.ts); requestedAt is when the next pass is due.
+    state: { type: String, enum: FEED_STATES, required: true, default: 'idle' },
+    requestedAt: { type: Date, required: true, default: () => new Date() },
+    owner: { type: String, default: null },
+    heartbeatAt: { type: Date, default: null },
+    startedAt: { type: Date, default: null },
+    finishedAt: { type: Date, default: null },
+    attempts: { type: Number, default: 0 },
+    error: { type: String, default: null },
+    // Consecutive failed sends (network, 5xx, 429): the backoff grows with it; a success resets it.
+    retries: { type: Number, default: 0 },
+    sentCount: { type: Number, default: 0 },
+    lastSuccessAt: { type: Date, default: null },
+    lastError: { at: Date, status: Number, message: String },
+    lastTest: { at: Date, status: Number, message: String, ok: Boolean },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+// Serves: the admin page and "one LRS per district".
+xapiFeedSchema.index({ district: 1 }, { unique: true });
+// Serves: the runner's claim (idle and due, oldest first; or running with a lapsed heartbeat).
+xapiFeedSchema.index({ state: 1, requestedAt: 1 });
+
+export type XapiFeedRecord = InferSchemaType<typeof xapiFeedSchema> & { _id: Types.ObjectId };
+export const XapiFeed = model('XapiFeed', xapiFeedSchema);
+
+/**
+ * How much of one attempt the collector has dealt with: its first `decisions` decisions, and its result
+ * once `finished` (queued, or skipped as older than sendFrom). Written only by the collector, never on the
+ * learner's click.
+ */
+const xapiMarkSchema = new Schema(
+  {
+    district: { type: Schema.Types.ObjectId, required: true },
+    attempt: { type: Schema.Types.ObjectId, required: true },
+    decisions: { type: Number, required: true },
+    finished: { type: Boolean, required: true },
+    // Left out as older than sendFrom (the first `skipped` decisions; the result): what a backfill still sends.
+    skipped: { type: Number, default: 0 },
+    resultSkipped: { type: Boolean, default: false },
+  },
+  { versionKey: false },
+);
+// Serves: the collector's look-up of the attempts it reads (by attempt id), and one mark per attempt.
+xapiMarkSchema.index({ attempt: 1 }, { unique: true });
+
+export const XapiMark = model('XapiMark', xapiMarkSchema);
+
+/**
+ * A statement waiting to be sent: removed once the LRS accepted it. `statementId` is deterministic
+ * (xapi-statements.ts), so collecting the same decision twice inserts it once.
+ */
+const xapiOutboxSchema = new Schema(
+  {
+    district: { type: Schema.Types.ObjectId, required: true },
+    statementId: { type: String, required: true },
+    // JSON text: extension keys are IRIs, whose dots a stored field name should not carry.
+    statement: { type: String, required: true },
+  },
+  { versionKey: false },
+);
+// Serves: the next batch of a district, in the order collected (_id), and the pending count.
+xapiOutboxSchema.index({ district: 1, _id: 1 });
+// Serves: a statement is queued once however often it is collected.
+xapiOutboxSchema.index({ statementId: 1 }, { unique: true });
+
+export const XapiOutbox = model('XapiOutbox', xapiOutboxSchema);
