@@ -46,6 +46,7 @@ const envSchema = z.object({
   SAML_EMAIL_ATTRIBUTE: z.string().max(2000).optional(),
   SAML_EMAIL_DOMAINS: z.string().max(2000).optional(),
   SAML_NAMEID_FORMAT: z.enum(['persistent', 'email', 'unspecified'], 'must be persistent, email or unspecified').default('persistent'),
+  OUTBOUND_PRIVATE_NETWORK: z.enum(['allow', 'refuse'], 'must be allow or refuse').optional(),
   XAPI_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)').optional(),
 });
 
@@ -76,6 +77,8 @@ export type Config = Readonly<{
   demoOidc: boolean;
   /** Encrypts the district LRS secrets (docs/xapi.md): 32 bytes. Unset: the xAPI page says xAPI is unavailable. */
   xapiSecretKey: Buffer | undefined;
+  /** Requests to addresses an administrator typed (the xAPI LRS) may reach private/local networks: shared/outbound-http.ts. */
+  outboundPrivateNetwork: 'allow' | 'refuse';
   /** SAML 2.0 single sign-on (docs/sso.md, "SAML 2.0"); undefined when not configured. */
   saml: SamlSettings | undefined;
 }>;
@@ -246,5 +249,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           })
         : undefined,
     xapiSecretKey: xapiKey(values.XAPI_SECRET_KEY, values.NODE_ENV, values.DATA_DIR),
+    outboundPrivateNetwork: values.OUTBOUND_PRIVATE_NETWORK ?? (values.NODE_ENV === 'production' ? 'refuse' : 'allow'),
   });
 }

@@ -1,3 +1,5 @@
+import { NonPublicAddressError, outboundRequest, type OutboundAnswer } from '../../shared/outbound-http';
+import { xapiRuntime } from './xapi-runtime';
 import { XAPI_VERSION, type Statement } from './xapi-statements';
 
 /**
@@ -7,14 +9,15 @@ import { XAPI_VERSION, type Statement } from './xapi-statements';
  *   - conflict  409: an id the LRS already holds — for one statement that is success (same id, same
  *               statement); a batch is re-sent one by one, since the LRS may have refused all of it;
  *   - retry     network error, timeout, 408, 429 (Retry-After), 5xx: try again later;
- *   - stop      400, 401, 403, 404, 413, a redirect, anything else: an administrator must look.
+ *   - stop      400, 401, 403, 404, 413, a redirect, a private-network address, anything else: an
+ *               administrator must look.
  */
 export type LrsCredentials = Readonly<{ endpoint: string; key: string; secret: string }>;
 export type LrsAnswer =
   | { kind: 'ok'; status: number; message: string }
   | { kind: 'conflict'; status: 409; message: string }
   | { kind: 'retry'; status: number | null; message: string; retryAfterMs?: number }
-  | { kind: 'stop'; status: number; message: string };
+  | { kind: 'stop'; status: number | null; message: string };
 
 export const LRS_TIMEOUT_MS = 15_000;
 const MESSAGE_MAX = 300;
@@ -35,14 +38,16 @@ export function putStatement(lrs: LrsCredentials, statement: Statement, timeoutM
 }
 
 async function call(lrs: LrsCredentials, method: 'POST' | 'PUT', url: URL, body: string, timeoutMs: number): Promise<LrsAnswer> {
-  let response: Response;
+  let response: OutboundAnswer;
   try {
-    response = await fetch(url, {
+    // Redirects are not followed (a redirect would replay the credentials to wherever it points): reported.
+    // The address must be public unless OUTBOUND_PRIVATE_NETWORK=allow (shared/outbound-http.ts).
+    response = await outboundRequest(url, {
       method,
       body,
-      // A redirect would replay the credentials to wherever it points: it is reported, never followed.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      maxBytes: READ_MAX_BYTES,
+      allowPrivateNetwork: xapiRuntime().allowPrivateNetwork,
       headers: {
         Authorization: `Basic ${Buffer.from(`${lrs.key}:${lrs.secret}`).toString('base64')}`,
         'X-Experience-API-Version': XAPI_VERSION,
@@ -50,53 +55,38 @@ async function call(lrs: LrsCredentials, method: 'POST' | 'PUT', url: URL, body:
       },
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    if (err instanceof NonPublicAddressError) return { kind: 'stop', status: null, message: 'refused: the endpoint is on a private or local network (OUTBOUND_PRIVATE_NETWORK=allow permits it)' };
+    const code = (err as { code?: string }).code;
     const name = (err as { name?: string }).name;
-    return { kind: 'retry', status: null, message: name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `could not connect${cause ? ` (${cause})` : ''}` };
+    return { kind: 'retry', status: null, message: name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `could not connect${code ? ` (${code})` : ''}` };
   }
   const status = response.status;
-  const message = clean(await readText(response), lrs.secret);
+  const message = clean(readText(response.body), lrs.secret);
+  const header = (name: string) => {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : (value ?? null);
+  };
   if (status === 200 || status === 204) return { kind: 'ok', status, message };
   if (status === 409) return { kind: 'conflict', status, message };
-  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(response.headers.get('retry-after')) };
-  if (status >= 300 && status < 400) return { kind: 'stop', status, message: `redirected to ${clean(response.headers.get('location') ?? '?', lrs.secret)}: use that address as the endpoint` };
+  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')) };
+  if (status >= 300 && status < 400) return { kind: 'stop', status, message: `redirected to ${clean(header('location') ?? '?', lrs.secret)}: use that address as the endpoint` };
   return { kind: 'stop', status, message };
 }
 
+/** At most 16 KB of an answer is read: an LRS (or whatever answers there) cannot make this process read more. */
 const READ_MAX_BYTES = 16 * 1024;
 
-/** The answer's text, at most 16 KB of it: an LRS (or whatever answers there) cannot make this process read more. */
-async function readBody(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < READ_MAX_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  await reader.cancel().catch(() => undefined);
-  return Buffer.concat(chunks).subarray(0, READ_MAX_BYTES).toString('utf8');
-}
-
-async function readText(response: Response): Promise<string> {
+function readText(text: string): string {
+  // An xAPI error is often JSON with a message: show the message rather than the braces.
   try {
-    const text = await readBody(response);
-    // An xAPI error is often JSON with a message: show the message rather than the braces.
-    try {
-      const json = JSON.parse(text) as unknown;
-      if (Array.isArray(json)) return `${json.length} statement id(s) returned`;
-      const message = (json as { message?: unknown; error?: unknown })?.message ?? (json as { error?: unknown })?.error;
-      if (typeof message === 'string') return message;
-    } catch {
-      // not JSON: the text itself
-    }
-    return text;
+    const json = JSON.parse(text) as unknown;
+    if (Array.isArray(json)) return `${json.length} statement id(s) returned`;
+    const message = (json as { message?: unknown; error?: unknown })?.message ?? (json as { error?: unknown })?.error;
+    if (typeof message === 'string') return message;
   } catch {
-    return '';
+    // not JSON: the text itself
   }
+  return text;
 }
 
 /** One line, at most 300 characters, without the secret should an LRS echo it. */

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { AppError } from '../../shared/errors';
+import { resolvesToPublicAddress } from '../../shared/outbound-http';
 import { recordAudit } from '../audit';
 import { District } from '../districts';
 import { postStatements } from './xapi-client';
@@ -78,6 +79,9 @@ export async function saveXapiSettings(actor: Actor, input: XapiSettingsInput, r
   const filter = districtFilter(actor);
   const current = await XapiFeed.findOne(filter, { enabled: 1, secret: 1, endpoint: 1, authKey: 1, actorId: 1, state: 1 }).lean();
   if (!current?.secret && !input.secret) return { ok: false, errors: { secret: 'xapi.errors.secretRequired' } };
+  // Not an address on the hosting network (server-side request forgery): checked now for a clear answer, and
+  // again at every connection (shared/outbound-http.ts).
+  if (!xapiRuntime().allowPrivateNetwork && !(await resolvesToPublicAddress(new URL(input.endpoint)))) return { ok: false, errors: { endpoint: 'xapi.errors.endpointPrivate' } };
   const turnedOn = input.enabled && !current?.enabled;
   const set: Record<string, unknown> = {
     endpoint: input.endpoint,

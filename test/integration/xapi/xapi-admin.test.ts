@@ -150,6 +150,28 @@ describe('POST /admin/xapi, hostile and production input', () => {
       configureXapi(t.config);
     }
   });
+
+  test('when private networks are refused (production default), then an endpoint on this machine or the metadata address is refused, and a stored one is never connected to', async () => {
+    // Stored while allowed (as a district with OUTBOUND_PRIVATE_NETWORK=allow would), then refused.
+    expect((await save(admin, { ...valid(), enabled: '' })).status).toBe(303);
+    configureXapi({ ...t.config, outboundPrivateNetwork: 'refuse' });
+    try {
+      for (const endpoint of [lrs.endpoint, lrs.endpoint.replace('127.0.0.1', 'localhost'), 'http://169.254.169.254/latest/', 'http://[::1]:9/xapi/']) {
+        const res = await save(admin, { ...valid(), endpoint });
+        expect(res.status).toBe(422);
+        expect(res.text).toContain('That address is on a private or local network');
+        expect(res.text).toContain(`value="${endpoint}`);
+      }
+      expect((await XapiFeed.findOne({}).lean())?.endpoint).toBe(lrs.endpoint);
+      const test = await admin.post('/admin/xapi/test').type('form').send({ _csrf: await csrfFor(admin, '/admin/xapi') });
+      expect(test.status).toBe(303);
+      expect(lrs.requests).toHaveLength(0);
+      const feed = await XapiFeed.findOne({}).lean();
+      expect(feed?.lastTest).toMatchObject({ ok: false, status: null, message: expect.stringContaining('private or local network') });
+    } finally {
+      configureXapi(t.config);
+    }
+  });
 });
 
 describe('POST /admin/xapi/test', () => {
