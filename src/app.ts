@@ -32,6 +32,7 @@ import { configureMailer } from './shared/mailer';
 import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
+import { ltiAdminRouter, ltiPlatformRouter } from './components/lti';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -120,6 +121,9 @@ export function buildApp(config: Config): Express {
   app.use(headerSchoolNames(ownSchoolNames));
   // The roster file is multipart: parsed here (district admins only) so the CSRF check below can read its token.
   app.use(rosterUpload);
+  // LTI login and launch are cross-site posts from the LMS (no CSRF token possible): answered before the
+  // CSRF check, protected by one-use state, the signed id_token and its nonce (components/lti/lti.routes.ts).
+  app.use(ltiPlatformRouter(config));
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
@@ -145,6 +149,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(sessionsRouter);
   signedIn.use(rosterRouter);
   signedIn.use(scimAdminRouter);
+  signedIn.use(ltiAdminRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);
