@@ -39,7 +39,7 @@ export const platformFormSchema = z.object({
   authLoginUrl: url('lti.errors.authLoginUrlRequired'),
   jwksUrl: url('lti.errors.jwksUrlRequired'),
   deploymentIds,
-  linkByEmail: z.unknown().transform((v) => v === 'yes'),
+  linkByEmail: z.union([z.string(), z.array(z.string())]).optional().transform((v) => v === 'yes'),
 });
 
 export type PlatformInput = z.infer<typeof platformFormSchema>;
