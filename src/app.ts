@@ -32,7 +32,7 @@ import { configureMailer } from './shared/mailer';
 import { redactIdTokenHint, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
-import { ltiAdminRouter, ltiPlatformRouter } from './components/lti';
+import { ltiAdminRouter, ltiPlatformRouter, redactLtiRedirect, redactLtiRequest } from './components/lti';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -61,7 +61,8 @@ export function buildApp(config: Config): Express {
       // The SSO callback's query holds a one-time authorization code: it is logged without it.
       // An SSO sign-out redirects with the ID token in the URL (id_token_hint): logged without it (res).
       // A password-reset link's path holds its token: logged without it.
-      serializers: { req: (req: { url?: string }) => redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req), res: redactIdTokenHint },
+      // An LTI login initiation's query (login_hint) and its redirect (state, nonce): logged without them.
+      serializers: { req: (req: { url?: string }) => redactLtiRequest(redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req)), res: (res: Parameters<typeof redactIdTokenHint>[0]) => redactLtiRedirect(redactIdTokenHint(res)) },
     }),
   );
   app.use(

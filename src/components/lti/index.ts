@@ -3,3 +3,4 @@ export { ltiPlatformRouter } from './lti.routes';
 export { ltiAdminRouter } from './lti-admin.routes';
 export { LtiPlatform } from './lti-platform.model';
 export { LtiLaunchState } from './lti-launch-state.model';
+export { redactLtiRequest, redactLtiRedirect } from './lti.log';

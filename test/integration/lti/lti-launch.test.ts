@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { User } from '../../../src/components/users';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
-import { LtiLaunchState } from '../../../src/components/lti';
+import { LtiLaunchState, redactLtiRedirect, redactLtiRequest } from '../../../src/components/lti';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -89,6 +89,17 @@ describe('login initiation', () => {
       const res = await request(t.app).post('/lti/login').type('form').send(body);
       expect(res.status).toBe(400);
     }
+  });
+});
+
+describe('request log', () => {
+  test('when a login initiation is logged, then its login hint, state and nonce are not', async () => {
+    const { hint } = await rostered();
+    const { res } = await initiateLogin(t.app, platform, hint);
+    const logged = redactLtiRedirect({ statusCode: 303, headers: { location: res.headers.location } });
+    expect(logged.headers!.location).toBe(`${platform.authUrl}?[redacted]`);
+    expect(redactLtiRequest({ url: `/lti/login?iss=x&login_hint=${hint}`, method: 'GET' })).toEqual({ url: '/lti/login?[redacted]', query: '[redacted]', method: 'GET' });
+    expect(redactLtiRequest({ url: '/lti/launch' })).toEqual({ url: '/lti/launch' });
   });
 });
 
