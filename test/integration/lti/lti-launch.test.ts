@@ -241,6 +241,34 @@ describe('launch', () => {
     }
   });
 
+  test('when a linked person is deactivated in the roster afterwards, then their next launch is refused', async () => {
+    const { user, hint } = await rostered();
+    expect((await launch(hint)).res.status).toBe(303);
+    await User.updateOne({ _id: user._id }, { $set: { active: false } });
+
+    const { res } = await launch(hint);
+
+    expect(res.status).toBe(403);
+    expect(sessionIdOf(res)).toBeUndefined();
+    expect(await signedInSessions(user._id.toString())).toBe(1);
+    expect(await AuditEvent.countDocuments({ action: 'lti.refused', 'target.id': user._id.toString() })).toBe(1);
+  });
+
+  test("when the platform's keys cannot be fetched, then a 503 page and no session (never a 500)", async () => {
+    const gone = await startLtiPlatform();
+    await registerPlatform(gone, district);
+    const user = await createUser(district, { email: 'keys-gone@district.example', schools: [school] });
+    const { state, nonce } = await initiateLogin(t.app, gone, 'h');
+    const idToken = await gone.signIdToken({ sub: 'p-1', email: user.email }, nonce, LAUNCH_URL);
+    await gone.close();
+
+    const res = await request(t.app).post('/lti/launch').type('form').send({ id_token: idToken, state });
+
+    expect(res.status).toBe(503);
+    expect(res.text).toContain('Your LMS could not be reached to verify the launch.');
+    expect(await signedInSessions(user._id.toString())).toBe(0);
+  });
+
   test('when the launch post is malformed or empty, then 400, never a 500', async () => {
     for (const body of [{}, { id_token: 'not.a.jwt', state: 'x' }, { id_token: ['a', 'b'], state: { $ne: null } }]) {
       const res = await request(t.app).post('/lti/launch').type('form').send(body);
