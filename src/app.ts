@@ -33,6 +33,7 @@ import { redactIdTokenHint, samlRouter, ssoFormActionSources, ssoRouter } from '
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
 import { configureXapi, xapiAdminRouter } from './components/xapi';
+import { ltiAdminRouter, ltiPlatformRouter, redactLtiRedirect, redactLtiRequest } from './components/lti';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -62,7 +63,8 @@ export function buildApp(config: Config): Express {
       // The SSO callback's query holds a one-time authorization code: it is logged without it.
       // An SSO sign-out redirects with the ID token in the URL (id_token_hint): logged without it (res).
       // A password-reset link's path holds its token: logged without it.
-      serializers: { req: (req: { url?: string }) => redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req), res: redactIdTokenHint },
+      // An LTI login initiation's query (login_hint) and its redirect (state, nonce): logged without them.
+      serializers: { req: (req: { url?: string }) => redactLtiRequest(redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req)), res: (res: Parameters<typeof redactIdTokenHint>[0]) => redactLtiRedirect(redactIdTokenHint(res)) },
     }),
   );
   app.use(
@@ -125,6 +127,9 @@ export function buildApp(config: Config): Express {
   // SAML sign-in: its assertion consumer is posted by the identity provider, without our CSRF token; it is
   // checked by the signed response instead (samlRouter says how). Its only POST, so it comes before the check.
   app.use(samlRouter(config));
+  // LTI login and launch are cross-site posts from the LMS (no CSRF token possible): answered before the
+  // CSRF check, protected by one-use state, the signed id_token and its nonce (components/lti/lti.routes.ts).
+  app.use(ltiPlatformRouter(config));
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
@@ -151,6 +156,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(rosterRouter);
   signedIn.use(scimAdminRouter);
   signedIn.use(xapiAdminRouter);
+  signedIn.use(ltiAdminRouter);
   app.use(signedIn);
 
   app.use(notFoundHandler);

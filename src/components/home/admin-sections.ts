@@ -6,6 +6,7 @@ export const ADMIN_SECTIONS = [
   { href: '/admin/roster', label: 'roster.nav', about: 'nav.about.roster' },
   { href: '/admin/scim', label: 'scim.nav', about: 'nav.about.scim' },
   { href: '/admin/xapi', label: 'xapi.nav', about: 'xapi.about' },
+  { href: '/admin/lti', label: 'lti.nav', about: 'nav.about.lti' },
   { href: '/admin/schools', label: 'nav.schools', about: 'nav.about.schools' },
   { href: '/admin/settings', label: 'nav.settings', about: 'nav.about.settings' },
   { href: '/admin/audit', label: 'audit.nav', about: 'nav.about.audit' },

@@ -1,5 +1,5 @@
 export { ssoRouter } from './sso.routes';
-export { resolveSsoSignIn, getSsoLink, unlinkSso, subjectKey } from './sso.service';
+export { resolveSsoSignIn, getSsoLink, unlinkSso, subjectKey, type SsoRefusal } from './sso.service';
 export { redactIdTokenHint } from './sso.log';
 export { ssoFormActionSources } from './sso.client';
 export { samlRouter } from './saml.routes';

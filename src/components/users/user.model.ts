@@ -50,6 +50,9 @@ const userSchema = new Schema(
     // Single sign-on link: "<issuer> <sub>" from the district's identity provider (never tokens).
     ssoSubject: { type: String, maxlength: 1000 },
     ssoLinkedAt: { type: Date },
+    // LTI link: "<platform issuer> <sub>" from the district's LMS (docs/lti.md); its own field, beside SSO's.
+    ltiSubject: { type: String, maxlength: 1000 },
+    ltiLinkedAt: { type: Date },
   },
   { timestamps: true },
 );
@@ -72,6 +75,9 @@ userSchema.index({ email: 1 });
 
 // Serves: SSO sign-in by the identity provider's subject; one account per subject.
 userSchema.index({ ssoSubject: 1 }, { unique: true, partialFilterExpression: { ssoSubject: { $type: 'string' } } });
+
+// Serves: LTI launches by the LMS's subject; one account per subject.
+userSchema.index({ ltiSubject: 1 }, { unique: true, partialFilterExpression: { ltiSubject: { $type: 'string' } } });
 
 export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
 export const User = model('User', userSchema);

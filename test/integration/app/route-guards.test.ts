@@ -15,12 +15,14 @@ import { makeKeyPair } from '../../helpers/saml-idp';
  *   signed-in  — any signed-in person (their own records only: tested per feature);
  *   school     — principals (their own schools) and district admins; staff are refused;
  *   admin      — district admins only;
- *   scim-token — the provisioning API (docs/scim.md): a district's bearer token only, never a session.
+ *   scim-token — the provisioning API (docs/scim.md): a district's bearer token only, never a session;
+ *   lti-platform — what the district's LMS calls (docs/lti.md): login initiation and launch, cross-site posts
+ *                  that cannot carry a CSRF token, so deliberately exempt (held to state + signed id_token + nonce).
  * And for every route: anonymous visitors are sent to sign in, and no POST is accepted without a CSRF token.
  * (The OIDC routes exist only when a provider is configured: test/integration/sso holds them to the same. SAML is
  * configured here, so its routes are listed; its assertion consumer is the one POST without a CSRF token, by design.)
  */
-type Access = 'public' | 'signed-in' | 'school' | 'admin' | 'scim-token';
+type Access = 'public' | 'signed-in' | 'school' | 'admin' | 'scim-token' | 'lti-platform';
 const ROUTES: Record<string, Access> = {
   'GET /healthz': 'public',
   'GET /readyz': 'public',
@@ -37,6 +39,9 @@ const ROUTES: Record<string, Access> = {
   'GET /auth/saml/metadata': 'public',
   // Posted by the identity provider's page, which cannot have our CSRF token: the signed response is checked instead.
   'POST /auth/saml/acs': 'public',
+  'GET /lti/login': 'lti-platform',
+  'POST /lti/login': 'lti-platform',
+  'POST /lti/launch': 'lti-platform',
 
   'GET /': 'signed-in',
   'GET /account': 'signed-in',
@@ -128,6 +133,12 @@ const ROUTES: Record<string, Access> = {
   'POST /admin/xapi/test': 'admin',
   'POST /admin/xapi/resume': 'admin',
   'POST /admin/xapi/backfill': 'admin',
+  'GET /admin/lti': 'admin',
+  'GET /admin/lti/new': 'admin',
+  'POST /admin/lti': 'admin',
+  'GET /admin/lti/:id': 'admin',
+  'POST /admin/lti/:id': 'admin',
+  'POST /admin/lti/:id/remove': 'admin',
 
   'GET /scim/v2/ServiceProviderConfig': 'scim-token',
   'GET /scim/v2/ResourceTypes': 'scim-token',
@@ -281,6 +292,24 @@ describe('CSRF', () => {
   });
 });
 
+describe('the LMS launch routes (the deliberate CSRF exception)', () => {
+  test('when the LMS routes are posted without a CSRF token, then they are not refused for it (they answer 400 for an unknown platform or launch), and no one is signed in or out', async () => {
+    const routes = byAccess('lti-platform');
+    expect(routes).toEqual(['GET /lti/login', 'POST /lti/login', 'POST /lti/launch']);
+    const visitor = request.agent(t.app);
+    for (const route of routes) {
+      for (const agent of [visitor, admin]) {
+        const res = await send(agent, route);
+        expect([route, res.status]).toEqual([route, 400]);
+        // No session is started for an anonymous caller (the admin's rolling session cookie is only refreshed).
+        if (agent === visitor) expect(res.headers['set-cookie'] ?? []).toEqual([]);
+      }
+    }
+    expect((await visitor.get('/admin')).status).toBe(303);
+    expect((await admin.get('/admin')).status).toBe(200);
+  });
+});
+
 describe('roles', () => {
   test('when staff use any school or administration route, with a valid CSRF token, then each is refused (403, or 404 for what they cannot see)', async () => {
     const csrf = await csrfFor(staff);
@@ -350,7 +379,7 @@ describe('hostile input', () => {
 
   test('when every page is asked for with operator, prototype and oversized query values, then none fails (no 5xx)', async () => {
     const wrong: string[] = [];
-    for (const route of byAccess('public', 'signed-in', 'school', 'admin').filter((r) => methodOf(r) === 'get')) {
+    for (const route of byAccess('public', 'signed-in', 'school', 'admin', 'lti-platform').filter((r) => methodOf(r) === 'get')) {
       const res = await admin.get(`${urlOf(route)}?${HOSTILE_QUERY}`);
       if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
     }

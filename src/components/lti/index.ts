@@ -1,0 +1,6 @@
+/** LTI 1.3 Resource Link launch from the district's LMS: Canvas, Schoology (docs/lti.md). */
+export { ltiPlatformRouter } from './lti.routes';
+export { ltiAdminRouter } from './lti-admin.routes';
+export { LtiPlatform } from './lti-platform.model';
+export { LtiLaunchState } from './lti-launch-state.model';
+export { redactLtiRequest, redactLtiRedirect } from './lti.log';

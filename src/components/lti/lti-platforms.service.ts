@@ -1,0 +1,80 @@
+import type { Actor } from '../../shared/actor';
+import { notFound } from '../../shared/errors';
+import type { FieldErrors } from '../../shared/validation';
+import { recordAudit } from '../audit';
+import { LtiPlatform } from './lti-platform.model';
+import type { PlatformInput } from './lti.schemas';
+
+export type PlatformView = {
+  id: string;
+  name: string;
+  issuer: string;
+  clientId: string;
+  authLoginUrl: string;
+  jwksUrl: string;
+  deploymentIds: string[];
+  linkByEmail: boolean;
+};
+export type Outcome = { ok: true; id: string } | { ok: false; errors: FieldErrors };
+export type Context = { requestId?: string };
+
+type PlatformDoc = Omit<PlatformView, 'id'> & { _id: { toString(): string } };
+
+function toView(p: PlatformDoc): PlatformView {
+  return { id: p._id.toString(), name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: [...p.deploymentIds], linkByEmail: p.linkByEmail !== false };
+}
+
+const FIELDS = 'name issuer clientId authLoginUrl jwksUrl deploymentIds linkByEmail';
+
+export async function listPlatforms(actor: Actor): Promise<PlatformView[]> {
+  const docs = await LtiPlatform.find({ district: actor.districtId }).select(FIELDS).sort({ name: 1, _id: 1 }).lean<PlatformDoc[]>();
+  return docs.map(toView);
+}
+
+export async function getPlatform(actor: Actor, id: string): Promise<PlatformView> {
+  const doc = await LtiPlatform.findOne({ _id: id, district: actor.districtId }).select(FIELDS).lean<PlatformDoc>();
+  if (!doc) throw notFound();
+  return toView(doc);
+}
+
+/** An issuer + client id is registered once in the whole app (a launch must name one district). */
+function duplicate(err: unknown): Outcome | undefined {
+  if ((err as { code?: number }).code === 11000) return { ok: false, errors: { clientId: 'lti.errors.clientIdTaken' } };
+  return undefined;
+}
+
+/** The audit keeps which registration changed and its issuer, not the client id or deployment ids. */
+export async function createPlatform(actor: Actor, input: PlatformInput, ctx: Context = {}): Promise<Outcome> {
+  let id: string;
+  try {
+    const doc = await LtiPlatform.create({ ...input, district: actor.districtId });
+    id = doc._id.toString();
+  } catch (err) {
+    const outcome = duplicate(err);
+    if (outcome) return outcome;
+    throw err;
+  }
+  await recordAudit(actor, { action: 'lti.platform_created', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer }, requestId: ctx.requestId });
+  return { ok: true, id };
+}
+
+export async function updatePlatform(actor: Actor, id: string, input: PlatformInput, ctx: Context = {}): Promise<Outcome> {
+  let matched: number;
+  try {
+    ({ matchedCount: matched } = await LtiPlatform.updateOne({ _id: id, district: actor.districtId }, { $set: input }));
+  } catch (err) {
+    const outcome = duplicate(err);
+    if (outcome) return outcome;
+    throw err;
+  }
+  if (!matched) throw notFound();
+  await recordAudit(actor, { action: 'lti.platform_updated', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer }, requestId: ctx.requestId });
+  return { ok: true, id };
+}
+
+/** Launches from it stop at once; people's LTI links stay (a registration added again matches them). */
+export async function removePlatform(actor: Actor, id: string, ctx: Context = {}): Promise<void> {
+  const doc = await LtiPlatform.findOneAndDelete({ _id: id, district: actor.districtId }).select('name issuer').lean();
+  if (!doc) throw notFound();
+  await recordAudit(actor, { action: 'lti.platform_removed', target: { kind: 'lti_platform', id }, details: { name: doc.name, issuer: doc.issuer }, requestId: ctx.requestId });
+}

@@ -1,0 +1,79 @@
+import { Router, type Request, type Response } from 'express';
+import type { Config } from '../../config';
+import { translator } from '../../shared/i18n';
+import { sharedRateLimit } from '../../shared/rate-limit';
+import { finishLaunch, ltiUrls, startLogin, type LaunchRefusal } from './lti-launch.service';
+import { launchFormSchema, loginInitiationSchema } from './lti.schemas';
+
+const STATUS: Record<LaunchRefusal, number> = {
+  unknown_platform: 400,
+  invalid: 400,
+  expired: 400,
+  deployment: 400,
+  message: 400,
+  unavailable: 503,
+  unknown: 403,
+  unverified: 403,
+  inactive: 403,
+  ambiguous: 403,
+  linked_elsewhere: 403,
+  locked: 403,
+};
+
+/** A refusal page in the learner's language when the LMS said it (launch_presentation.locale), else as usual. */
+function renderRefusal(res: Response, reason: LaunchRefusal, locale?: string) {
+  if (locale) {
+    const lang = locale.toLowerCase().startsWith('es') ? 'es' : 'en';
+    res.locals.lang = lang;
+    res.locals.t = translator(lang);
+  }
+  res.status(STATUS[reason]).render('lti/refused', { title: res.locals.t('lti.refused.title'), reason });
+}
+
+/**
+ * What the LMS calls (docs/lti.md): the OIDC login initiation (GET or POST /lti/login) and the launch
+ * (POST /lti/launch). Mounted before the CSRF check on purpose: both are cross-site requests from the LMS,
+ * which cannot carry our CSRF token. They are protected instead by the one-use state we issue at login (kept
+ * in MongoDB), the id_token's signature by the registered platform's key, and its one-use nonce.
+ */
+export function ltiPlatformRouter(config: Config): Router {
+  const router = Router();
+  const urls = ltiUrls(config.baseUrl);
+  // Failed logins/launches per address (a whole school may launch from one NAT address, so only failures count).
+  const limiter = sharedRateLimit({
+    name: 'lti',
+    secret: config.sessionSecret,
+    windowMs: 15 * 60 * 1000,
+    limit: 100,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, res) => {
+      res.status(429).render('lti/refused', { title: res.locals.t('lti.refused.title'), reason: 'too_many' });
+    },
+  });
+
+  const login = async (req: Request, res: Response) => {
+    const parsed = loginInitiationSchema.safeParse(req.method === 'GET' ? req.query : (req.body ?? {}));
+    if (!parsed.success) return renderRefusal(res, 'invalid');
+    const result = await startLogin(parsed.data, urls, { requestId: String(req.id) });
+    if (!result.ok) return renderRefusal(res, result.reason);
+    res.redirect(303, result.url);
+  };
+  router.get('/lti/login', limiter, login);
+  router.post('/lti/login', limiter, login);
+
+  router.post('/lti/launch', limiter, async (req, res, next) => {
+    const parsed = launchFormSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return renderRefusal(res, 'invalid');
+    const result = await finishLaunch({ idToken: parsed.data.id_token, state: parsed.data.state }, urls, { requestId: String(req.id) });
+    if (!result.ok) return renderRefusal(res, result.reason, result.locale);
+    // passport regenerates the session id here (session fixation defence), as every other sign-in does.
+    req.login(result.actor, (err) => {
+      if (err) return next(err);
+      res.redirect(303, result.next);
+    });
+  });
+
+  return router;
+}
