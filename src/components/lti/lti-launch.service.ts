@@ -4,7 +4,8 @@
  * district are signed in; nothing is created at launch.
  */
 import { randomBytes } from 'node:crypto';
-import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { outboundRequest } from '../../shared/outbound-http';
+import { createRemoteJWKSet, customFetch, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Actor } from '../../shared/actor';
 import { logger } from '../../shared/logger';
 import { resolveSsoSignIn, type SsoRefusal } from '../sso';
@@ -83,14 +84,37 @@ export async function startLogin(init: LoginInitiation, urls: LtiUrls, ctx: Cont
   return { ok: true, url: url.href };
 }
 
+/** A platform's key set is a few KB; more than this is not a key set. */
+const JWKS_MAX_BYTES = 512 * 1024;
+
+/**
+ * jose's fetch for the key sets, through shared/outbound-http.ts: the JWKS URL is typed by a district
+ * administrator, so with OUTBOUND_PRIVATE_NETWORK=refuse (production) it may not reach the hosting network
+ * (checked inside the connection's DNS lookup); redirects are not followed; at most 512 KB is read.
+ */
+function guardedFetch(allowPrivateNetwork: boolean) {
+  return async (url: string, options: { headers?: HeadersInit }): Promise<Response> => {
+    const answer = await outboundRequest(new URL(url), {
+      method: 'GET',
+      headers: Object.fromEntries(new Headers(options.headers).entries()),
+      timeoutMs: JWKS_TIMEOUT_MS,
+      maxBytes: JWKS_MAX_BYTES,
+      allowPrivateNetwork,
+    });
+    const status = answer.status >= 200 && answer.status <= 599 ? answer.status : 502;
+    return new Response([101, 204, 205, 304].includes(status) ? null : answer.body, { status });
+  };
+}
+
 // jose keeps each key set and fetches it again when a token names a key it does not have (key rotation).
 const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-function keySetFor(jwksUrl: string): ReturnType<typeof createRemoteJWKSet> {
-  let set = keySets.get(jwksUrl);
+function keySetFor(jwksUrl: string, allowPrivateNetwork: boolean): ReturnType<typeof createRemoteJWKSet> {
+  const cacheKey = `${allowPrivateNetwork ? 'any' : 'public'} ${jwksUrl}`;
+  let set = keySets.get(cacheKey);
   if (!set) {
     if (keySets.size >= MAX_CACHED_JWKS) keySets.delete(keySets.keys().next().value as string);
-    set = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: JWKS_TIMEOUT_MS });
-    keySets.set(jwksUrl, set);
+    set = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: JWKS_TIMEOUT_MS, [customFetch]: guardedFetch(allowPrivateNetwork) });
+    keySets.set(cacheKey, set);
   }
   return set;
 }
@@ -133,7 +157,13 @@ async function destinationOf(target: string, custom: unknown): Promise<string> {
 }
 
 /** Step 2: the platform posts the id_token and our state. Every check below must pass; the state is used up first. */
-export async function finishLaunch(input: { idToken: string; state: string }, urls: LtiUrls, ctx: Context = {}): Promise<LaunchResult> {
+/** `network.allowPrivateNetwork`: OUTBOUND_PRIVATE_NETWORK=allow (the platform's JWKS URL may be on a private network). */
+export async function finishLaunch(
+  input: { idToken: string; state: string },
+  urls: LtiUrls,
+  ctx: Context = {},
+  network: { allowPrivateNetwork: boolean } = { allowPrivateNetwork: false },
+): Promise<LaunchResult> {
   const locale = localeOf(input.idToken);
   const refuse = (reason: LaunchProblem, details: Record<string, unknown>): LaunchResult => ({ ...problem(reason, details, ctx), locale });
 
@@ -144,7 +174,7 @@ export async function finishLaunch(input: { idToken: string; state: string }, ur
 
   let claims: JWTPayload;
   try {
-    ({ payload: claims } = await jwtVerify(input.idToken, keySetFor(platform.jwksUrl), {
+    ({ payload: claims } = await jwtVerify(input.idToken, keySetFor(platform.jwksUrl, network.allowPrivateNetwork), {
       issuer: platform.issuer,
       audience: platform.clientId,
       algorithms: ['RS256'],

@@ -66,7 +66,7 @@ export function ltiPlatformRouter(config: Config): Router {
   router.post('/lti/launch', limiter, async (req, res, next) => {
     const parsed = launchFormSchema.safeParse(req.body ?? {});
     if (!parsed.success) return renderRefusal(res, 'invalid');
-    const result = await finishLaunch({ idToken: parsed.data.id_token, state: parsed.data.state }, urls, { requestId: String(req.id) });
+    const result = await finishLaunch({ idToken: parsed.data.id_token, state: parsed.data.state }, urls, { requestId: String(req.id) }, { allowPrivateNetwork: config.outboundPrivateNetwork === 'allow' });
     if (!result.ok) return renderRefusal(res, result.reason, result.locale);
     // passport regenerates the session id here (session fixation defence), as every other sign-in does.
     req.login(result.actor, (err) => {

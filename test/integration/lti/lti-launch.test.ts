@@ -2,6 +2,7 @@ import request from 'supertest';
 import { User } from '../../../src/components/users';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { LtiLaunchState, redactLtiRedirect, redactLtiRequest } from '../../../src/components/lti';
+import { finishLaunch, ltiUrls } from '../../../src/components/lti/lti-launch.service';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -267,6 +268,22 @@ describe('launch', () => {
     expect(res.status).toBe(503);
     expect(res.text).toContain('Your LMS could not be reached to verify the launch.');
     expect(await signedInSessions(user._id.toString())).toBe(0);
+  });
+
+  test("when private networks are refused (production default) and the platform's key set is on one, then its keys are never fetched and the launch is refused", async () => {
+    const internal = await startLtiPlatform(); // on 127.0.0.1, like a platform registered with an internal address
+    await registerPlatform(internal, district);
+    const user = await createUser(district, { email: 'keys-internal@district.example', schools: [school] });
+    const { state, nonce } = await initiateLogin(t.app, internal, 'h');
+    const idToken = await internal.signIdToken({ sub: 'p-2', email: user.email }, nonce, LAUNCH_URL);
+    try {
+      const result = await finishLaunch({ idToken, state }, ltiUrls(BASE_URL), {}, { allowPrivateNetwork: false });
+      expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
+      expect(internal.jwksRequests()).toBe(0);
+      expect(await signedInSessions(user._id.toString())).toBe(0);
+    } finally {
+      await internal.close();
+    }
   });
 
   test('when the launch post is malformed or empty, then 400, never a 500', async () => {
