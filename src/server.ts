@@ -54,8 +54,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
+      // Express 5 calls app.listen's callback on an error too (EADDRINUSE …): check the argument, or a port held
+      // by another process would be logged as "server listening" while nothing listens.
+      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
     await Promise.all([xapi.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
