@@ -66,6 +66,16 @@ describe('reminder wording', () => {
     expect(stored.map((r) => r.status)).toEqual(['sent', 'sent']);
   });
 
+  test('when everyone in a group was just reminded, then the page says they were reminded, not that "2 more" were', async () => {
+    const res = await principal.get(`/school/${String(lincoln._id)}/reminders?lang=es`);
+    expect(res.text).not.toContain('name="group" value="urgent"');
+    expect(res.text).toContain('A 2 personas con capacitación atrasada o vencida se les envió un recordatorio manual en las últimas 24 horas');
+    expect(res.text).not.toContain('personas más');
+    const en = await principal.get(`/school/${String(lincoln._id)}/reminders?lang=en`);
+    expect(en.text).toContain('2 people with overdue or expired training were reminded by hand in the last 24 hours');
+    expect(en.text).not.toContain('2 more were reminded');
+  });
+
   test('when the Spanish strings name overdue training, then they say "atrasada" (the overdue status) and never "vencida" (expired)', () => {
     const es = translator('es');
     expect(es('compliance.status.overdue')).toBe('Atrasado');
