@@ -19,6 +19,13 @@ describe('locale text', () => {
     expect(spaced).toEqual([]);
   });
 
+  test('when a Spanish sentence ends with a time ("9:21 p.m."), then no second full stop follows it ("p.m..")', () => {
+    // Times and date-times are formatted es-US, which ends afternoon times in "p.m.".
+    const doubled = strings('es').filter(([, text]) => /\{\{(time|at|when|until|since|expires)\}\}\./.test(text)).map(([key]) => key);
+    // sso.admin.linked is given an ISO date (2026-11-26), never a time.
+    expect(doubled.filter((key) => key !== 'sso.admin.linked')).toEqual([]);
+  });
+
   test('when a string counts trainings, then it has singular and plural forms in both languages', () => {
     for (const lang of ['en', 'es'] as const) {
       const all = strings(lang);
