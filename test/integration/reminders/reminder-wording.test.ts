@@ -81,6 +81,7 @@ describe('reminder wording', () => {
     expect(es('compliance.status.overdue')).toBe('Atrasado');
     expect(es('compliance.status.expired')).toBe('Vencido');
     expect(es('reminders.email.subjectMany', { title: 'X', count: 1 })).toBe('Recordatorio: «X» y 1 capacitación más');
+    expect(es('reminders.page.sendPending', { count: 2 })).toBe('Enviar un recordatorio a 2 personas (con capacitación aún no completada)');
     for (const text of [
       es('reminders.email.subject.after_due', { date: '5 nov 2026', title: 'X' }),
       es('reminders.email.digestSubject', { count: 2 }),
