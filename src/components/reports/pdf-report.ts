@@ -14,7 +14,7 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
   const doc = new PDFDocument({ size: 'LETTER', layout: 'landscape', margin: MARGIN, bufferPages: false, info: { Title: t('reports.pdf.title') } });
   doc.pipe(out);
   const pageBottom = () => doc.page.height - MARGIN;
-  const fmt = (n: number | null) => (n === null ? t('compliance.noData') : `${n}%`);
+  const fmt = (n: number | null) => (n === null ? t('compliance.noData') : t('modules.percent', { value: n }));
 
   doc.font('Helvetica-Bold').fontSize(18).text(t('reports.pdf.title'));
   doc.font('Helvetica').fontSize(11).text(summary.school ? `${summary.district.name} — ${summary.school.code} ${summary.school.name}` : summary.district.name);
