@@ -127,7 +127,7 @@ describe('GET /admin/audit', () => {
     await admin.get('/admin/audit?lang=en');
     expect(spanish.text).toContain('Registro de auditoría');
     // The time ends in "p.m." / "a.m.": in brackets, so no "p.m.." before the next sentence.
-    expect(spanish.text).toMatch(/Último evento sellado: n\.º 3 \(\d{1,2} \w{3} \d{4}, [^)]*\)\. Su huella:/);
+    expect(spanish.text).toMatch(/Último evento sellado: n\.º 3 \(\d{1,2} \S+ \d{4}, [^)]*\)\. Su huella:/);
     expect(spanish.text).not.toMatch(/m\.\./);
   });
 
