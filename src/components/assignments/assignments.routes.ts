@@ -17,7 +17,7 @@ import {
 } from './assignments.service';
 import { formatCount, formatLocalDateTime, isUnderway } from './compliance-job.status';
 import { compliancePercent } from './compliance-status';
-import { formatLocalDate } from './zoned-date';
+import { formatLocalDate, formatMonthDay } from './zoned-date';
 
 export const assignmentsRouter = Router();
 assignmentsRouter.use('/admin/assignments', requireRole('district_admin'));
@@ -61,7 +61,7 @@ function enteredValues(body: unknown): Record<string, unknown> {
 assignmentsRouter.get('/admin/assignments', async (req, res) => {
   const { show } = parseOrThrow(assignmentListQuery, req.query);
   const page = await listAssignments(actorOf(req), show);
-  res.render('assignments/list', { title: res.locals.t('assignments.list.title'), ...page, show, compliancePercent, formatDate: formatLocalDate, ...jobHelpers });
+  res.render('assignments/list', { title: res.locals.t('assignments.list.title'), ...page, show, compliancePercent, formatDate: formatLocalDate, formatMonthDay, ...jobHelpers });
 });
 
 async function renderForm(req: Request, res: Response, status: number, view: { errors: FieldErrors; values: Record<string, unknown>; assignment?: AssignmentView & { timeZone: string } }) {

@@ -166,6 +166,20 @@ export function nextMonthDayOnOrAfter(date: LocalDate, monthDay: string): LocalD
 const displayFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** A local date for people: "30 Jun 2026" / "30 jun 2026" (the calendar date itself, no zone shift). */
+const monthDayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A school year's cycle end "06-30" → "June 30" (en) / "30 de junio" (es); the raw value if it is not MM-DD. */
+export function formatMonthDay(monthDay: string | null | undefined, lang: string): string {
+  if (!monthDay || !/^\d{2}-\d{2}$/.test(monthDay)) return monthDay ?? '';
+  let format = monthDayFormats.get(lang);
+  if (!format) {
+    format = new Intl.DateTimeFormat(lang === 'es' ? 'es-US' : 'en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
+    monthDayFormats.set(lang, format);
+  }
+  const date = new Date(`2000-${monthDay}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) ? monthDay : format.format(date);
+}
+
 export function formatLocalDate(date: LocalDate | null | undefined, lang: string): string {
   if (!date) return '';
   let format = displayFormats.get(lang);

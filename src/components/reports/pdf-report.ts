@@ -14,7 +14,7 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
   const doc = new PDFDocument({ size: 'LETTER', layout: 'landscape', margin: MARGIN, bufferPages: false, info: { Title: t('reports.pdf.title') } });
   doc.pipe(out);
   const pageBottom = () => doc.page.height - MARGIN;
-  const fmt = (n: number | null) => (n === null ? t('compliance.noData') : `${n}%`);
+  const fmt = (n: number | null) => (n === null ? t('compliance.noData') : t('modules.percent', { value: n }));
 
   doc.font('Helvetica-Bold').fontSize(18).text(t('reports.pdf.title'));
   doc.font('Helvetica').fontSize(11).text(summary.school ? `${summary.district.name} — ${summary.school.code} ${summary.school.name}` : summary.district.name);
@@ -34,26 +34,30 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
   doc.font('Helvetica').fontSize(11).text(t('reports.pdf.totalsLine', { completed: summary.totals.completed, total: summary.totals.total, percent: fmt(summary.percent) }));
   doc.moveDown(0.5);
 
-  const statusColumns: Column[] = COMPLIANCE_STATUSES.map((s) => ({ label: t(`compliance.status.${s}`), width: 62, align: 'right' }));
+  // 64 points: the longest status label ("Desactualizado", bold 8 pt) fits on one line.
+  const statusColumns: Column[] = COMPLIANCE_STATUSES.map((s) => ({ label: t(`compliance.status.${s}`), width: 64, align: 'right' }));
   const countCells = (c: StatusCounts) => COMPLIANCE_STATUSES.map((s) => String(c[s]));
 
   function table(columns: Column[], rows: string[][]): void {
     const x0 = MARGIN;
-    const drawRow = (cells: string[], bold: boolean) => {
+    const drawRow = (cells: string[], bold: boolean): void => {
       const y = doc.y;
-      if (y + 14 > pageBottom()) {
+      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
+      // A long module title or school name wraps inside its column; the row is as tall as its tallest cell,
+      // so the next row starts below it instead of printing over it.
+      const height = Math.max(13, ...cells.map((cell, i) => doc.heightOfString(cell, { width: columns[i].width - 4 }) + 4));
+      if (y + height + 1 > pageBottom() && y > MARGIN + 1) {
         doc.addPage();
         drawRow(columns.map((c) => c.label), true);
         return drawRow(cells, bold);
       }
-      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
       let x = x0;
       cells.forEach((cell, i) => {
-        doc.text(cell, x + 2, y, { width: columns[i].width - 4, align: columns[i].align ?? 'left', lineBreak: false, ellipsis: true });
+        doc.text(cell, x + 2, y, { width: columns[i].width - 4, align: columns[i].align ?? 'left' });
         x += columns[i].width;
       });
       doc.x = x0;
-      doc.y = y + 13;
+      doc.y = y + height;
       if (bold) doc.moveTo(x0, doc.y - 2).lineTo(x, doc.y - 2).lineWidth(0.5).stroke();
     };
     drawRow(columns.map((c) => c.label), true);

@@ -75,9 +75,9 @@ reportsRouter.get('/district', requireRole('district_admin'), async (req, res) =
     report.schools.map((s) => ({
       label: s.schoolId ? `${s.code} ${s.name}` : t('reports.district.noSchool'),
       value: s.suppressed ? null : s.percent,
-      valueLabel: s.suppressed ? t('reports.district.hidden') : s.percent === null ? t('compliance.noData') : `${s.percent}%`,
+      valueLabel: s.suppressed ? t('reports.district.hidden') : s.percent === null ? t('compliance.noData') : t('modules.percent', { value: s.percent }),
     })),
-    { max: 100, tickStep: 25, tickSuffix: '%' },
+    { max: 100, tickStep: 25, tickSuffix: t('modules.percent', { value: '' }) },
   );
   const bandChart = horizontalBarChart(
     report.bands.map((n, i) => ({ label: t('reports.district.band', { from: i * (100 / BANDS), to: i === BANDS - 1 ? 100 : (i + 1) * (100 / BANDS) - 1 }), value: n, valueLabel: String(n) })),

@@ -136,7 +136,8 @@ trainingRouter.get('/training/:slug/card', async (req, res) => {
     districtName: district.districtName,
     // Only the contacts the district has filled in: the neutral defaults would print as noise on a card.
     // telHref: one tap to call from a phone; undefined (plain text) when the number cannot be dialled as typed.
-    contacts: Object.entries(district.contacts).map(([key, contact]) => ({ key, name: contact?.name ?? '', phone: contact?.phone ?? '', telHref: toTelHref(contact?.phone ?? '') })),
+    // The name as it reads in the page's language (the Spanish name when the district gave one), as in the content.
+    contacts: Object.entries(district.contacts).map(([key, contact]) => ({ key, name: (lang === 'es' && contact?.nameEs) || contact?.name || '', phone: contact?.phone ?? '', telHref: toTelHref(contact?.phone ?? '') })),
     policyReference: district.content[lang].policyReference,
   });
 });

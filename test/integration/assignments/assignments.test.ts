@@ -64,6 +64,16 @@ describe('GET /admin/assignments', () => {
     expect(form.status).toBe(200);
     expect(form.text).toContain('Foundations (EN)');
   });
+  test('when an assignment repeats each school year, then the list says when the year ends as a date in the page language, not "(06-30)"', async () => {
+    const assignment = await createAssignment(district, { moduleSlug: 'front-office', recurrence: { kind: 'school_year', cycleEnd: '06-30' } });
+    const english = await admin.get('/admin/assignments?lang=en');
+    expect(english.text).toContain('School year (ends June 30)');
+    const spanish = await admin.get('/admin/assignments?lang=es');
+    await admin.get('/admin/assignments?lang=en');
+    await Assignment.deleteOne({ _id: assignment._id });
+    expect(spanish.text).toContain('Año escolar (termina el 30 de junio)');
+    expect(spanish.text).not.toContain('(06-30)');
+  });
 });
 
 describe('POST /admin/assignments', () => {

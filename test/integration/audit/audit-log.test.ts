@@ -123,8 +123,12 @@ describe('GET /admin/audit', () => {
     const filtered = await admin.get('/admin/audit?action=user.created');
     expect(filtered.text).toContain('0 events');
     expect((await admin.get('/admin/audit?action=%7B%22%24gt%22%3A%22%22%7D')).status).toBe(400);
-    expect((await admin.get('/admin/audit?lang=es')).text).toContain('Registro de auditoría');
+    const spanish = await admin.get('/admin/audit?lang=es');
     await admin.get('/admin/audit?lang=en');
+    expect(spanish.text).toContain('Registro de auditoría');
+    // The time ends in "p.m." / "a.m.": in brackets, so no "p.m.." before the next sentence.
+    expect(spanish.text).toMatch(/Último evento sellado: n\.º 3 \(\d{1,2} \S+ \d{4}, [^)]*\)\. Su huella:/);
+    expect(spanish.text).not.toMatch(/m\.\./);
   });
 
   test('when principals or staff ask, then 403; anonymous go to sign-in', async () => {

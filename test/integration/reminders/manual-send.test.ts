@@ -119,7 +119,7 @@ describe('POST /school/:schoolId/reminders/send', () => {
   test('when the principal clicks again within 24 hours, then nothing new is sent and the page says who was skipped and why', async () => {
     const before = smtp.messages.length;
     const page = await principal.get(`/school/${String(lincoln._id)}/reminders`);
-    expect(page.text).toContain('2 more were reminded by hand in the last 24 hours');
+    expect(page.text).toContain('2 people with overdue or expired training were reminded by hand in the last 24 hours');
     expect(page.text).not.toContain('name="group" value="urgent"');
     expect(page.text).not.toContain(`data-reminded="${String(people.late._id)}">None in the last`);
     expect(page.text).toMatch(new RegExp(`data-reminded="${String(people.late._id)}">[^<]*by hand, sent`));

@@ -151,6 +151,9 @@ describe('GET /reports/decisions', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('Basado en 2 intentos terminados');
     expect(countsAt(res.text, 'd-1-first')['Llame al alumno a la oficina']).toBe(2);
+    // Percentages written the Spanish way everywhere on the page ("100 %"), as in "el 0 % eligió la mejor respuesta".
+    expect(res.text).toContain('> 100 %</td>');
+    expect(res.text).not.toMatch(/\d%/);
     await admin.get('/reports/decisions?lang=en');
   });
 });

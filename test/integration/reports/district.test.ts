@@ -63,6 +63,14 @@ describe('GET /district', () => {
     expect(res.text).toContain(`href="/school/${String(schools[0]._id)}"`);
   });
 
+  test('when the admin reads it in Spanish, then percentages are written as everywhere else in Spanish ("68.8 %")', async () => {
+    const res = await admin.get('/district?lang=es');
+    await admin.get('/district?lang=en'); // back to English for the next tests, before any assertion can fail
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<span class="stat-value">68.8 %</span>');
+    expect(res.text).not.toMatch(/>\d+(\.\d)?%</);
+  });
+
   test('when rendered, then the bar chart is inline SVG with a title, a description and a table of the same figures', async () => {
     const res = await admin.get('/district');
     expect(res.text).toMatch(/<svg role="img" aria-labelledby="chart-title chart-desc"/);

@@ -92,6 +92,15 @@ describe('GET /school/:schoolId', () => {
     expect(html).not.toContain('Eve Roosevelt');
   });
 
+  test('when the principal reads it in Spanish, then the compliance figure and scores are written "20 %" and "88 %"', async () => {
+    const res = await principal.get(`/school/${String(lincoln._id)}?lang=es`);
+    await principal.get(`/school/${String(lincoln._id)}?lang=en`); // back to English for the next tests, before any assertion can fail
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<span class="stat-value">20 %</span>');
+    expect(res.text).toContain('<td>88 %</td>');
+    expect(res.text).not.toMatch(/>\d+(\.\d)?%</);
+  });
+
   test('when filtered by status, job title and module, then only matching rows are listed and the filters stay selected', async () => {
     const overdue = await principal.get(`/school/${String(lincoln._id)}?status=overdue`);
     expect(overdue.status).toBe(200);

@@ -77,7 +77,7 @@ describe('complete roster', () => {
     await seedStaff();
     const id = await preview([1, 2, 3, 4, 5].map(rowFor), true);
     const page = await adminAgent.get(`/admin/roster/previews/${id}`);
-    expect(page.text).toContain('This would deactivate 5 people — more than 10 % of the 10 active people in the district.');
+    expect(page.text).toContain('This would deactivate 5 people — more than 10% of the 10 active people in the district.');
     expect(page.text).toContain('<label for="field-confirm">Type 5 to confirm the deactivations</label>');
 
     const missing = await apply(adminAgent, id);

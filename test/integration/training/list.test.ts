@@ -170,4 +170,25 @@ describe('GET /training/:slug/card', () => {
     }
     expect(spanish.text).toContain('lang="es"');
   });
+
+  test('when the district gave a contact a Spanish name, then the Spanish card lists that name and the English card the English one', async () => {
+    const contacts = {
+      principal: { name: 'your principal', nameEs: 'su director o directora', phone: '555-0100' },
+      region_operations: { name: 'Region Operations', phone: '(555) 010-0142' },
+    };
+    await District.updateOne({ _id: district._id }, { $set: { 'settings.contacts': contacts } });
+    forgetDistrictContext(district._id.toString());
+    const agent = await signIn(t.app, (await createUser(district, { schools: [school] })).email);
+
+    const spanish = await agent.get('/training/fixture-basics/card?lang=es');
+    const english = await agent.get('/training/fixture-basics/card?lang=en');
+
+    expect(spanish.status).toBe(200);
+    expect(spanish.text).toContain('<td>su director o directora</td>');
+    expect(spanish.text).not.toContain('your principal');
+    // No Spanish name given: the one name the district entered.
+    expect(spanish.text).toContain('<td>Region Operations</td>');
+    expect(english.text).toContain('<td>your principal</td>');
+    expect(english.text).not.toContain('su director o directora');
+  });
 });
