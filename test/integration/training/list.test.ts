@@ -68,6 +68,12 @@ describe('GET /training', () => {
     const finishedAt = (await Attempt.findOne({ user: user._id }).lean())!.finishedAt!;
     const day = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'America/New_York' }).format(finishedAt);
     expect(passed.text).toContain(`Passed on ${day} with 100%`);
+    // The certificate is one click away from the list, and it is this person's.
+    const code = (await Completion.findOne({ user: user._id }).lean())!.certificateCode;
+    expect(passed.text).toContain(`href="/training/certificates/${code}.pdf"`);
+    const pdf = await agent.get(`/training/certificates/${code}.pdf`);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
 
     await startModule(other, 'fixture-basics');
     await playToResults(other, 'fixture-basics', (choices) => choices[choices.length - 1]);
