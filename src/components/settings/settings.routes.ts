@@ -4,7 +4,7 @@ import { actorOf, requireRole } from '../auth';
 import { CONTACT_KEYS } from '../content';
 import { getSettingsForm, updateSettings } from './settings.service';
 import { getReminderSettingsView, reminderSettingsFormSchema, toReminderSettingsInput, updateReminderSettings } from '../reminders';
-import { contactNameEsField, contactNameField, contactPhoneField, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
+import { contactNameEsField, contactNameField, contactPhoneField, commonTimeZones, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
 
 export const settingsRouter = Router();
 
@@ -21,6 +21,7 @@ function renderForm(res: Response, status: number, values: Record<string, unknow
     isSaved,
     contacts: CONTACT_KEYS.map((key) => ({ key, nameField: contactNameField(key), nameEsField: contactNameEsField(key), phoneField: contactPhoneField(key) })),
     timeZones: listTimeZones(),
+    commonTimeZones: commonTimeZones(res.locals.lang),
   });
 }
 

@@ -12,6 +12,17 @@ export function listTimeZones(): string[] {
   return [...TIME_ZONES].sort();
 }
 
+/** United States zones, offered first (a district picks one of these); the full list follows. */
+const US_TIME_ZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Puerto_Rico'] as const;
+
+/** The US zones with their names in the reader's language ("Pacific Time — America/Los_Angeles", "hora del Pacífico — …"). */
+export function commonTimeZones(lang: string): { zone: string; label: string }[] {
+  return US_TIME_ZONES.filter((zone) => TIME_ZONES.has(zone)).map((zone) => {
+    const name = new Intl.DateTimeFormat(lang, { timeZone: zone, timeZoneName: 'longGeneric' }).formatToParts(new Date(0)).find((part) => part.type === 'timeZoneName')?.value;
+    return { zone, label: name && name !== zone ? `${name} — ${zone}` : zone };
+  });
+}
+
 // Digits with the usual separators and an optional extension: "(213) 555-0100 ext. 12", "+1 213 555 0100".
 const PHONE = /^\+?[\d\s().\-/]*\d[\d\s().\-/]*(?:\s*(?:ext\.?|x)\s*\d{1,6})?$/i;
 

@@ -104,6 +104,15 @@ describe('GET/POST /admin/settings', () => {
     expect(res.headers.location).toBe('/admin/settings?saved=1');
     const stored = await District.findById(district._id).lean();
     expect(stored?.timeZone).toBe('America/Chicago');
+    // The page offers the US zones first, named in the reader's language, and shows the saved one chosen once.
+    const settingsPage = (await admin.get('/admin/settings')).text;
+    expect(settingsPage).toContain('<optgroup label="United States">');
+    expect(settingsPage).toMatch(/<option value="America\/Chicago" selected>Central Time — America\/Chicago<\/option>/);
+    expect(settingsPage.match(/value="America\/Chicago" selected/g)).toHaveLength(1);
+    expect(settingsPage).toContain('<optgroup label="All time zones">');
+    const es = (await admin.get('/admin/settings?lang=es')).text;
+    expect(es).toMatch(/<option value="America\/Los_Angeles">hora del Pacífico — America\/Los_Angeles<\/option>/);
+    await admin.get('/admin/settings?lang=en');
     expect(stored?.settings?.policyReference).toBe('BUL-6767.4');
     const contacts = stored?.settings?.contacts as unknown as Record<string, { name: string; nameEs?: string; phone: string }>;
     expect(contacts.principal).toMatchObject({ name: 'Ms. Rivera, Principal', phone: '(213) 555-0100 ext. 12' });
