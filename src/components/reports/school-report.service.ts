@@ -33,6 +33,8 @@ export type StatusRow = {
   email: string;
   employeeId?: string;
   jobTitle?: string;
+  /** staff, principal …: shown where a person has no job title (principals have none). */
+  role: string;
   moduleSlug: string;
   minVersion: number;
   status: ComplianceStatus;
@@ -53,6 +55,7 @@ function toStatusRow(row: ComplianceRowDoc, now: Date, timeZone: string): Status
     email: row.email,
     employeeId: row.employeeId,
     jobTitle: row.jobTitle,
+    role: row.role,
     moduleSlug: row.moduleSlug,
     minVersion: row.minVersion,
     status: statusAt(row, now),

@@ -92,6 +92,20 @@ describe('GET /school/:schoolId', () => {
     expect(html).not.toContain('Eve Roosevelt');
   });
 
+  test('when a principal is required to train too, then their row names their role where staff rows name a job title', async () => {
+    const own = await createDistrict();
+    const school = await createSchool(own, { code: 'PRI', name: 'Principal Test School' });
+    await createUser(own, { role: 'principal', name: 'Pat Principal', email: 'pat.principal@p.example', schools: [school] });
+    await createUser(own, { name: 'Sam Staff', email: 'sam.staff@p.example', schools: [school], jobTitle: 'custodian' });
+    await createAssignment(own, { moduleSlug: 'foundations', roles: ['staff', 'principal'], due: { kind: 'fixed', date: '2099-06-30' } });
+    const pat = await signIn(t.app, 'pat.principal@p.example');
+    const html = (await pat.get(`/school/${String(school._id)}`)).text;
+    const table = html.slice(html.indexOf('<tbody'));
+    const rowOf = (name: string) => table.slice(table.indexOf(name), table.indexOf('</tr>', table.indexOf(name)));
+    expect(rowOf('Pat Principal')).toContain('<td>Principal</td>');
+    expect(rowOf('Sam Staff')).toContain('<td>Custodian</td>');
+  });
+
   test('when the principal reads it in Spanish, then the compliance figure and scores are written "20 %" and "88 %"', async () => {
     const res = await principal.get(`/school/${String(lincoln._id)}?lang=es`);
     await principal.get(`/school/${String(lincoln._id)}?lang=en`); // back to English for the next tests, before any assertion can fail
