@@ -1,4 +1,4 @@
-import type { ClientSession } from 'mongoose';
+import { isValidObjectId, models, Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { AuditEvent } from './audit.model';
 
@@ -44,7 +44,8 @@ export type AuditRow = Readonly<{
   action: string;
   actorName: string | null;
   actorEmail: string | null;
-  target: { kind: string; id: string } | null;
+  /** `name`: the person's or school's name now (never stored in the event), when the target is one and still exists. */
+  target: { kind: string; id: string; name?: string } | null;
   details: readonly (readonly [string, string])[];
   seq: number | null;
 }>;
@@ -79,6 +80,7 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
     .limit(AUDIT_PAGE_SIZE)
     .populate<{ actor: { name: string; email: string } | null }>('actor', 'name email')
     .lean();
+  const names = await targetNames(actor, events.map((e) => e.target));
   return {
     rows: events.map((e) => ({
       id: String(e._id),
@@ -86,7 +88,7 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
       action: e.action,
       actorName: e.actor?.name ?? null,
       actorEmail: e.actor?.email ?? null,
-      target: e.target?.kind && e.target.id ? { kind: e.target.kind, id: e.target.id } : null,
+      target: e.target?.kind && e.target.id ? { kind: e.target.kind, id: e.target.id, name: names.get(`${e.target.kind}:${e.target.id}`) } : null,
       details: Object.entries((e.details ?? {}) as Record<string, unknown>).map(([k, v]) => [k, detailText(v)] as const),
       seq: typeof e.seq === 'number' ? e.seq : null,
     })),
@@ -94,6 +96,25 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
     page,
     pages,
   };
+}
+
+/**
+ * The names of the people and schools a page of events concerns, read now from the district's own records (two
+ * indexed `$in` reads a page). Models are looked up by name: the users and schools components record audit
+ * events themselves, so importing them here would make a cycle.
+ */
+async function targetNames(actor: Actor, targets: ({ kind?: string | null; id?: string | null } | null | undefined)[]): Promise<Map<string, string>> {
+  const idsOf = (kind: string) => [...new Set(targets.filter((t) => t?.kind === kind && isValidObjectId(t.id)).map((t) => String(t!.id)))].map((id) => new Types.ObjectId(id));
+  const district = new Types.ObjectId(actor.districtId);
+  const names = new Map<string, string>();
+  const read = async (kind: string, model: string) => {
+    const ids = idsOf(kind);
+    if (ids.length === 0 || !models[model]) return;
+    const found = (await models[model].find({ _id: { $in: ids }, district }, { name: 1 }).lean()) as unknown as { _id: Types.ObjectId; name?: string }[];
+    for (const doc of found) if (doc.name) names.set(`${kind}:${String(doc._id)}`, doc.name);
+  };
+  await Promise.all([read('user', 'User'), read('school', 'School')]);
+  return names;
 }
 
 /** The actions that occur in the district's log (for the filter). */

@@ -131,6 +131,26 @@ describe('GET /admin/audit', () => {
     expect(spanish.text).not.toMatch(/m\.\./);
   });
 
+  test('when events concern a person or a school, then the log names them (escaped) from the district\'s records; another district\'s ids are never resolved', async () => {
+    const person = await createUser(district, { email: 'named@audit.example', name: 'Nia <i>Named</i>' });
+    const school = await createSchool(district, { code: 'NAM', name: 'Named School' });
+    const foreign = await createUser(other, { email: 'foreign@audit.example', name: 'Foreign Person' });
+    const actor = actorFor(adminId, String(district._id));
+    await recordAudit(actor, { action: 'user.updated', target: { kind: 'user', id: String(person._id) } });
+    await recordAudit(actor, { action: 'school.updated', target: { kind: 'school', id: String(school._id) } });
+    await recordAudit(actor, { action: 'user.updated', target: { kind: 'user', id: String(foreign._id) } });
+    await recordAudit(actor, { action: 'user.updated', target: { kind: 'user', id: 'not-an-id' } });
+    const res = await admin.get('/admin/audit');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Person: Nia &lt;i&gt;Named&lt;/i&gt;');
+    expect(res.text).toContain('School: Named School');
+    expect(res.text).not.toContain('Foreign Person');
+    expect(res.text).toContain(`<code>${String(foreign._id)}</code>`);
+    const spanish = await admin.get('/admin/audit?lang=es');
+    await admin.get('/admin/audit?lang=en');
+    expect(spanish.text).toContain('Persona: Nia &lt;i&gt;Named&lt;/i&gt;');
+  });
+
   test('when principals or staff ask, then 403; anonymous go to sign-in', async () => {
     const principal = await signIn(t.app, 'principal@audit.example');
     expect((await principal.get('/admin/audit')).status).toBe(403);
