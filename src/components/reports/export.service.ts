@@ -103,6 +103,7 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   };
   const statusLabel = memo((status) => t(`compliance.status.${status}`));
   const jobLabel = memo((job) => t(`jobTitles.${job}`));
+  const roleLabel = memo((role) => t(`roles.${role}`));
   const moduleTitle = memo((slug) => titleOf.get(slug) ?? slug);
   // A facilitated completion has no score: the cell says so instead of staying blank.
   const facilitated = t('sessions.scoreFacilitated');
@@ -139,7 +140,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
           row.email,
           schools.codes,
           schools.names,
-          row.jobTitle ? jobLabel(row.jobTitle) : '',
+          // Principals have no job title: their role stands in that column (as on the school page).
+          row.jobTitle ? jobLabel(row.jobTitle) : row.role && row.role !== 'staff' ? roleLabel(row.role) : '',
           moduleTitle(row.moduleSlug),
           row.minVersion,
           statusLabel(statusAt(row, now)),

@@ -107,6 +107,22 @@ describe('GET /reports/compliance.csv', () => {
   });
 });
 
+describe('principals in an export', () => {
+  test('when principals are required to train too, then their job-title cell names their role (it was empty)', async () => {
+    const own = await createDistrict();
+    const school = await createSchool(own, { code: 'PRX', name: 'Principal Export School' });
+    await createUser(own, { role: 'district_admin', email: 'admin@prx.example' });
+    await createUser(own, { role: 'principal', name: 'Pat Principal', email: 'pat@prx.example', schools: [school] });
+    await createUser(own, { name: 'Sam Staff', email: 'sam@prx.example', schools: [school], jobTitle: 'custodian' });
+    await createAssignment(own, { moduleSlug: 'foundations', roles: ['staff', 'principal'], due: { kind: 'fixed', date: '2099-06-30' } });
+    const ownAdmin = await signIn(t.app, 'admin@prx.example');
+    const res = await download(ownAdmin, '/reports/compliance.csv');
+    expect(res.status).toBe(200);
+    const records = parse(res.body as Buffer, { bom: true, columns: true }) as Record<string, string>[];
+    expect(Object.fromEntries(records.map((r) => [r.Email, r['Job title']]))).toEqual({ 'pat@prx.example': 'Principal', 'sam@prx.example': 'Custodian' });
+  });
+});
+
 describe('GET /reports/compliance.xlsx', () => {
   test('when the admin exports, then the workbook has the header row, typed date and number cells, an autofilter, and is audited', async () => {
     const res = await download(admin, '/reports/compliance.xlsx?module=foundations');
