@@ -137,5 +137,6 @@ export function sharedRateLimit(options: SharedRateLimitOptions): RateLimitReque
   const { name, secret, collection, ...rest } = options;
   const store = new SharedRateLimitStore({ name, windowMs: rest.windowMs, limit: rest.limit, secret, collection: collection ?? defaultCollection });
   // The store never throws on a count (it falls back to memory), so passOnStoreError is never needed.
-  return rateLimit({ ...rest, store, logger: rateLimitLogger, passOnStoreError: false });
+  // Every limit answers with the IETF draft-8 RateLimit headers and no X-RateLimit-* ones unless it says otherwise.
+  return rateLimit({ standardHeaders: 'draft-8', legacyHeaders: false, ...rest, store, logger: rateLimitLogger, passOnStoreError: false });
 }

@@ -27,8 +27,6 @@ export function authRouter(config: Pick<Config, 'sessionSecret'>): Router {
     windowMs: 15 * 60 * 1000,
     limit: 100,
     skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
     handler: (req, res) => {
       res.status(429).render('auth/login', {
         title: res.locals.t('auth.title'),

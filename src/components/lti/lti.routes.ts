@@ -46,8 +46,6 @@ export function ltiPlatformRouter(config: Config): Router {
     windowMs: 15 * 60 * 1000,
     limit: 100,
     skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
     handler: (_req, res) => {
       res.status(429).render('lti/refused', { title: res.locals.t('lti.refused.title'), reason: 'too_many' });
     },

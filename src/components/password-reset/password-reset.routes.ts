@@ -37,8 +37,6 @@ export function passwordResetRouter(config: Pick<Config, 'sessionSecret'>): Rout
     secret: config.sessionSecret,
     windowMs: 15 * 60 * 1000,
     limit: 100,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
     handler: (req, res) => renderRequest(res, 429, { _form: 'passwordReset.errors.tooManyRequests' }, { email: typeof req.body?.email === 'string' ? req.body.email : '' }),
   });
   // Per email address: beyond the limit the answer is the usual page and nothing is done (no database work,
@@ -50,7 +48,6 @@ export function passwordResetRouter(config: Pick<Config, 'sessionSecret'>): Rout
     windowMs: 15 * 60 * 1000,
     limit: 5,
     standardHeaders: false,
-    legacyHeaders: false,
     keyGenerator: (req) => `email:${typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase().slice(0, 254) : ''}`,
     handler: (_req, res) => renderSent(res),
   });

@@ -54,8 +54,6 @@ export function scimRouter(config: Config): Router {
       limit: FAILED_TOKEN_LIMIT,
       skipSuccessfulRequests: true,
       requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
       handler: (_req, res) => send(res, 429, new ScimError(429, 'Too many failed authentication attempts from this address; try again later').toJSON()),
     }),
   );

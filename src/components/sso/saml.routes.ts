@@ -42,7 +42,7 @@ export function samlRouter(config: Config): Router {
     res.locals.sso ??= { enabled: Boolean(config.oidc), label: config.oidc?.label ?? '', passwordSignIn: config.passwordSignIn };
     res.status(429).render('auth/login', { title: res.locals.t('auth.title'), values: {}, errors: { _form: 'auth.errors.tooManyAttempts' }, next: '' });
   };
-  const limits = { windowMs: 15 * 60 * 1000, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooMany } as const;
+  const limits = { windowMs: 15 * 60 * 1000, handler: tooMany } as const;
   const startLimiter = sharedRateLimit({ ...limits, name: 'saml-start', secret: config.sessionSecret, limit: 600 });
   const refusedLimiter = sharedRateLimit({ ...limits, name: 'saml-refused', secret: config.sessionSecret, limit: 100, skipSuccessfulRequests: true });
 

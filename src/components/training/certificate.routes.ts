@@ -41,8 +41,6 @@ export function verifyRouter(config: Pick<Config, 'sessionSecret'>): Router {
     secret: config.sessionSecret,
     windowMs: 60 * 1000,
     limit: 60,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
   });
 
   router.get('/verify', verifyLimiter, (req, res) => {
