@@ -14,7 +14,7 @@ import { logger } from '../../shared/logger';
 import { collectStatements } from './xapi-collect';
 import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
 import { XapiFeed, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
-import { xapiRuntime } from './xapi-runtime';
+import { feedStatementContext, xapiRuntime } from './xapi-runtime';
 import { decryptSecret } from './xapi-secret';
 import type { Statement } from './xapi-statements';
 
@@ -65,7 +65,7 @@ async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
   }
   const district = await District.findById(feed.district, { slug: 1 }).lean();
   if (!district) return void (await lease.write({ $set: { ...endOfPass(new Date(), XAPI_PASS_MS), enabled: false } }));
-  const ctx = { baseUrl: runtime.baseUrl, districtSlug: district.slug };
+  const ctx = feedStatementContext(feed, district.slug);
   const lrs: LrsCredentials = { endpoint: feed.endpoint, key: feed.authKey, secret };
 
   await collectStatements(feed, ctx, lease);

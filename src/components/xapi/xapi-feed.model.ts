@@ -19,6 +19,10 @@ const xapiFeedSchema = new Schema(
     // AES-256-GCM with XAPI_SECRET_KEY (xapi-secret.ts): never shown, logged or audited.
     secret: { type: String, required: true },
     actorId: { type: String, enum: ACTOR_IDS, required: true, default: 'internal_id' },
+    // The start of every IRI the feed sends (BASE_URL when the settings were first saved): kept, so the LRS
+    // sees the same activities and accounts if the app later moves to another address. Null on feeds saved
+    // before the field existed, until their next save (BASE_URL is used meanwhile).
+    iriBase: { type: String, default: null, maxlength: 500 },
     // Decisions and results from this moment on are sent (set when sending is turned on).
     sendFrom: { type: Date, default: null },
     // The newest attempt `updatedAt` the collector has read (it re-reads a margin before it: xapi-collect.ts).

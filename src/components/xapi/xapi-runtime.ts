@@ -15,3 +15,8 @@ export function configureXapi(config: Pick<Config, 'xapiSecretKey' | 'baseUrl' |
 export function xapiRuntime(): XapiRuntime {
   return runtime;
 }
+
+/** Where a feed's IRIs start: the base kept with its settings, else (saved before it was kept) BASE_URL. */
+export function feedStatementContext(feed: { iriBase?: string | null } | null | undefined, districtSlug: string): { baseUrl: string; districtSlug: string } {
+  return { baseUrl: feed?.iriBase || runtime.baseUrl, districtSlug };
+}

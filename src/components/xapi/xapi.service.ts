@@ -7,7 +7,7 @@ import { District } from '../districts';
 import { postStatements } from './xapi-client';
 import { wakeXapiRunner } from './xapi-delivery';
 import { XapiFeed, XapiOutbox, type ActorIdChoice } from './xapi-feed.model';
-import { xapiRuntime } from './xapi-runtime';
+import { feedStatementContext, xapiRuntime } from './xapi-runtime';
 import { decryptSecret, encryptSecret } from './xapi-secret';
 import type { XapiSettingsInput } from './xapi.schemas';
 import { districtHome, moduleIri, testStatement } from './xapi-statements';
@@ -29,6 +29,8 @@ export type XapiView = Readonly<{
   lastTest: { at: Date; status: number | null; message: string; ok: boolean } | null;
   homePage: string;
   exampleModuleIri: string;
+  /** The IRIs' base is kept with the settings (not BASE_URL's current value). */
+  iriBaseFixed: boolean;
 }>;
 
 const districtFilter = (actor: Actor) => ({ district: new Types.ObjectId(actor.districtId) });
@@ -45,7 +47,7 @@ export async function getXapiView(actor: Actor): Promise<XapiView> {
     District.findById(actor.districtId, { slug: 1 }).lean(),
   ]);
   if (!district) throw new AppError(404, 'not_found', 'Not found');
-  const ctx = { baseUrl: xapiRuntime().baseUrl, districtSlug: district.slug };
+  const ctx = feedStatementContext(feed, district.slug);
   const lastError = feed?.lastError?.at ? { at: feed.lastError.at, status: feed.lastError.status ?? null, message: feed.lastError.message ?? '' } : null;
   const lastTest = feed?.lastTest?.at ? { at: feed.lastTest.at, status: feed.lastTest.status ?? null, message: feed.lastTest.message ?? '', ok: Boolean(feed.lastTest.ok) } : null;
   return {
@@ -63,6 +65,7 @@ export async function getXapiView(actor: Actor): Promise<XapiView> {
     lastTest,
     homePage: districtHome(ctx),
     exampleModuleIri: moduleIri(ctx, 'foundations', 1),
+    iriBaseFixed: Boolean(feed?.iriBase),
   };
 }
 
@@ -92,6 +95,8 @@ export async function saveXapiSettings(actor: Actor, input: XapiSettingsInput, r
     ...(turnedOn ? { sendFrom: now, cursor: now } : {}),
   };
   await XapiFeed.updateOne(filter, { $set: set, $setOnInsert: { state: 'idle', requestedAt: now } }, { upsert: true });
+  // The IRIs' base is fixed at the first save (and at the next save of a feed from before it was kept).
+  await XapiFeed.updateOne({ ...filter, iriBase: null }, { $set: { iriBase: xapiRuntime().baseUrl } });
   // Stopped or failed: the new settings get a fresh pass at once (a running pass is left to finish).
   await XapiFeed.updateOne({ ...filter, state: { $in: ['stopped', 'failed'] } }, { $set: { state: 'idle', requestedAt: now, retries: 0, error: null, attempts: 0 } });
   if (input.enabled) await XapiFeed.updateOne({ ...filter, state: 'idle' }, { $set: { requestedAt: now } });
@@ -115,14 +120,14 @@ export async function saveXapiSettings(actor: Actor, input: XapiSettingsInput, r
 /** "Send a test statement": posts one statement with the stored settings and keeps the LRS's answer for the page. */
 export async function sendTestStatement(actor: Actor, requestId?: string, now = new Date()): Promise<'sent' | 'failed' | 'no_settings'> {
   const key = xapiRuntime().key;
-  const [feed, district] = await Promise.all([XapiFeed.findOne(districtFilter(actor), { endpoint: 1, authKey: 1, secret: 1 }).lean(), District.findById(actor.districtId, { slug: 1 }).lean()]);
+  const [feed, district] = await Promise.all([XapiFeed.findOne(districtFilter(actor), { endpoint: 1, authKey: 1, secret: 1, iriBase: 1 }).lean(), District.findById(actor.districtId, { slug: 1 }).lean()]);
   if (!key || !feed || !district) return 'no_settings';
   const secret = decryptSecret(key, actor.districtId, feed.secret);
   let lastTest: { at: Date; status: number | null; message: string; ok: boolean };
   if (!secret) {
     lastTest = { at: now, status: null, message: 'The stored secret cannot be read with this server’s XAPI_SECRET_KEY: enter it again.', ok: false };
   } else {
-    const statement = testStatement({ baseUrl: xapiRuntime().baseUrl, districtSlug: district.slug }, now);
+    const statement = testStatement(feedStatementContext(feed, district.slug), now);
     const answer = await postStatements({ endpoint: feed.endpoint, key: feed.authKey, secret }, [statement], 10_000);
     lastTest = { at: now, status: answer.status, message: answer.message, ok: answer.kind === 'ok' };
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import { Attempt } from '../../../src/components/completions';
 import { prepareTrainingContent } from '../../../src/components/training';
-import { XapiFeed, XapiMark, XapiOutbox, claimXapiFeed, runXapiDeliveries, statementSchema, uuidV5, XAPI_LEASE_MS } from '../../../src/components/xapi';
+import { XapiFeed, XapiMark, XapiOutbox, claimXapiFeed, configureXapi, runXapiDeliveries, statementSchema, uuidV5, XAPI_LEASE_MS } from '../../../src/components/xapi';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { startTestLrs, type StoredStatement, type TestLrs } from '../../helpers/lrs-server';
@@ -143,6 +143,43 @@ describe('statements of a full module play', () => {
     expect(lrs.statements).toHaveLength(6);
     expect(new Set(lrs.statements.map((s) => (s.actor as { account: { name: string } }).account.name))).toEqual(new Set(['EMP-7731']));
     expect(JSON.stringify(lrs.statements)).not.toContain(user._id.toString());
+  });
+
+  test('when the app later moves to another address (BASE_URL), then the IRIs stay those of the first save, also after a new save and in the test statement', async () => {
+    await saveSettings();
+    expect((await feed()).iriBase).toBe(t.config.baseUrl);
+    const moved = 'https://training.moved.example';
+    configureXapi({ ...t.config, baseUrl: moved });
+    try {
+      await saveSettings({ actorId: 'employee_id' });
+      expect((await feed()).iriBase).toBe(t.config.baseUrl);
+      const { agent } = await newLearner({ employeeId: 'EMP-1200' });
+      await playBest(agent);
+      await runXapiDeliveries();
+      expect(lrs.statements).toHaveLength(6);
+      const text = JSON.stringify(lrs.statements);
+      expect(text).not.toContain(moved);
+      expect(lrs.statements.map((s) => (s.actor as { account: { homePage: string } }).account.homePage)).toEqual(Array(6).fill(`${t.config.baseUrl}/districts/${district.slug}`));
+      expect((lrs.statements[0].object as { id: string }).id.startsWith(`${t.config.baseUrl}/districts/${district.slug}/modules/${SLUG}/v`)).toBe(true);
+      lrs.reset();
+      const test = await admin.post('/admin/xapi/test').type('form').send({ _csrf: await csrfFor(admin, '/admin/xapi') });
+      expect(test.status).toBe(303);
+      expect(lrs.statements).toHaveLength(1);
+      expect((lrs.statements[0].actor as { account: { homePage: string } }).account.homePage).toBe(`${t.config.baseUrl}/districts/${district.slug}`);
+      const page = await admin.get('/admin/xapi');
+      expect(page.text).toContain('stay the same if this server later moves');
+      expect(page.text).toContain(`${t.config.baseUrl}/districts/${district.slug}/modules/foundations/v1`);
+    } finally {
+      configureXapi(t.config);
+    }
+  });
+
+  test('when a feed was saved before the base was kept, then BASE_URL is used until its next save fixes it', async () => {
+    await saveSettings();
+    await XapiFeed.updateOne({ district: district._id }, { $unset: { iriBase: 1 } });
+    expect((await admin.get('/admin/xapi')).text).not.toContain('stay the same if this server later moves');
+    await saveSettings();
+    expect((await feed()).iriBase).toBe(t.config.baseUrl);
   });
 
   test('when decisions were made before sending was turned on, then only the later ones are sent', async () => {
