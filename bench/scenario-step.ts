@@ -26,12 +26,16 @@
  * Learners are never reset artificially: content modules are acyclic, so whoever reaches the results
  * posts Start and plays the module again, as a retake does (the final decision of each play-through also
  * runs the completion transaction). Nothing is faked.
+ * For each closed-loop round the app's thread's busy time (event-loop utilisation) is divided by the requests
+ * answered: the work each request costs that thread, independent of how the two cores were shared with the
+ * load generator and the database thread in that round.
  * Then a sequential breakdown (one learner, one request at a time, medians) separates the fixed cost of
  * any signed-in page from the player's own work. `--same-thread` adds a closed-loop run with the database
  * on the app's thread, for comparison.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { performance as perfHooks } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -65,7 +69,7 @@ const TARGET_RATIO = 50;
 const TARGET_STEP_P99_MS = 50;
 const PASSWORD = 'Bench-Password-2026!';
 
-type Summary = { rps: number; p50: number; p99: number; requests: number; errors: number; timeouts: number; statuses: Record<string, number>; stale: number; restarts: number };
+type Summary = { rps: number; p50: number; p99: number; requests: number; errors: number; timeouts: number; statuses: Record<string, number>; stale: number; restarts: number; busyMs: number };
 
 // Runs inside the worker thread (plain CommonJS): autocannon with per-connection learners.
 const WORKER_SOURCE = `
@@ -156,14 +160,19 @@ autocannon({ url, connections, duration, requests }, (err, raw) => {
 });
 `;
 
+const eventLoopUtilization = perfHooks.eventLoopUtilization.bind(perfHooks);
+
 function load(mode: 'floor' | 'prg-floor' | 'signed-in' | 'real', url: string, duration: number, users: { cookie: string; csrf: string }[] = []): Promise<Summary> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { mode, url, slug: SLUG, users, duration, connections: CONNECTIONS, autocannonPath: require.resolve('autocannon') },
     });
-    worker.once('message', (summary: Summary) => {
-      resolve(summary);
+    // The servers' thread (this one) is busy for this long during the round: its work per request, whatever
+    // the load generator's and the database thread's share of the two cores.
+    const before = eventLoopUtilization();
+    worker.once('message', (summary: Omit<Summary, 'busyMs'>) => {
+      resolve({ ...summary, busyMs: summary.requests > 0 ? eventLoopUtilization(before).active / summary.requests : NaN });
       void worker.terminate();
     });
     worker.once('error', reject);
@@ -374,6 +383,7 @@ function merge(rounds: Summary[]): Summary {
     statuses,
     stale: rounds.reduce((n, r) => n + r.stale, 0),
     restarts: rounds.reduce((n, r) => n + r.restarts, 0),
+    busyMs: quantile(rounds.map((r) => r.busyMs), 0.5),
   };
 }
 
@@ -496,6 +506,9 @@ export default async function run(): Promise<void> {
     `  for reference: the same two requests with no app at all (bare POST → 303, then the render) = ${fmt(quantile(prgRatios, 0.5), 1)} % of the floor;`,
     `  the real step is ${fmt(quantile(realOfPrg, 0.5), 1)} % of that bare step (the rest is the app: session, sign-in, language, CSRF, logging, security headers, database);`,
     `  one signed-in page of the app with no database work at all (the quick-reference card: session and person from memory) = ${fmt(quantile(signedInRatios, 0.5), 1)} % of the floor`,
+    `Work on the app's thread per request (event-loop busy time ÷ requests, median of rounds; the database has its own thread):`,
+    `  floor render ${fmt(floorAll.busyMs, 2)} ms; signed-in page, no database work ${fmt(signedInAll.busyMs, 2)} ms; real step ${fmt(2 * realAll.busyMs, 2)} ms (POST + GET)`,
+    `  → if that thread were the only limit, steps/s ÷ floor renders/s would be ${fmt((100 * floorAll.busyMs) / (2 * realAll.busyMs), 1)} %`,
     `Latency: step p99 at ${LEARNERS} learners = ${fmt(think.step.p99, 1)} ms (per request ${fmt(think.request.p99, 1)} ms); target < ${TARGET_STEP_P99_MS} ms → ${verdict(think.step.p99 < TARGET_STEP_P99_MS)}`,
     `  closed loop: statuses ${JSON.stringify(realAll.statuses)}, stale ${realAll.stale}, restarts ${realAll.restarts}, errors ${realAll.errors}, timeouts ${realAll.timeouts}; floor errors ${floorAll.errors}`,
     `  think time: statuses ${JSON.stringify(think.statuses)}, stale ${think.stale}, errors ${think.errors}`,
