@@ -40,13 +40,13 @@ async function rostered(overrides: Parameters<typeof createUser>[1] = {}, inDist
 
 /** The whole launch as the browser does it: LMS → /lti/login → platform auth → auto-posted form → /lti/launch. */
 async function launch(hint: string, target?: string) {
-  const { location } = await initiateLogin(t.app, platform, hint, target);
+  const agent = request.agent(t.app);
+  const { location, binding } = await initiateLogin(t.app, platform, hint, target, agent);
   const form = await platform.authorize(location);
   expect(form.status).toBe(200);
   expect(form.action).toBe(LAUNCH_URL);
-  const agent = request.agent(t.app);
   const res = await agent.post('/lti/launch').type('form').send(form.fields);
-  return { agent, res, form };
+  return { agent, res, form, binding };
 }
 
 describe('login initiation', () => {
@@ -139,22 +139,26 @@ describe('launch', () => {
 
   test('when the state is posted a second time (replay), then it is refused and no second session is made', async () => {
     const { user, hint } = await rostered();
-    const { res, form } = await launch(hint);
+    const { res, form, binding } = await launch(hint);
     expect(res.status).toBe(303);
 
-    const replay = await request(t.app).post('/lti/launch').type('form').send(form.fields);
+    // Even with the cookie of the browser that launched (someone who copied both).
+    const replay = await request(t.app).post('/lti/launch').set('Cookie', `sst.lti_binding=${binding}`).type('form').send(form.fields);
+    const elsewhere = await request(t.app).post('/lti/launch').type('form').send(form.fields);
 
     expect(replay.status).toBe(400);
     expect(replay.text).toContain('This launch was already used or has expired.');
     expect(sessionIdOf(replay)).toBeUndefined();
+    expect(elsewhere.status).toBe(400);
+    expect(sessionIdOf(elsewhere)).toBeUndefined();
     expect(await signedInSessions(user._id.toString())).toBe(1);
   });
 
   /** A launch whose id_token is signed by the test (not the auth endpoint), with a real state and nonce from a login. */
   async function forgedLaunch(hint: string, person: { sub: string; email?: string; locale?: string }, options: Parameters<TestLtiPlatform['signIdToken']>[3] = {}, useNonce?: string) {
-    const { state, nonce } = await initiateLogin(t.app, platform, hint);
+    const { state, nonce, cookie } = await initiateLogin(t.app, platform, hint);
     const idToken = await platform.signIdToken(person, useNonce ?? nonce, `${LAUNCH_URL}?module=foundations`, options);
-    return request(t.app).post('/lti/launch').type('form').send({ id_token: idToken, state });
+    return request(t.app).post('/lti/launch').set('Cookie', cookie).type('form').send({ id_token: idToken, state });
   }
 
   test.each([
@@ -230,9 +234,9 @@ describe('launch', () => {
       await registerPlatform(other, district, { linkByEmail: false });
       const user = await createUser(district, { email: 'noemail-link@district.example', schools: [school] });
       other.addPerson('h', { sub: 'schoology-1', email: user.email, locale: 'es-MX' });
-      const { location } = await initiateLogin(t.app, other, 'h');
+      const { location, cookie } = await initiateLogin(t.app, other, 'h');
       const form = await other.authorize(location);
-      const res = await request(t.app).post('/lti/launch').type('form').send(form.fields);
+      const res = await request(t.app).post('/lti/launch').set('Cookie', cookie).type('form').send(form.fields);
       expect(res.status).toBe(403);
       expect(res.text).toContain('<html lang="es"');
       expect(res.text).toContain('No se pudo abrir la capacitación desde su LMS');
@@ -259,11 +263,11 @@ describe('launch', () => {
     const gone = await startLtiPlatform();
     await registerPlatform(gone, district);
     const user = await createUser(district, { email: 'keys-gone@district.example', schools: [school] });
-    const { state, nonce } = await initiateLogin(t.app, gone, 'h');
+    const { state, nonce, cookie } = await initiateLogin(t.app, gone, 'h');
     const idToken = await gone.signIdToken({ sub: 'p-1', email: user.email }, nonce, LAUNCH_URL);
     await gone.close();
 
-    const res = await request(t.app).post('/lti/launch').type('form').send({ id_token: idToken, state });
+    const res = await request(t.app).post('/lti/launch').set('Cookie', cookie).type('form').send({ id_token: idToken, state });
 
     expect(res.status).toBe(503);
     expect(res.text).toContain('Your LMS could not be reached to verify the launch.');
@@ -274,10 +278,10 @@ describe('launch', () => {
     const internal = await startLtiPlatform(); // on 127.0.0.1, like a platform registered with an internal address
     await registerPlatform(internal, district);
     const user = await createUser(district, { email: 'keys-internal@district.example', schools: [school] });
-    const { state, nonce } = await initiateLogin(t.app, internal, 'h');
+    const { state, nonce, binding } = await initiateLogin(t.app, internal, 'h');
     const idToken = await internal.signIdToken({ sub: 'p-2', email: user.email }, nonce, LAUNCH_URL);
     try {
-      const result = await finishLaunch({ idToken, state }, ltiUrls(BASE_URL), {}, { allowPrivateNetwork: false });
+      const result = await finishLaunch({ idToken, state, binding }, ltiUrls(BASE_URL), {}, { allowPrivateNetwork: false });
       expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
       expect(internal.jwksRequests()).toBe(0);
       expect(await signedInSessions(user._id.toString())).toBe(0);

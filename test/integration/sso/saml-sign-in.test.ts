@@ -37,6 +37,13 @@ function sidOf(res: { headers: Record<string, unknown> }): string | undefined {
   return cookies.find((c) => c.startsWith('sst.sid='))?.split(';')[0];
 }
 
+/** The binding cookie set by GET /auth/saml: its Set-Cookie line and the `name=value` pair to send back. */
+function bindingOf(res: { headers: Record<string, unknown> }): { line: string; pair: string } {
+  const line = ((res.headers['set-cookie'] as string[] | undefined) ?? []).find((c) => c.startsWith('sst.saml_binding='));
+  if (!line) throw new Error('no binding cookie was set');
+  return { line, pair: line.split(';')[0] };
+}
+
 /** A person at the IdP with the ADFS email claim. */
 function person(nameId: string, email?: string, extra: Partial<SamlPerson> = {}): SamlPerson {
   return { nameId, attributes: email ? { [EMAIL_CLAIM]: email } : {}, ...extra };
@@ -250,19 +257,23 @@ describe('refused responses: nothing signed in, nothing linked, a clear page, ne
 
   test('when the same response is posted a second time (replay), then it is refused and signs no one in', async () => {
     await createUser(district, { schools: [school], email: 'replay@district.test' });
-    const { done, post } = await samlSignIn(person('pid-4001', 'replay@district.test'));
+    const { done, post, startRes } = await samlSignIn(person('pid-4001', 'replay@district.test'));
     expect(done.status).toBe(303);
-    const again = await request(t.app).post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    // Even with the binding cookie of the browser that signed in (someone who copied both).
+    const again = await request(t.app).post('/auth/saml/acs').set('Cookie', bindingOf(startRes).pair).type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
     expect(again.status).toBe(400);
     expect(again.text).toContain('already used or has expired');
     expect(sidOf(again)).toBeUndefined();
+    const elsewhere = await request(t.app).post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    expect(elsewhere.status).toBe(400);
+    expect(sidOf(elsewhere)).toBeUndefined();
   });
 
   test('when two copies of one response arrive at the same moment, then exactly one signs in', async () => {
     await createUser(district, { schools: [school], email: 'race@district.test' });
     const startRes = await request(t.app).get('/auth/saml');
     const post = await idp.signInAs(startRes.headers.location, person('pid-4101', 'race@district.test'));
-    const both = await Promise.all([1, 2].map(() => request(t.app).post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse })));
+    const both = await Promise.all([1, 2].map(() => request(t.app).post('/auth/saml/acs').set('Cookie', bindingOf(startRes).pair).type('form').send({ SAMLResponse: post.SAMLResponse })));
     expect(both.map((r) => r.status).sort()).toEqual([303, 400]);
     expect(await SamlRequest.countDocuments({ _id: post.requestId, usedAt: { $exists: true } })).toBe(1);
   });
