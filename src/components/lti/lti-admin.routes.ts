@@ -18,7 +18,7 @@ async function moduleSlugs(): Promise<string[]> {
 }
 
 function valuesOf(p: PlatformView): Record<string, string> {
-  return { name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: p.deploymentIds.join('\n'), linkByEmail: p.linkByEmail ? 'yes' : '' };
+  return { name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: p.deploymentIds.join('\n'), linkByEmail: p.linkByEmail ? 'yes' : '', allowUnbound: p.requireBrowserBinding ? '' : 'yes' };
 }
 
 ltiAdminRouter.get('/admin/lti', async (req, res) => {

@@ -15,6 +15,9 @@ const ltiLaunchStateSchema = new Schema(
     nonce: { type: String, required: true },
     platform: { type: Schema.Types.ObjectId, ref: 'LtiPlatform', required: true },
     createdAt: { type: Date, required: true },
+    // SHA-256 of the binding cookie set in the browser the LMS sent to /lti/login (shared/login-binding.ts):
+    // the launch must come from that browser (login CSRF defence). Nothing about the person.
+    bindingHash: { type: String, maxlength: 64 },
   },
   { versionKey: false },
 );

@@ -8,6 +8,7 @@ import { outboundRequest } from '../../shared/outbound-http';
 import { createRemoteJWKSet, customFetch, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Actor } from '../../shared/actor';
 import { logger } from '../../shared/logger';
+import { bindingMatches, newBinding } from '../../shared/login-binding';
 import { resolveSsoSignIn, type SsoRefusal } from '../sso';
 import { TrainingModule } from '../training';
 import { LtiPlatform } from './lti-platform.model';
@@ -22,9 +23,10 @@ const MAX_TOKEN_AGE_S = 10 * 60;
 const JWKS_TIMEOUT_MS = 5_000;
 const MAX_CACHED_JWKS = 200;
 
-export type LaunchProblem = 'unknown_platform' | 'invalid' | 'expired' | 'unavailable' | 'deployment' | 'message';
+export type LaunchProblem = 'unknown_platform' | 'invalid' | 'expired' | 'unavailable' | 'deployment' | 'message' | 'unbound';
 export type LaunchRefusal = LaunchProblem | SsoRefusal;
-export type LoginResult = { ok: true; url: string } | { ok: false; reason: LaunchProblem };
+/** `binding`: the value of the binding cookie the route sets in this browser (only its hash is stored). */
+export type LoginResult = { ok: true; url: string; binding: string } | { ok: false; reason: LaunchProblem };
 export type LaunchResult = { ok: true; actor: Actor; next: string } | { ok: false; reason: LaunchRefusal; locale?: string };
 export type LtiUrls = { baseUrl: string; launchUrl: string };
 type Context = { requestId?: string };
@@ -66,7 +68,8 @@ export async function startLogin(init: LoginInitiation, urls: LtiUrls, ctx: Cont
 
   const state = randomBytes(32).toString('base64url');
   const nonce = randomBytes(32).toString('base64url');
-  await LtiLaunchState.create({ state, nonce, platform: platform._id, createdAt: new Date() });
+  const binding = newBinding();
+  await LtiLaunchState.create({ state, nonce, platform: platform._id, createdAt: new Date(), bindingHash: binding.hash });
   const url = new URL(platform.authLoginUrl);
   const params: Record<string, string> = {
     scope: 'openid',
@@ -81,7 +84,7 @@ export async function startLogin(init: LoginInitiation, urls: LtiUrls, ctx: Cont
   };
   if (init.lti_message_hint) params.lti_message_hint = init.lti_message_hint;
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return { ok: true, url: url.href };
+  return { ok: true, url: url.href, binding: binding.value };
 }
 
 /** A platform's key set is a few KB; more than this is not a key set. */
@@ -156,10 +159,15 @@ async function destinationOf(target: string, custom: unknown): Promise<string> {
   return (await TrainingModule.exists({ slug })) ? `/training/${slug}` : '/training';
 }
 
-/** Step 2: the platform posts the id_token and our state. Every check below must pass; the state is used up first. */
-/** `network.allowPrivateNetwork`: OUTBOUND_PRIVATE_NETWORK=allow (the platform's JWKS URL may be on a private network). */
+/**
+ * Step 2: the platform posts the id_token and our state. Every check below must pass. The browser binding is
+ * checked first: a launch without this browser's binding cookie (or with another one) is refused and does not
+ * use the state up, so a launch form posted from another browser cannot spend the real one. Then the state is
+ * used up, before the id_token is read. `input.binding`: the binding cookie the browser sent.
+ * `network.allowPrivateNetwork`: OUTBOUND_PRIVATE_NETWORK=allow (the platform's JWKS URL may be on a private network).
+ */
 export async function finishLaunch(
-  input: { idToken: string; state: string },
+  input: { idToken: string; state: string; binding?: string },
   urls: LtiUrls,
   ctx: Context = {},
   network: { allowPrivateNetwork: boolean } = { allowPrivateNetwork: false },
@@ -167,10 +175,23 @@ export async function finishLaunch(
   const locale = localeOf(input.idToken);
   const refuse = (reason: LaunchProblem, details: Record<string, unknown>): LaunchResult => ({ ...problem(reason, details, ctx), locale });
 
-  const pending = await LtiLaunchState.findOneAndDelete({ state: input.state }).lean();
+  const pending = await LtiLaunchState.findOne({ state: input.state }).lean();
   if (!pending || Date.now() - pending.createdAt.getTime() > LAUNCH_STATE_TTL_S * 1000) return refuse('expired', { why: 'state' });
-  const platform = await LtiPlatform.findById(pending.platform).select('district issuer clientId jwksUrl deploymentIds linkByEmail').lean();
-  if (!platform) return refuse('unknown_platform', { why: 'removed' });
+  const platform = await LtiPlatform.findById(pending.platform).select('district issuer clientId jwksUrl deploymentIds linkByEmail requireBrowserBinding').lean();
+  if (!platform) {
+    await LtiLaunchState.deleteOne({ _id: pending._id });
+    return refuse('unknown_platform', { why: 'removed' });
+  }
+  if (!bindingMatches(input.binding, pending.bindingHash)) {
+    // Another browser's cookie is always refused; no cookie at all only where the registration allows it (an
+    // LMS frame whose browser blocks the cookie). Logged without the cookie, state or token.
+    if (input.binding !== undefined || platform.requireBrowserBinding !== false) {
+      return refuse('unbound', { issuer: platform.issuer, why: input.binding === undefined ? 'no_binding_cookie' : 'other_browser' });
+    }
+    logger.info({ issuer: platform.issuer, requestId: ctx.requestId }, 'LTI launch without browser binding (allowed by its registration)');
+  }
+  // Used up here, once: of two copies posted at the same moment only one gets past this.
+  if (!(await LtiLaunchState.findOneAndDelete({ _id: pending._id }).lean())) return refuse('expired', { why: 'state' });
 
   let claims: JWTPayload;
   try {

@@ -16,6 +16,9 @@ const ltiPlatformSchema = new Schema(
     deploymentIds: { type: [{ type: String, maxlength: 200 }], default: [] },
     // Whether the first launch may link by the email the LMS sends (people cannot change it there).
     linkByEmail: { type: Boolean, default: true },
+    // Whether a launch must come with the binding cookie set at login (docs/lti.md "Browser binding"). On by
+    // default; off only for an LMS that launches inside a frame where the browser blocks the cookie.
+    requireBrowserBinding: { type: Boolean, default: true },
   },
   { timestamps: true, versionKey: false },
 );

@@ -14,6 +14,7 @@ export type PlatformView = {
   jwksUrl: string;
   deploymentIds: string[];
   linkByEmail: boolean;
+  requireBrowserBinding: boolean;
 };
 export type Outcome = { ok: true; id: string } | { ok: false; errors: FieldErrors };
 export type Context = { requestId?: string };
@@ -21,10 +22,10 @@ export type Context = { requestId?: string };
 type PlatformDoc = Omit<PlatformView, 'id'> & { _id: { toString(): string } };
 
 function toView(p: PlatformDoc): PlatformView {
-  return { id: p._id.toString(), name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: [...p.deploymentIds], linkByEmail: p.linkByEmail !== false };
+  return { id: p._id.toString(), name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: [...p.deploymentIds], linkByEmail: p.linkByEmail !== false, requireBrowserBinding: p.requireBrowserBinding !== false };
 }
 
-const FIELDS = 'name issuer clientId authLoginUrl jwksUrl deploymentIds linkByEmail';
+const FIELDS = 'name issuer clientId authLoginUrl jwksUrl deploymentIds linkByEmail requireBrowserBinding';
 
 export async function listPlatforms(actor: Actor): Promise<PlatformView[]> {
   const docs = await LtiPlatform.find({ district: actor.districtId }).select(FIELDS).sort({ name: 1, _id: 1 }).lean<PlatformDoc[]>();
@@ -43,7 +44,7 @@ function duplicate(err: unknown): Outcome | undefined {
   return undefined;
 }
 
-/** The audit keeps which registration changed and its issuer, not the client id or deployment ids. */
+/** The audit keeps which registration changed, its issuer and whether the browser check is required; not the client id or deployment ids. */
 export async function createPlatform(actor: Actor, input: PlatformInput, ctx: Context = {}): Promise<Outcome> {
   let id: string;
   try {
@@ -54,7 +55,7 @@ export async function createPlatform(actor: Actor, input: PlatformInput, ctx: Co
     if (outcome) return outcome;
     throw err;
   }
-  await recordAudit(actor, { action: 'lti.platform_created', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer }, requestId: ctx.requestId });
+  await recordAudit(actor, { action: 'lti.platform_created', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer, requireBrowserBinding: input.requireBrowserBinding }, requestId: ctx.requestId });
   return { ok: true, id };
 }
 
@@ -68,7 +69,7 @@ export async function updatePlatform(actor: Actor, id: string, input: PlatformIn
     throw err;
   }
   if (!matched) throw notFound();
-  await recordAudit(actor, { action: 'lti.platform_updated', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer }, requestId: ctx.requestId });
+  await recordAudit(actor, { action: 'lti.platform_updated', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer, requireBrowserBinding: input.requireBrowserBinding }, requestId: ctx.requestId });
   return { ok: true, id };
 }
 

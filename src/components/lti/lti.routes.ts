@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config';
 import { translator } from '../../shared/i18n';
+import { LTI_BINDING, clearBindingCookie, readBindingCookie, setBindingCookie } from '../../shared/login-binding';
 import { sharedRateLimit } from '../../shared/rate-limit';
 import { finishLaunch, ltiUrls, startLogin, type LaunchRefusal } from './lti-launch.service';
 import { launchFormSchema, loginInitiationSchema } from './lti.schemas';
@@ -11,6 +12,7 @@ const STATUS: Record<LaunchRefusal, number> = {
   expired: 400,
   deployment: 400,
   message: 400,
+  unbound: 400,
   unavailable: 503,
   unknown: 403,
   unverified: 403,
@@ -34,7 +36,8 @@ function renderRefusal(res: Response, reason: LaunchRefusal, locale?: string) {
  * What the LMS calls (docs/lti.md): the OIDC login initiation (GET or POST /lti/login) and the launch
  * (POST /lti/launch). Mounted before the CSRF check on purpose: both are cross-site requests from the LMS,
  * which cannot carry our CSRF token. They are protected instead by the one-use state we issue at login (kept
- * in MongoDB), the id_token's signature by the registered platform's key, and its one-use nonce.
+ * in MongoDB), the id_token's signature by the registered platform's key, its one-use nonce, and the binding
+ * cookie set at login in the browser the LMS sent (shared/login-binding.ts; the launch must come from it).
  */
 export function ltiPlatformRouter(config: Config): Router {
   const router = Router();
@@ -56,6 +59,7 @@ export function ltiPlatformRouter(config: Config): Router {
     if (!parsed.success) return renderRefusal(res, 'invalid');
     const result = await startLogin(parsed.data, urls, { requestId: String(req.id) });
     if (!result.ok) return renderRefusal(res, result.reason);
+    setBindingCookie(res, LTI_BINDING, result.binding, config);
     res.redirect(303, result.url);
   };
   router.get('/lti/login', limiter, login);
@@ -64,7 +68,10 @@ export function ltiPlatformRouter(config: Config): Router {
   router.post('/lti/launch', limiter, async (req, res, next) => {
     const parsed = launchFormSchema.safeParse(req.body ?? {});
     if (!parsed.success) return renderRefusal(res, 'invalid');
-    const result = await finishLaunch({ idToken: parsed.data.id_token, state: parsed.data.state }, urls, { requestId: String(req.id) }, { allowPrivateNetwork: config.outboundPrivateNetwork === 'allow' });
+    const binding = readBindingCookie(req, LTI_BINDING);
+    const result = await finishLaunch({ idToken: parsed.data.id_token, state: parsed.data.state, binding }, urls, { requestId: String(req.id) }, { allowPrivateNetwork: config.outboundPrivateNetwork === 'allow' });
+    // A refusal for the binding itself leaves the cookie: a stray post must not break a launch in progress here.
+    if (binding !== undefined && (result.ok || result.reason !== 'unbound')) clearBindingCookie(res, LTI_BINDING, config);
     if (!result.ok) return renderRefusal(res, result.reason, result.locale);
     // passport regenerates the session id here (session fixation defence), as every other sign-in does.
     req.login(result.actor, (err) => {

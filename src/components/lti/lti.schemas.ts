@@ -40,7 +40,9 @@ export const platformFormSchema = z.object({
   jwksUrl: url('lti.errors.jwksUrlRequired'),
   deploymentIds,
   linkByEmail: z.union([z.string(), z.array(z.string())]).optional().transform((v) => v === 'yes'),
-});
+  // Checked only to accept launches without the browser binding: a form without the field keeps it required.
+  allowUnbound: z.union([z.string(), z.array(z.string())]).optional().transform((v) => v === 'yes'),
+}).transform(({ allowUnbound, ...rest }) => ({ ...rest, requireBrowserBinding: !allowUnbound }));
 
 export type PlatformInput = z.infer<typeof platformFormSchema>;
 
@@ -58,6 +60,7 @@ export function enteredValues(body: unknown): Record<string, string> {
     jwksUrl: text('jwksUrl'),
     deploymentIds: text('deploymentIds'),
     linkByEmail: b.linkByEmail === 'yes' ? 'yes' : '',
+    allowUnbound: b.allowUnbound === 'yes' ? 'yes' : '',
   };
 }
 

@@ -21,11 +21,16 @@ const samlRequestSchema = new Schema(
     // Set once by the one response that signed someone in (a conditional update: two copies of a response
     // posted at the same moment cannot both sign in).
     usedAt: { type: Date },
+    // SHA-256 of the binding cookie set in the browser that started this request (shared/login-binding.ts):
+    // the ACS finds the request by it, and only a response to that request signs in (login CSRF defence).
+    bindingHash: { type: String, maxlength: 64 },
   },
   { versionKey: false },
 );
 // Serves: removal of expired requests (TTL).
 samlRequestSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+// Serves: the ACS finding the request the posting browser started (by its binding cookie's hash).
+samlRequestSchema.index({ bindingHash: 1 }, { sparse: true });
 
 export type SamlRequestRecord = InferSchemaType<typeof samlRequestSchema>;
 export const SamlRequest = model('SamlRequest', samlRequestSchema);

@@ -1,8 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CacheItem, CacheProvider } from '@node-saml/passport-saml';
 import { SAML_REQUEST_MAX_MS, SamlRequest } from './saml-request.model';
 
 /** A request id as node-saml makes it; anything else in a response's InResponseTo is not ours. */
 const REQUEST_ID = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
+
+/** The binding hash of the AuthnRequest being made (node-saml saves the request itself, inside getAuthorizeUrlAsync). */
+const pendingBinding = new AsyncLocalStorage<string>();
+
+/** Runs `make` (which saves one request) so that the saved request carries `bindingHash`. */
+export function withBinding<T>(bindingHash: string, make: () => Promise<T>): Promise<T> {
+  return pendingBinding.run(bindingHash, make);
+}
+
+/** The id of the request started by the browser whose binding cookie hashes to `bindingHash`, if any. */
+export async function findBoundRequest(bindingHash: string): Promise<string | null> {
+  const found = await SamlRequest.findOne({ bindingHash }).select('_id').lean();
+  return found ? found._id : null;
+}
 
 /**
  * node-saml's InResponseTo cache in MongoDB, so every app instance knows every request any instance sent.
@@ -13,7 +28,7 @@ const REQUEST_ID = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
 export class MongoSamlCache implements CacheProvider {
   async saveAsync(key: string, value: string): Promise<CacheItem | null> {
     const now = Date.now();
-    await SamlRequest.create({ _id: key, issuedAt: value, expiresAt: new Date(now + SAML_REQUEST_MAX_MS) });
+    await SamlRequest.create({ _id: key, issuedAt: value, expiresAt: new Date(now + SAML_REQUEST_MAX_MS), bindingHash: pendingBinding.getStore() });
     return { value, createdAt: now };
   }
 

@@ -3,7 +3,8 @@ import type { SamlSettings } from '../../config';
 import { safeRedirectPath } from '../auth';
 import type { SsoIdentity } from './sso.service';
 import { SAML_REQUEST_MAX_MS } from './saml-request.model';
-import { MongoSamlCache, claimSamlRequest } from './saml.cache';
+import { MongoSamlCache, claimSamlRequest, findBoundRequest, withBinding } from './saml.cache';
+import { hashBinding } from '../../shared/login-binding';
 import { TRANSIENT_NAME_ID } from './saml-settings';
 
 /** Clocks of the IdP and this server may differ this much (NotBefore / NotOnOrAfter). */
@@ -11,8 +12,11 @@ const CLOCK_SKEW_MS = 60 * 1000;
 /** Longer than this is not a NameID we can store as a link (SAML caps it at 256). */
 const MAX_NAME_ID = 500;
 
-/** Why a response was not accepted: `expired` and `denied` get their own page, the rest "could not be verified". */
-export type SamlFailure = { kind: 'invalid' | 'expired' | 'denied' | 'transient'; code: string };
+/**
+ * Why a response was not accepted: `expired`, `denied` and `unbound` (not the browser that started the sign-in,
+ * or its binding expired) get their own page, the rest "could not be verified".
+ */
+export type SamlFailure = { kind: 'invalid' | 'expired' | 'denied' | 'transient' | 'unbound'; code: string };
 export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string } | { ok: false; failure: SamlFailure };
 
 /**
@@ -23,7 +27,8 @@ export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string } | { 
  *   answered: unsolicited (IdP-initiated) and replayed responses are refused;
  * - Conditions and SubjectConfirmationData times, with a minute of clock skew; the audience is our entity ID;
  * - the assertion's Issuer is SAML_IDP_ISSUER; the SubjectConfirmationData Recipient, and the response's
- *   Destination when present, is our ACS URL.
+ *   Destination when present, is our ACS URL;
+ * - the response answers the very request started in the posting browser (its binding cookie; login CSRF).
  */
 export class SamlClient {
   private readonly saml: SAML;
@@ -51,9 +56,12 @@ export class SamlClient {
     });
   }
 
-  /** The IdP's URL with a fresh AuthnRequest; RelayState carries only the safe relative return path. */
-  async signInUrl(next: string): Promise<string> {
-    return this.saml.getAuthorizeUrlAsync(safeRedirectPath(next), undefined, {});
+  /**
+   * The IdP's URL with a fresh AuthnRequest; RelayState carries only the safe relative return path. The request
+   * record keeps `bindingHash`, the hash of the binding cookie the route sets in this browser.
+   */
+  async signInUrl(next: string, bindingHash: string): Promise<string> {
+    return withBinding(bindingHash, () => this.saml.getAuthorizeUrlAsync(safeRedirectPath(next), undefined, {}));
   }
 
   /** SP metadata for the IdP's administrator: our entity ID, the ACS URL (HTTP-POST), the NameID format. */
@@ -61,10 +69,18 @@ export class SamlClient {
     return this.saml.generateServiceProviderMetadata(null);
   }
 
-  /** Checks a POSTed SAMLResponse; the identity (issuer = IdP entity ID, sub = NameID) and where to go next. */
-  async finishSignIn(body: { SAMLResponse?: unknown; RelayState?: unknown }): Promise<SamlOutcome> {
+  /**
+   * Checks a POSTed SAMLResponse; the identity (issuer = IdP entity ID, sub = NameID) and where to go next.
+   * `binding` is the binding cookie the posting browser sent. Without one, or with one no request knows, the
+   * post is refused before the response is read, so nothing is used up; a response to another request than
+   * the one this browser started (someone else's, posted from here) is refused before any request is claimed.
+   */
+  async finishSignIn(body: { SAMLResponse?: unknown; RelayState?: unknown }, binding: string | undefined): Promise<SamlOutcome> {
     const fail = (kind: SamlFailure['kind'], code: string): SamlOutcome => ({ ok: false, failure: { kind, code } });
     if (typeof body.SAMLResponse !== 'string' || body.SAMLResponse.length === 0) return fail('invalid', 'missing_response');
+    if (binding === undefined) return fail('unbound', 'no_binding_cookie');
+    const boundRequestId = await findBoundRequest(hashBinding(binding));
+    if (boundRequestId === null) return fail('unbound', 'unknown_binding');
     let profile: Profile | null;
     try {
       ({ profile } = await this.saml.validatePostResponseAsync({ SAMLResponse: body.SAMLResponse }));
@@ -77,6 +93,7 @@ export class SamlClient {
     const destination = responseDestination(profile);
     if (destination !== undefined && destination !== this.settings.acsUrl) return fail('invalid', 'wrong_destination');
     const requestId = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : '';
+    if (requestId !== boundRequestId) return fail('unbound', 'other_browser');
     // node-saml read the request before marking it: of two copies posted at once, only one gets here.
     if (!(await claimSamlRequest(requestId))) return fail('expired', 'replayed');
 

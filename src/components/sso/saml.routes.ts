@@ -3,11 +3,13 @@ import { sharedRateLimit } from '../../shared/rate-limit';
 import type { Config } from '../../config';
 import { safeRedirectPath } from '../auth';
 import { logger } from '../../shared/logger';
+import { SAML_BINDING, clearBindingCookie, newBinding, readBindingCookie, setBindingCookie } from '../../shared/login-binding';
 import { resolveSsoSignIn } from './sso.service';
 import { samlClientFor, type SamlFailure } from './saml.client';
 
-type ErrorKind = 'invalid' | 'expired' | 'denied' | 'refused';
-const STATUS: Record<ErrorKind, number> = { invalid: 400, expired: 400, denied: 403, refused: 403 };
+type ErrorKind = 'invalid' | 'expired' | 'denied' | 'refused' | 'unbound';
+// `unbound` is 400 like `expired`: a binding cookie that expired and one from another browser look alike.
+const STATUS: Record<ErrorKind, number> = { invalid: 400, expired: 400, denied: 403, refused: 403, unbound: 400 };
 
 /**
  * SAML 2.0 sign-in (docs/sso.md, "SAML 2.0"). Mounted BEFORE the CSRF check, because of one route:
@@ -15,7 +17,9 @@ const STATUS: Record<ErrorKind, number> = { invalid: 400, expired: 400, denied: 
  * the browser does not send our SameSite=Lax session cookie with it, so there is no session to hold one).
  * What protects it instead: the signature by the IdP's pinned certificate, InResponseTo matching an
  * unanswered request we issued in the last 15 minutes, the audience, Recipient/Destination and validity
- * times (saml.client.ts). It is the only POST here; the GET routes change nothing a CSRF token guards.
+ * times (saml.client.ts), and the binding cookie set by GET /auth/saml in the browser that started the sign-in
+ * (shared/login-binding.ts: a response captured elsewhere and posted from this browser is refused). It is the
+ * only POST here; the GET routes change nothing a CSRF token guards.
  */
 export function samlRouter(config: Config): Router {
   const router = Router();
@@ -32,7 +36,7 @@ export function samlRouter(config: Config): Router {
   function labelFor(res: Response): string {
     return settings!.label || res.locals.t('saml.defaultLabel');
   }
-  const renderError = (res: Response, kind: ErrorKind, extra: { reason?: string; detail?: string } = {}) =>
+  const renderError = (res: Response, kind: ErrorKind, extra: { reason?: string; detail?: string; restart?: string } = {}) =>
     res.status(STATUS[kind]).render('auth/sso-error', { title: res.locals.t(`sso.errors.${kind}.title`), kind, label: labelFor(res), ...extra });
 
   // Per-IP limits, counted in MongoDB across instances (shared/rate-limit.ts, like the password sign-in limit):
@@ -47,11 +51,15 @@ export function samlRouter(config: Config): Router {
   const refusedLimiter = sharedRateLimit({ ...limits, name: 'saml-refused', secret: config.sessionSecret, limit: 100, skipSuccessfulRequests: true });
 
   // Starts the round trip: a redirect (HTTP-Redirect binding) to the IdP with a new AuthnRequest. The
-  // request id is kept in MongoDB (not the session: the answer comes back without our cookie).
+  // request id is kept in MongoDB (not the session: the answer comes back without our session cookie), with
+  // the hash of a binding cookie set here and sent back only to the ACS.
   router.get('/auth/saml', startLimiter, async (req, res) => {
     const next = safeRedirectPath(req.query.next);
     if (req.user) return res.redirect(303, next);
-    res.redirect(303, await client.signInUrl(next));
+    const binding = newBinding();
+    const url = await client.signInUrl(next, binding.hash);
+    setBindingCookie(res, SAML_BINDING, binding.value, config);
+    res.redirect(303, url);
   });
 
   router.get('/auth/saml/metadata', (_req, res) => {
@@ -59,10 +67,18 @@ export function samlRouter(config: Config): Router {
   });
 
   router.post('/auth/saml/acs', refusedLimiter, async (req, res, nextHandler) => {
-    const outcome = await client.finishSignIn((req.body ?? {}) as Record<string, unknown>);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const binding = readBindingCookie(req, SAML_BINDING);
+    const outcome = await client.finishSignIn(body, binding);
+    // The binding is spent once its request was checked. A refusal for the binding itself leaves the cookie: a
+    // stray post must not break a sign-in in progress in this browser (and the cookie expires in 10 minutes).
+    if (binding !== undefined && (outcome.ok || outcome.failure.kind !== 'unbound')) clearBindingCookie(res, SAML_BINDING, config);
     if (!outcome.ok) {
       // A code only: no NameID, email or IdP status text (free text) in the log.
       logger.info({ code: outcome.failure.code, requestId: req.id }, 'SAML response refused');
+      if (outcome.failure.kind === 'unbound') {
+        return renderError(res, 'unbound', { restart: `/auth/saml?next=${encodeURIComponent(safeRedirectPath(body.RelayState))}` });
+      }
       return renderFailure(res, outcome.failure);
     }
     const result = await resolveSsoSignIn(outcome.identity, { requestId: String(req.id), trustedEmailDomains: settings.emailDomains });

@@ -101,6 +101,29 @@ describe('the LMS page', () => {
     expect(await AuditEvent.countDocuments({ action: 'lti.platform_removed', 'target.id': id })).toBe(1);
   });
 
+  test('when an admin registers an LMS without touching the browser check, then the check is required; turning it off is stored, shown and audited', async () => {
+    const form = await admin.get('/admin/lti/new');
+    expect(form.text).toContain('<legend>Browser check</legend>');
+    expect(form.text).toMatch(/<input id="field-allowUnbound" type="checkbox" name="allowUnbound" value="yes" aria-describedby="help-allowUnbound">/);
+    expect(form.text).toContain('Leave this off.');
+    expect((await admin.get('/admin/lti')).text).toContain('open the link in a new window');
+
+    expect((await post(admin, '/admin/lti', { ...VALID, clientId: 'binding-1' })).status).toBe(303);
+    const stored = await LtiPlatform.findOne({ clientId: 'binding-1' }).lean();
+    expect(stored!.requireBrowserBinding).toBe(true);
+    expect((await AuditEvent.findOne({ action: 'lti.platform_created', 'target.id': stored!._id.toString() }).lean())!.details).toMatchObject({ requireBrowserBinding: true });
+
+    const id = stored!._id.toString();
+    expect((await post(admin, `/admin/lti/${id}`, { ...VALID, clientId: 'binding-1', allowUnbound: 'yes' })).status).toBe(303);
+    expect((await LtiPlatform.findById(id).lean())!.requireBrowserBinding).toBe(false);
+    expect((await AuditEvent.findOne({ action: 'lti.platform_updated', 'target.id': id }).lean())!.details).toMatchObject({ requireBrowserBinding: false });
+    expect((await admin.get(`/admin/lti/${id}`)).text).toContain('name="allowUnbound" value="yes" checked');
+    expect((await admin.get('/admin/lti')).text).toContain('<td>Not required</td>');
+    const es = await admin.get('/admin/lti?lang=es');
+    expect(es.text).toContain('No obligatoria');
+    await admin.get('/admin/lti?lang=en');
+  });
+
   test("when an admin opens, edits or removes another district's registration, then it does not exist for them (404) and is unchanged", async () => {
     const other = await createDistrict();
     const foreign = await LtiPlatform.create({ ...VALID, district: other._id, clientId: 'foreign-1', deploymentIds: ['1'], linkByEmail: true });

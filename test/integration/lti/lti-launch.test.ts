@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import request from 'supertest';
+import { logger } from '../../../src/shared/logger';
+import { buildApp } from '../../../src/app';
+import { loadConfig } from '../../../src/config';
 import { User } from '../../../src/components/users';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { LtiLaunchState, redactLtiRedirect, redactLtiRequest } from '../../../src/components/lti';
@@ -7,7 +11,8 @@ import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { startLtiPlatform, type TestLtiPlatform } from '../../helpers/lti-platform';
-import { BASE_URL, LAUNCH_URL, initiateLogin, registerPlatform, sessionIdOf, sessions, signedInSessions } from './lti.helpers';
+import { BASE_URL, LAUNCH_URL, bindingCookieOf, initiateLogin, registerPlatform, sessionIdOf, sessions, signedInSessions } from './lti.helpers';
+import { signIn } from '../../helpers/session';
 
 let t: TestApp;
 let platform: TestLtiPlatform;
@@ -40,13 +45,13 @@ async function rostered(overrides: Parameters<typeof createUser>[1] = {}, inDist
 
 /** The whole launch as the browser does it: LMS → /lti/login → platform auth → auto-posted form → /lti/launch. */
 async function launch(hint: string, target?: string) {
-  const { location } = await initiateLogin(t.app, platform, hint, target);
+  const agent = request.agent(t.app);
+  const { location, binding } = await initiateLogin(t.app, platform, hint, target, agent);
   const form = await platform.authorize(location);
   expect(form.status).toBe(200);
   expect(form.action).toBe(LAUNCH_URL);
-  const agent = request.agent(t.app);
   const res = await agent.post('/lti/launch').type('form').send(form.fields);
-  return { agent, res, form };
+  return { agent, res, form, binding };
 }
 
 describe('login initiation', () => {
@@ -139,22 +144,26 @@ describe('launch', () => {
 
   test('when the state is posted a second time (replay), then it is refused and no second session is made', async () => {
     const { user, hint } = await rostered();
-    const { res, form } = await launch(hint);
+    const { res, form, binding } = await launch(hint);
     expect(res.status).toBe(303);
 
-    const replay = await request(t.app).post('/lti/launch').type('form').send(form.fields);
+    // Even with the cookie of the browser that launched (someone who copied both).
+    const replay = await request(t.app).post('/lti/launch').set('Cookie', `sst.lti_binding=${binding}`).type('form').send(form.fields);
+    const elsewhere = await request(t.app).post('/lti/launch').type('form').send(form.fields);
 
     expect(replay.status).toBe(400);
     expect(replay.text).toContain('This launch was already used or has expired.');
     expect(sessionIdOf(replay)).toBeUndefined();
+    expect(elsewhere.status).toBe(400);
+    expect(sessionIdOf(elsewhere)).toBeUndefined();
     expect(await signedInSessions(user._id.toString())).toBe(1);
   });
 
   /** A launch whose id_token is signed by the test (not the auth endpoint), with a real state and nonce from a login. */
   async function forgedLaunch(hint: string, person: { sub: string; email?: string; locale?: string }, options: Parameters<TestLtiPlatform['signIdToken']>[3] = {}, useNonce?: string) {
-    const { state, nonce } = await initiateLogin(t.app, platform, hint);
+    const { state, nonce, cookie } = await initiateLogin(t.app, platform, hint);
     const idToken = await platform.signIdToken(person, useNonce ?? nonce, `${LAUNCH_URL}?module=foundations`, options);
-    return request(t.app).post('/lti/launch').type('form').send({ id_token: idToken, state });
+    return request(t.app).post('/lti/launch').set('Cookie', cookie).type('form').send({ id_token: idToken, state });
   }
 
   test.each([
@@ -230,9 +239,9 @@ describe('launch', () => {
       await registerPlatform(other, district, { linkByEmail: false });
       const user = await createUser(district, { email: 'noemail-link@district.example', schools: [school] });
       other.addPerson('h', { sub: 'schoology-1', email: user.email, locale: 'es-MX' });
-      const { location } = await initiateLogin(t.app, other, 'h');
+      const { location, cookie } = await initiateLogin(t.app, other, 'h');
       const form = await other.authorize(location);
-      const res = await request(t.app).post('/lti/launch').type('form').send(form.fields);
+      const res = await request(t.app).post('/lti/launch').set('Cookie', cookie).type('form').send(form.fields);
       expect(res.status).toBe(403);
       expect(res.text).toContain('<html lang="es"');
       expect(res.text).toContain('No se pudo abrir la capacitación desde su LMS');
@@ -259,11 +268,11 @@ describe('launch', () => {
     const gone = await startLtiPlatform();
     await registerPlatform(gone, district);
     const user = await createUser(district, { email: 'keys-gone@district.example', schools: [school] });
-    const { state, nonce } = await initiateLogin(t.app, gone, 'h');
+    const { state, nonce, cookie } = await initiateLogin(t.app, gone, 'h');
     const idToken = await gone.signIdToken({ sub: 'p-1', email: user.email }, nonce, LAUNCH_URL);
     await gone.close();
 
-    const res = await request(t.app).post('/lti/launch').type('form').send({ id_token: idToken, state });
+    const res = await request(t.app).post('/lti/launch').set('Cookie', cookie).type('form').send({ id_token: idToken, state });
 
     expect(res.status).toBe(503);
     expect(res.text).toContain('Your LMS could not be reached to verify the launch.');
@@ -274,10 +283,10 @@ describe('launch', () => {
     const internal = await startLtiPlatform(); // on 127.0.0.1, like a platform registered with an internal address
     await registerPlatform(internal, district);
     const user = await createUser(district, { email: 'keys-internal@district.example', schools: [school] });
-    const { state, nonce } = await initiateLogin(t.app, internal, 'h');
+    const { state, nonce, binding } = await initiateLogin(t.app, internal, 'h');
     const idToken = await internal.signIdToken({ sub: 'p-2', email: user.email }, nonce, LAUNCH_URL);
     try {
-      const result = await finishLaunch({ idToken, state }, ltiUrls(BASE_URL), {}, { allowPrivateNetwork: false });
+      const result = await finishLaunch({ idToken, state, binding }, ltiUrls(BASE_URL), {}, { allowPrivateNetwork: false });
       expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
       expect(internal.jwksRequests()).toBe(0);
       expect(await signedInSessions(user._id.toString())).toBe(0);
@@ -293,5 +302,154 @@ describe('launch', () => {
     }
     const json = await request(t.app).post('/lti/launch').set('Content-Type', 'application/json').send('{"id_token": {"$gt": ""}, "state": {"$ne": null}}');
     expect(json.status).toBe(400);
+  });
+});
+
+describe('browser binding (login CSRF)', () => {
+  /** Someone rostered starts a launch in their own browser and captures the LMS's auto-posting form. */
+  async function captured() {
+    const { user, hint } = await rostered();
+    const browser = request.agent(t.app);
+    const { location, state, binding } = await initiateLogin(t.app, platform, hint, undefined, browser);
+    const form = await platform.authorize(location);
+    return { attacker: user, browser, form, state, binding };
+  }
+
+  async function expectNothingStoredFor(userId: string) {
+    const stored = await User.findById(userId).select('ltiSubject lastSignInAt').lean();
+    expect(stored!.ltiSubject).toBeUndefined();
+    expect(stored!.lastSignInAt ?? null).toBeNull();
+    expect(await signedInSessions(userId)).toBe(0);
+    expect(await AuditEvent.countDocuments({ 'target.id': userId })).toBe(0);
+  }
+
+  test('when the LMS starts a login, then an HttpOnly binding cookie scoped to the launch URL for 10 minutes is set, and only its hash is kept with the state', async () => {
+    const { hint } = await rostered();
+    const { res, state, binding } = await initiateLogin(t.app, platform, hint);
+    const { line } = bindingCookieOf(res);
+    expect(binding).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(line).toContain('; Path=/lti/launch');
+    expect(line).toContain('; HttpOnly');
+    expect(line).toContain('; Max-Age=600');
+    // This app's BASE_URL is plain http on a host that is not localhost: no Secure cookie possible, so Lax.
+    expect(line).toContain('; SameSite=Lax');
+    const stored = await LtiLaunchState.findOne({ state }).lean();
+    expect(stored!.bindingHash).toBe(createHash('sha256').update(binding).digest('hex'));
+    expect(JSON.stringify(stored)).not.toContain(binding);
+  });
+
+  test('when the app runs with its production configuration, then the cookie is SameSite=None; Secure (the launch is a cross-site POST)', async () => {
+    const prod = buildApp(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: t.db.uri, BASE_URL: 'https://training.example' }));
+    const { hint } = await rostered();
+    const res = await request(prod).post('/lti/login').type('form').send({ iss: platform.issuer, login_hint: hint, target_link_uri: 'https://training.example/lti/launch', client_id: platform.clientId });
+    expect(res.status).toBe(303);
+    const { line } = bindingCookieOf(res);
+    expect(line).toMatch(/; Path=\/lti\/launch(;|$)/);
+    expect(line).toContain('; HttpOnly');
+    expect(line).toContain('; Secure');
+    expect(line).toContain('; SameSite=None');
+    // buildApp sets module-wide settings (log level, mailer): back to this file's app.
+    buildApp(t.config);
+  });
+
+  test('when the browser the LMS sent launches, then it is signed in and the binding cookie is cleared', async () => {
+    const { hint } = await rostered();
+    const { res } = await launch(hint);
+    expect(res.status).toBe(303);
+    expect(bindingCookieOf(res).line).toMatch(/^sst\.lti_binding=; Path=\/lti\/launch; Expires=Thu, 01 Jan 1970/);
+  });
+
+  test("when someone's captured launch form is posted from a victim's browser without the cookie, then refused (400, start-again page), the victim stays themselves, nothing is stored, and the state is not used up", async () => {
+    const logged = jest.spyOn(logger, 'info');
+    const { attacker, browser, form, state, binding } = await captured();
+    const victimUser = await createUser(district, { email: 'lti-victim-1@district.example', schools: [school] });
+    const victim = await signIn(t.app, victimUser.email);
+
+    const forced = await victim.post('/lti/launch').type('form').send(form.fields);
+    const line = logged.mock.calls.find((call) => call[1] === 'LTI launch refused');
+    logged.mockRestore();
+
+    expect(forced.status).toBe(400);
+    expect(forced.text).toContain('This launch was started in another browser or window, or has expired.');
+    expect(forced.text).toContain('open the training link in your course once more');
+    expect(((forced.headers['set-cookie'] as unknown as string[] | undefined) ?? []).filter((c) => !c.startsWith('sst.sid='))).toEqual([]);
+    expect(line?.[0]).toEqual({ reason: 'unbound', issuer: platform.issuer, why: 'no_binding_cookie', requestId: expect.any(String) });
+    expect(JSON.stringify(line)).not.toContain(binding);
+    expect(JSON.stringify(line)).not.toContain(state);
+    expect((await victim.get('/account')).text).toContain(victimUser.name);
+    await expectNothingStoredFor(attacker._id.toString());
+    expect(await LtiLaunchState.countDocuments({ state })).toBe(1);
+    // The browser the LMS sent can still finish it.
+    const own = await browser.post('/lti/launch').type('form').send(form.fields);
+    expect(own.status).toBe(303);
+    expect(await LtiLaunchState.countDocuments({ state })).toBe(0);
+  });
+
+  test("when it is posted from a browser with another launch's cookie, then refused, nothing stored, and that browser's own launch still works", async () => {
+    const { attacker, form, state } = await captured();
+    const { user: victimUser, hint: victimHint } = await rostered();
+    const victim = request.agent(t.app);
+    const { location } = await initiateLogin(t.app, platform, victimHint, undefined, victim);
+
+    const forced = await victim.post('/lti/launch').type('form').send(form.fields);
+
+    expect(forced.status).toBe(400);
+    expect(forced.text).toContain('started in another browser or window');
+    expect(sessionIdOf(forced)).toBeUndefined();
+    await expectNothingStoredFor(attacker._id.toString());
+    expect(await LtiLaunchState.countDocuments({ state })).toBe(1);
+    const ownForm = await platform.authorize(location);
+    const own = await victim.post('/lti/launch').type('form').send(ownForm.fields);
+    expect(own.status).toBe(303);
+    expect(await signedInSessions(victimUser._id.toString())).toBe(1);
+  });
+
+  test('when the launch comes after its state expired, even from the right browser, then refused as expired and nothing is stored', async () => {
+    const { attacker, browser, form, state } = await captured();
+    await LtiLaunchState.updateOne({ state }, { $set: { createdAt: new Date(Date.now() - 11 * 60 * 1000) } });
+    const late = await browser.post('/lti/launch').type('form').send(form.fields);
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('This launch was already used or has expired.');
+    await expectNothingStoredFor(attacker._id.toString());
+  });
+
+  test('when the refusal is for a Spanish LMS locale, then the page is in Spanish', async () => {
+    const hint = `hint-es-${n}`;
+    const user = await createUser(district, { email: 'lti-es-binding@district.example', schools: [school] });
+    platform.addPerson(hint, { sub: 'canvas-es-binding', email: user.email, locale: 'es' });
+    const { location } = await initiateLogin(t.app, platform, hint);
+    const form = await platform.authorize(location);
+    const forced = await request(t.app).post('/lti/launch').type('form').send(form.fields);
+    expect(forced.status).toBe(400);
+    expect(forced.text).toContain('<html lang="es"');
+    expect(forced.text).toContain('Este inicio se comenzó en otro navegador o ventana, o caducó.');
+  });
+
+  test('when a registration does not require the browser check (LMS frames), then a launch without the cookie signs in and is logged, but another browser\'s cookie is still refused', async () => {
+    const framed = await startLtiPlatform();
+    try {
+      await registerPlatform(framed, district, { requireBrowserBinding: false });
+      const user = await createUser(district, { email: 'framed-1@district.example', schools: [school] });
+      framed.addPerson('f1', { sub: 'framed-1', email: user.email });
+      const other = await createUser(district, { email: 'framed-2@district.example', schools: [school] });
+      framed.addPerson('f2', { sub: 'framed-2', email: other.email });
+
+      const logged = jest.spyOn(logger, 'info');
+      const first = await framed.authorize((await initiateLogin(t.app, framed, 'f1')).location);
+      const unbound = await request(t.app).post('/lti/launch').type('form').send(first.fields);
+      const line = logged.mock.calls.find((call) => call[1] === 'LTI launch without browser binding (allowed by its registration)');
+      logged.mockRestore();
+      expect(unbound.status).toBe(303);
+      expect(line?.[0]).toEqual({ issuer: framed.issuer, requestId: expect.any(String) });
+      expect(await signedInSessions(user._id.toString())).toBe(1);
+
+      const second = await framed.authorize((await initiateLogin(t.app, framed, 'f2')).location);
+      const { cookie: anotherBrowsers } = await initiateLogin(t.app, framed, 'f1');
+      const mismatched = await request(t.app).post('/lti/launch').set('Cookie', anotherBrowsers).type('form').send(second.fields);
+      expect(mismatched.status).toBe(400);
+      expect(await signedInSessions(other._id.toString())).toBe(0);
+    } finally {
+      await framed.close();
+    }
   });
 });

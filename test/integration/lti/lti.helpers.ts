@@ -39,9 +39,20 @@ export async function registerPlatform(platform: TestLtiPlatform, district: { _i
   });
 }
 
-/** The LMS starts a launch (third-party-initiated login); returns the state and nonce we sent to its auth endpoint. */
-export async function initiateLogin(app: Express, platform: TestLtiPlatform, loginHint: string, target = `${LAUNCH_URL}?module=foundations`) {
-  const res = await request(app).post('/lti/login').type('form').send({
+/** The binding cookie's value from a response's Set-Cookie, and the whole Set-Cookie line. */
+export function bindingCookieOf(res: { headers: Record<string, unknown> }): { value?: string; line?: string } {
+  const line = ((res.headers['set-cookie'] as string[] | undefined) ?? []).find((c) => c.startsWith('sst.lti_binding='));
+  const value = line?.split(';')[0].slice('sst.lti_binding='.length);
+  return { value: value || undefined, line };
+}
+
+/**
+ * The LMS starts a launch (third-party-initiated login) in a browser (`agent`, which then keeps the binding
+ * cookie; a fresh browser when not given); returns the state and nonce we sent to its auth endpoint, and the
+ * binding cookie's value (`cookie`: the Cookie header that carries it).
+ */
+export async function initiateLogin(app: Express, platform: TestLtiPlatform, loginHint: string, target = `${LAUNCH_URL}?module=foundations`, agent: ReturnType<typeof request.agent> | ReturnType<typeof request> = request(app)) {
+  const res = await agent.post('/lti/login').type('form').send({
     iss: platform.issuer,
     login_hint: loginHint,
     target_link_uri: target,
@@ -51,5 +62,6 @@ export async function initiateLogin(app: Express, platform: TestLtiPlatform, log
   });
   if (res.status !== 303) throw new Error(`login initiation answered ${res.status}`);
   const url = new URL(res.headers.location);
-  return { res, location: res.headers.location as string, state: url.searchParams.get('state')!, nonce: url.searchParams.get('nonce')! };
+  const binding = bindingCookieOf(res).value!;
+  return { res, location: res.headers.location as string, state: url.searchParams.get('state')!, nonce: url.searchParams.get('nonce')!, binding, cookie: `sst.lti_binding=${binding}` };
 }

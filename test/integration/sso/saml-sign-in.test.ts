@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import request from 'supertest';
 import mongoose from 'mongoose';
 import * as samlify from 'samlify';
 import { User } from '../../../src/components/users';
 import { logger } from '../../../src/shared/logger';
+import { buildApp } from '../../../src/app';
+import { loadConfig } from '../../../src/config';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { SamlRequest } from '../../../src/components/sso/saml-request.model';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -35,6 +38,13 @@ afterAll(async () => {
 function sidOf(res: { headers: Record<string, unknown> }): string | undefined {
   const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
   return cookies.find((c) => c.startsWith('sst.sid='))?.split(';')[0];
+}
+
+/** The binding cookie set by GET /auth/saml: its Set-Cookie line and the `name=value` pair to send back. */
+function bindingOf(res: { headers: Record<string, unknown> }): { line: string; pair: string } {
+  const line = ((res.headers['set-cookie'] as string[] | undefined) ?? []).find((c) => c.startsWith('sst.saml_binding='));
+  if (!line) throw new Error('no binding cookie was set');
+  return { line, pair: line.split(';')[0] };
 }
 
 /** A person at the IdP with the ADFS email claim. */
@@ -250,19 +260,23 @@ describe('refused responses: nothing signed in, nothing linked, a clear page, ne
 
   test('when the same response is posted a second time (replay), then it is refused and signs no one in', async () => {
     await createUser(district, { schools: [school], email: 'replay@district.test' });
-    const { done, post } = await samlSignIn(person('pid-4001', 'replay@district.test'));
+    const { done, post, startRes } = await samlSignIn(person('pid-4001', 'replay@district.test'));
     expect(done.status).toBe(303);
-    const again = await request(t.app).post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    // Even with the binding cookie of the browser that signed in (someone who copied both).
+    const again = await request(t.app).post('/auth/saml/acs').set('Cookie', bindingOf(startRes).pair).type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
     expect(again.status).toBe(400);
     expect(again.text).toContain('already used or has expired');
     expect(sidOf(again)).toBeUndefined();
+    const elsewhere = await request(t.app).post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    expect(elsewhere.status).toBe(400);
+    expect(sidOf(elsewhere)).toBeUndefined();
   });
 
   test('when two copies of one response arrive at the same moment, then exactly one signs in', async () => {
     await createUser(district, { schools: [school], email: 'race@district.test' });
     const startRes = await request(t.app).get('/auth/saml');
     const post = await idp.signInAs(startRes.headers.location, person('pid-4101', 'race@district.test'));
-    const both = await Promise.all([1, 2].map(() => request(t.app).post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse })));
+    const both = await Promise.all([1, 2].map(() => request(t.app).post('/auth/saml/acs').set('Cookie', bindingOf(startRes).pair).type('form').send({ SAMLResponse: post.SAMLResponse })));
     expect(both.map((r) => r.status).sort()).toEqual([303, 400]);
     expect(await SamlRequest.countDocuments({ _id: post.requestId, usedAt: { $exists: true } })).toBe(1);
   });
@@ -309,6 +323,147 @@ describe('refused responses: nothing signed in, nothing linked, a clear page, ne
     }
     const json = await request(t.app).post('/auth/saml/acs').set('Content-Type', 'application/json').send('{"SAMLResponse": {"$gt": ""}, "RelayState": ["/x"]}');
     expect(json.status).toBe(400);
+  });
+});
+
+describe('browser binding (login CSRF)', () => {
+  /** Someone with their own rostered account starts a sign-in in their own browser and captures the IdP's form. */
+  async function capturedBy(email: string, nameId: string, start = '/auth/saml?next=/training') {
+    const attacker = await createUser(district, { schools: [school], email });
+    const browser = request.agent(t.app);
+    const startRes = await browser.get(start);
+    const post = await idp.signInAs(startRes.headers.location, person(nameId, email));
+    return { attacker, browser, startRes, post };
+  }
+
+  async function expectNothingStoredFor(userId: unknown) {
+    const stored = await User.findById(userId).lean().orFail();
+    expect(stored.ssoSubject).toBeUndefined();
+    expect(stored.lastSignInAt ?? null).toBeNull();
+    expect(await AuditEvent.countDocuments({ 'target.id': String(userId) })).toBe(0);
+  }
+
+  test('when the sign-in starts, then an HttpOnly binding cookie scoped to the ACS for 10 minutes is set, and only its hash is kept with the request', async () => {
+    const res = await request(t.app).get('/auth/saml');
+    const { line, pair } = bindingOf(res);
+    const value = pair.split('=')[1];
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(line).toContain('; Path=/auth/saml/acs');
+    expect(line).toContain('; HttpOnly');
+    expect(line).toContain('; Max-Age=600');
+    // This app's BASE_URL is plain http on a host that is not localhost: no Secure cookie possible, so Lax.
+    expect(line).toContain('; SameSite=Lax');
+    expect(line).not.toContain('Secure');
+    const xml = inflateRawSync(Buffer.from(new URL(res.headers.location).searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
+    const stored = await SamlRequest.findById(/ID="([^"]+)"/.exec(xml)![1]).lean().orFail();
+    expect(stored.bindingHash).toBe(createHash('sha256').update(value).digest('hex'));
+    expect(JSON.stringify(stored)).not.toContain(value);
+  });
+
+  test('when the app runs with its production configuration, then the cookie is SameSite=None; Secure (a cross-site POST carries it)', async () => {
+    const prod = buildApp(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: t.db.uri, BASE_URL: 'https://training.example', ...idp.env, SAML_IDP_ENTRY_POINT: 'https://idp.example/sso' }));
+    const res = await request(prod).get('/auth/saml');
+    expect(res.status).toBe(303);
+    const { line } = bindingOf(res);
+    expect(line).toMatch(/; Path=\/auth\/saml\/acs(;|$)/);
+    expect(line).toContain('; HttpOnly');
+    expect(line).toContain('; Secure');
+    expect(line).toContain('; SameSite=None');
+    // buildApp sets module-wide settings (log level, mailer): back to this file's app.
+    buildApp(t.config);
+  });
+
+  test('when the browser that started the sign-in posts the response, then it signs in and the binding cookie is cleared', async () => {
+    await createUser(district, { schools: [school], email: 'bound.ok@district.test' });
+    const { agent, done } = await samlSignIn(person('pid-b001', 'bound.ok@district.test'));
+    expect(done.status).toBe(303);
+    const cleared = ((done.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith('sst.saml_binding='));
+    expect(cleared).toMatch(/^sst\.saml_binding=; Path=\/auth\/saml\/acs; Expires=Thu, 01 Jan 1970/);
+    expect((await agent.get('/account')).status).toBe(200);
+  });
+
+  test("when someone's captured response is posted from a victim's browser without the cookie, then refused (400, start-again page), the victim stays themselves, nothing is stored, and the request is not used up", async () => {
+    const logged = jest.spyOn(logger, 'info');
+    const { attacker, browser, startRes, post } = await capturedBy('attacker.one@district.test', 'pid-b101');
+    const victimUser = await createUser(district, { schools: [school], email: 'victim.one@district.test' });
+    const victim = await signIn(t.app, victimUser.email);
+
+    const forced = await victim.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    const line = logged.mock.calls.find((call) => call[1] === 'SAML response refused');
+    logged.mockRestore();
+
+    expect(forced.status).toBe(400);
+    expect(forced.text).toContain('This sign-in was started in another browser or has expired');
+    expect(forced.text).toContain('href="/auth/saml?next=%2Ftraining"');
+    // No new session (the victim's own session cookie may be refreshed, same id) and the cookie is not touched.
+    expect(((forced.headers['set-cookie'] as unknown as string[] | undefined) ?? []).filter((c) => !c.startsWith('sst.sid='))).toEqual([]);
+    expect(line?.[0]).toEqual({ code: 'no_binding_cookie', requestId: expect.any(String) });
+    expect(JSON.stringify(line)).not.toContain(bindingOf(startRes).pair.split('=')[1]);
+    // The victim is still signed in as themselves.
+    expect((await victim.get('/account')).text).toContain(victimUser.name);
+    await expectNothingStoredFor(attacker._id);
+    const request_ = await SamlRequest.findById(post.requestId).lean().orFail();
+    expect(request_.checkedAt).toBeUndefined();
+    expect(request_.usedAt).toBeUndefined();
+    // The browser that started it can still finish it.
+    const own = await browser.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    expect(own.status).toBe(303);
+    expect(own.headers.location).toBe('/training');
+  });
+
+  test('when the refusal is shown to a Spanish reader, then it is in Spanish with the same restart link', async () => {
+    const { post } = await capturedBy('attacker.es@district.test', 'pid-b151', '/auth/saml');
+    const forced = await request(t.app).post('/auth/saml/acs').set('Accept-Language', 'es').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    expect(forced.status).toBe(400);
+    expect(forced.text).toContain('<html lang="es"');
+    expect(forced.text).toContain('Este inicio de sesión se comenzó en otro navegador o caducó');
+    expect(forced.text).toContain('href="/auth/saml?next=%2F"');
+    expect(forced.text).toContain('Comenzar de nuevo el inicio de sesión');
+  });
+
+  test("when it is posted from a browser that started its own sign-in (another browser's cookie), then refused, nothing stored, and that browser's own sign-in still works", async () => {
+    const logged = jest.spyOn(logger, 'info');
+    const { attacker, post } = await capturedBy('attacker.two@district.test', 'pid-b201');
+    const victimUser = await createUser(district, { schools: [school], email: 'victim.two@district.test' });
+    const victim = request.agent(t.app);
+    const victimStart = await victim.get('/auth/saml');
+
+    const forced = await victim.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, RelayState: post.RelayState });
+    const line = logged.mock.calls.find((call) => call[1] === 'SAML response refused');
+    logged.mockRestore();
+
+    expect(forced.status).toBe(400);
+    expect(forced.text).toContain('started in another browser or has expired');
+    expect(sidOf(forced)).toBeUndefined();
+    expect(line?.[0]).toEqual({ code: 'other_browser', requestId: expect.any(String) });
+    await expectSignedOut(victim);
+    await expectNothingStoredFor(attacker._id);
+    expect((await SamlRequest.findById(post.requestId).lean().orFail()).usedAt).toBeUndefined();
+    // The victim's own round trip is untouched.
+    const own = await idp.signInAs(victimStart.headers.location, person('pid-b202', victimUser.email));
+    const ownDone = await victim.post('/auth/saml/acs').type('form').send({ SAMLResponse: own.SAMLResponse });
+    expect(ownDone.status).toBe(303);
+    expect((await victim.get('/account')).text).toContain(victimUser.name);
+  });
+
+  test('when the binding outlived its request (the request record expired and was removed), then refused as started elsewhere or expired, and nothing is stored', async () => {
+    const { attacker, browser, post } = await capturedBy('late.one@district.test', 'pid-b301');
+    await SamlRequest.deleteOne({ _id: post.requestId });
+    const late = await browser.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse });
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('started in another browser or has expired');
+    expect(sidOf(late)).toBeUndefined();
+    await expectNothingStoredFor(attacker._id);
+  });
+
+  test('when the request expired while its cookie is still there, then refused as expired, and nothing is stored', async () => {
+    const { attacker, browser, post } = await capturedBy('late.two@district.test', 'pid-b401');
+    await SamlRequest.updateOne({ _id: post.requestId }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const late = await browser.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse });
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('already used or has expired');
+    expect(sidOf(late)).toBeUndefined();
+    await expectNothingStoredFor(attacker._id);
   });
 });
 
