@@ -65,7 +65,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  // A loopback or all-interfaces host is printed as localhost, the host of the default BASE_URL: a browser opened
+  // on 127.0.0.1 would post SSO responses and LTI launches to another host (localhost) than its cookies'.
+  const url = `http://${['0.0.0.0', '127.0.0.1', '::', '::1'].includes(config.host) ? 'localhost' : config.host}:${port}`;
   logger.info({ url, database: db.embedded ? 'embedded' : 'MONGODB_URI' }, 'server listening');
 
   let closing: Promise<void> | undefined;

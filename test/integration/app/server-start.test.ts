@@ -27,6 +27,9 @@ test('when the port is already held by another process, then start-up fails with
   // Everything the failed start opened was closed again: a new start on a free port runs and stops cleanly.
   const running = await startServer(configFor(0));
   try {
+    // Printed as localhost (the default BASE_URL's host), not 127.0.0.1: SSO posts and LTI launches come back to
+    // BASE_URL, and a browser on another host name would not send them its cookies.
+    expect(running.url).toMatch(/^http:\/\/localhost:\d+$/);
     expect((await request(running.url).get('/healthz')).status).toBe(200);
   } finally {
     await running.close();
