@@ -323,6 +323,7 @@ describe('at least once, never twice', () => {
     expect(lrs.requests.filter((r) => r.method === 'POST').map((r) => r.ids)).toEqual([ids(lrs.statements), ids(lrs.statements)]);
     expect(lrs.statements).toHaveLength(6);
     expect(await XapiOutbox.countDocuments()).toBe(0);
+    expect((await feed()).sentCount).toBe(6);
   });
 
   test('when the rows of a batch the LRS accepted are not removed (the process died in between), then the resend is not counted again', async () => {
