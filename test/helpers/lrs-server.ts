@@ -8,7 +8,8 @@ import { isDeepStrictEqual } from 'node:util';
  * statement's shape on its own (not with the app's schema, so a mistake there shows here), stores them,
  * answers with their ids, treats a resent identical statement as already stored and answers 409 for an id
  * it holds with a different statement. It can be told to fail the next requests (500, 429 with
- * Retry-After, 401 …) or to store a batch and then drop the connection without answering.
+ * Retry-After, 401 …), to store a batch and then drop the connection without answering, or to hold the next
+ * POST until the test releases it (so a test can act while a batch is at the LRS).
  */
 export type StoredStatement = Record<string, unknown> & { id: string; stored: string; authority: unknown };
 type Failure = { status: number; retryAfter?: string; body?: string };
@@ -28,6 +29,8 @@ export type TestLrs = {
   dropNextAfterStoring(): void;
   /** Like some LRSs: a POST batch holding any id already stored is refused whole with 409 (nothing stored). */
   refuseBatchesWithKnownIds(on: boolean): void;
+  /** The next POST waits, unread, until release(); `arrived` resolves once it is waiting. */
+  holdNextPost(): { arrived: Promise<void>; release(): void };
   reset(): void;
   close(): Promise<void>;
 };
@@ -71,7 +74,7 @@ export async function startTestLrs(credentials: { key?: string; secret?: string 
   const key = credentials.key ?? 'lrs-key';
   const secret = credentials.secret ?? 'lrs-secret-Kq8#zT';
   const byId = new Map<string, StoredStatement>();
-  const state = { failures: [] as Failure[], drop: false, refuseKnown: false };
+  const state = { failures: [] as Failure[], drop: false, refuseKnown: false, hold: null as null | { arrive(): void; released: Promise<void> } };
   const lrs: Omit<TestLrs, 'endpoint' | 'close'> = {
     key,
     secret,
@@ -86,6 +89,14 @@ export async function startTestLrs(credentials: { key?: string; secret?: string 
     refuseBatchesWithKnownIds(on) {
       state.refuseKnown = on;
     },
+    holdNextPost() {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      state.hold = { arrive, released };
+      return { arrived, release };
+    },
     reset() {
       byId.clear();
       lrs.statements.length = 0;
@@ -93,12 +104,19 @@ export async function startTestLrs(credentials: { key?: string; secret?: string 
       state.failures = [];
       state.drop = false;
       state.refuseKnown = false;
+      state.hold = null;
     },
   };
 
   const expectedAuth = `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hold = req.method === 'POST' ? state.hold : null;
+    if (hold) {
+      state.hold = null;
+      hold.arrive();
+      await hold.released;
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', 'http://lrs');

@@ -1,4 +1,5 @@
 import { Schema, model, type Types } from 'mongoose';
+import { leaseFields, type LeaseFields } from '../../shared/lease-fields';
 
 export const COMPLIANCE_JOB_KINDS = ['assignment', 'rebuild'] as const;
 export const COMPLIANCE_JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
@@ -22,15 +23,7 @@ const complianceJobSchema = new Schema(
     state: { type: String, enum: COMPLIANCE_JOB_STATES, required: true, default: 'queued' },
     requestedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     requestedAt: { type: Date, required: true },
-    startedAt: { type: Date, default: null },
-    finishedAt: { type: Date, default: null },
-    // Written with every batch of people (and on a timer): a running job whose heartbeat is older than the
-    // lease belongs to a process that died and may be taken over.
-    heartbeatAt: { type: Date, default: null },
-    // Which runner holds it ("host:pid:random"); every write of a running job is conditional on it.
-    owner: { type: String, default: null },
-    // Times it was claimed: a job whose process keeps dying is failed after a few takeovers instead of looping.
-    attempts: { type: Number, required: true, default: 0 },
+    ...leaseFields,
     // People processed / people in the district (0 / 0 when no one needs walking, e.g. an archive).
     progress: {
       done: { type: Number, required: true, default: 0 },
@@ -56,7 +49,7 @@ complianceJobSchema.index({ state: 1, requestedAt: 1 });
 complianceJobSchema.index({ district: 1, assignment: 1, requestedAt: -1 });
 
 /** The stored shape (written out: mongoose's inferred nested paths would all be optional). */
-export type ComplianceJobRecord = {
+export type ComplianceJobRecord = LeaseFields & {
   _id: Types.ObjectId;
   district: Types.ObjectId;
   kind: ComplianceJobKind;
@@ -65,11 +58,6 @@ export type ComplianceJobRecord = {
   state: ComplianceJobState;
   requestedBy: Types.ObjectId | null;
   requestedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  heartbeatAt: Date | null;
-  owner: string | null;
-  attempts: number;
   progress: { done: number; total: number };
   error: string | null;
 };

@@ -1,6 +1,7 @@
 import type { Actor } from '../../shared/actor';
 import { addCounts, compliancePercent, complianceUpdatesUnderway, countsBySchool, emptyCounts, listModuleOptions, type ComplianceStatus, type ComplianceUpdatesUnderway, type ModuleOption, type StatusCounts } from '../assignments';
 import { districtOf, schoolDirectory, type DistrictInfo } from './report-scope';
+import { sortedPage } from './report-page';
 import type { DistrictQuery } from './reports.schemas';
 
 export const DISTRICT_PAGE_SIZE = 25;
@@ -94,16 +95,12 @@ export async function getDistrictReport(actor: Actor, query: DistrictQuery, now 
 
   const status = query.status;
   const matching = status ? lines.filter((l) => !l.suppressed && l.counts[status] > 0) : lines;
-  const sort = query.sort;
-  matching.sort(compareLines(sort, status));
-  if (query.dir === 'desc') matching.reverse();
-  const pages = Math.max(1, Math.ceil(matching.length / DISTRICT_PAGE_SIZE));
-  const page = Math.min(query.page, pages);
+  const { items, page, pages } = sortedPage(matching, compareLines(query.sort, status), query.dir, query.page, DISTRICT_PAGE_SIZE);
   return {
     district,
     totals,
     percent: compliancePercent(totals),
-    schools: matching.slice((page - 1) * DISTRICT_PAGE_SIZE, page * DISTRICT_PAGE_SIZE),
+    schools: items,
     schoolCount: lines.length,
     matching: matching.length,
     page,

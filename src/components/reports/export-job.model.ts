@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+import { leaseFields } from '../../shared/lease-fields';
 import { COMPLIANCE_STATUSES } from '../assignments';
 import { JOB_TITLES } from '../users';
 
@@ -26,11 +27,7 @@ const exportJobSchema = new Schema(
     language: { type: String, enum: ['en', 'es'], required: true },
     state: { type: String, enum: EXPORT_JOB_STATES, required: true, default: 'queued' },
     requestedAt: { type: Date, required: true },
-    startedAt: { type: Date, default: null },
-    finishedAt: { type: Date, default: null },
-    owner: { type: String, default: null },
-    heartbeatAt: { type: Date, default: null },
-    attempts: { type: Number, default: 0 },
+    ...leaseFields,
     progress: { rows: { type: Number, default: 0 }, total: { type: Number, default: 0 } },
     file: { type: Schema.Types.ObjectId, default: null },
     fileName: { type: String, default: null },

@@ -18,6 +18,7 @@ import {
 import { Attempt, Completion } from '../completions';
 import { User } from '../users';
 import { districtOf, visibleSchool, type VisibleSchool } from './report-scope';
+import { sortedPage } from './report-page';
 // From its file: the reminders component's index loads its routes, which import this feature.
 import { reminderGroupOf } from '../reminders/reminder-groups';
 import type { SchoolQuery } from './reports.schemas';
@@ -120,17 +121,14 @@ export async function getSchoolReport(actor: Actor, schoolId: string, query: Sch
     openByPerson.set(row.userId, (openByPerson.get(row.userId) ?? false) || row.status !== 'completed');
   }
   const matching = query.status ? rows.filter((row) => row.status === query.status) : rows;
-  matching.sort(compareRows(query.sort));
-  if (query.dir === 'desc') matching.reverse();
-  const pages = Math.max(1, Math.ceil(matching.length / SCHOOL_PAGE_SIZE));
-  const page = Math.min(query.page, pages);
+  const { items, page, pages } = sortedPage(matching, compareRows(query.sort), query.dir, query.page, SCHOOL_PAGE_SIZE);
   return {
     school,
     totals,
     percent: compliancePercent(totals),
     people: openByPerson.size,
     fullyCompliant: [...openByPerson.values()].filter((open) => !open).length,
-    rows: matching.slice((page - 1) * SCHOOL_PAGE_SIZE, page * SCHOOL_PAGE_SIZE),
+    rows: items,
     matching: matching.length,
     page,
     pages,

@@ -1,4 +1,5 @@
 import { Schema, model, type Types } from 'mongoose';
+import { leaseFields, type LeaseFields } from '../../shared/lease-fields';
 
 /**
  * ready → (Apply) applying → applied | failed | stale. "applying" is the queued-or-running import: no owner
@@ -45,11 +46,7 @@ const rosterPreviewSchema = new Schema(
     requestedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     requestedAt: { type: Date, default: null },
     requestId: { type: String, default: null },
-    startedAt: { type: Date, default: null },
-    finishedAt: { type: Date, default: null },
-    owner: { type: String, default: null },
-    heartbeatAt: { type: Date, default: null },
-    attempts: { type: Number, default: 0 },
+    ...leaseFields,
     // Changes written / to write, and the last row (seq) written: a runner taking over resumes after it.
     progress: { done: { type: Number, default: 0 }, total: { type: Number, default: 0 }, lastSeq: { type: Number, default: 0 } },
     // Why a failed import failed: a code the page explains (IMPORT_FAILURES), never an internal message.
@@ -123,7 +120,7 @@ export type Snapshot = {
   active: boolean;
 };
 
-export type RosterPreviewRecord = {
+export type RosterPreviewRecord = LeaseFields & {
   _id: Types.ObjectId;
   district: Types.ObjectId;
   createdBy: Types.ObjectId;
@@ -139,11 +136,6 @@ export type RosterPreviewRecord = {
   requestedBy: Types.ObjectId | null;
   requestedAt: Date | null;
   requestId: string | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  owner: string | null;
-  heartbeatAt: Date | null;
-  attempts: number;
   progress: { done: number; total: number; lastSeq?: number };
   error: string | null;
   appliedAt: Date | null;

@@ -11,7 +11,7 @@ import { translator } from '../../shared/i18n';
 import { AuditEvent } from '../audit';
 import { jobTitleLookup } from '../roster';
 import { School } from '../schools';
-import { JOB_TITLES, User, type JobTitle, type Language, type Role } from '../users';
+import { JOB_TITLES, User, type JobTitle, type LeanUser } from '../users';
 import { ScimError, invalidValue, scimNotFound } from './scim-errors';
 import type { ScimClient } from './scim-tokens.service';
 import { guardDeactivation } from './scim-deactivations';
@@ -20,19 +20,7 @@ import { readPatch, readResource, resolveDraft, type Draft, type PersonChanges, 
 export const MAX_RESULTS = 100;
 const FIELDS = 'email name employeeId role jobTitle schools active preferredLanguage createdAt updatedAt';
 
-type UserDoc = {
-  _id: Types.ObjectId;
-  email: string;
-  name: string;
-  employeeId?: string | null;
-  role: Role;
-  jobTitle?: JobTitle | null;
-  schools?: Types.ObjectId[] | null;
-  active?: boolean | null;
-  preferredLanguage?: Language | null;
-  createdAt?: Date | null;
-  updatedAt?: Date | null;
-};
+type UserDoc = LeanUser & { createdAt?: Date | null; updatedAt?: Date | null };
 
 export type Context = { requestId?: string };
 export type ListQuery = { filter?: UserFilter; startIndex: number; count: number };

@@ -80,4 +80,16 @@ userSchema.index({ ssoSubject: 1 }, { unique: true, partialFilterExpression: { s
 userSchema.index({ ltiSubject: 1 }, { unique: true, partialFilterExpression: { ltiSubject: { $type: 'string' } } });
 
 export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
+/** A person read lean with a projection of the roster fields (the staff pages and SCIM add what else they select). */
+export type LeanUser = {
+  _id: Types.ObjectId;
+  name: string;
+  email: string;
+  employeeId?: string | null;
+  role: Role;
+  jobTitle?: JobTitle | null;
+  schools?: Types.ObjectId[] | null;
+  active?: boolean | null;
+  preferredLanguage?: Language | null;
+};
 export const User = model('User', userSchema);

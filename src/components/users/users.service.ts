@@ -1,11 +1,10 @@
-import type { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
 import { forgetSessionActors, hashPassword, verifyPassword } from '../auth';
 import { countSchoolsInDistrict } from '../schools';
-import { User, type JobTitle, type Language, type Role } from './user.model';
+import { User, type JobTitle, type Language, type LeanUser, type Role } from './user.model';
 import { PAGE_SIZE, type UserCreateInput, type UserInput, type UserListQuery } from './users.schemas';
 import { rosterChanged } from '../../shared/domain-events';
 
@@ -28,19 +27,7 @@ export type Outcome = { ok: true; id: string } | { ok: false; errors: FieldError
 /** Who did it, for the audit record. */
 export type Context = { requestId?: string };
 
-type UserDoc = {
-  _id: Types.ObjectId;
-  name: string;
-  email: string;
-  employeeId?: string | null;
-  role: Role;
-  jobTitle?: JobTitle | null;
-  schools?: Types.ObjectId[] | null;
-  active?: boolean | null;
-  preferredLanguage?: Language | null;
-  startDate?: Date | null;
-  lastSignInAt?: Date | null;
-};
+type UserDoc = LeanUser & { startDate?: Date | null; lastSignInAt?: Date | null };
 
 function toView(u: UserDoc): UserView {
   return {

@@ -18,20 +18,12 @@ import { answeredStatement, resultStatements, type AttemptForStatements, type St
 export const CURSOR_MARGIN_MS = 2 * 60_000;
 const BATCH = 200;
 
-type AttemptDoc = {
+/** An attempt as the collector reads it: what statements are built from, plus what finds the learner and the module. */
+type AttemptDoc = Omit<AttemptForStatements, 'id' | 'actorName'> & {
   _id: Types.ObjectId;
   user: Types.ObjectId;
   moduleSlug: string;
-  moduleVersion: number;
-  updateFrom?: number | null;
-  status: string;
-  score?: number | null;
-  points?: number | null;
-  maxPoints?: number | null;
-  startedAt: Date;
-  finishedAt?: Date | null;
   updatedAt: Date;
-  decisions: AttemptForStatements['decisions'];
 };
 
 /** Collects everything new for the feed into its outbox; returns how many statements were queued. */

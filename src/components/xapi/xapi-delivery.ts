@@ -11,6 +11,7 @@ import { Types } from 'mongoose';
 import { District } from '../districts';
 import { defineLeaseJobs, errorMessage, type Lease } from '../../shared/lease-jobs';
 import { logger } from '../../shared/logger';
+import { inTransaction } from '../../shared/transactions';
 import { collectStatements } from './xapi-collect';
 import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
 import { XapiFeed, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
@@ -114,10 +115,26 @@ async function sendBatch(lrs: LrsCredentials, rows: Row[]): Promise<{ sent: Type
   return { sent, last: answer };
 }
 
+/** The feed was taken over while its accepted rows were being removed: the removal is rolled back. */
+class FeedLost extends Error {}
+
+/**
+ * Removes the rows the LRS accepted and counts the rows removed, in one transaction conditional on still
+ * holding the feed (a runner that lost it leaves the rows to the new one). The count goes with the removal:
+ * a statement is counted once, when it leaves the outbox, however often it was sent — a process that dies
+ * before the commit leaves both undone, and the resend is counted then. (On a standalone MongoDB, without
+ * transactions, the two writes follow one another: a death between them leaves accepted rows uncounted.)
+ */
 async function markSent(feed: XapiFeedRecord, lease: Lease, ids: Types.ObjectId[]): Promise<void> {
-  // The counters first, conditional on still holding the feed: a runner that lost it leaves the rows to the new one.
-  if (!(await lease.write({ $inc: { sentCount: ids.length }, $set: { lastSuccessAt: new Date(), retries: 0 } }))) return;
-  await XapiOutbox.deleteMany({ _id: { $in: ids }, district: feed.district });
+  try {
+    await inTransaction(async (session) => {
+      const { deletedCount } = await XapiOutbox.deleteMany({ _id: { $in: ids }, district: feed.district }, { session });
+      const { matchedCount } = await XapiFeed.updateOne(lease.mine, { $inc: { sentCount: deletedCount }, $set: { lastSuccessAt: new Date(), retries: 0 } }, { session });
+      if (matchedCount === 0) throw new FeedLost();
+    });
+  } catch (err) {
+    if (!(err instanceof FeedLost)) throw err;
+  }
 }
 
 /** One runner per app process (src/server.ts); none without XAPI_SECRET_KEY (nothing could be sent). */

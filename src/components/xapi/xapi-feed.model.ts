@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+import { leaseFields } from '../../shared/lease-fields';
 
 export const FEED_STATES = ['idle', 'running', 'stopped', 'failed'] as const;
 export const ACTOR_IDS = ['internal_id', 'employee_id'] as const;
@@ -30,11 +31,7 @@ const xapiFeedSchema = new Schema(
     // The lease (lease-jobs.ts); requestedAt is when the next pass is due.
     state: { type: String, enum: FEED_STATES, required: true, default: 'idle' },
     requestedAt: { type: Date, required: true, default: () => new Date() },
-    owner: { type: String, default: null },
-    heartbeatAt: { type: Date, default: null },
-    startedAt: { type: Date, default: null },
-    finishedAt: { type: Date, default: null },
-    attempts: { type: Number, default: 0 },
+    ...leaseFields,
     error: { type: String, default: null },
     // Consecutive failed sends (network, 5xx, 429): the backoff grows with it; a success resets it.
     retries: { type: Number, default: 0 },

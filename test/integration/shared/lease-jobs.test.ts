@@ -1,4 +1,5 @@
 import { Schema, model, type Types } from 'mongoose';
+import { leaseFields, type LeaseFields } from '../../../src/shared/lease-fields';
 import { defineLeaseJobs, errorMessage, type Lease } from '../../../src/shared/lease-jobs';
 import { clearDatabase, startTestApp, type TestApp } from '../../helpers/app';
 
@@ -8,11 +9,7 @@ const testJobSchema = new Schema(
     name: { type: String, required: true },
     state: { type: String, enum: ['queued', 'running', 'done', 'failed'], required: true, default: 'queued' },
     requestedAt: { type: Date, required: true },
-    startedAt: { type: Date, default: null },
-    finishedAt: { type: Date, default: null },
-    heartbeatAt: { type: Date, default: null },
-    owner: { type: String, default: null },
-    attempts: { type: Number, required: true, default: 0 },
+    ...leaseFields,
     done: { type: Number, default: 0 },
     error: { type: String, default: null },
   },
@@ -21,16 +18,11 @@ const testJobSchema = new Schema(
 testJobSchema.index({ state: 1, requestedAt: 1 });
 const LeaseTestJob = model('LeaseTestJob', testJobSchema, 'leasetestjobs');
 
-type TestJobRecord = {
+type TestJobRecord = LeaseFields & {
   _id: Types.ObjectId;
   name: string;
   state: 'queued' | 'running' | 'done' | 'failed';
   requestedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  heartbeatAt: Date | null;
-  owner: string | null;
-  attempts: number;
   done: number;
   error: string | null;
 };

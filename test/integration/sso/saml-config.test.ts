@@ -3,26 +3,21 @@ import type { Express } from 'express';
 import { ConfigError, loadConfig } from '../../../src/config';
 import { buildApp } from '../../../src/app';
 import { User } from '../../../src/components/users';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createUser } from '../../helpers/factories';
 import { csrfFrom } from '../../helpers/session';
 import { startTestSamlIdp, type SamlPerson, type TestSamlIdp } from '../../helpers/saml-idp';
+import { closeSsoApp, samlEnv, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
 
-const BASE_URL = 'http://training.test';
 let t: TestApp;
 let idp: TestSamlIdp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 
 beforeAll(async () => {
   idp = await startTestSamlIdp();
-  t = await startTestApp({ BASE_URL, ...idp.env });
-  idp.trustSp((await request(t.app).get('/auth/saml/metadata')).text);
-  district = await createDistrict();
+  ({ t, district } = await startSsoApp(samlEnv(idp), idp));
 });
-afterAll(async () => {
-  await t?.close();
-  await idp?.close();
-});
+afterAll(() => closeSsoApp(t, idp));
 
 /** Another app on the same database with more settings (same BASE_URL, so the IdP knows it). */
 function appWith(env: Record<string, string>): Express {

@@ -9,12 +9,12 @@ import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { SamlRequest } from '../../../src/components/sso/saml-request.model';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { NAME_ID, startTestSamlIdp, type ResponseOptions, type SamlPerson, type TestSamlIdp } from '../../helpers/saml-idp';
+import { closeSsoApp, expectSignedOut, samlEnv, sidOf, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
 
-const BASE_URL = 'http://training.test';
 const ACS = `${BASE_URL}/auth/saml/acs`;
 const EMAIL_CLAIM = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress';
 let t: TestApp;
@@ -24,21 +24,9 @@ let school: Awaited<ReturnType<typeof createSchool>>;
 
 beforeAll(async () => {
   idp = await startTestSamlIdp();
-  t = await startTestApp({ BASE_URL, ...idp.env, SAML_LABEL: 'ADFS' });
-  // As an IdP administrator does: import the app's metadata.
-  idp.trustSp((await request(t.app).get('/auth/saml/metadata')).text);
-  district = await createDistrict();
-  school = await createSchool(district);
+  ({ t, district, school } = await startSsoApp({ ...samlEnv(idp), SAML_LABEL: 'ADFS' }, idp));
 });
-afterAll(async () => {
-  await t?.close();
-  await idp?.close();
-});
-
-function sidOf(res: { headers: Record<string, unknown> }): string | undefined {
-  const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
-  return cookies.find((c) => c.startsWith('sst.sid='))?.split(';')[0];
-}
+afterAll(() => closeSsoApp(t, idp));
 
 /** The binding cookie set by GET /auth/saml: its Set-Cookie line and the `name=value` pair to send back. */
 function bindingOf(res: { headers: Record<string, unknown> }): { line: string; pair: string } {
@@ -61,10 +49,6 @@ async function samlSignIn(who: SamlPerson, options: ResponseOptions = {}, start 
   expect(post.action).toBe(ACS);
   const done = await agent.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse, ...(post.RelayState !== undefined ? { RelayState: post.RelayState } : {}) });
   return { agent, done, post, startRes };
-}
-
-async function expectSignedOut(agent: Agent) {
-  expect((await agent.get('/account')).status).toBe(303);
 }
 
 describe('sign-in page and start', () => {

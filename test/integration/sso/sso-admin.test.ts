@@ -4,27 +4,22 @@ import { User } from '../../../src/components/users';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
 import { csrfFor, csrfFrom, signIn } from '../../helpers/session';
 import { startTestIdp, type TestIdp } from '../../helpers/oidc-provider';
+import { closeSsoApp, OIDC_CALLBACK, oidcEnv, startSsoApp } from '../../helpers/sso';
 
-const BASE_URL = 'http://training.test';
 let t: TestApp;
 let idp: TestIdp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
 
 beforeAll(async () => {
-  idp = await startTestIdp(`${BASE_URL}/auth/oidc/callback`);
-  t = await startTestApp({ BASE_URL, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_LABEL: 'Google' });
-  district = await createDistrict();
-  school = await createSchool(district);
+  idp = await startTestIdp(OIDC_CALLBACK);
+  ({ t, district, school } = await startSsoApp(oidcEnv(idp, 'Google')));
 });
-afterAll(async () => {
-  await t?.close();
-  await idp?.close();
-});
+afterAll(() => closeSsoApp(t, idp));
 
 async function ssoSignIn(app: Express, accountId: string) {
   const agent = request.agent(app);
@@ -100,7 +95,7 @@ describe('PASSWORD_SIGN_IN=off', () => {
   let app: Express;
   beforeAll(() => {
     app = buildApp(
-      loadConfig({ NODE_ENV: 'test', BASE_URL, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_LABEL: 'Google', PASSWORD_SIGN_IN: 'off' }),
+      loadConfig({ NODE_ENV: 'test', ...oidcEnv(idp, 'Google'), PASSWORD_SIGN_IN: 'off' }),
     );
   });
 

@@ -4,13 +4,13 @@ import { User } from '../../../src/components/users';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFrom } from '../../helpers/session';
 import { startTestIdp, type TestIdp } from '../../helpers/oidc-provider';
+import { closeSsoApp, OIDC_CALLBACK, oidcEnv, startSsoApp } from '../../helpers/sso';
 
 // An Entra-like provider: its accounts carry an email but no email_verified claim (Entra often sends none).
-const BASE_URL = 'http://training.test';
 let t: TestApp;
 let idp: TestIdp;
 /** The same app and provider without OIDC_EMAIL_DOMAINS. */
@@ -19,17 +19,12 @@ let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
 
 beforeAll(async () => {
-  idp = await startTestIdp(`${BASE_URL}/auth/oidc/callback`);
-  const sso = { BASE_URL, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_LABEL: 'Microsoft' };
-  t = await startTestApp({ ...sso, OIDC_EMAIL_DOMAINS: 'district.test,district-mail.test' });
+  idp = await startTestIdp(OIDC_CALLBACK);
+  const sso = oidcEnv(idp, 'Microsoft');
+  ({ t, district, school } = await startSsoApp({ ...sso, OIDC_EMAIL_DOMAINS: 'district.test,district-mail.test' }));
   withoutDomains = buildApp(loadConfig({ NODE_ENV: 'test', ...sso }));
-  district = await createDistrict();
-  school = await createSchool(district);
 });
-afterAll(async () => {
-  await t?.close();
-  await idp?.close();
-});
+afterAll(() => closeSsoApp(t, idp));
 
 /** The whole round trip as a browser on `app`: sign-in page → IdP as `accountId` → callback. */
 async function ssoSignIn(accountId: string, app: Express = t.app) {

@@ -4,38 +4,22 @@ import { User } from '../../../src/components/users';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { startTestIdp, type TestIdp } from '../../helpers/oidc-provider';
+import { closeSsoApp, expectSignedOut, OIDC_CALLBACK, oidcEnv, sidOf, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
 
-const BASE_URL = 'http://training.test';
 let t: TestApp;
 let idp: TestIdp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
 
 beforeAll(async () => {
-  idp = await startTestIdp(`${BASE_URL}/auth/oidc/callback`);
-  t = await startTestApp({
-    BASE_URL,
-    OIDC_ISSUER: idp.issuer,
-    OIDC_CLIENT_ID: idp.clientId,
-    OIDC_CLIENT_SECRET: idp.clientSecret,
-    OIDC_LABEL: 'Google',
-  });
-  district = await createDistrict();
-  school = await createSchool(district);
+  idp = await startTestIdp(OIDC_CALLBACK);
+  ({ t, district, school } = await startSsoApp(oidcEnv(idp, 'Google')));
 });
-afterAll(async () => {
-  await t?.close();
-  await idp?.close();
-});
-
-function sidOf(res: { headers: Record<string, unknown> }): string | undefined {
-  const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
-  return cookies.find((c) => c.startsWith('sst.sid='))?.split(';')[0];
-}
+afterAll(() => closeSsoApp(t, idp));
 
 /** Clicks "Sign in with Google" on the sign-in page; returns the agent and the redirect to the IdP. */
 async function startSso(app: Express = t.app, loginPath = '/login', agent: Agent = request.agent(app)) {
@@ -122,7 +106,7 @@ describe('SSO sign-in', () => {
     idp.setAccounts({ 'g-3999': { email: 'sam.ortiz@district.test', email_verified: true } });
     const { agent, done } = await ssoSignIn('g-3999');
     expect(done.status).toBe(403);
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
     expect((await User.findById(user._id).lean().orFail()).ssoSubject).toBe(`${idp.issuer} g-3003`);
   });
 
@@ -134,7 +118,7 @@ describe('SSO sign-in', () => {
     expect(done.text).toContain('ask your principal or the district office');
     expect(await User.countDocuments()).toBe(before);
     expect(await User.findOne({ email: 'stranger@district.test' })).toBeNull();
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
   });
 
   test('when the IdP says the email is not verified, then the sign-in is refused and nothing is linked', async () => {
@@ -144,7 +128,7 @@ describe('SSO sign-in', () => {
     expect(done.status).toBe(403);
     expect(done.text).toContain('not verified');
     expect((await User.findById(user._id).lean().orFail()).ssoSubject).toBeUndefined();
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
   });
 
   test('when the account is inactive, then the sign-in is refused, nothing is linked and the refusal is audited', async () => {
@@ -196,7 +180,7 @@ describe('SSO sign-in', () => {
     const account = await agent.get('/account');
     const logout = await agent.post('/logout').type('form').send({ _csrf: csrfFrom(account.text) });
     expect(logout.status).toBe(303);
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
   });
 
   test('when the person came from a deep link, then `next` is kept through the round trip; an absolute next is not', async () => {
@@ -224,11 +208,11 @@ describe('SSO callback attacks and errors', () => {
     const done = await agent.get(forged.pathname + forged.search);
     expect(done.status).toBe(400);
     expect(done.text).toContain('could not be verified');
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
     // The round trip was used up by the failed attempt: the genuine callback afterwards is refused too.
     const genuine = await agent.get(callback.pathname + callback.search);
     expect(genuine.status).toBe(400);
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
   });
 
   test('when the callback is replayed, then the second one is refused', async () => {
@@ -239,7 +223,7 @@ describe('SSO callback attacks and errors', () => {
     await attacker.get('/login');
     const replay = await attacker.get(callback.pathname + callback.search);
     expect(replay.status).toBe(400);
-    expect((await attacker.get('/account')).status).toBe(303);
+    await expectSignedOut(attacker);
   });
 
   test('when the callback comes without a round trip in the session or without a code, then 400', async () => {
@@ -249,7 +233,7 @@ describe('SSO callback attacks and errors', () => {
     const state = new URL(res.headers.location).searchParams.get('state')!;
     const noCode = await agent.get(`/auth/oidc/callback?state=${state}`);
     expect(noCode.status).toBe(400);
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
   });
 
   test('when the IdP answers access_denied, then a clear 403 page and not signed in', async () => {
@@ -258,7 +242,7 @@ describe('SSO callback attacks and errors', () => {
     const done = await agent.get(`/auth/oidc/callback?error=access_denied&state=${state}`);
     expect(done.status).toBe(403);
     expect(done.text).toContain('Sign-in was cancelled');
-    expect((await agent.get('/account')).status).toBe(303);
+    await expectSignedOut(agent);
   });
 
   test('when the IdP is unreachable, then the button shows a 503 page and password sign-in still works', async () => {

@@ -6,14 +6,14 @@ import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { logger } from '../../../src/shared/logger';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
 import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { startTestIdp, type IdpBrowser, type TestIdp } from '../../helpers/oidc-provider';
+import { closeSsoApp, OIDC_CALLBACK, oidcEnv, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
 
 // Shared computers: the provider is asked to show its account chooser (OIDC_PROMPT), and signing out of
 // the app also signs out at the provider (RP-initiated logout) when it has an end_session_endpoint.
-const BASE_URL = 'http://training.test';
 let t: TestApp;
 let idp: TestIdp;
 /** A provider without end_session_endpoint (like Google), and the app configured for it. */
@@ -23,23 +23,18 @@ let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
 
 function ssoEnv(provider: TestIdp, extra: Record<string, string> = {}) {
-  return { NODE_ENV: 'test', BASE_URL, OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret, OIDC_LABEL: 'Microsoft', ...extra };
+  return { NODE_ENV: 'test', ...oidcEnv(provider, 'Microsoft'), ...extra };
 }
 
 beforeAll(async () => {
   [idp, googleLike] = await Promise.all([
-    startTestIdp(`${BASE_URL}/auth/oidc/callback`),
-    startTestIdp(`${BASE_URL}/auth/oidc/callback`, { endSession: false }),
+    startTestIdp(OIDC_CALLBACK),
+    startTestIdp(OIDC_CALLBACK, { endSession: false }),
   ]);
-  t = await startTestApp(ssoEnv(idp));
+  ({ t, district, school } = await startSsoApp(ssoEnv(idp)));
   googleApp = buildApp(loadConfig(ssoEnv(googleLike, { OIDC_LABEL: 'Google' })));
-  district = await createDistrict();
-  school = await createSchool(district);
 });
-afterAll(async () => {
-  await t?.close();
-  await Promise.all([idp?.close(), googleLike?.close()]);
-});
+afterAll(() => closeSsoApp(t, idp, googleLike));
 
 const sessions = () => mongoose.connection.db!.collection<{ _id: string; session: string }>('sessions');
 

@@ -59,6 +59,17 @@ async function makeDue() {
   await XapiFeed.updateMany({}, { $set: { requestedAt: new Date(Date.now() - 1) } });
 }
 
+/** A learner plays the module, then a pass starts whose first batch the LRS holds; resolves once it is held there. */
+async function passHeldAtTheLrs() {
+  await saveSettings();
+  const { agent } = await newLearner();
+  await playBest(agent);
+  const held = lrs.holdNextPost();
+  const pass = runXapiDeliveries();
+  await held.arrived;
+  return { pass, release: held.release };
+}
+
 const feed = async () => (await XapiFeed.findOne({ district: district._id }).lean())!;
 const verbs = (statements: StoredStatement[]) => statements.map((s) => (s.verb as { id: string }).id.split('/').pop());
 const ids = (statements: StoredStatement[]) => statements.map((s) => s.id);
@@ -360,6 +371,43 @@ describe('at least once, never twice', () => {
     expect(lrs.requests.filter((r) => r.method === 'POST').map((r) => r.ids)).toEqual([ids(lrs.statements), ids(lrs.statements)]);
     expect(lrs.statements).toHaveLength(6);
     expect(await XapiOutbox.countDocuments()).toBe(0);
+    expect((await feed()).sentCount).toBe(6);
+  });
+
+  test('when the rows of a batch the LRS accepted are not removed (the process died in between), then the resend is not counted again', async () => {
+    const { pass, release } = await passHeldAtTheLrs();
+    // While the batch is at the LRS its rows are taken away, and put back once the pass is over: to the runner
+    // the removal of the accepted rows takes no effect, which leaves what a process dying between its
+    // acceptance and their removal leaves — the statements at the LRS and still waiting here.
+    const rows = await XapiOutbox.find({}).lean();
+    expect(rows).toHaveLength(6);
+    await XapiOutbox.deleteMany({});
+    release();
+    await pass;
+    await XapiOutbox.insertMany(rows);
+    expect(lrs.statements).toHaveLength(6);
+    expect((await feed()).sentCount).toBe(0);
+
+    await makeDue();
+    await runXapiDeliveries();
+    expect(lrs.requests.filter((r) => r.method === 'POST').map((r) => r.ids)).toEqual([ids(lrs.statements), ids(lrs.statements)]);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', retries: 0 });
+  });
+
+  test('when the feed is taken over while a batch is at the LRS, then the old runner removes and counts nothing and the new one counts each statement once', async () => {
+    const { pass: old, release } = await passHeldAtTheLrs();
+    // The old runner looks dead (its heartbeat lapsed): another takes the feed over and sends the same rows.
+    await XapiFeed.updateOne({ district: district._id }, { $set: { heartbeatAt: new Date(Date.now() - XAPI_LEASE_MS - 1_000) } });
+    expect(await runXapiDeliveries()).toBe(1);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    release();
+    await old;
+    expect(lrs.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
   });
 
   test('when an LRS refuses a whole batch with 409 for an id it holds, then each statement is put by id and none is lost', async () => {
