@@ -17,7 +17,6 @@ import {
   statusAt,
   streamRowBatches,
   streamRows,
-  type ComplianceStatus,
   type StatusCounts,
 } from '../assignments';
 import { recordAudit } from '../audit';

@@ -144,7 +144,8 @@ describe('progress, shutdown and takeover', () => {
     expect(await User.countDocuments({ employeeId: /^N/ })).toBe(2_500);
     expect(await RosterPreview.findById(id).lean()).toMatchObject({ state: 'applied', progress: { done: 2_500, total: 2_500 } });
     expect(await importedEvents()).toBe(1);
-  });
+    // 2,500 people written through two runners: more than the default 30 s on a loaded 2-core machine.
+  }, 90_000);
 
   test('when the process applying an import dies, then nothing is claimable while its lease holds; afterwards another runner takes it over and it completes exactly once', async () => {
     await createUser(district, { employeeId: 'E01', email: 'e01@test.example', name: 'Person E01', schools: [lincoln], jobTitle: 'teacher' });
