@@ -14,6 +14,8 @@ export type ZipEntry = {
   declaredSize?: number;
   /** Sets the "encrypted" flag (bit 0); the data is left as it is. */
   encrypted?: boolean;
+  /** Written as the entry's stored bytes instead of the deflated data (a damaged entry). */
+  body?: Buffer;
 };
 
 export function buildZip(entries: ZipEntry[]): Buffer {
@@ -23,7 +25,7 @@ export function buildZip(entries: ZipEntry[]): Buffer {
   for (const entry of entries) {
     const raw = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data, 'utf8');
     const method = entry.method === 'store' ? 0 : 8;
-    const body = method === 8 ? deflateRawSync(raw) : raw;
+    const body = entry.body ?? (method === 8 ? deflateRawSync(raw) : raw);
     const name = Buffer.from(entry.name, 'utf8');
     const size = entry.declaredSize ?? raw.length;
     // Bit 11: the name is UTF-8.

@@ -217,8 +217,9 @@ export async function* readOneRosterFile(path: string, maxRows: number, summary:
   let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: false });
-  } catch (err) {
-    throw zipProblem(err);
+  } catch {
+    // No readable central directory: a damaged zip, or an office file that only looks like one.
+    throw new RosterFileProblem('zip_unreadable');
   }
   try {
     const root = checkArchive(await scan(zip));

@@ -17,6 +17,7 @@ export type FileProblemCode =
   | 'malformed'
   | 'too_many_rows'
   // A OneRoster 1.2 zip (oneroster-file.ts) refused as a whole:
+  | 'zip_unreadable'
   | 'zip_malformed'
   | 'zip_encrypted'
   | 'zip_unsafe_path'

@@ -111,10 +111,15 @@ describe('refusing a zip', () => {
     expect((await refusal(xlsx)).code).toBe('spreadsheet');
   });
 
-  test('when the zip is truncated or garbage after PK, then zip_malformed', async () => {
+  test('when the zip has no readable directory (truncated, or garbage after PK), then zip_unreadable', async () => {
     const good = oneRosterZip({ orgs });
-    expect((await refusal(good.subarray(0, good.length - 30))).code).toBe('zip_malformed');
-    expect((await refusal(Buffer.from('PK this is not a zip at all'))).code).toBe('zip_malformed');
+    expect((await refusal(good.subarray(0, good.length - 30))).code).toBe('zip_unreadable');
+    expect((await refusal(Buffer.from('PK this is not a zip at all'))).code).toBe('zip_unreadable');
+  });
+
+  test('when an entry of a OneRoster zip is damaged (its deflated data is garbage), then zip_malformed naming it', async () => {
+    const zip = oneRosterZip({ orgs, extra: [{ name: 'roles.csv', data: 'sourcedId\n', body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x01]) }] });
+    expect(await refusal(zip)).toMatchObject({ code: 'zip_malformed', file: 'roles.csv' });
   });
 
   test.each(['../users.csv', '/etc/passwd', 'a/../../b.csv', 'C:/x.csv', 'dir\\..\\..\\x.csv'])('when an entry is named %s, then zip_unsafe_path', async (name) => {
