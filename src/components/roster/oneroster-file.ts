@@ -158,8 +158,8 @@ async function readManifest(zip: ZipFile, entry: Entry): Promise<Map<string, str
   let count = 0;
   for await (const { cells } of entryRows(zip, entry, 'manifest.csv')) {
     if (++count > MAX_MANIFEST_ROWS) throw new RosterFileProblem('zip_malformed', undefined, undefined, 'manifest.csv');
-    const key = String(cells[0] ?? '').replace(/^\uFEFF/, '').trim().toLowerCase();
-    if (count === 1 && key === 'propertyname') continue;
+    const key = String(cells[0] ?? '').replace(/^\uFEFF/, '').trim();
+    if (count === 1 && key.toLowerCase() === 'propertyname') continue;
     manifest.set(key, String(cells[1] ?? '').trim());
   }
   return manifest;

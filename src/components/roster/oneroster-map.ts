@@ -115,10 +115,12 @@ export type ManifestCheck = { ok: true } | { ok: false; code: 'oneroster_version
 /** The files we read; each must be "bulk" in the manifest and present in the zip. */
 export const ONEROSTER_FILES = ['orgs', 'users', 'roles'] as const;
 
-/** manifest.csv (propertyName → value): version 1.2, bulk only, orgs/users/roles present. */
-export function checkManifest(manifest: ReadonlyMap<string, string>): ManifestCheck {
-  if ((manifest.get('oneroster.version') ?? '').trim() !== '1.2') return { ok: false, code: 'oneroster_version', names: [(manifest.get('oneroster.version') ?? '').trim().slice(0, 20) || '—'] };
-  const delta = [...manifest].filter(([k, v]) => k.startsWith('file.') && v.trim().toLowerCase() === 'delta').map(([k]) => `${k.slice(5)}.csv`);
+/** manifest.csv (propertyName → value; names in any case): version 1.2, bulk only, orgs/users/roles present. */
+export function checkManifest(properties: ReadonlyMap<string, string>): ManifestCheck {
+  const manifest = new Map([...properties].map(([k, v]) => [k.toLowerCase(), v] as const));
+  const version = (manifest.get('oneroster.version') ?? '').trim();
+  if (version !== '1.2') return { ok: false, code: 'oneroster_version', names: [version.slice(0, 20) || '—'] };
+  const delta = [...properties].filter(([k, v]) => k.toLowerCase().startsWith('file.') && v.trim().toLowerCase() === 'delta').map(([k]) => `${k.slice(5, 45)}.csv`);
   if (delta.length) return { ok: false, code: 'oneroster_delta', names: delta.slice(0, 20) };
   const missing = ONEROSTER_FILES.filter((f) => (manifest.get(`file.${f}`) ?? '').trim().toLowerCase() !== 'bulk').map((f) => `${f}.csv`);
   if (missing.length) return { ok: false, code: 'oneroster_missing_file', names: missing };

@@ -102,6 +102,8 @@ describe('OneRoster manifest', () => {
 
   test('when any file is delta, then it is refused (bulk only)', () => {
     expect(checkManifest(new Map([...bulk, ['file.classes', 'delta']]))).toEqual({ ok: false, code: 'oneroster_delta', names: ['classes.csv'] });
+    expect(checkManifest(new Map([...bulk, ['file.academicSessions', 'Delta']]))).toEqual({ ok: false, code: 'oneroster_delta', names: ['academicSessions.csv'] });
+    expect(checkManifest(new Map([...bulk, ['File.Users', 'delta']]))).toEqual({ ok: false, code: 'oneroster_delta', names: ['Users.csv'] });
   });
 
   test('when users is absent (or not listed), then it is refused naming the file', () => {
