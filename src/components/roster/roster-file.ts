@@ -7,20 +7,44 @@ import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 
-export type FileProblemCode = 'empty' | 'no_rows' | 'spreadsheet' | 'utf16' | 'not_utf8' | 'binary' | 'malformed' | 'too_many_rows';
+export type FileProblemCode =
+  | 'empty'
+  | 'no_rows'
+  | 'spreadsheet'
+  | 'utf16'
+  | 'not_utf8'
+  | 'binary'
+  | 'malformed'
+  | 'too_many_rows'
+  // A OneRoster 1.2 zip (oneroster-file.ts) refused as a whole:
+  | 'zip_unreadable'
+  | 'zip_malformed'
+  | 'zip_encrypted'
+  | 'zip_unsafe_path'
+  | 'zip_too_many_entries'
+  | 'zip_entry_too_large'
+  | 'oneroster_version'
+  | 'oneroster_delta'
+  | 'oneroster_missing_file'
+  | 'oneroster_columns';
 
-/** The whole file is refused (422) with this reason; `line` where the parser stopped. */
+/**
+ * The whole file is refused (422) with this reason; `line` where the parser stopped; `names` what the
+ * reason names (columns, files); `file` the file inside a OneRoster zip where it happened.
+ */
 export class RosterFileProblem extends Error {
   constructor(
     readonly code: FileProblemCode,
     readonly line?: number,
+    readonly names?: string[],
+    readonly file?: string,
   ) {
-    super(`roster file: ${code}${line ? ` at line ${line}` : ''}`);
+    super(`roster file: ${code}${file ? ` in ${file}` : ''}${line ? ` at line ${line}` : ''}`);
   }
 }
 
 /** Refuses what is not UTF-8 text before the CSV parser sees it. */
-class Utf8Check extends Transform {
+export class Utf8Check extends Transform {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private first = true;
   bytes = 0;

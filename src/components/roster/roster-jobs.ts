@@ -160,6 +160,7 @@ async function finish(actor: Actor, preview: RosterPreviewRecord, mine: Record<s
         target: { kind: 'roster_import', id: preview._id.toString() },
         details: {
           fileName: preview.fileName,
+          format: preview.format ?? 'csv',
           completeRoster: preview.completeRoster,
           rows: counts.rows,
           created: counts.create,

@@ -31,6 +31,13 @@ const rosterPreviewSchema = new Schema(
     createdBy: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     fileName: { type: String, maxlength: 200, default: '' },
     completeRoster: { type: Boolean, default: false },
+    // The uploaded file's format: our CSV or a OneRoster 1.2 CSV bulk zip (read as our rows: oneroster-file.ts).
+    format: { type: String, enum: ['csv', 'oneroster_1_2'], default: 'csv' },
+    // A OneRoster file's extra counts (never who was skipped): principals, skipped non-staff, admins, disabled users.
+    oneRoster: {
+      type: new Schema({ principals: Number, skippedNonStaff: Number, skippedAdmins: Number, skippedDisabled: Number }, { _id: false }),
+      default: null,
+    },
     state: { type: String, enum: PREVIEW_STATES, required: true },
     counts: countsSchema,
     // What kind of change the updated people get: field name → number of people.
@@ -126,6 +133,9 @@ export type RosterPreviewRecord = LeaseFields & {
   createdBy: Types.ObjectId;
   fileName: string;
   completeRoster: boolean;
+  /** Absent on previews made before OneRoster files were accepted: csv. */
+  format?: 'csv' | 'oneroster_1_2';
+  oneRoster?: { principals: number; skippedNonStaff: number; skippedAdmins: number; skippedDisabled: number } | null;
   state: PreviewState;
   counts: { rows: number; create: number; update: number; unchanged: number; reactivate: number; deactivate: number; errors: number };
   /** Absent when nothing was updated (mongoose drops empty objects). */

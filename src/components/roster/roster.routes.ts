@@ -64,8 +64,8 @@ rosterRouter.get('/admin/roster/template.csv', async (req, res) => {
   res.send(templateCsv(schools.filter((s) => s.active).map((s) => s.code)));
 });
 
-function problemError(outcome: Extract<PreviewOutcome, { ok: false }>): { key: string; names?: string; line?: number } {
-  return { key: `roster.fileProblems.${outcome.problem}`, names: outcome.names?.join(', '), line: outcome.line };
+function problemError(outcome: Extract<PreviewOutcome, { ok: false }>): { key: string; names?: string; line?: number; file?: string } {
+  return { key: `roster.fileProblems.${outcome.problem}`, names: outcome.names?.join(', '), line: outcome.line, file: outcome.file };
 }
 
 rosterRouter.post('/admin/roster/preview', async (req, res) => {

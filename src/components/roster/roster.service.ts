@@ -10,7 +10,8 @@ import { District } from '../districts';
 import { School } from '../schools';
 import { JOB_TITLES, User } from '../users';
 import { actionFor, changedFields, snapshotOf, targetOf, type StoredPerson } from './roster-diff';
-import { readRosterFile, RosterFileProblem } from './roster-file';
+import { readRosterFile, RosterFileProblem, type FileRow } from './roster-file';
+import { emptySummary, isZip, ONEROSTER_FORMAT, readOneRosterFile, type OneRosterSummary } from './oneroster-file';
 import { jobTitleLookup, parseHeader, validateRow, ROSTER_COLUMNS, type RosterColumn, type RosterRow, type RowContext, type RowError, type RowErrorCode } from './roster-row';
 import { RosterProblem, type RosterProblemRecord } from './roster-problem.model';
 import { RosterPreview, RosterPreviewRow, type RosterPreviewRecord, type RosterPreviewRowRecord, type RowAction } from './roster.model';
@@ -39,7 +40,19 @@ export type Context = { requestId?: string };
 export type PreviewInput = { path: string; fileName: string; completeRoster: boolean };
 export type PreviewOutcome =
   | { ok: true; id: string; valid: boolean }
-  | { ok: false; problem: string; names?: string[]; line?: number };
+  | { ok: false; problem: string; names?: string[]; line?: number; file?: string };
+
+/** Our own CSV, or a OneRoster 1.2 CSV bulk zip converted to our rows (oneroster-file.ts). */
+export type RosterFormat = 'csv' | typeof ONEROSTER_FORMAT;
+
+/** The rows of an uploaded file, whichever its format: a zip ("PK…") is read as OneRoster 1.2 or refused. */
+async function openRosterFile(path: string): Promise<{ format: RosterFormat; rows: AsyncGenerator<FileRow>; oneRoster: OneRosterSummary | null }> {
+  if (await isZip(path)) {
+    const oneRoster = emptySummary();
+    return { format: ONEROSTER_FORMAT, rows: readOneRosterFile(path, MAX_ROWS, oneRoster), oneRoster };
+  }
+  return { format: 'csv', rows: readRosterFile(path, MAX_ROWS), oneRoster: null };
+}
 
 /** Deactivations above this number need the typed confirmation. */
 export function deactivationThreshold(activeCount: number): number {
@@ -199,7 +212,8 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
   let rows = 0;
   let batch: RosterRow[] = [];
   try {
-    for await (const { cells, line } of readRosterFile(input.path, MAX_ROWS)) {
+    const file = await openRosterFile(input.path);
+    for await (const { cells, line } of file.rows) {
       if (!columns) {
         const header = parseHeader(cells);
         if (!header.ok) return { ok: false, problem: header.code, names: header.names };
@@ -223,7 +237,7 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
         batch = [];
       }
     }
-    if (rows === 0) return { ok: false, problem: 'no_rows' };
+    if (rows === 0) return { ok: false, problem: file.oneRoster ? 'oneroster_no_staff' : 'no_rows' };
     await matchBatch(actor, batch, builder, matched);
     const activeCount = await addDeactivations(actor, builder, matched, input.completeRoster);
     await builder.flush();
@@ -236,6 +250,8 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
       createdBy: actor.userId,
       fileName: input.fileName.slice(0, 200),
       completeRoster: input.completeRoster,
+      format: file.format,
+      ...(file.oneRoster ? { oneRoster: file.oneRoster } : {}),
       state: valid ? 'ready' : 'invalid',
       counts: { rows, ...builder.counts, errors: builder.errorCount },
       changedFields: builder.changed,
@@ -249,7 +265,7 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
   } catch (err) {
     await RosterPreviewRow.deleteMany({ preview: previewId });
     await RosterProblem.deleteMany({ preview: previewId });
-    if (err instanceof RosterFileProblem) return { ok: false, problem: err.code, line: err.line };
+    if (err instanceof RosterFileProblem) return { ok: false, problem: err.code, line: err.line, names: err.names, file: err.file };
     throw err;
   }
 }
