@@ -20,30 +20,42 @@ function counted(w: Words, key: string, count: number): string {
   return w.say(key, { count, n: w.num(count) });
 }
 
-/** Assignment rules (as audited by assignments.service auditRules) as a labelled list; null on another shape. */
+/**
+ * Assignment rules (as audited by assignments.service auditRules) as a labelled list; null on another shape.
+ * Each rule is optional: the demo seed (and any older event) stores only the module, roles and job titles.
+ */
 function assignmentFacts(d: Details, w: Words): AuditFact[] | null {
-  const roles = read.strs(d.roles);
-  const jobTitles = read.strs(d.jobTitles);
-  const schoolCodes = read.strs(d.schoolCodes);
-  const due = read.obj(d.due);
-  const recurrence = read.obj(d.recurrence);
-  const minVersion = read.count(d.minVersion);
-  if (!roles || !jobTitles || !schoolCodes || !due || !recurrence || minVersion === undefined) return null;
-  let dueText: string | null = null;
-  if (due.kind === 'fixed' && read.str(due.date)) dueText = w.say('assignment.dueFixed', { date: w.date(due.date as string) });
-  if (due.kind === 'relative' && read.count(due.days) !== undefined) dueText = counted(w, 'assignment.dueRelative', due.days as number);
-  let repeats: string | null = null;
-  if (recurrence.kind === 'none' || recurrence.kind === 'annual') repeats = w.say(`assignment.recurrence.${recurrence.kind}`);
-  if (recurrence.kind === 'school_year' && read.str(recurrence.cycleEnd)) repeats = w.say('assignment.recurrence.school_year', { date: w.monthDay(recurrence.cycleEnd as string) });
-  if (!dueText || !repeats) return null;
-  return [
-    { label: w.say('assignment.roles'), value: roles.length ? w.list(roles.map((r) => w.role(r))) : w.say('assignment.allRoles') },
-    { label: w.say('assignment.jobTitles'), value: jobTitles.length ? w.list(jobTitles.map((j) => w.jobTitle(j))) : w.say('assignment.allJobTitles') },
-    { label: w.say('assignment.schools'), value: schoolCodes.length ? w.list(schoolCodes.map((c) => w.schoolCode(c))) : w.say('assignment.allSchools') },
-    { label: w.say('assignment.due'), value: dueText },
-    { label: w.say('assignment.repeats'), value: repeats },
-    { label: w.say('assignment.versions'), value: w.say('assignment.versionOrLater', { version: minVersion }) },
-  ];
+  const facts: AuditFact[] = [];
+  const has = (key: string) => d[key] !== undefined;
+  const roles = has('roles') ? read.strs(d.roles) : [];
+  const jobTitles = has('jobTitles') ? read.strs(d.jobTitles) : [];
+  const schoolCodes = has('schoolCodes') ? read.strs(d.schoolCodes) : [];
+  if (!roles || !jobTitles || !schoolCodes) return null;
+  if (has('roles')) facts.push({ label: w.say('assignment.roles'), value: roles.length ? w.list(roles.map((r) => w.role(r))) : w.say('assignment.allRoles') });
+  if (has('jobTitles')) facts.push({ label: w.say('assignment.jobTitles'), value: jobTitles.length ? w.list(jobTitles.map((j) => w.jobTitle(j))) : w.say('assignment.allJobTitles') });
+  if (has('schoolCodes')) facts.push({ label: w.say('assignment.schools'), value: schoolCodes.length ? w.list(schoolCodes.map((c) => w.schoolCode(c))) : w.say('assignment.allSchools') });
+  if (has('due')) {
+    const due = read.obj(d.due);
+    let text: string | null = null;
+    if (due?.kind === 'fixed' && read.str(due.date)) text = w.say('assignment.dueFixed', { date: w.date(due.date as string) });
+    if (due?.kind === 'relative' && read.count(due.days) !== undefined) text = counted(w, 'assignment.dueRelative', due.days as number);
+    if (!text) return null;
+    facts.push({ label: w.say('assignment.due'), value: text });
+  }
+  if (has('recurrence')) {
+    const recurrence = read.obj(d.recurrence);
+    let text: string | null = null;
+    if (recurrence?.kind === 'none' || recurrence?.kind === 'annual') text = w.say(`assignment.recurrence.${recurrence.kind}`);
+    if (recurrence?.kind === 'school_year' && read.str(recurrence.cycleEnd)) text = w.say('assignment.recurrence.school_year', { date: w.monthDay(recurrence.cycleEnd as string) });
+    if (!text) return null;
+    facts.push({ label: w.say('assignment.repeats'), value: text });
+  }
+  if (has('minVersion')) {
+    const minVersion = read.count(d.minVersion);
+    if (minVersion === undefined) return null;
+    facts.push({ label: w.say('assignment.versions'), value: w.say('assignment.versionOrLater', { version: minVersion }) });
+  }
+  return facts;
 }
 
 const ASSIGNMENT_RULE_KEYS = ['moduleSlug', 'roles', 'jobTitles', 'schoolCodes', 'due', 'recurrence', 'minVersion'];

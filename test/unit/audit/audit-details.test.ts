@@ -173,6 +173,16 @@ describe('audit details in words', () => {
     );
   });
 
+  test('when an assignment event holds only some rules (the demo seed stores module, roles and job titles), then the list has those', () => {
+    const d = words('assignment.created', { moduleSlug: 'foundations', roles: ['staff', 'principal'], jobTitles: [] }, 'es');
+    expect(d.isRaw).toBe(false);
+    expect(d.facts).toEqual([
+      { label: 'Roles', value: `${es('roles.staff')} y ${es('roles.principal')}` },
+      { label: 'Puestos', value: 'todos los puestos' },
+    ]);
+    expect(words('assignment.created', { moduleSlug: 'foundations', due: { kind: 'weekly' } }).isRaw).toBe(true);
+  });
+
   test('when counts are singular or zero, then the plural forms follow', () => {
     expect(words('audit.anchor_recipients_changed', { recipients: 0 }).text).toBe("Stopped emailing the audit log's fingerprint.");
     expect(words('audit.anchor_recipients_changed', { recipients: 1 }).text).toContain('to 1 address ');
