@@ -145,3 +145,13 @@ export type AuditFormatter = Readonly<{
   keys: readonly string[];
   describe(d: Details, w: Words): { text: string; facts?: AuditFact[] } | null;
 }>;
+
+/** An action that stores no details: one fixed sentence. */
+export function plain(key: string): AuditFormatter {
+  return { keys: [], describe: (_d, w) => ({ text: w.say(key) }) };
+}
+
+/** "5 rows" — a counted noun in the reader's language. */
+export function counted(w: Words, key: string, count: number): string {
+  return w.say(key, { count, n: w.num(count) });
+}
