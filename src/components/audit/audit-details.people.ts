@@ -16,7 +16,7 @@ function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
       describe: (d, w) => {
         const reason = read.code(d.reason);
         if (!reason) return null;
-        return { text: w.say(`${kind}_refused`, { reason: w.t(`audit.describe.refusal.${reason}`, { defaultValue: reason }) }) };
+        return { text: w.say(`${kind}_refused`, { reason: w.label(`audit.describe.refusal.${reason}`, reason) }) };
       },
     },
   };
@@ -38,7 +38,7 @@ function ltiPlatform(key: string): AuditFormatter {
 function scimFields(d: Details, w: Words): string | null {
   const fields = read.strs(d.fields);
   if (d.via !== 'scim' || !fields) return null;
-  return fields.length ? w.list(fields.map((f) => w.t(`audit.describe.field.${f}`, { defaultValue: f }) as string)) : w.say('common.nothing');
+  return fields.length ? w.list(fields.map((f) => w.label(`audit.describe.field.${f}`, f))) : w.say('common.nothing');
 }
 
 export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
@@ -105,8 +105,8 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
       if (changed.length === 0) return { text: w.say('settings_updated.nothing') };
       const parts = changed.map((field) => {
         const contact = /^contacts\.([a-z_]+)$/.exec(field);
-        if (contact) return w.say('settings_updated.contact', { label: w.t(`settings.contacts.${contact[1]}.label`, { defaultValue: contact[1] }) });
-        return w.t(`audit.describe.settings_updated.field.${field}`, { defaultValue: field }) as string;
+        if (contact) return w.say('settings_updated.contact', { label: w.label(`settings.contacts.${contact[1]}.label`, contact[1]) });
+        return w.label(`audit.describe.settings_updated.field.${field}`, field);
       });
       return { text: w.say('settings_updated.text', { fields: w.list(parts) }) };
     },
@@ -165,7 +165,7 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
       if (previous.actorId !== undefined && previous.actorId !== actorId) changes.push(w.say('xapi_settings_updated.actorIdChanged'));
       const text = w.say(enabled ? 'xapi_settings_updated.on' : 'xapi_settings_updated.off', { endpoint: shown });
       const facts = [
-        { label: w.say('xapi_settings_updated.actorId'), value: w.t(`audit.describe.xapi_settings_updated.actor.${actorId}`, { defaultValue: actorId }) as string },
+        { label: w.say('xapi_settings_updated.actorId'), value: w.label(`audit.describe.xapi_settings_updated.actor.${actorId}`, actorId) },
         { label: w.say('xapi_settings_updated.changes'), value: changes.length ? w.list(changes) : w.say('common.nothing') },
       ];
       return { text, facts };
