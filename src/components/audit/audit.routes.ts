@@ -7,6 +7,7 @@ import { actorOf, requireRole } from '../auth';
 import { District } from '../districts';
 import { auditChainHead, verifyAuditChain } from './audit-chain';
 import { auditActions, pageAuditEvents } from './audit.service';
+import { describeAuditDetails } from './audit-details';
 import { checkFingerprint, getAnchorRecipients, MAX_ANCHOR_RECIPIENTS, recentAnchors, setAnchorRecipients, type FingerprintCheck } from './audit-anchor';
 import { anchorRecipientsSchema, fingerprintQuerySchema } from './audit.schemas';
 
@@ -40,7 +41,8 @@ auditRouter.get('/admin/audit', async (req, res) => {
     const qs = params.toString();
     return `/admin/audit${qs ? `?${qs}` : ''}`;
   };
-  res.render('audit/list', { title: res.locals.t('audit.title'), log, actions, head, query, pageUrl, timeZone });
+  const rows = log.rows.map((row) => ({ ...row, description: describeAuditDetails({ action: row.action, details: row.rawDetails }, res.locals.t, res.locals.lang, log.refs) }));
+  res.render('audit/list', { title: res.locals.t('audit.title'), log: { ...log, rows }, actions, head, query, pageUrl, timeZone });
 });
 
 type FingerprintForms = {

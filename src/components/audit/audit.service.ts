@@ -1,6 +1,8 @@
 import { isValidObjectId, models, Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { AuditEvent } from './audit.model';
+import { detailText } from './audit-details';
+import type { AuditRefs } from './audit-words';
 
 export type AuditInput = {
   action: string;
@@ -47,27 +49,13 @@ export type AuditRow = Readonly<{
   /** `name`: the person's or school's name now (never stored in the event), when the target is one and still exists. */
   target: { kind: string; id: string; name?: string } | null;
   details: readonly (readonly [string, string])[];
+  /** The details as stored, for the words (audit-details.ts); display only. */
+  rawDetails: unknown;
   seq: number | null;
 }>;
 
-/** A detail value as short text: nested objects as key=value, lists joined; never more than 200 characters. */
-function detailText(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(detailText).join(', ');
-  if (typeof value === 'object') {
-    const hex = (value as { toHexString?: () => string }).toHexString;
-    if (typeof hex === 'function') return hex.call(value);
-    return Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== null && v !== undefined)
-      .map(([k, v]) => `${k}=${detailText(v)}`)
-      .join(', ');
-  }
-  return String(value).slice(0, 200);
-}
-
 /** The district's audit log, newest first, optionally one action; 50 a page. */
-export async function pageAuditEvents(actor: Actor, filter: { action?: string; page: number }): Promise<{ rows: AuditRow[]; total: number; page: number; pages: number }> {
+export async function pageAuditEvents(actor: Actor, filter: { action?: string; page: number }): Promise<{ rows: AuditRow[]; refs: AuditRefs; total: number; page: number; pages: number }> {
   const query: Record<string, unknown> = { district: actor.districtId };
   if (filter.action) query.action = filter.action;
   // Indexes { district, at } and { district, action, at }.
@@ -80,7 +68,7 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
     .limit(AUDIT_PAGE_SIZE)
     .populate<{ actor: { name: string; email: string } | null }>('actor', 'name email')
     .lean();
-  const names = await targetNames(actor, events.map((e) => e.target));
+  const [names, refs] = await Promise.all([targetNames(actor, events.map((e) => e.target)), detailRefs(actor, events.map((e) => e.details))]);
   return {
     rows: events.map((e) => ({
       id: String(e._id),
@@ -90,8 +78,10 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
       actorEmail: e.actor?.email ?? null,
       target: e.target?.kind && e.target.id ? { kind: e.target.kind, id: e.target.id, name: names.get(`${e.target.kind}:${e.target.id}`) } : null,
       details: Object.entries((e.details ?? {}) as Record<string, unknown>).map(([k, v]) => [k, detailText(v)] as const),
+      rawDetails: e.details,
       seq: typeof e.seq === 'number' ? e.seq : null,
     })),
+    refs,
     total,
     page,
     pages,
@@ -115,6 +105,76 @@ async function targetNames(actor: Actor, targets: ({ kind?: string | null; id?: 
   };
   await Promise.all([read('user', 'User'), read('school', 'School')]);
   return names;
+}
+
+/** The detail keys that hold a school id, a list of school ids, a school code or a module slug. */
+const SCHOOL_ID_KEYS = ['school'];
+const SCHOOL_ID_LIST_KEYS = ['schools', 'from', 'to'];
+const SCHOOL_CODE_LIST_KEYS = ['schoolCodes'];
+const MODULE_KEYS = ['moduleSlug'];
+
+/**
+ * The names the details of a page of events refer to, read now (never stored in an event): the district's own
+ * schools by id and by code, and module titles — three indexed `$in` reads a page at most. Ids of another
+ * district are never resolved. By model name, for the same reason as targetNames.
+ */
+async function detailRefs(actor: Actor, details: unknown[]): Promise<AuditRefs> {
+  const schoolIds = new Set<string>();
+  const schoolCodes = new Set<string>();
+  const slugs = new Set<string>();
+  const addId = (v: unknown) => {
+    if (v instanceof Types.ObjectId || (typeof v === 'string' && /^[0-9a-f]{24}$/i.test(v))) schoolIds.add(String(v));
+  };
+  const addCode = (v: unknown) => {
+    if (typeof v === 'string' && v.length > 0 && v.length <= 40) schoolCodes.add(v);
+  };
+  for (const d of details) {
+    if (!d || typeof d !== 'object') continue;
+    const obj = d as Record<string, unknown>;
+    for (const k of SCHOOL_ID_KEYS) addId(obj[k]);
+    for (const k of SCHOOL_ID_LIST_KEYS) if (Array.isArray(obj[k])) (obj[k] as unknown[]).forEach(addId);
+    for (const k of SCHOOL_CODE_LIST_KEYS) if (Array.isArray(obj[k])) (obj[k] as unknown[]).forEach(addCode);
+    const filters = obj.filters as Record<string, unknown> | undefined;
+    if (filters && typeof filters === 'object') {
+      addCode(filters.school);
+      if (typeof filters.module === 'string') slugs.add(filters.module);
+    }
+    for (const k of MODULE_KEYS) if (typeof obj[k] === 'string') slugs.add(obj[k] as string);
+  }
+  const district = new Types.ObjectId(actor.districtId);
+  const schoolsById = new Map<string, string>();
+  const schoolsByCode = new Map<string, string>();
+  const moduleTitles = new Map<string, { en: string; es: string }>();
+  const School = models.School;
+  const TrainingModule = models.TrainingModule;
+  await Promise.all([
+    School && schoolIds.size > 0
+      ? School.find({ _id: { $in: [...schoolIds].map((id) => new Types.ObjectId(id)) }, district }, { name: 1 })
+          .lean()
+          .then((found) => {
+            for (const s of found as unknown as { _id: Types.ObjectId; name?: string }[]) if (s.name) schoolsById.set(String(s._id), s.name);
+          })
+      : undefined,
+    School && schoolCodes.size > 0
+      ? School.find({ district, code: { $in: [...schoolCodes] } }, { code: 1, name: 1 })
+          .lean()
+          .then((found) => {
+            for (const s of found as unknown as { code?: string; name?: string }[]) if (s.code && s.name) schoolsByCode.set(s.code, s.name);
+          })
+      : undefined,
+    // Module titles are not district data: every district plays the same published modules. Latest version wins.
+    TrainingModule && slugs.size > 0
+      ? TrainingModule.find({ slug: { $in: [...slugs] } }, { slug: 1, version: 1, title: 1 })
+          .sort({ slug: 1, version: 1 })
+          .lean()
+          .then((found) => {
+            for (const m of found as unknown as { slug: string; title?: { en?: string; es?: string } }[]) {
+              if (m.title?.en && m.title.es) moduleTitles.set(m.slug, { en: m.title.en, es: m.title.es });
+            }
+          })
+      : undefined,
+  ]);
+  return { schoolsById, schoolsByCode, moduleTitles };
 }
 
 /** The actions that occur in the district's log (for the filter). */

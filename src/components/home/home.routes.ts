@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { actorOf, requireRole } from '../auth';
+import { contactsWithoutSpanish } from '../settings';
 import { ADMIN_SECTIONS } from './admin-sections';
 
 export const homeRouter = Router();
@@ -13,6 +14,7 @@ homeRouter.get('/', (req, res) => {
 });
 
 /** The district admin's index of administration areas (the header links here; each area has a sub-navigation). */
-homeRouter.get('/admin', requireRole('district_admin'), (req, res) => {
-  res.render('admin/index', { title: res.locals.t('nav.administration'), sections: ADMIN_SECTIONS });
+homeRouter.get('/admin', requireRole('district_admin'), async (req, res) => {
+  const missingSpanish = (await contactsWithoutSpanish(actorOf(req))).length;
+  res.render('admin/index', { title: res.locals.t('nav.administration'), sections: ADMIN_SECTIONS, missingSpanish });
 });

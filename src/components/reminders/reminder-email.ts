@@ -45,7 +45,7 @@ async function districtContacts(districtId: string, lang: 'en' | 'es'): Promise<
   const contacts: Record<string, Contact> = {};
   for (const [key, fallback] of Object.entries(defaults.contacts)) {
     const own = get(key);
-    contacts[key] = own?.name ? { name: (lang === 'es' && own.nameEs) || own.name, phone: own.phone || fallback.phone } : fallback;
+    contacts[key] = own?.name ? { name: (lang === 'es' && own.nameEs?.trim()) || own.name, phone: own.phone || fallback.phone } : fallback;
   }
   return { name: district?.name || defaults.districtName, contacts };
 }

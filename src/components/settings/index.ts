@@ -1,3 +1,3 @@
 export { settingsRouter } from './settings.routes';
-export { getDistrictContext, forgetDistrictContext, type DistrictContext } from './settings.service';
+export { getDistrictContext, forgetDistrictContext, contactsWithoutSpanish, type DistrictContext } from './settings.service';
 export { isTimeZone } from './settings.schemas';

@@ -4,7 +4,7 @@ import { actorOf, requireRole } from '../auth';
 import { CONTACT_KEYS } from '../content';
 import { getSettingsForm, updateSettings } from './settings.service';
 import { getReminderSettingsView, reminderSettingsFormSchema, toReminderSettingsInput, updateReminderSettings } from '../reminders';
-import { contactNameEsField, contactNameField, contactPhoneField, commonTimeZones, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
+import { contactNameEsField, contactNameField, contactPhoneField, contactsMissingSpanish, commonTimeZones, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
 
 export const settingsRouter = Router();
 
@@ -20,6 +20,7 @@ function renderForm(res: Response, status: number, values: Record<string, unknow
     errors,
     isSaved,
     contacts: CONTACT_KEYS.map((key) => ({ key, nameField: contactNameField(key), nameEsField: contactNameEsField(key), phoneField: contactPhoneField(key) })),
+    missingSpanish: contactsMissingSpanish(values),
     timeZones: listTimeZones(),
     commonTimeZones: commonTimeZones(res.locals.lang),
   });

@@ -30,6 +30,15 @@ export const contactNameField = (key: ContactKey) => `contact_${key}_name`;
 export const contactPhoneField = (key: ContactKey) => `contact_${key}_phone`;
 export const contactNameEsField = (key: ContactKey) => `contact_${key}_name_es`;
 
+/**
+ * The contacts that have an English name but no Spanish wording (form values, as shown or as posted): Spanish
+ * content names them in English. A person's name can be right in both languages, so this is a note, not an error.
+ */
+export function contactsMissingSpanish(values: Record<string, unknown>): ContactKey[] {
+  const filled = (field: string) => typeof values[field] === 'string' && (values[field] as string).trim() !== '';
+  return CONTACT_KEYS.filter((key) => filled(contactNameField(key)) && !filled(contactNameEsField(key)));
+}
+
 // Strings only (an array from a repeated key or anything else is a validation error, never stored).
 const text = (max: number, tooLong: string) => z.string({ error: 'settings.errors.text' }).trim().max(max, tooLong);
 

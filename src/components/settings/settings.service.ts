@@ -35,7 +35,8 @@ export async function getDistrictContext(districtId: string, options: { isFresh?
   const stored = district.settings?.contacts as unknown as Record<string, { name?: string; nameEs?: string; phone?: string }> | undefined;
   for (const key of CONTACT_KEYS) {
     const contact = stored?.[key];
-    if (contact?.name) contacts[key] = { name: contact.name, ...(contact.nameEs ? { nameEs: contact.nameEs } : {}), phone: contact.phone ?? '' };
+    // A blank Spanish wording (stored before the form trimmed) is no wording: the English name, never a blank.
+    if (contact?.name) contacts[key] = { name: contact.name, ...(contact.nameEs?.trim() ? { nameEs: contact.nameEs } : {}), phone: contact.phone ?? '' };
   }
   const base = {
     districtId,
@@ -74,6 +75,12 @@ export async function getSettingsForm(actor: Actor): Promise<Record<string, stri
     values[contactPhoneField(key)] = ctx.contacts[key]?.phone ?? '';
   }
   return values;
+}
+
+/** The contacts of the admin's district named in English only: Spanish content shows their English name. */
+export async function contactsWithoutSpanish(actor: Actor): Promise<ContactKey[]> {
+  const ctx = await getDistrictContext(actor.districtId);
+  return CONTACT_KEYS.filter((key) => ctx.contacts[key] && !ctx.contacts[key]?.nameEs);
 }
 
 /** Saves the district's settings (a district admin's own district only) and records what changed. */

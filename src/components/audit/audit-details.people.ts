@@ -1,0 +1,202 @@
+/** The words of events about people, schools, settings and sign-in: accounts, provisioning (SCIM), SSO and LTI, xAPI, the audit log's own. */
+import { plain, read, type AuditFormatter, type Details, type Words } from './audit-words';
+
+/** Linked / refused sign-ins through single sign-on or an LMS launch (sso.service: `${kind}.linked`, `${kind}.refused`). */
+function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
+  return {
+    [`${kind}.linked`]: {
+      keys: ['issuer'],
+      describe: (d, w) => {
+        const issuer = read.str(d.issuer);
+        return issuer === undefined ? null : { text: w.say(`${kind}_linked`, { issuer }) };
+      },
+    },
+    [`${kind}.refused`]: {
+      keys: ['reason'],
+      describe: (d, w) => {
+        const reason = read.code(d.reason);
+        if (!reason) return null;
+        return { text: w.say(`${kind}_refused`, { reason: w.label(`audit.describe.refusal.${reason}`, reason) }) };
+      },
+    },
+  };
+}
+
+/** An LMS registration: its name and issuer, as the admin typed them. */
+function ltiPlatform(key: string): AuditFormatter {
+  return {
+    keys: ['name', 'issuer'],
+    describe: (d, w) => {
+      const name = read.str(d.name);
+      const issuer = read.str(d.issuer);
+      return name === undefined || issuer === undefined ? null : { text: w.say(key, { name, issuer }) };
+    },
+  };
+}
+
+/** What provisioning changed: field names only (scim-users.service stores no values). */
+function scimFields(d: Details, w: Words): string | null {
+  const fields = read.strs(d.fields);
+  if (d.via !== 'scim' || !fields) return null;
+  return fields.length ? w.list(fields.map((f) => w.label(`audit.describe.field.${f}`, f))) : w.say('common.nothing');
+}
+
+export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
+  'user.created': {
+    keys: ['role', 'schools', 'passwordSet'],
+    describe: (d, w) => {
+      const role = read.code(d.role);
+      const schools = d.schools === undefined ? [] : read.ids(d.schools);
+      const password = d.passwordSet === undefined ? false : read.bool(d.passwordSet);
+      if (!role || !schools || password === undefined) return null;
+      const values = { role: w.role(role), schools: w.schools(schools) };
+      const text = w.say(schools.length ? 'user_created.atSchools' : 'user_created.text', values);
+      return { text: `${text} ${w.say(password ? 'user_created.password' : 'user_created.noPassword')}` };
+    },
+  },
+  'user.role_changed': {
+    keys: ['from', 'to', 'via', 'importId'],
+    describe: (d, w) => {
+      const from = read.code(d.from);
+      const to = read.code(d.to);
+      if (!from || !to || (d.via !== undefined && d.via !== 'roster_import')) return null;
+      const text = w.say('user_role_changed.text', { from: w.role(from), to: w.role(to) });
+      return { text: d.via === 'roster_import' ? `${text} ${w.say('user_role_changed.byImport')}` : text };
+    },
+  },
+  'user.schools_changed': {
+    keys: ['from', 'to'],
+    describe: (d, w) => {
+      const from = read.ids(d.from);
+      const to = read.ids(d.to);
+      return from && to ? { text: w.say('user_schools_changed', { from: w.schools(from), to: w.schools(to) }) } : null;
+    },
+  },
+  'user.deactivated': plain('user_deactivated'),
+  'user.reactivated': plain('user_reactivated'),
+  'user.password_set': plain('user_password_set'),
+  'user.password_changed': plain('user_password_changed'),
+  'user.password_reset_by_email': plain('user_password_reset_by_email'),
+  'school.created': {
+    keys: ['code'],
+    describe: (d, w) => {
+      const code = read.str(d.code);
+      return code ? { text: w.say('school_created', { code }) } : null;
+    },
+  },
+  'school.updated': {
+    keys: ['from', 'to'],
+    describe: (d, w) => {
+      const from = read.obj(d.from);
+      const to = read.obj(d.to);
+      const names = from && to ? [from.name, from.code, to.name, to.code].map(read.str) : [];
+      if (names.length !== 4 || names.some((n) => n === undefined)) return null;
+      const [fromName, fromCode, toName, toCode] = names as string[];
+      return { text: w.say('school_updated', { fromName, fromCode, toName, toCode }) };
+    },
+  },
+  'school.deactivated': plain('school_deactivated'),
+  'school.reactivated': plain('school_reactivated'),
+  'settings.updated': {
+    keys: ['changed'],
+    describe: (d, w) => {
+      const changed = read.strs(d.changed);
+      if (!changed) return null;
+      if (changed.length === 0) return { text: w.say('settings_updated.nothing') };
+      const parts = changed.map((field) => {
+        const contact = /^contacts\.([a-z_]+)$/.exec(field);
+        if (contact) return w.say('settings_updated.contact', { label: w.label(`settings.contacts.${contact[1]}.label`, contact[1]) });
+        return w.label(`audit.describe.settings_updated.field.${field}`, field);
+      });
+      return { text: w.say('settings_updated.text', { fields: w.list(parts) }) };
+    },
+  },
+  'scim.token_created': {
+    keys: ['replaced'],
+    describe: (d, w) => {
+      const replaced = d.replaced === undefined ? false : read.bool(d.replaced);
+      return replaced === undefined ? null : { text: w.say(replaced ? 'scim_token_created.replaced' : 'scim_token_created.text') };
+    },
+  },
+  'scim.token_revoked': plain('scim_token_revoked'),
+  'scim.user_created': {
+    keys: ['via', 'fields'],
+    describe: (d, w) => {
+      const fields = scimFields(d, w);
+      return fields ? { text: w.say('scim_user_created', { fields }) } : null;
+    },
+  },
+  'scim.user_updated': {
+    keys: ['via', 'fields'],
+    describe: (d, w) => {
+      const fields = scimFields(d, w);
+      return fields ? { text: w.say('scim_user_updated', { fields }) } : null;
+    },
+  },
+  'scim.user_deactivated': {
+    keys: ['via', 'fields'],
+    describe: (d, w) => {
+      const fields = scimFields(d, w);
+      return fields ? { text: w.say('scim_user_deactivated', { fields }) } : null;
+    },
+  },
+  'scim.deactivations_allowed': {
+    keys: ['extra'],
+    describe: (d, w) => {
+      const extra = read.count(d.extra);
+      return extra === undefined ? null : { text: w.say('scim_deactivations_allowed', { count: extra, n: w.num(extra) }) };
+    },
+  },
+  'xapi.settings_updated': {
+    // authKey is the LRS's key id (a user name), never the secret; it is still left out of the words.
+    keys: ['endpoint', 'authKey', 'actorId', 'enabled', 'secretChanged', 'previous'],
+    describe: (d, w) => {
+      const endpoint = read.str(d.endpoint);
+      const enabled = read.bool(d.enabled);
+      const actorId = read.code(d.actorId);
+      const secretChanged = read.bool(d.secretChanged);
+      const previous = d.previous === undefined ? {} : read.obj(d.previous);
+      const shown = endpoint === undefined ? null : w.url(endpoint);
+      if (!shown || enabled === undefined || !actorId || secretChanged === undefined || !previous) return null;
+      const changes: string[] = [];
+      if (previous.endpoint !== undefined && previous.endpoint !== endpoint) changes.push(w.say('xapi_settings_updated.endpointChanged'));
+      if (previous.authKey !== undefined && previous.authKey !== d.authKey) changes.push(w.say('xapi_settings_updated.keyChanged'));
+      if (secretChanged) changes.push(w.say('xapi_settings_updated.secretChanged'));
+      if (previous.actorId !== undefined && previous.actorId !== actorId) changes.push(w.say('xapi_settings_updated.actorIdChanged'));
+      const text = w.say(enabled ? 'xapi_settings_updated.on' : 'xapi_settings_updated.off', { endpoint: shown });
+      const facts = [
+        { label: w.say('xapi_settings_updated.actorId'), value: w.label(`audit.describe.xapi_settings_updated.actor.${actorId}`, actorId) },
+        { label: w.say('xapi_settings_updated.changes'), value: changes.length ? w.list(changes) : w.say('common.nothing') },
+      ];
+      return { text, facts };
+    },
+  },
+  'xapi.test_sent': {
+    keys: ['endpoint', 'status', 'ok'],
+    describe: (d, w) => {
+      const endpoint = read.str(d.endpoint);
+      const shown = endpoint === undefined ? null : w.url(endpoint);
+      const ok = read.bool(d.ok);
+      const status = d.status === null ? null : read.count(d.status);
+      if (!shown || ok === undefined || status === undefined) return null;
+      const key = ok ? 'accepted' : status === null ? 'noAnswer' : 'refused';
+      return { text: w.say(`xapi_test_sent.${key}`, { endpoint: shown, status }) };
+    },
+  },
+  'xapi.resumed': plain('xapi_resumed'),
+  'xapi.backfill_requested': plain('xapi_backfill_requested'),
+  ...signInFormatters('sso'),
+  ...signInFormatters('lti'),
+  'sso.unlinked': plain('sso_unlinked'),
+  'lti.platform_created': ltiPlatform('lti_platform_created'),
+  'lti.platform_updated': ltiPlatform('lti_platform_updated'),
+  'lti.platform_removed': ltiPlatform('lti_platform_removed'),
+  'audit.anchor_recipients_changed': {
+    keys: ['recipients'],
+    describe: (d, w) => {
+      const recipients = read.count(d.recipients);
+      return recipients === undefined ? null : { text: w.say('audit_anchor_recipients_changed', { count: recipients, n: w.num(recipients) }) };
+    },
+  },
+
+};
