@@ -90,8 +90,8 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
 
 /**
  * The names of the people and schools a page of events concerns, read now from the district's own records (two
- * indexed `$in` reads a page). Models are looked up by name: the users and schools components record audit
- * events themselves, so importing them here would make a cycle.
+ * indexed `$in` reads a page; a completion is named by its person: two more). Models are looked up by name: the
+ * users and schools components record audit events themselves, so importing them here would make a cycle.
  */
 async function targetNames(actor: Actor, targets: ({ kind?: string | null; id?: string | null } | null | undefined)[]): Promise<Map<string, string>> {
   const idsOf = (kind: string) => [...new Set(targets.filter((t) => t?.kind === kind && isValidObjectId(t.id)).map((t) => String(t!.id)))].map((id) => new Types.ObjectId(id));
@@ -103,7 +103,19 @@ async function targetNames(actor: Actor, targets: ({ kind?: string | null; id?: 
     const found = (await models[model].find({ _id: { $in: ids }, district }, { name: 1 }).lean()) as unknown as { _id: Types.ObjectId; name?: string }[];
     for (const doc of found) if (doc.name) names.set(`${kind}:${String(doc._id)}`, doc.name);
   };
-  await Promise.all([read('user', 'User'), read('school', 'School')]);
+  // A completion is named by the person who holds it (a group session's completions are recorded by the facilitator).
+  const readCompletions = async () => {
+    const ids = idsOf('completion');
+    if (ids.length === 0 || !models.Completion || !models.User) return;
+    const found = (await models.Completion.find({ _id: { $in: ids }, district }, { user: 1 }).lean()) as unknown as { _id: Types.ObjectId; user: Types.ObjectId }[];
+    const people = (await models.User.find({ _id: { $in: [...new Set(found.map((c) => String(c.user)))].map((id) => new Types.ObjectId(id)) }, district }, { name: 1 }).lean()) as unknown as { _id: Types.ObjectId; name?: string }[];
+    const nameOf = new Map(people.map((p) => [String(p._id), p.name]));
+    for (const completion of found) {
+      const name = nameOf.get(String(completion.user));
+      if (name) names.set(`completion:${String(completion._id)}`, name);
+    }
+  };
+  await Promise.all([read('user', 'User'), read('school', 'School'), readCompletions()]);
   return names;
 }
 

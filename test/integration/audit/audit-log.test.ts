@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Types } from 'mongoose';
+import { Completion } from '../../../src/components/completions';
 import { AuditEvent, recordAudit, sealAllAuditEvents, sealPendingAuditEvents, verifyAuditChain } from '../../../src/components/audit';
 import { GENESIS_HASH, stableJson } from '../../../src/components/audit/audit-chain';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -140,12 +142,22 @@ describe('GET /admin/audit', () => {
     await recordAudit(actor, { action: 'school.updated', target: { kind: 'school', id: String(school._id) } });
     await recordAudit(actor, { action: 'user.updated', target: { kind: 'user', id: String(foreign._id) } });
     await recordAudit(actor, { action: 'user.updated', target: { kind: 'user', id: 'not-an-id' } });
+    // A completion is named by the person who holds it; another district's completion is not resolved.
+    const completionOf = (user: { _id: Types.ObjectId; district: Types.ObjectId }, code: string) =>
+      Completion.create({ user: user._id, district: user.district, moduleSlug: 'foundations', moduleVersion: 1, attempt: new Types.ObjectId(), score: 90, completedAt: new Date(), certificateCode: code });
+    const held = await completionOf(person, 'AUDITNAMEDCODE1');
+    const foreignCompletion = await completionOf(foreign, 'AUDITNAMEDCODE2');
+    await recordAudit(actor, { action: 'training.completed', target: { kind: 'completion', id: String(held._id) } });
+    await recordAudit(actor, { action: 'training.completed', target: { kind: 'completion', id: String(foreignCompletion._id) } });
     const res = await admin.get('/admin/audit');
     expect(res.status).toBe(200);
     expect(res.text).toContain('Person: Nia &lt;i&gt;Named&lt;/i&gt;');
     expect(res.text).toContain('School: Named School');
     expect(res.text).not.toContain('Foreign Person');
     expect(res.text).toContain(`<code>${String(foreign._id)}</code>`);
+    expect(res.text).toContain('Completion: Nia &lt;i&gt;Named&lt;/i&gt;');
+    expect(res.text).toContain(`<code>${String(foreignCompletion._id)}</code>`);
+    expect(res.text).not.toMatch(/Completion: Foreign/);
     const spanish = await admin.get('/admin/audit?lang=es');
     await admin.get('/admin/audit?lang=en');
     expect(spanish.text).toContain('Persona: Nia &lt;i&gt;Named&lt;/i&gt;');
