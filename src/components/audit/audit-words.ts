@@ -18,7 +18,7 @@ export type AuditFact = Readonly<{ label: string; value: string }>;
 /** `text` empty and `raw` true: the key=value fallback in `facts`. */
 export type AuditDescription = Readonly<{ text: string; facts: readonly AuditFact[]; isRaw: boolean }>;
 
-type Formats = { plurals: Intl.PluralRules; numbers: Intl.NumberFormat; lists: Intl.ListFormat; date: Intl.DateTimeFormat; monthDay: Intl.DateTimeFormat; weekday: Intl.DateTimeFormat };
+type Formats = { numbers: Intl.NumberFormat; lists: Intl.ListFormat; date: Intl.DateTimeFormat; monthDay: Intl.DateTimeFormat; weekday: Intl.DateTimeFormat };
 
 // Built once per language: an Intl formatter costs far more to build than to use (50 events a page).
 const FORMATS = new Map<Language, Formats>();
@@ -28,7 +28,6 @@ function formatsFor(lang: Language): Formats {
   if (!formats) {
     const locale = lang === 'es' ? 'es-US' : 'en-US';
     formats = {
-      plurals: new Intl.PluralRules(locale),
       numbers: new Intl.NumberFormat(locale),
       lists: new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' }),
       date: new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }),
@@ -53,18 +52,12 @@ export class Words {
   }
 
   /**
-   * A key under audit.describe, its {{placeholders}} filled and, with a `count`, its plural form (_zero, _one,
-   * _other … as i18next names them). Done here rather than by i18next: a call with options costs i18next a
-   * tenth of a millisecond or more, and a page of 50 events makes hundreds; plain lookups are memoised.
+   * A key under audit.describe, its {{placeholders}} filled and, with a `count`, its plural form. The shared
+   * translator answers such calls from the resource strings (shared/i18n.ts), not through i18next's slow path:
+   * a page of 50 events makes hundreds.
    */
   say(key: string, options: Record<string, unknown> = {}): string {
-    const base = `audit.describe.${key}`;
-    let chosen = base;
-    if (typeof options.count === 'number') {
-      const forms = [...(options.count === 0 ? [`${base}_zero`] : []), `${base}_${this.formats.plurals.select(options.count)}`, `${base}_other`];
-      chosen = forms.find((k) => this.has(k)) ?? base;
-    }
-    return this.text(chosen).replace(/\{\{(\w+)\}\}/g, (whole: string, name: string) => (options[name] === undefined ? whole : String(options[name])));
+    return this.t(`audit.describe.${key}`, options) as string;
   }
 
   /** A label of the app's locale files, or `fallback` when there is none. */
