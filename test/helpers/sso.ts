@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from './app';
+import { AuditEvent } from '../../src/components/audit';
+import { User } from '../../src/components/users';
 import { createDistrict, createSchool } from './factories';
 import type { TestIdp } from './oidc-provider';
 import type { TestSamlIdp } from './saml-idp';
@@ -63,4 +65,14 @@ export function sidOf(res: { headers: Record<string, unknown> }): string | undef
 /** Not signed in: a signed-in page sends the browser to the sign-in page. */
 export async function expectSignedOut(agent: Agent): Promise<void> {
   expect((await agent.get('/account')).status).toBe(303);
+}
+
+/** An inactive person's SSO sign-in (OIDC or SAML) was refused: 403, nothing linked, audited as refused in their district. */
+export async function expectInactiveRefused(done: { status: number; text: string }, user: { _id: unknown }, districtId: unknown): Promise<void> {
+  expect(done.status).toBe(403);
+  expect(done.text).toContain('not active');
+  expect((await User.findById(user._id).lean().orFail()).ssoSubject).toBeUndefined();
+  const audit = await AuditEvent.findOne({ action: 'sso.refused', 'target.id': String(user._id) }).lean().orFail();
+  expect(audit.details).toEqual({ reason: 'inactive' });
+  expect(String(audit.district)).toBe(String(districtId));
 }

@@ -8,7 +8,7 @@ import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { startTestIdp, type TestIdp } from '../../helpers/oidc-provider';
-import { closeSsoApp, expectSignedOut, OIDC_CALLBACK, oidcEnv, sidOf, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
+import { closeSsoApp, expectInactiveRefused, expectSignedOut, OIDC_CALLBACK, oidcEnv, sidOf, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
 
 let t: TestApp;
 let idp: TestIdp;
@@ -135,12 +135,7 @@ describe('SSO sign-in', () => {
     const user = await createUser(district, { schools: [school], email: 'left@district.test', active: false });
     idp.setAccounts({ 'g-6006': { email: 'left@district.test', email_verified: true } });
     const { done } = await ssoSignIn('g-6006');
-    expect(done.status).toBe(403);
-    expect(done.text).toContain('not active');
-    expect((await User.findById(user._id).lean().orFail()).ssoSubject).toBeUndefined();
-    const audit = await AuditEvent.findOne({ action: 'sso.refused', 'target.id': String(user._id) }).lean().orFail();
-    expect(audit.details).toEqual({ reason: 'inactive' });
-    expect(String(audit.district)).toBe(String(district._id));
+    await expectInactiveRefused(done, user, district._id);
   });
 
   test('when a linked person is deactivated later, then SSO refuses them', async () => {
