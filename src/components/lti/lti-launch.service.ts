@@ -11,6 +11,7 @@ import { logger } from '../../shared/logger';
 import { bindingMatches, newBinding } from '../../shared/login-binding';
 import { resolveSsoSignIn, type SsoRefusal } from '../sso';
 import { TrainingModule } from '../training';
+import { AGS_CLAIM, recordAgsLink } from './lti-ags.service';
 import { LtiPlatform } from './lti-platform.model';
 import { LAUNCH_STATE_TTL_S, LtiLaunchState } from './lti-launch-state.model';
 import type { LoginInitiation } from './lti.schemas';
@@ -32,8 +33,8 @@ export type LtiUrls = { baseUrl: string; launchUrl: string };
 type Context = { requestId?: string };
 
 /** Our launch (redirect) URL; target link URIs are this with ?module=<slug>. */
-export function ltiUrls(baseUrl: string): LtiUrls & { loginUrl: string } {
-  return { baseUrl, launchUrl: `${baseUrl}/lti/launch`, loginUrl: `${baseUrl}/lti/login` };
+export function ltiUrls(baseUrl: string): LtiUrls & { loginUrl: string; jwksUrl: string } {
+  return { baseUrl, launchUrl: `${baseUrl}/lti/launch`, loginUrl: `${baseUrl}/lti/login`, jwksUrl: `${baseUrl}/lti/jwks` };
 }
 
 /** A target link is ours when it is our launch URL (with any query). */
@@ -151,12 +152,12 @@ function localeOf(idToken: string): string | undefined {
 }
 
 /** Where the launch goes: /training/<slug> for a published module named by the target link (or custom `module`), else /training. */
-async function destinationOf(target: string, custom: unknown): Promise<string> {
+async function destinationOf(target: string, custom: unknown): Promise<{ next: string; slug?: string }> {
   const fromTarget = new URL(target).searchParams.get('module');
   const fromCustom = custom && typeof custom === 'object' ? (custom as Record<string, unknown>).module : undefined;
   const slug = fromTarget ?? (typeof fromCustom === 'string' ? fromCustom : undefined);
-  if (!slug || !/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) return '/training';
-  return (await TrainingModule.exists({ slug })) ? `/training/${slug}` : '/training';
+  if (!slug || !/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) return { next: '/training' };
+  return (await TrainingModule.exists({ slug })) ? { next: `/training/${slug}`, slug } : { next: '/training' };
 }
 
 /**
@@ -231,5 +232,10 @@ export async function finishLaunch(
     { requestId: ctx.requestId, link: { kind: 'lti', districtId: String(platform.district) } },
   );
   if (!result.ok) return { ok: false, reason: result.reason, locale };
-  return { ok: true, actor: result.actor, next: await destinationOf(target, claims[`${CLAIM}custom`]) };
+  const destination = await destinationOf(target, claims[`${CLAIM}custom`]);
+  // Grade passback: where this person's score for this module goes (only with a line item and the score scope).
+  if (destination.slug && claims[AGS_CLAIM] !== undefined) {
+    await recordAgsLink({ district: platform.district, user: result.actor.userId, moduleSlug: destination.slug, platform: platform._id, deploymentId: deployment, sub: claims.sub, claim: claims[AGS_CLAIM], issuer: platform.issuer }, ctx);
+  }
+  return { ok: true, actor: result.actor, next: destination.next };
 }

@@ -5,6 +5,7 @@ import { LTI_BINDING, clearBindingCookie, readBindingCookie, setBindingCookie } 
 import { sharedRateLimit } from '../../shared/rate-limit';
 import { finishLaunch, ltiUrls, startLogin, type LaunchRefusal } from './lti-launch.service';
 import { launchFormSchema, loginInitiationSchema } from './lti.schemas';
+import { toolJwks } from './lti-tool-key';
 
 const STATUS: Record<LaunchRefusal, number> = {
   unknown_platform: 400,
@@ -64,6 +65,12 @@ export function ltiPlatformRouter(config: Config): Router {
   };
   router.get('/lti/login', limiter, login);
   router.post('/lti/login', limiter, login);
+
+  // The tool's public key set (docs/lti.md "The tool's key"): what the LMS checks our client assertions with.
+  router.get('/lti/jwks', async (_req, res) => {
+    const jwks = await toolJwks();
+    res.set('Cache-Control', 'public, max-age=3600').type('application/json').send(JSON.stringify(jwks));
+  });
 
   router.post('/lti/launch', limiter, async (req, res, next) => {
     const parsed = launchFormSchema.safeParse(req.body ?? {});
