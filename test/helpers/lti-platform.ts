@@ -36,6 +36,12 @@ export type TestLtiPlatform = {
   lineitemUrl(id: string): string;
   /** The AGS claim a launch carries for a line item (with the score scope unless `scopes` says otherwise). */
   agsClaim(lineitem: string, scopes?: string[]): Record<string, unknown>;
+  /** Deep Linking: where the tool posts its response (form field JWT). */
+  deepLinkReturnUrl: string;
+  /** The claims of a deep-linking request launch (message type, settings with `data`, no resource link). */
+  deepLinkClaims(data?: string): Record<string, unknown>;
+  /** Deep-linking responses received: the verified claims, or why the platform refused one. */
+  deepLinkResponses: { status: number; claims?: Record<string, unknown>; problem?: string }[];
   /** Every score POST the platform accepted, in order. */
   scores: StoredScore[];
   /** The result the gradebook shows per line item and user (a score older than the one kept is ignored, as the spec says). */
@@ -127,6 +133,10 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
       }, () => res.writeHead(500).end());
       return;
     }
+    if (req.method === 'POST' && url.pathname === '/deep-link-return') {
+      readBody(req).then((body) => answerDeepLink(res, body)).catch(() => res.writeHead(500).end());
+      return;
+    }
     if (req.method === 'POST' && (url.pathname === '/token' || /^\/lineitems\/[^/]+\/scores$/.test(url.pathname))) {
       readBody(req).then((body) => (url.pathname === '/token' ? answerToken(req, res, body) : answerScore(req, res, url, body))).catch(() => res.writeHead(500).end());
       return;
@@ -188,6 +198,30 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
     answer(res, '/token', 200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: SCORE_SCOPE });
   }
 
+  const deepLinkResponses: { status: number; claims?: Record<string, unknown>; problem?: string }[] = [];
+  const DL = 'https://purl.imsglobal.org/spec/lti-dl/claim/';
+
+  /** Verifies the tool's LtiDeepLinkingResponse with the tool's JWKS (over HTTP), as Canvas does. */
+  async function answerDeepLink(res: import('node:http').ServerResponse, body: string) {
+    const jwt = new URLSearchParams(body).get('JWT') ?? '';
+    const refuse = (problem: string) => {
+      deepLinkResponses.push({ status: 400, problem });
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end(problem);
+    };
+    if (!toolJwks) return refuse('the tool is not trusted yet');
+    try {
+      const { payload } = await jwtVerify(jwt, toolJwks, { issuer: clientId, audience: issuer, algorithms: ['RS256'], requiredClaims: ['iat', 'exp', 'nonce'] });
+      if (payload[`${CLAIM}message_type`] !== 'LtiDeepLinkingResponse') return refuse('message_type');
+      if (payload[`${CLAIM}version`] !== '1.3.0') return refuse('version');
+      if (payload[`${CLAIM}deployment_id`] !== deploymentId) return refuse('deployment_id');
+      if (!Array.isArray(payload[`${DL}content_items`])) return refuse('content_items');
+      deepLinkResponses.push({ status: 200, claims: payload as Record<string, unknown> });
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<p>Added</p>');
+    } catch (err) {
+      refuse(`signature: ${(err as Error).message}`);
+    }
+  }
+
   function answerScore(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, url: URL, body: string) {
     const path = `${url.pathname}${url.search}`;
     if (failed('scores', res, path)) return;
@@ -243,6 +277,18 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
     trustTool(jwksUrl) {
       toolJwks = createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: 0, cooldownDuration: 0 });
     },
+    deepLinkReturnUrl: `${issuer}/deep-link-return`,
+    deepLinkClaims: (data) => ({
+      [`${CLAIM}message_type`]: 'LtiDeepLinkingRequest',
+      [`https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings`]: {
+        deep_link_return_url: `${issuer}/deep-link-return`,
+        accept_types: ['ltiResourceLink', 'link'],
+        accept_presentation_document_targets: ['iframe', 'window'],
+        accept_multiple: false,
+        ...(data !== undefined ? { data } : {}),
+      },
+    }),
+    deepLinkResponses,
     lineitemUrl: (id) => `${issuer}/lineitems/${id}?course=1`,
     agsClaim: (lineitem, scopes = [SCORE_SCOPE]) => ({ [AGS_CLAIM]: { scope: scopes, lineitems: `${issuer}/lineitems?course=1`, lineitem } }),
     scores,
@@ -254,6 +300,7 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
     },
     reset() {
       scores.length = 0;
+      deepLinkResponses.length = 0;
       requests.length = 0;
       results.clear();
       failures.token.length = 0;

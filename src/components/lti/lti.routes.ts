@@ -5,7 +5,8 @@ import { LTI_BINDING, clearBindingCookie, readBindingCookie, setBindingCookie } 
 import { sharedRateLimit } from '../../shared/rate-limit';
 import { finishLaunch, ltiUrls, startLogin, type LaunchRefusal } from './lti-launch.service';
 import { launchFormSchema, loginInitiationSchema } from './lti.schemas';
-import { toolJwks } from './lti-tool-key';
+import { ToolKeyUnavailable, toolJwks } from './lti-tool-key';
+import { deepLinkChoices, type DeepLinkRequest } from './lti-deep-linking.service';
 
 const STATUS: Record<LaunchRefusal, number> = {
   unknown_platform: 400,
@@ -31,6 +32,30 @@ function renderRefusal(res: Response, reason: LaunchRefusal, locale?: string) {
     res.locals.t = translator(lang);
   }
   res.status(STATUS[reason]).render('lti/refused', { title: res.locals.t('lti.refused.title'), reason });
+}
+
+/**
+ * Deep Linking: the module list, each "Add to course" a plain form posting its signed response to the LMS (no
+ * script: our CSP forbids inline script, so no auto-post). For this page only, the CSP lets forms post to the
+ * LMS's return URL and lets the LMS frame the page (its selection dialog is a frame): it signs no one in and
+ * shows nothing about anyone. Nobody is signed in to this app by it.
+ */
+async function renderDeepLinking(res: Response, request: DeepLinkRequest, baseUrl: string) {
+  const lang = request.locale?.toLowerCase().startsWith('es') ? 'es' : 'en';
+  res.locals.lang = lang;
+  res.locals.t = translator(lang);
+  let choices;
+  try {
+    choices = await deepLinkChoices(request, baseUrl, lang);
+  } catch (err) {
+    if (err instanceof ToolKeyUnavailable) return renderRefusal(res, 'unavailable', request.locale);
+    throw err;
+  }
+  const origin = new URL(request.returnUrl).origin;
+  const csp = String(res.getHeader('Content-Security-Policy') ?? '');
+  res.setHeader('Content-Security-Policy', csp.replace(/form-action [^;]*/, `form-action 'self' ${origin}`).replace(/frame-ancestors [^;]*/, `frame-ancestors ${origin}`));
+  res.removeHeader('X-Frame-Options');
+  res.render('lti/deep-link', { title: res.locals.t('lti.deepLink.title'), choices, returnUrl: request.returnUrl });
 }
 
 /**
@@ -80,6 +105,7 @@ export function ltiPlatformRouter(config: Config): Router {
     // A refusal for the binding itself leaves the cookie: a stray post must not break a launch in progress here.
     if (binding !== undefined && (result.ok || result.reason !== 'unbound')) clearBindingCookie(res, LTI_BINDING, config);
     if (!result.ok) return renderRefusal(res, result.reason, result.locale);
+    if ('deepLink' in result) return renderDeepLinking(res, result.deepLink, config.baseUrl);
     // passport regenerates the session id here (session fixation defence), as every other sign-in does.
     req.login(result.actor, (err) => {
       if (err) return next(err);
