@@ -52,7 +52,14 @@ export async function toolKey(): Promise<ToolKey> {
 /** The public key set served at /lti/jwks: only the public members (never d, p, q, dp, dq, qi). Empty only without XAPI_SECRET_KEY. */
 export async function toolJwks(): Promise<{ keys: PublicJwk[] }> {
   // Asking for the key set is a need: the key is made now if it can be (the LMS admin copies the URL first).
-  if (ltiRuntime().key) await toolKey();
+  if (ltiRuntime().key) {
+    try {
+      await toolKey();
+    } catch (err) {
+      // A stored key this XAPI_SECRET_KEY cannot open: its public half is still served; scores show the error.
+      if (!(err instanceof ToolKeyUnavailable)) throw err;
+    }
+  }
   const keys = await LtiToolKey.find({}, { kid: 1, publicJwk: 1 }).sort({ createdAt: 1 }).lean();
   return { keys: keys.flatMap((k) => (k.publicJwk ? [{ kty: k.publicJwk.kty, n: k.publicJwk.n, e: k.publicJwk.e, kid: k.kid, alg: 'RS256' as const, use: 'sig' as const }] : [])) };
 }

@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { Types } from 'mongoose';
 import { Attempt, type AttemptRecord } from '../../../src/components/completions';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
-import { AGS_LEASE_MS, LtiAgsLink, LtiPlatform, LtiAgsScan, LtiToolKey, forgetAgsTokens, runLtiAgsDeliveries } from '../../../src/components/lti';
+import { AGS_LEASE_MS, LtiAgsLink, LtiPlatform, configureLti, forgetToolKey, LtiAgsScan, LtiToolKey, forgetAgsTokens, runLtiAgsDeliveries } from '../../../src/components/lti';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -337,5 +337,29 @@ describe('the registration form and other districts', () => {
     expect(res.status).toBe(404);
     expect((await LtiAgsLink.findOne({}).lean())!.state).toBe('stopped');
     expect(await AuditEvent.countDocuments({ action: 'lti.scores_resumed', actor: otherAdminUser._id.toString() })).toBe(0);
+  });
+});
+
+describe('a changed XAPI_SECRET_KEY', () => {
+  test('when the stored tool key no longer opens, then /lti/jwks still serves its public half and the score waits with the error', async () => {
+    const { agent } = await launchFromLms(platform.agsClaim(platform.lineitemUrl('li-key')));
+    await play(agent, best);
+    const served = (await request(t.app).get('/lti/jwks')).body as { keys: { kid: string }[] };
+    configureLti({ ...t.config, xapiSecretKey: randomBytes(32) });
+    forgetToolKey();
+    try {
+      const res = await request(t.app).get('/lti/jwks');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual(served);
+      await runLtiAgsDeliveries();
+      expect(platform.scores).toEqual([]);
+      expect(platform.requests).toEqual([]);
+      const link = (await LtiAgsLink.findOne({}).lean())!;
+      expect(link).toMatchObject({ state: 'idle', due: true, sentCount: 0, retries: 1 });
+      expect(link.lastError?.message).toContain('does not open with this XAPI_SECRET_KEY');
+    } finally {
+      configureLti(t.config);
+      forgetToolKey();
+    }
   });
 });
