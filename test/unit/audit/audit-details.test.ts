@@ -88,7 +88,8 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'lti.linked': { issuer: 'https://canvas.instructure.com' },
   'lti.refused': { reason: 'linked_elsewhere' },
   'lti.platform_created': { name: 'Canvas', issuer: 'https://canvas.instructure.com' },
-  'lti.platform_updated': { name: 'Canvas', issuer: 'https://canvas.instructure.com' },
+  'lti.platform_updated': { name: 'Canvas', issuer: 'https://canvas.instructure.com', requireBrowserBinding: true, gradePassback: true },
+  'lti.scores_resumed': { links: 3 },
   'lti.platform_removed': { name: 'Canvas', issuer: 'https://canvas.instructure.com' },
   'audit.anchor_recipients_changed': { recipients: 2 },
 };
