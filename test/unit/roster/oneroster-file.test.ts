@@ -65,7 +65,7 @@ describe('reading a OneRoster 1.2 zip', () => {
       { cells: ['E100', 'tina@test.example', 'Tina Teach', 'staff', 'teacher', 'LIN;ROO'], line: 3 },
       { cells: ['M200', 'pat@test.example', 'Patty Lead', 'principal', '', 'ROO'], line: 4 },
     ]);
-    expect(summary).toEqual({ principals: 1, skippedNonStaff: 2, skippedAdmins: 1, skippedDisabled: 1 });
+    expect(summary).toEqual({ principals: 1, skippedNonStaff: 2, skippedAdmins: 1, skippedDisabled: 1, skippedNotCurrent: 0, rolesNotCurrent: 0, unmatchedOrgs: [], unmatchedOrgCount: 0 });
     expect(JSON.stringify(rows)).not.toMatch(/student|ST1|kids|parent|Guard/i);
   });
 
