@@ -62,7 +62,6 @@ export function emptySummary(): OneRosterSummary {
 /** What the reader needs to know about the district: today's local date (role dates) and its school codes (org matching). */
 export type OneRosterContext = { today?: string; schoolCodes?: SchoolCodes };
 
-
 async function readOrgs(zip: ZipFile, entry: Entry): Promise<Map<string, OrgInfo>> {
   const orgs = new Map<string, OrgInfo>();
   for await (const r of records(zip, entry, 'orgs.csv', ['sourcedId', 'type', 'identifier'])) {
