@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
+import type { RowError } from './roster-row';
 
 export type FileProblemCode =
   | 'empty'
@@ -23,6 +24,7 @@ export type FileProblemCode =
   | 'zip_unsafe_path'
   | 'zip_too_many_entries'
   | 'zip_entry_too_large'
+  | 'zip_crc'
   | 'oneroster_version'
   | 'oneroster_delta'
   | 'oneroster_missing_file'
@@ -76,7 +78,8 @@ export class Utf8Check extends Transform {
   }
 }
 
-export type FileRow = { cells: string[]; line: number };
+/** One row of cells and the line it ends on; `problems` found by the reader itself (a OneRoster role date that is not a date). */
+export type FileRow = { cells: string[]; line: number; problems?: RowError[] };
 
 /** The file's rows (the header first); throws RosterFileProblem for a file that is not a readable CSV. */
 export async function* readRosterFile(path: string, maxRows: number): AsyncGenerator<FileRow> {

@@ -30,6 +30,8 @@ export type RowErrorCode =
   | 'school_required'
   | 'language_invalid'
   | 'start_date_invalid'
+  // A OneRoster roles.csv beginDate/endDate that is not a date (value: the text; other: the roles.csv line).
+  | 'role_date_invalid'
   | 'column_count'
   | 'duplicate_employee_id'
   | 'duplicate_email'

@@ -33,9 +33,25 @@ const rosterPreviewSchema = new Schema(
     completeRoster: { type: Boolean, default: false },
     // The uploaded file's format: our CSV or a OneRoster 1.2 CSV bulk zip (read as our rows: oneroster-file.ts).
     format: { type: String, enum: ['csv', 'oneroster_1_2'], default: 'csv' },
-    // A OneRoster file's extra counts (never who was skipped): principals, skipped non-staff, admins, disabled users.
+    // A OneRoster file's extra counts (never who was skipped): principals, skipped non-staff, admins, disabled users,
+    // people with no current role and roles outside their dates; and the orgs that matched no school (schools, not people).
     oneRoster: {
-      type: new Schema({ principals: Number, skippedNonStaff: Number, skippedAdmins: Number, skippedDisabled: Number }, { _id: false }),
+      type: new Schema(
+        {
+          principals: Number,
+          skippedNonStaff: Number,
+          skippedAdmins: Number,
+          skippedDisabled: Number,
+          skippedNotCurrent: Number,
+          rolesNotCurrent: Number,
+          unmatchedOrgs: {
+            type: [new Schema({ sourcedId: String, name: String, identifier: String, reason: String, people: Number }, { _id: false })],
+            default: undefined,
+          },
+          unmatchedOrgCount: Number,
+        },
+        { _id: false },
+      ),
       default: null,
     },
     state: { type: String, enum: PREVIEW_STATES, required: true },
@@ -135,7 +151,17 @@ export type RosterPreviewRecord = LeaseFields & {
   completeRoster: boolean;
   /** Absent on previews made before OneRoster files were accepted: csv. */
   format?: 'csv' | 'oneroster_1_2';
-  oneRoster?: { principals: number; skippedNonStaff: number; skippedAdmins: number; skippedDisabled: number } | null;
+  /** Fields after skippedDisabled are absent on previews made before they existed. */
+  oneRoster?: {
+    principals: number;
+    skippedNonStaff: number;
+    skippedAdmins: number;
+    skippedDisabled: number;
+    skippedNotCurrent?: number;
+    rolesNotCurrent?: number;
+    unmatchedOrgs?: { sourcedId: string; name: string; identifier: string; reason: string; people: number }[];
+    unmatchedOrgCount?: number;
+  } | null;
   state: PreviewState;
   counts: { rows: number; create: number; update: number; unchanged: number; reactivate: number; deactivate: number; errors: number };
   /** Absent when nothing was updated (mongoose drops empty objects). */

@@ -9,6 +9,7 @@ import { formatCount, formatLocalDateTime } from '../assignments';
 import { writeCsv } from '../reports';
 import { canApplyAgain, failureOf, importStatusOf } from './roster-import.status';
 import { requestApply, type ApplyRefusal } from './roster-jobs';
+import { orgFixOf } from './oneroster-map';
 import { openProblemList, problemHeaders } from './roster-problems';
 import { IMPORT_ROLES, ROSTER_COLUMNS, REQUIRED_COLUMNS } from './roster-row';
 import { applyFormSchema, importQuery, previewParams, uploadFormSchema } from './roster.schemas';
@@ -102,6 +103,7 @@ async function renderPreview(req: Request, res: Response, status: number, id: st
     errors,
     refused,
     values: {},
+    orgFixOf,
     ...formatFacts,
   });
 }

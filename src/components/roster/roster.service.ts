@@ -6,12 +6,13 @@ import { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import { translator } from '../../shared/i18n';
+import { localDateOf } from '../assignments';
 import { District } from '../districts';
 import { School } from '../schools';
 import { JOB_TITLES, User } from '../users';
 import { actionFor, changedFields, snapshotOf, targetOf, type StoredPerson } from './roster-diff';
 import { readRosterFile, RosterFileProblem, type FileRow } from './roster-file';
-import { emptySummary, isZip, ONEROSTER_FORMAT, readOneRosterFile, type OneRosterSummary } from './oneroster-file';
+import { emptySummary, isZip, ONEROSTER_FORMAT, readOneRosterFile, type OneRosterContext, type OneRosterSummary } from './oneroster-file';
 import { jobTitleLookup, parseHeader, validateRow, ROSTER_COLUMNS, type RosterColumn, type RosterRow, type RowContext, type RowError, type RowErrorCode } from './roster-row';
 import { RosterProblem, type RosterProblemRecord } from './roster-problem.model';
 import { RosterPreview, RosterPreviewRow, type RosterPreviewRecord, type RosterPreviewRowRecord, type RowAction } from './roster.model';
@@ -45,11 +46,14 @@ export type PreviewOutcome =
 /** Our own CSV, or a OneRoster 1.2 CSV bulk zip converted to our rows (oneroster-file.ts). */
 export type RosterFormat = 'csv' | typeof ONEROSTER_FORMAT;
 
-/** The rows of an uploaded file, whichever its format: a zip ("PK…") is read as OneRoster 1.2 or refused. */
-async function openRosterFile(path: string): Promise<{ format: RosterFormat; rows: AsyncGenerator<FileRow>; oneRoster: OneRosterSummary | null }> {
+/**
+ * The rows of an uploaded file, whichever its format: a zip ("PK…") is read as OneRoster 1.2 or refused.
+ * A OneRoster file needs today's date where the district is (which roles count) and its school codes.
+ */
+async function openRosterFile(path: string, oneRosterContext: () => Promise<OneRosterContext>): Promise<{ format: RosterFormat; rows: AsyncGenerator<FileRow>; oneRoster: OneRosterSummary | null }> {
   if (await isZip(path)) {
     const oneRoster = emptySummary();
-    return { format: ONEROSTER_FORMAT, rows: readOneRosterFile(path, MAX_ROWS, oneRoster), oneRoster };
+    return { format: ONEROSTER_FORMAT, rows: readOneRosterFile(path, MAX_ROWS, oneRoster, await oneRosterContext()), oneRoster };
   }
   return { format: 'csv', rows: readRosterFile(path, MAX_ROWS), oneRoster: null };
 }
@@ -78,6 +82,7 @@ const NUMERIC_DETAILS: Partial<Record<RowErrorCode, readonly ('value' | 'other')
   duplicate_employee_id: ['other'],
   duplicate_email: ['other'],
   column_count: ['value', 'other'],
+  role_date_invalid: ['other'],
 };
 
 export function valueFreeProblem(error: RowError): RosterProblemRecord['problems'][number] {
@@ -212,8 +217,8 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
   let rows = 0;
   let batch: RosterRow[] = [];
   try {
-    const file = await openRosterFile(input.path);
-    for await (const { cells, line } of file.rows) {
+    const file = await openRosterFile(input.path, async () => ({ today: localDateOf(now, await districtTimeZone(actor)), schoolCodes: new Set(ctx.schoolsByCode.keys()) }));
+    for await (const { cells, line, problems } of file.rows) {
       if (!columns) {
         const header = parseHeader(cells);
         if (!header.ok) return { ok: false, problem: header.code, names: header.names };
@@ -222,8 +227,8 @@ export async function createPreview(actor: Actor, input: PreviewInput, now = new
       }
       rows += 1;
       const { row, errors } = validateRow(cells, columns, line, ctx);
-      for (const e of errors) await builder.fail(e);
-      if (!row) continue;
+      for (const e of problems ? [...errors, ...problems] : errors) await builder.fail(e);
+      if (!row || problems?.length) continue;
       const firstId = seenIds.get(row.employeeId);
       const firstEmail = seenEmails.get(row.email);
       if (firstId !== undefined) await builder.fail({ line, column: 'employee_id', code: 'duplicate_employee_id', value: row.employeeId, other: String(firstId) });

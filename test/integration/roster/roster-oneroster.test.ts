@@ -130,7 +130,7 @@ describe('a OneRoster 1.2 zip', () => {
     const found = [...res.text.matchAll(/data-line="(\d+)" data-column="([a-z_]*)" data-code="([a-z_]+)"/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
     expect(found).toEqual(['3:school_codes:school_unknown', '5:school_codes:school_unknown']);
     expect(res.text).toContain('“XYZ” is not a school code of this district.');
-    expect(res.text).toContain('orgSourcedId (roles.csv) → identifier (orgs.csv)');
+    expect(res.text).toContain('orgSourcedId (roles.csv) → identifier or sourcedId (orgs.csv)');
     expect(res.text).toContain('“orgs.csv?org-missing” is not a school code of this district.');
     const problems = await RosterProblem.find().sort({ line: 1 }).lean();
     expect(problems.map((p) => [p.line, p.problems])).toEqual([

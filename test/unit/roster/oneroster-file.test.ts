@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { emptySummary, isZip, MAX_ENTRY_BYTES, readOneRosterFile } from '../../../src/components/roster/oneroster-file';
-import { RosterFileProblem } from '../../../src/components/roster/roster-file';
-import { buildZip, bulkManifest, oneRosterZip, orgRow, roleRow, userRow } from '../../helpers/zip';
+import { deflateRawSync } from 'node:zlib';
+import yauzl from 'yauzl';
+import { emptySummary, isZip, MAX_ENTRY_BYTES, readOneRosterFile, type OneRosterContext } from '../../../src/components/roster/oneroster-file';
+import { RosterFileProblem, type FileRow } from '../../../src/components/roster/roster-file';
+import { buildZip, bulkManifest, oneRosterZip, orgRow, roleRow, ROLES_HEADER, USERS_HEADER, userRow } from '../../helpers/zip';
 
 let dir: string;
 beforeAll(() => {
@@ -18,11 +20,23 @@ function file(content: Buffer): string {
   return p;
 }
 
-async function read(content: Buffer, maxRows = 1000) {
+async function read(content: Buffer, maxRows = 1000, context: OneRosterContext = {}) {
   const summary = emptySummary();
-  const rows: { cells: string[]; line: number }[] = [];
-  for await (const row of readOneRosterFile(file(content), maxRows, summary)) rows.push(row);
+  const rows: FileRow[] = [];
+  for await (const row of readOneRosterFile(file(content), maxRows, summary, context)) rows.push(row);
   return { rows, summary };
+}
+
+/** A roles.csv row with its dates. */
+function datedRole(userSourcedId: string, role: string, org: string, beginDate: string, endDate: string): string[] {
+  const row = roleRow(userSourcedId, role, org);
+  row[ROLES_HEADER.indexOf('beginDate')] = beginDate;
+  row[ROLES_HEADER.indexOf('endDate')] = endDate;
+  return row;
+}
+
+function csvText(rows: string[][]): string {
+  return rows.map((r) => r.join(',')).join('\r\n') + '\r\n';
 }
 
 async function refusal(content: Buffer): Promise<RosterFileProblem> {
@@ -65,7 +79,7 @@ describe('reading a OneRoster 1.2 zip', () => {
       { cells: ['E100', 'tina@test.example', 'Tina Teach', 'staff', 'teacher', 'LIN;ROO'], line: 3 },
       { cells: ['M200', 'pat@test.example', 'Patty Lead', 'principal', '', 'ROO'], line: 4 },
     ]);
-    expect(summary).toEqual({ principals: 1, skippedNonStaff: 2, skippedAdmins: 1, skippedDisabled: 1 });
+    expect(summary).toEqual({ principals: 1, skippedNonStaff: 2, skippedAdmins: 1, skippedDisabled: 1, skippedNotCurrent: 0, rolesNotCurrent: 0, unmatchedOrgs: [], unmatchedOrgCount: 0 });
     expect(JSON.stringify(rows)).not.toMatch(/student|ST1|kids|parent|Guard/i);
   });
 
@@ -181,5 +195,140 @@ describe('refusing a zip', () => {
     await expect(async () => {
       for await (const row of readOneRosterFile(p, 2, summary)) void row;
     }).rejects.toMatchObject({ code: 'too_many_rows' });
+  });
+});
+
+describe('role dates', () => {
+  const today = '2026-11-27';
+  const users = [
+    userRow({ sourcedId: 't-now', givenName: 'Now', familyName: 'Teach', email: 'now@test.example', identifier: 'E1' }), // line 2
+    userRow({ sourcedId: 't-gone', givenName: 'Gone', familyName: 'Teach', email: 'gone@test.example', identifier: 'E2' }), // line 3
+    userRow({ sourcedId: 't-later', givenName: 'Later', familyName: 'Teach', email: 'later@test.example', identifier: 'E3' }), // line 4
+    userRow({ sourcedId: 't-moved', givenName: 'Moved', familyName: 'Teach', email: 'moved@test.example', identifier: 'E4' }), // line 5
+    userRow({ sourcedId: 't-bad', givenName: 'Bad', familyName: 'Date', email: 'bad@test.example', identifier: 'E5' }), // line 6
+  ];
+
+  test('when roles ended or have not started, then they do not count: people with no current role are skipped, roles are counted, and a date that is not a date is a problem on the person\'s users.csv line', async () => {
+    const zip = oneRosterZip({
+      orgs,
+      users,
+      roles: [
+        datedRole('t-now', 'teacher', 'o-lin', '2026-08-01', '2027-06-30'), // roles.csv line 2
+        datedRole('t-gone', 'teacher', 'o-lin', '2025-08-01', '2026-06-30'),
+        datedRole('t-later', 'teacher', 'o-lin', '2026-12-01', ''),
+        datedRole('t-moved', 'teacher', 'o-lin', '', '2026-06-30'),
+        datedRole('t-moved', 'counselor', 'o-roo', '2026-07-01', ''),
+        datedRole('t-bad', 'teacher', 'o-lin', '06/30/2026', ''), // roles.csv line 7
+      ],
+    });
+    const { rows, summary } = await read(zip, 1000, { today });
+    expect(rows.slice(1)).toEqual([
+      { cells: ['E1', 'now@test.example', 'Now Teach', 'staff', 'teacher', 'LIN'], line: 2 },
+      { cells: ['E4', 'moved@test.example', 'Moved Teach', 'staff', 'counselor', 'ROO'], line: 5 },
+      { cells: ['E5', 'bad@test.example', 'Bad Date', 'staff', 'teacher', 'LIN'], line: 6, problems: [{ line: 6, column: 'role', code: 'role_date_invalid', value: '06/30/2026', other: '7' }] },
+    ]);
+    expect(summary).toMatchObject({ skippedNotCurrent: 2, rolesNotCurrent: 3, skippedNonStaff: 0 });
+  });
+
+  test('when the same file is read on the last day of a role, then the role still counts (endDate is inclusive)', async () => {
+    const zip = oneRosterZip({ orgs, users: users.slice(1, 2), roles: [datedRole('t-gone', 'teacher', 'o-lin', '', '2026-06-30')] });
+    expect((await read(zip, 1000, { today: '2026-06-30' })).rows).toHaveLength(2);
+    expect((await read(zip, 1000, { today: '2026-07-01' })).rows).toHaveLength(1);
+  });
+
+  test('when a student role has dates outside today, then the user is still never imported', async () => {
+    const zip = oneRosterZip({
+      orgs,
+      users: [userRow({ sourcedId: 'sa', givenName: 'Stu', familyName: 'Aide', email: 'sa@kids.example', identifier: 'SA1' })],
+      roles: [datedRole('sa', 'student', 'o-lin', '2020-08-01', '2024-06-30'), roleRow('sa', 'aide', 'o-lin')],
+    });
+    const { rows, summary } = await read(zip, 1000, { today });
+    expect(rows).toHaveLength(1);
+    expect(summary.skippedNonStaff).toBe(1);
+  });
+});
+
+describe('reading roles.csv once', () => {
+  test('when student roles come before and after staff roles of the same users, then roles.csv is opened once and those users are skipped', async () => {
+    const open = jest.spyOn(yauzl.ZipFile.prototype, 'openReadStreamPromise');
+    try {
+      const zip = oneRosterZip({
+        orgs,
+        users: [
+          userRow({ sourcedId: 'sa', givenName: 'Stu', familyName: 'Aide', email: 'sa@kids.example' }),
+          userRow({ sourcedId: 'as', givenName: 'Aide', familyName: 'Stu', email: 'as@kids.example' }),
+          userRow({ sourcedId: 't1', givenName: 'Tina', familyName: 'Teach', email: 'tina@test.example', identifier: 'E100' }),
+        ],
+        roles: [
+          roleRow('s-only', 'student', 'o-lin'),
+          roleRow('sa', 'student', 'o-lin'),
+          roleRow('t1', 'teacher', 'o-lin'),
+          roleRow('sa', 'aide', 'o-lin'),
+          roleRow('as', 'aide', 'o-roo'),
+          roleRow('as', 'student', 'o-roo'),
+        ],
+      });
+      const { rows, summary } = await read(zip);
+      expect(rows.map((r) => r.cells[0])).toEqual(['employee_id', 'E100']);
+      expect(summary.skippedNonStaff).toBe(2);
+      const opened = open.mock.calls.map(([entry]) => (entry as { fileName: string }).fileName);
+      expect(opened.filter((name) => name === 'roles.csv')).toHaveLength(1);
+      expect(opened.sort()).toEqual(['manifest.csv', 'orgs.csv', 'roles.csv', 'users.csv']);
+    } finally {
+      open.mockRestore();
+    }
+  });
+});
+
+describe('school matching', () => {
+  test('when orgs have no identifier but their sourcedId is a school code, then they match; orgs matching no school are listed once with the people they affect', async () => {
+    const sisOrgs = [orgRow('LIN', 'school', '', 'Lincoln Elementary'), orgRow('guid-roo', 'school', '', 'ROO'), orgRow('org-x', 'school', 'XYZ', 'Other School'), orgRow('o-d', 'district', '')];
+    const zip = oneRosterZip({
+      orgs: sisOrgs,
+      users: [
+        userRow({ sourcedId: 't1', givenName: 'A', familyName: 'One', email: 'a1@test.example', identifier: 'E1' }),
+        userRow({ sourcedId: 't2', givenName: 'A', familyName: 'Two', email: 'a2@test.example', identifier: 'E2' }),
+        userRow({ sourcedId: 't3', givenName: 'A', familyName: 'Three', email: 'a3@test.example', identifier: 'E3' }),
+        userRow({ sourcedId: 's1', givenName: 'Kid', familyName: 'One', email: 'kid@kids.example' }),
+      ],
+      roles: [
+        roleRow('t1', 'teacher', 'LIN'),
+        roleRow('t2', 'teacher', 'guid-roo'),
+        roleRow('t2', 'aide', 'org-x', 'secondary'),
+        roleRow('t3', 'teacher', 'guid-roo'),
+        roleRow('t3', 'counselor', 'org-gone', 'secondary'),
+        roleRow('s1', 'student', 'guid-roo'),
+      ],
+    });
+    const { rows, summary } = await read(zip, 1000, { schoolCodes: new Set(['LIN', 'ROO']) });
+    expect(rows.slice(1).map((r) => r.cells[5])).toEqual(['LIN', 'orgs.csv:guid-roo:no-identifier;XYZ', 'orgs.csv:guid-roo:no-identifier;orgs.csv?org-gone']);
+    expect(summary.unmatchedOrgCount).toBe(3);
+    expect(summary.unmatchedOrgs).toEqual([
+      { sourcedId: 'guid-roo', name: 'ROO', identifier: '', reason: 'no_identifier', people: 2 },
+      { sourcedId: 'org-gone', name: '', identifier: '', reason: 'not_in_orgs', people: 1 },
+      { sourcedId: 'org-x', name: 'Other School', identifier: 'XYZ', reason: 'unknown_code', people: 1 },
+    ]);
+  });
+});
+
+describe('CRC-32', () => {
+  const users = csvText([USERS_HEADER, userRow({ sourcedId: 't1', givenName: 'Tina', familyName: 'Teach', email: 'tina@test.example', identifier: 'E100' })]);
+  const roles = [roleRow('t1', 'teacher', 'o-lin')];
+  // One byte changed, same length: the sizes agree, only the checksum can tell.
+  const damaged = Buffer.from(users.replace('tina@test.example', 'tina@test.exbmple'), 'utf8');
+
+  test('when a stored entry has a changed byte, then zip_crc naming the entry', async () => {
+    const zip = oneRosterZip({ orgs, roles, extra: [{ name: 'users.csv', data: users, method: 'store', body: damaged }] });
+    expect(await refusal(zip)).toMatchObject({ code: 'zip_crc', file: 'users.csv', names: ['users.csv'] });
+  });
+
+  test('when a deflated entry inflates to other bytes than it was written from, then zip_crc naming the entry', async () => {
+    const zip = oneRosterZip({ orgs, users: [userRow({ sourcedId: 't1', givenName: 'T', familyName: 'T', email: 't@test.example' })], extra: [{ name: 'roles.csv', data: csvText([ROLES_HEADER, ...roles]), body: deflateRawSync(Buffer.from(csvText([ROLES_HEADER, roleRow('t1', 'teacher', 'o-roo')]))) }] });
+    expect(await refusal(zip)).toMatchObject({ code: 'zip_crc', file: 'roles.csv' });
+  });
+
+  test('when the same entries are intact, then they are read', async () => {
+    const { rows } = await read(oneRosterZip({ orgs, roles, extra: [{ name: 'users.csv', data: users, method: 'store' }] }));
+    expect(rows[1].cells[1]).toBe('tina@test.example');
   });
 });

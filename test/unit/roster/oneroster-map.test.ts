@@ -1,4 +1,4 @@
-import { addRole, checkManifest, convertUser, emptyRoles, roleKindOf, schoolCodeOf, type OneRosterUser, type OrgInfo, type UserRoles } from '../../../src/components/roster/oneroster-map';
+import { addRole, checkManifest, convertUser, emptyRoles, matchOrg, orgFixOf, roleDatesOf, roleKindOf, schoolCodeOf, type OneRosterUser, type OrgInfo, type UserRoles } from '../../../src/components/roster/oneroster-map';
 
 const orgs = new Map<string, OrgInfo>([
   ['org-lin', { type: 'school', identifier: 'LIN' }],
@@ -109,5 +109,78 @@ describe('OneRoster manifest', () => {
   test('when users is absent (or not listed), then it is refused naming the file', () => {
     expect(checkManifest(new Map([...bulk, ['file.users', 'absent']]))).toEqual({ ok: false, code: 'oneroster_missing_file', names: ['users.csv'] });
     expect(checkManifest(new Map([...bulk].filter(([k]) => k !== 'file.roles')))).toEqual({ ok: false, code: 'oneroster_missing_file', names: ['roles.csv'] });
+  });
+});
+
+describe('OneRoster role dates', () => {
+  const today = '2026-11-27';
+
+  test.each([
+    ['', '', 'current'],
+    ['2026-08-01', '2027-06-30', 'current'],
+    ['2026-11-27', '', 'current'],
+    ['', '2026-11-27', 'current'],
+    [' 2026-08-01 ', ' 2027-06-30 ', 'current'],
+    ['', '2026-06-30', 'not_current'],
+    ['', '2026-11-26', 'not_current'],
+    ['2026-11-28', '', 'not_current'],
+    ['2026-12-01', '2027-06-30', 'not_current'],
+  ])('when beginDate is "%s" and endDate "%s" on 2026-11-27, then the role is %s (both bounds inclusive, either blank)', (begin, end, status) => {
+    expect(roleDatesOf(begin, end, today)).toEqual({ status });
+  });
+
+  test.each(['06/30/2026', '2026-02-30', '2026-6-30', '2026-06-30T00:00:00Z', 'soon'])('when a date is "%s", then it is invalid with its text (never guessed)', (value) => {
+    expect(roleDatesOf(value, '', today)).toEqual({ status: 'invalid', value });
+    expect(roleDatesOf('', value, today)).toEqual({ status: 'invalid', value });
+  });
+
+  test('when every staff role of a user was outside its dates, then the user is skipped as not current (an administrator stays "admin")', () => {
+    const roles = emptyRoles();
+    roles.notCurrent = true;
+    expect(convertUser(user(), roles, orgs)).toEqual({ skip: 'not_current' });
+    roles.admin = true;
+    expect(convertUser(user(), roles, orgs)).toEqual({ skip: 'admin' });
+  });
+});
+
+describe('OneRoster school matching', () => {
+  const codes = new Set(['LIN', 'ROO', '0042']);
+  const sis = new Map<string, OrgInfo>([
+    ['org-lin', { type: 'school', identifier: 'lin', name: 'Lincoln Elementary' }],
+    ['0042', { type: 'school', identifier: '', name: 'Jefferson High' }],
+    ['roo', { type: 'school', identifier: '9999', name: 'Roosevelt Middle' }],
+    ['5f1c9a2e-guid', { type: 'school', identifier: '', name: 'LIN' }],
+    ['org-x', { type: 'school', identifier: 'XYZ', name: 'Other' }],
+    ['org-d', { type: 'district', identifier: '', name: 'District' }],
+  ]);
+
+  test('when the identifier is a school code (any case), then it matches', () => {
+    expect(matchOrg(sis, 'org-lin', codes)).toEqual({ code: 'lin' });
+  });
+
+  test('when identifier is blank or not a code but sourcedId is a school code, then sourcedId matches', () => {
+    expect(matchOrg(sis, '0042', codes)).toEqual({ code: '0042' });
+    expect(matchOrg(sis, 'roo', codes)).toEqual({ code: 'roo' });
+  });
+
+  test('when only the name equals a school code, then nothing matches (never by name)', () => {
+    expect(matchOrg(sis, '5f1c9a2e-guid', codes)).toEqual({ unmatched: 'no_identifier', value: 'orgs.csv:5f1c9a2e-guid:no-identifier' });
+  });
+
+  test('when nothing matches, then the reason and a value validation reports', () => {
+    expect(matchOrg(sis, 'org-x', codes)).toEqual({ unmatched: 'unknown_code', value: 'XYZ' });
+    expect(matchOrg(sis, 'org-gone', codes)).toEqual({ unmatched: 'not_in_orgs', value: 'orgs.csv?org-gone' });
+    expect(matchOrg(sis, 'org-d', codes)).toBeNull();
+  });
+
+  test('when the org of a role is matched by sourcedId, then the person gets that school', () => {
+    expect(convertUser(user(), rolesOf(['teacher', '0042']), sis, codes)).toEqual({ cells: ['E1', 'ana@test.example', 'Ana Ruiz', 'staff', 'teacher', '0042'] });
+  });
+
+  test('when an org matches no school, then the fix names a code to give the school, or says to fill identifier', () => {
+    expect(orgFixOf({ reason: 'unknown_code', identifier: 'xyz', sourcedId: 'org-x' })).toEqual({ key: 'give_code', code: 'XYZ' });
+    expect(orgFixOf({ reason: 'no_identifier', identifier: '', sourcedId: '0042' })).toEqual({ key: 'give_code', code: '0042' });
+    expect(orgFixOf({ reason: 'no_identifier', identifier: '', sourcedId: '5f1c9a2e-0000-4000-8000-000000000000' })).toEqual({ key: 'fill_identifier' });
+    expect(orgFixOf({ reason: 'not_in_orgs', identifier: '', sourcedId: 'org-gone' })).toEqual({ key: 'not_in_orgs' });
   });
 });
