@@ -440,7 +440,9 @@ describe('browser binding (login CSRF)', () => {
     await SamlRequest.updateOne({ _id: post.requestId }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     const late = await browser.post('/auth/saml/acs').type('form').send({ SAMLResponse: post.SAMLResponse });
     expect(late.status).toBe(400);
-    expect(late.text).toContain('already used or has expired');
+    // The record has expired; the database's expiry sweep may also have removed it before the post arrives
+    // (under load), and then the binding knows no request: either page tells the person it expired.
+    expect(late.text).toMatch(/already used or has expired|was started in another browser or has expired/);
     expect(sidOf(late)).toBeUndefined();
     await expectNothingStoredFor(attacker._id);
   });
