@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Attempt } from '../../../src/components/completions';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { XapiFeed, XapiMark, XapiOutbox, claimXapiFeed, runXapiDeliveries, XAPI_LEASE_MS } from '../../../src/components/xapi';
+import { assumeTransactionSupport } from '../../../src/shared/transactions';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { startTestLrs, type TestLrs } from '../../helpers/lrs-server';
@@ -149,5 +150,57 @@ describe('a collector that lost its lease', () => {
     expect(lrs.statements).toHaveLength(6);
     expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
     expect(await XapiMark.countDocuments()).toBe(1);
+  });
+});
+
+describe('without transactions (a standalone MongoDB)', () => {
+  beforeAll(() => assumeTransactionSupport(false));
+  afterAll(() => assumeTransactionSupport(undefined));
+
+  test('when another runner took the feed over while the first was reading, then the first queues nothing (its heartbeat write, conditional on the lease, comes first)', async () => {
+    await saveSettings();
+    await learnerPlays();
+    const held = holdFirstCollectorAfterItsReads();
+    const first = runXapiDeliveries();
+    try {
+      await held.arrived;
+      await lapse();
+      expect(await runXapiDeliveries()).toBe(1);
+    } finally {
+      held.release();
+    }
+    await first;
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    await makeDue();
+    await runXapiDeliveries();
+    expect(posts()).toHaveLength(1);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+  });
+
+  test('when the process dies between counting a sent batch and removing its rows, then the next pass removes them without sending or counting them again', async () => {
+    await saveSettings();
+    await learnerPlays();
+    // The removal of the accepted rows never happens: what a process dying right before it leaves behind.
+    const spy = jest.spyOn(XapiOutbox, 'deleteMany').mockImplementationOnce((() => Promise.reject(new Error('connection lost'))) as never);
+    try {
+      await runXapiDeliveries();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lrs.statements).toHaveLength(6);
+    expect(await XapiOutbox.countDocuments()).toBe(6);
+    const counted = await feed();
+    expect(counted.sentCount).toBe(6);
+    expect(counted.countedIds).toHaveLength(6);
+
+    await makeDue();
+    await runXapiDeliveries();
+    expect(posts()).toHaveLength(1);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    const after = await feed();
+    expect(after).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    expect(after.countedIds ?? []).toHaveLength(0);
   });
 });
