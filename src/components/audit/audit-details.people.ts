@@ -185,6 +185,13 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   },
   'xapi.resumed': plain('xapi_resumed'),
   'xapi.backfill_requested': plain('xapi_backfill_requested'),
+  'xapi.iri_base_changed': {
+    keys: ['from', 'to'],
+    describe: (d, w) => {
+      const [from, to] = [read.str(d.from), read.str(d.to)].map((v) => (v === undefined ? null : w.url(v)));
+      return from && to ? { text: w.say('xapi_iri_base_changed', { from, to }) } : null;
+    },
+  },
   ...signInFormatters('sso'),
   ...signInFormatters('lti'),
   'sso.unlinked': plain('sso_unlinked'),

@@ -76,6 +76,7 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'xapi.test_sent': { endpoint: 'https://lrs.example.org/xapi/', status: 401, ok: false },
   'xapi.resumed': undefined,
   'xapi.backfill_requested': undefined,
+  'xapi.iri_base_changed': { from: 'https://training.example.org', to: 'https://training.district.example/lrs' },
   'session.created': { school: SCHOOL, moduleSlug: 'foundations', moduleVersion: 1, sessionDate: '2026-11-20' },
   'session.attendance_saved': { present: 12 },
   'session.finished': { school: SCHOOL, moduleSlug: 'foundations', moduleVersion: 1, sessionDate: '2026-11-20', present: 12, recorded: 10, alreadyTrained: 1, notEligible: 1 },
