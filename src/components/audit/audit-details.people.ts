@@ -8,7 +8,10 @@ function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
       keys: ['issuer'],
       describe: (d, w) => {
         const issuer = read.str(d.issuer);
-        return issuer === undefined ? null : { text: w.say(`${kind}_linked`, { issuer }) };
+        if (issuer === undefined) return null;
+        // An LMS launch names the district's registration of that issuer (read now: audit.service detailRefs).
+        const name = kind === 'lti' ? w.ltiPlatform(issuer) : null;
+        return { text: name ? w.say('lti_linked_named', { name, issuer }) : w.say(`${kind}_linked`, { issuer }) };
       },
     },
     [`${kind}.refused`]: {
@@ -22,14 +25,20 @@ function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
   };
 }
 
-/** An LMS registration: its name and issuer, as the admin typed them. */
+/**
+ * An LMS registration: its name and issuer as the admin typed them (the name when the event was written; the
+ * "concerns" column shows its name now), and, when added or changed, whether launches need the browser check.
+ */
 function ltiPlatform(key: string): AuditFormatter {
   return {
-    keys: ['name', 'issuer'],
+    keys: ['name', 'issuer', 'requireBrowserBinding'],
     describe: (d, w) => {
       const name = read.str(d.name);
       const issuer = read.str(d.issuer);
-      return name === undefined || issuer === undefined ? null : { text: w.say(key, { name, issuer }) };
+      const binding = d.requireBrowserBinding === undefined ? undefined : read.bool(d.requireBrowserBinding);
+      if (name === undefined || issuer === undefined || (d.requireBrowserBinding !== undefined && binding === undefined)) return null;
+      const text = w.say(key, { name, issuer });
+      return { text: binding === undefined ? text : `${text} ${w.say(binding ? 'lti_platform_binding.on' : 'lti_platform_binding.off')}` };
     },
   };
 }
