@@ -33,7 +33,7 @@ import { redactIdTokenHint, samlRouter, ssoFormActionSources, ssoRouter } from '
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
 import { configureXapi, xapiAdminRouter } from './components/xapi';
-import { ltiAdminRouter, ltiPlatformRouter, redactLtiRedirect, redactLtiRequest } from './components/lti';
+import { configureLti, ltiAdminRouter, ltiPlatformRouter, redactLtiRedirect, redactLtiRequest } from './components/lti';
 
 const root = path.join(__dirname, '..');
 const SESSION_TOUCH_AFTER_S = 60;
@@ -44,6 +44,7 @@ export function buildApp(config: Config): Express {
   configureMailer(config);
   configureReminderRetention(config.reminderRetentionDays);
   configureXapi(config);
+  configureLti(config);
   const app = express();
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');

@@ -12,6 +12,7 @@ import { settleResetMails } from './components/password-reset';
 import { startReminderRunner } from './components/reminders';
 import { startRosterImportRunner } from './components/roster';
 import { startXapiRunner } from './components/xapi';
+import { startLtiAgsRunner } from './components/lti';
 import { closeMailer, getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
@@ -49,6 +50,8 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   const anchors = startAuditAnchorRunner();
   // Sends each district's decisions and results to its learning record store; see components/xapi.
   const xapi = startXapiRunner();
+  // Sends LMS gradebook scores (LTI grade passback) for finished attempts; see components/lti/lti-ags-delivery.ts.
+  const ags = startLtiAgsRunner();
   // Password links being sent when the server stops are finished first (the request already answered).
   const stopMail = () => Promise.all([reminders.stop(), anchors.stop(), settleResetMails()]).then(closeMailer);
   let server: Server;
@@ -59,7 +62,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
-    await Promise.all([xapi.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
+    await Promise.all([xapi.stop(), ags.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
     await db.close();
     throw err;
   }
@@ -76,7 +79,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
       // The mailer's pooled SMTP connections are closed once the reminder and anchor runners sent their last message.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), xapi.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), xapi.stop(), ags.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
       server.closeIdleConnections();
       await db.close();
     })());

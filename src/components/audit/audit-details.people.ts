@@ -31,7 +31,8 @@ function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
  */
 function ltiPlatform(key: string): AuditFormatter {
   return {
-    keys: ['name', 'issuer', 'requireBrowserBinding'],
+    // gradePassback is stored too (lti-platforms.service): known, not worded.
+    keys: ['name', 'issuer', 'requireBrowserBinding', 'gradePassback'],
     describe: (d, w) => {
       const name = read.str(d.name);
       const issuer = read.str(d.issuer);
@@ -207,6 +208,13 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   'lti.platform_created': ltiPlatform('lti_platform_created'),
   'lti.platform_updated': ltiPlatform('lti_platform_updated'),
   'lti.platform_removed': ltiPlatform('lti_platform_removed'),
+  'lti.scores_resumed': {
+    keys: ['links'],
+    describe: (d, w) => {
+      const links = read.count(d.links);
+      return links === undefined ? null : { text: w.say('lti_scores_resumed', { count: links, n: w.num(links) }) };
+    },
+  },
   'audit.anchor_recipients_changed': {
     keys: ['recipients'],
     describe: (d, w) => {

@@ -3,8 +3,10 @@ import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
 import { actorOf, requireRole } from '../auth';
 import { TrainingModule } from '../training';
+import { agsStatusByPlatform } from './lti-ags.service';
 import { ltiUrls } from './lti-launch.service';
-import { createPlatform, getPlatform, listPlatforms, removePlatform, updatePlatform, type PlatformView } from './lti-platforms.service';
+import { ltiRuntime } from './lti-runtime';
+import { createPlatform, getPlatform, resumeScores, listPlatforms, removePlatform, updatePlatform, type PlatformView } from './lti-platforms.service';
 import { enteredValues, idParams, platformFormSchema } from './lti.schemas';
 
 /** The district admin's LMS registrations: /admin/lti (docs/lti.md "Setting up"). */
@@ -18,12 +20,13 @@ async function moduleSlugs(): Promise<string[]> {
 }
 
 function valuesOf(p: PlatformView): Record<string, string> {
-  return { name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: p.deploymentIds.join('\n'), linkByEmail: p.linkByEmail ? 'yes' : '', allowUnbound: p.requireBrowserBinding ? '' : 'yes' };
+  return { name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, tokenUrl: p.tokenUrl ?? '', deploymentIds: p.deploymentIds.join('\n'), linkByEmail: p.linkByEmail ? 'yes' : '', allowUnbound: p.requireBrowserBinding ? '' : 'yes' };
 }
 
 ltiAdminRouter.get('/admin/lti', async (req, res) => {
-  const [platforms, slugs] = await Promise.all([listPlatforms(actorOf(req)), moduleSlugs()]);
-  res.render('lti/index', { title: res.locals.t('lti.title'), platforms, urls: ltiUrls(res.locals.baseUrl as string), slugs });
+  const actor = actorOf(req);
+  const [platforms, slugs, ags] = await Promise.all([listPlatforms(actor), moduleSlugs(), agsStatusByPlatform(actor)]);
+  res.render('lti/index', { title: res.locals.t('lti.title'), platforms, urls: ltiUrls(res.locals.baseUrl as string), slugs, ags, hasToolKey: Boolean(ltiRuntime().key) });
 });
 
 function renderNew(res: Response, status: number, errors: FieldErrors, values: Record<string, unknown>) {
@@ -56,6 +59,14 @@ ltiAdminRouter.post('/admin/lti/:id', async (req, res) => {
   const result = await updatePlatform(actorOf(req), id, form.data, { requestId: String(req.id) });
   if (!result.ok) return renderEdit(req, res, 422, result.errors, enteredValues(req.body));
   setFlash(req, 'lti.flash.saved');
+  res.redirect(303, '/admin/lti');
+});
+
+// Grade passback stopped (the LMS refused a score): try the registration's stopped scores again now.
+ltiAdminRouter.post('/admin/lti/:id/resume', async (req, res) => {
+  const { id } = parseOrThrow(idParams, req.params, 404);
+  await resumeScores(actorOf(req), id, { requestId: String(req.id) });
+  setFlash(req, 'lti.flash.resumed');
   res.redirect(303, '/admin/lti');
 });
 

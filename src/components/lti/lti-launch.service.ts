@@ -11,6 +11,9 @@ import { logger } from '../../shared/logger';
 import { bindingMatches, newBinding } from '../../shared/login-binding';
 import { resolveSsoSignIn, type SsoRefusal } from '../sso';
 import { TrainingModule } from '../training';
+import { AGS_CLAIM, recordAgsLink } from './lti-ags.service';
+import { DL_CLAIM, readDeepLinkSettings, type DeepLinkRequest } from './lti-deep-linking.service';
+import { ltiRuntime } from './lti-runtime';
 import { LtiPlatform } from './lti-platform.model';
 import { LAUNCH_STATE_TTL_S, LtiLaunchState } from './lti-launch-state.model';
 import type { LoginInitiation } from './lti.schemas';
@@ -27,13 +30,16 @@ export type LaunchProblem = 'unknown_platform' | 'invalid' | 'expired' | 'unavai
 export type LaunchRefusal = LaunchProblem | SsoRefusal;
 /** `binding`: the value of the binding cookie the route sets in this browser (only its hash is stored). */
 export type LoginResult = { ok: true; url: string; binding: string } | { ok: false; reason: LaunchProblem };
-export type LaunchResult = { ok: true; actor: Actor; next: string } | { ok: false; reason: LaunchRefusal; locale?: string };
+export type LaunchResult =
+  | { ok: true; actor: Actor; next: string }
+  | { ok: true; deepLink: DeepLinkRequest }
+  | { ok: false; reason: LaunchRefusal; locale?: string };
 export type LtiUrls = { baseUrl: string; launchUrl: string };
 type Context = { requestId?: string };
 
 /** Our launch (redirect) URL; target link URIs are this with ?module=<slug>. */
-export function ltiUrls(baseUrl: string): LtiUrls & { loginUrl: string } {
-  return { baseUrl, launchUrl: `${baseUrl}/lti/launch`, loginUrl: `${baseUrl}/lti/login` };
+export function ltiUrls(baseUrl: string): LtiUrls & { loginUrl: string; jwksUrl: string } {
+  return { baseUrl, launchUrl: `${baseUrl}/lti/launch`, loginUrl: `${baseUrl}/lti/login`, jwksUrl: `${baseUrl}/lti/jwks` };
 }
 
 /** A target link is ours when it is our launch URL (with any query). */
@@ -140,6 +146,15 @@ function classify(err: unknown): LaunchProblem {
   return 'unavailable';
 }
 
+/** The message type the (not yet verified) token says: only to let a deep-linking request without the binding cookie through to verification. */
+function claimedMessageType(idToken: string): unknown {
+  try {
+    return decodeJwt(idToken)[`${CLAIM}message_type`];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The learner's language from the launch_presentation locale claim (en, es, es-MX …), for refusal pages only. */
 function localeOf(idToken: string): string | undefined {
   try {
@@ -151,12 +166,12 @@ function localeOf(idToken: string): string | undefined {
 }
 
 /** Where the launch goes: /training/<slug> for a published module named by the target link (or custom `module`), else /training. */
-async function destinationOf(target: string, custom: unknown): Promise<string> {
+async function destinationOf(target: string, custom: unknown): Promise<{ next: string; slug?: string }> {
   const fromTarget = new URL(target).searchParams.get('module');
   const fromCustom = custom && typeof custom === 'object' ? (custom as Record<string, unknown>).module : undefined;
   const slug = fromTarget ?? (typeof fromCustom === 'string' ? fromCustom : undefined);
-  if (!slug || !/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) return '/training';
-  return (await TrainingModule.exists({ slug })) ? `/training/${slug}` : '/training';
+  if (!slug || !/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) return { next: '/training' };
+  return (await TrainingModule.exists({ slug })) ? { next: `/training/${slug}`, slug } : { next: '/training' };
 }
 
 /**
@@ -182,10 +197,14 @@ export async function finishLaunch(
     await LtiLaunchState.deleteOne({ _id: pending._id });
     return refuse('unknown_platform', { why: 'removed' });
   }
+  // A deep-linking request signs no one in (no login CSRF to fear) and is shown in an LMS frame, where the
+  // browser may withhold the cookie: it may come without one. Checked again once the token is verified.
+  let unboundDeepLink = false;
   if (!bindingMatches(input.binding, pending.bindingHash)) {
+    unboundDeepLink = input.binding === undefined && claimedMessageType(input.idToken) === 'LtiDeepLinkingRequest';
     // Another browser's cookie is always refused; no cookie at all only where the registration allows it (an
     // LMS frame whose browser blocks the cookie). Logged without the cookie, state or token.
-    if (input.binding !== undefined || platform.requireBrowserBinding !== false) {
+    if (!unboundDeepLink && (input.binding !== undefined || platform.requireBrowserBinding !== false)) {
       return refuse('unbound', { issuer: platform.issuer, why: input.binding === undefined ? 'no_binding_cookie' : 'other_browser' });
     }
     logger.info({ issuer: platform.issuer, requestId: ctx.requestId }, 'LTI launch without browser binding (allowed by its registration)');
@@ -215,6 +234,13 @@ export async function finishLaunch(
   if (typeof deployment !== 'string' || !platform.deploymentIds.includes(deployment)) {
     return refuse('deployment', { issuer: platform.issuer, deployment: typeof deployment === 'string' ? deployment.slice(0, 200) : undefined });
   }
+  if (claims[`${CLAIM}message_type`] === 'LtiDeepLinkingRequest' && claims[`${CLAIM}version`] === '1.3.0') {
+    const settings = readDeepLinkSettings(claims[`${DL_CLAIM}deep_linking_settings`], ltiRuntime().requireHttps);
+    if (!settings || typeof claims.sub !== 'string') return refuse('invalid', { issuer: platform.issuer, why: 'deep_linking_settings' });
+    logger.info({ issuer: platform.issuer, requestId: ctx.requestId }, 'LTI deep-linking request: module list shown');
+    return { ok: true, deepLink: { issuer: platform.issuer, clientId: platform.clientId, deploymentId: deployment, returnUrl: settings.returnUrl, data: settings.data, locale } };
+  }
+  if (unboundDeepLink) return refuse('unbound', { issuer: platform.issuer, why: 'no_binding_cookie' });
   if (claims[`${CLAIM}message_type`] !== 'LtiResourceLinkRequest' || claims[`${CLAIM}version`] !== '1.3.0') {
     return refuse('message', { issuer: platform.issuer, messageType: String(claims[`${CLAIM}message_type`]).slice(0, 60) });
   }
@@ -231,5 +257,10 @@ export async function finishLaunch(
     { requestId: ctx.requestId, link: { kind: 'lti', districtId: String(platform.district) } },
   );
   if (!result.ok) return { ok: false, reason: result.reason, locale };
-  return { ok: true, actor: result.actor, next: await destinationOf(target, claims[`${CLAIM}custom`]) };
+  const destination = await destinationOf(target, claims[`${CLAIM}custom`]);
+  // Grade passback: where this person's score for this module goes (only with a line item and the score scope).
+  if (destination.slug && claims[AGS_CLAIM] !== undefined) {
+    await recordAgsLink({ district: platform.district, user: result.actor.userId, moduleSlug: destination.slug, platform: platform._id, deploymentId: deployment, sub: claims.sub, claim: claims[AGS_CLAIM], issuer: platform.issuer }, ctx);
+  }
+  return { ok: true, actor: result.actor, next: destination.next };
 }

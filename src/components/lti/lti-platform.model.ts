@@ -3,7 +3,8 @@ import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 /**
  * A district's LMS registered as an LTI 1.3 platform (docs/lti.md): where to send the OIDC login, whose
  * keys sign its launches, and which deployments (installs of our tool in the LMS) are accepted.
- * No secrets: LTI 1.3 launches are verified with the platform's public keys.
+ * No secrets: LTI 1.3 launches are verified with the platform's public keys, and grade passback signs with
+ * the tool's own key (lti-tool-key.ts).
  */
 const ltiPlatformSchema = new Schema(
   {
@@ -13,6 +14,9 @@ const ltiPlatformSchema = new Schema(
     clientId: { type: String, required: true, maxlength: 200 },
     authLoginUrl: { type: String, required: true, maxlength: 1000 },
     jwksUrl: { type: String, required: true, maxlength: 1000 },
+    // The platform's OAuth2 token endpoint, for grade passback (docs/lti.md "Grade passback"); optional: a
+    // registration without it only launches.
+    tokenUrl: { type: String, maxlength: 1000 },
     deploymentIds: { type: [{ type: String, maxlength: 200 }], default: [] },
     // Whether the first launch may link by the email the LMS sends (people cannot change it there).
     linkByEmail: { type: Boolean, default: true },

@@ -2,6 +2,8 @@ import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
+import { LtiAgsLink } from './lti-ags.model';
+import { resumeAgsLinks } from './lti-ags.service';
 import { LtiPlatform } from './lti-platform.model';
 import type { PlatformInput } from './lti.schemas';
 
@@ -12,6 +14,7 @@ export type PlatformView = {
   clientId: string;
   authLoginUrl: string;
   jwksUrl: string;
+  tokenUrl?: string;
   deploymentIds: string[];
   linkByEmail: boolean;
   requireBrowserBinding: boolean;
@@ -19,13 +22,13 @@ export type PlatformView = {
 export type Outcome = { ok: true; id: string } | { ok: false; errors: FieldErrors };
 export type Context = { requestId?: string };
 
-type PlatformDoc = Omit<PlatformView, 'id'> & { _id: { toString(): string } };
+type PlatformDoc = Omit<PlatformView, 'id' | 'tokenUrl'> & { tokenUrl?: string | null; _id: { toString(): string } };
 
 function toView(p: PlatformDoc): PlatformView {
-  return { id: p._id.toString(), name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, deploymentIds: [...p.deploymentIds], linkByEmail: p.linkByEmail !== false, requireBrowserBinding: p.requireBrowserBinding !== false };
+  return { id: p._id.toString(), name: p.name, issuer: p.issuer, clientId: p.clientId, authLoginUrl: p.authLoginUrl, jwksUrl: p.jwksUrl, tokenUrl: p.tokenUrl ?? undefined, deploymentIds: [...p.deploymentIds], linkByEmail: p.linkByEmail !== false, requireBrowserBinding: p.requireBrowserBinding !== false };
 }
 
-const FIELDS = 'name issuer clientId authLoginUrl jwksUrl deploymentIds linkByEmail requireBrowserBinding';
+const FIELDS = 'name issuer clientId authLoginUrl jwksUrl tokenUrl deploymentIds linkByEmail requireBrowserBinding';
 
 export async function listPlatforms(actor: Actor): Promise<PlatformView[]> {
   const docs = await LtiPlatform.find({ district: actor.districtId }).select(FIELDS).sort({ name: 1, _id: 1 }).lean<PlatformDoc[]>();
@@ -55,21 +58,24 @@ export async function createPlatform(actor: Actor, input: PlatformInput, ctx: Co
     if (outcome) return outcome;
     throw err;
   }
-  await recordAudit(actor, { action: 'lti.platform_created', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer, requireBrowserBinding: input.requireBrowserBinding }, requestId: ctx.requestId });
+  await recordAudit(actor, { action: 'lti.platform_created', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer, requireBrowserBinding: input.requireBrowserBinding, gradePassback: Boolean(input.tokenUrl) }, requestId: ctx.requestId });
   return { ok: true, id };
 }
 
 export async function updatePlatform(actor: Actor, id: string, input: PlatformInput, ctx: Context = {}): Promise<Outcome> {
   let matched: number;
   try {
-    ({ matchedCount: matched } = await LtiPlatform.updateOne({ _id: id, district: actor.districtId }, { $set: input }));
+    const { tokenUrl, ...rest } = input;
+    ({ matchedCount: matched } = await LtiPlatform.updateOne({ _id: id, district: actor.districtId }, tokenUrl ? { $set: input } : { $set: rest, $unset: { tokenUrl: 1 } }));
   } catch (err) {
     const outcome = duplicate(err);
     if (outcome) return outcome;
     throw err;
   }
   if (!matched) throw notFound();
-  await recordAudit(actor, { action: 'lti.platform_updated', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer, requireBrowserBinding: input.requireBrowserBinding }, requestId: ctx.requestId });
+  // Saving the registration (a corrected token endpoint, client ID…) tries its stopped scores again.
+  await resumeAgsLinks(actor, id);
+  await recordAudit(actor, { action: 'lti.platform_updated', target: { kind: 'lti_platform', id }, details: { name: input.name, issuer: input.issuer, requireBrowserBinding: input.requireBrowserBinding, gradePassback: Boolean(input.tokenUrl) }, requestId: ctx.requestId });
   return { ok: true, id };
 }
 
@@ -77,5 +83,15 @@ export async function updatePlatform(actor: Actor, id: string, input: PlatformIn
 export async function removePlatform(actor: Actor, id: string, ctx: Context = {}): Promise<void> {
   const doc = await LtiPlatform.findOneAndDelete({ _id: id, district: actor.districtId }).select('name issuer').lean();
   if (!doc) throw notFound();
+  // Its gradebook links go with it (they name this registration; a new one gets new links at the next launch).
+  await LtiAgsLink.deleteMany({ platform: doc._id, district: actor.districtId });
   await recordAudit(actor, { action: 'lti.platform_removed', target: { kind: 'lti_platform', id }, details: { name: doc.name, issuer: doc.issuer }, requestId: ctx.requestId });
+}
+
+/** "Try again" on /admin/lti: the registration's stopped scores are sent again now; audited with how many. */
+export async function resumeScores(actor: Actor, id: string, ctx: Context = {}): Promise<number> {
+  if (!(await LtiPlatform.exists({ _id: id, district: actor.districtId }))) throw notFound();
+  const links = await resumeAgsLinks(actor, id);
+  await recordAudit(actor, { action: 'lti.scores_resumed', target: { kind: 'lti_platform', id }, details: { links }, requestId: ctx.requestId });
+  return links;
 }

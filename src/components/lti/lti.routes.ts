@@ -5,6 +5,8 @@ import { LTI_BINDING, clearBindingCookie, readBindingCookie, setBindingCookie } 
 import { sharedRateLimit } from '../../shared/rate-limit';
 import { finishLaunch, ltiUrls, startLogin, type LaunchRefusal } from './lti-launch.service';
 import { launchFormSchema, loginInitiationSchema } from './lti.schemas';
+import { ToolKeyUnavailable, toolJwks } from './lti-tool-key';
+import { deepLinkChoices, type DeepLinkRequest } from './lti-deep-linking.service';
 
 const STATUS: Record<LaunchRefusal, number> = {
   unknown_platform: 400,
@@ -30,6 +32,30 @@ function renderRefusal(res: Response, reason: LaunchRefusal, locale?: string) {
     res.locals.t = translator(lang);
   }
   res.status(STATUS[reason]).render('lti/refused', { title: res.locals.t('lti.refused.title'), reason });
+}
+
+/**
+ * Deep Linking: the module list, each "Add to course" a plain form posting its signed response to the LMS (no
+ * script: our CSP forbids inline script, so no auto-post). For this page only, the CSP lets forms post to the
+ * LMS's return URL and lets the LMS frame the page (its selection dialog is a frame): it signs no one in and
+ * shows nothing about anyone. Nobody is signed in to this app by it.
+ */
+async function renderDeepLinking(res: Response, request: DeepLinkRequest, baseUrl: string) {
+  const lang = request.locale?.toLowerCase().startsWith('es') ? 'es' : 'en';
+  res.locals.lang = lang;
+  res.locals.t = translator(lang);
+  let choices;
+  try {
+    choices = await deepLinkChoices(request, baseUrl, lang);
+  } catch (err) {
+    if (err instanceof ToolKeyUnavailable) return renderRefusal(res, 'unavailable', request.locale);
+    throw err;
+  }
+  const origin = new URL(request.returnUrl).origin;
+  const csp = String(res.getHeader('Content-Security-Policy') ?? '');
+  res.setHeader('Content-Security-Policy', csp.replace(/form-action [^;]*/, `form-action 'self' ${origin}`).replace(/frame-ancestors [^;]*/, `frame-ancestors ${origin}`));
+  res.removeHeader('X-Frame-Options');
+  res.render('lti/deep-link', { title: res.locals.t('lti.deepLink.title'), choices, returnUrl: request.returnUrl });
 }
 
 /**
@@ -65,6 +91,12 @@ export function ltiPlatformRouter(config: Config): Router {
   router.get('/lti/login', limiter, login);
   router.post('/lti/login', limiter, login);
 
+  // The tool's public key set (docs/lti.md "The tool's key"): what the LMS checks our client assertions with.
+  router.get('/lti/jwks', async (_req, res) => {
+    const jwks = await toolJwks();
+    res.set('Cache-Control', 'public, max-age=3600').type('application/json').send(JSON.stringify(jwks));
+  });
+
   router.post('/lti/launch', limiter, async (req, res, next) => {
     const parsed = launchFormSchema.safeParse(req.body ?? {});
     if (!parsed.success) return renderRefusal(res, 'invalid');
@@ -73,6 +105,7 @@ export function ltiPlatformRouter(config: Config): Router {
     // A refusal for the binding itself leaves the cookie: a stray post must not break a launch in progress here.
     if (binding !== undefined && (result.ok || result.reason !== 'unbound')) clearBindingCookie(res, LTI_BINDING, config);
     if (!result.ok) return renderRefusal(res, result.reason, result.locale);
+    if ('deepLink' in result) return renderDeepLinking(res, result.deepLink, config.baseUrl);
     // passport regenerates the session id here (session fixation defence), as every other sign-in does.
     req.login(result.actor, (err) => {
       if (err) return next(err);

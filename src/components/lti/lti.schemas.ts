@@ -38,6 +38,14 @@ export const platformFormSchema = z.object({
   clientId: z.string({ message: 'lti.errors.clientIdRequired' }).trim().min(1, 'lti.errors.clientIdRequired').max(200, 'lti.errors.clientIdInvalid').regex(/^[\x21-\x7e]+$/, 'lti.errors.clientIdInvalid'),
   authLoginUrl: url('lti.errors.authLoginUrlRequired'),
   jwksUrl: url('lti.errors.jwksUrlRequired'),
+  // Optional (only grade passback needs it): empty means none.
+  tokenUrl: z
+    .string()
+    .trim()
+    .max(1000, 'lti.errors.urlInvalid')
+    .refine((v) => v === '' || isAcceptedUrl(v), 'lti.errors.urlInvalid')
+    .optional()
+    .transform((v) => v || undefined),
   deploymentIds,
   linkByEmail: z.union([z.string(), z.array(z.string())]).optional().transform((v) => v === 'yes'),
   // Checked only to accept launches without the browser binding: a form without the field keeps it required.
@@ -58,6 +66,7 @@ export function enteredValues(body: unknown): Record<string, string> {
     clientId: text('clientId'),
     authLoginUrl: text('authLoginUrl'),
     jwksUrl: text('jwksUrl'),
+    tokenUrl: text('tokenUrl'),
     deploymentIds: text('deploymentIds'),
     linkByEmail: b.linkByEmail === 'yes' ? 'yes' : '',
     allowUnbound: b.allowUnbound === 'yes' ? 'yes' : '',

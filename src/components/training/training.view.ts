@@ -9,6 +9,7 @@ import {
   type Lang,
   type LoadedModuleVersion,
   type Outcome,
+  type Scenario,
   type Source,
   type TrainingModuleContent,
 } from '../content';
@@ -115,6 +116,12 @@ export type StepView = Readonly<{
   settingHtml: string;
   isLastScenario: boolean;
   textHtml?: string;
+  /**
+   * A decision's lead-in: the narrative the learner read on the pages just before it (since the scenario began
+   * or since their previous decision in it), shown again above the question so the choice is never made
+   * without the situation — after a resume, a language switch or with a screen reader.
+   */
+  leadInHtml?: readonly string[];
   /** The prompt as phrasing content, so it can be the decision fieldset's legend (the group's name). */
   promptLegendHtml?: string;
   choices?: readonly ChoiceView[];
@@ -161,12 +168,32 @@ export function stepView(module: LoadedModuleVersion, attempt: AttemptView, r: R
     return {
       ...base,
       kind: 'decision',
+      leadInHtml: leadIn(scenario, position.nodeId, attempt.decisions).map((text) => r.block(text)),
       textHtml: node.text ? r.block(node.text) : undefined,
       promptLegendHtml: r.legend(node.prompt),
       choices: node.choices.map((choice) => ({ id: choice.id, labelHtml: r.label(choice.label) })),
     };
   }
   return { ...base, kind: node.type, textHtml: r.block(node.text) };
+}
+
+/**
+ * The narrative texts on the learner's way to decision `nodeId`: from the scenario's start, or from where their
+ * last choice in this scenario led, along the narratives' `next` until the decision. Narratives have one `next`,
+ * so the way is a straight line; anything else (a path that does not arrive here) gives no lead-in.
+ */
+function leadIn(scenario: Scenario, nodeId: string, decisions: AttemptView['decisions']): BilingualText[] {
+  const last = decisions.findLast((decision) => decision.scenarioId === scenario.id);
+  const from = last === undefined ? undefined : scenario.nodes[last.nodeId];
+  let next: string | undefined = last === undefined ? scenario.start : from?.type === 'decision' ? findChoice(from, last.choiceId)?.next : undefined;
+  const texts: BilingualText[] = [];
+  while (next !== undefined && next !== nodeId && Object.hasOwn(scenario.nodes, next)) {
+    const node: Scenario['nodes'][string] = scenario.nodes[next];
+    if (node.type !== 'narrative' || texts.length >= Object.keys(scenario.nodes).length) return [];
+    texts.push(node.text);
+    next = node.next;
+  }
+  return next === nodeId ? texts : [];
 }
 
 export type ResultsView = Readonly<{

@@ -42,6 +42,7 @@ const ROUTES: Record<string, Access> = {
   'GET /lti/login': 'lti-platform',
   'POST /lti/login': 'lti-platform',
   'POST /lti/launch': 'lti-platform',
+  'GET /lti/jwks': 'public',
 
   'GET /': 'signed-in',
   'GET /account': 'signed-in',
@@ -140,6 +141,7 @@ const ROUTES: Record<string, Access> = {
   'GET /admin/lti/:id': 'admin',
   'POST /admin/lti/:id': 'admin',
   'POST /admin/lti/:id/remove': 'admin',
+  'POST /admin/lti/:id/resume': 'admin',
 
   'GET /scim/v2/ServiceProviderConfig': 'scim-token',
   'GET /scim/v2/ResourceTypes': 'scim-token',

@@ -42,7 +42,9 @@ describe('the LMS page', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain(`value="${BASE_URL}/lti/login"`);
     expect(res.text).toContain(`value="${BASE_URL}/lti/launch"`);
-    expect(res.text).toContain('No public key (JWKS) URL of ours is needed');
+    expect(res.text).toContain(`value="${BASE_URL}/lti/jwks"`);
+    // Started without XAPI_SECRET_KEY: the page says grade passback cannot work here.
+    expect(res.text).toContain('Grade passback is unavailable on this server');
     expect(res.text).toContain('No LMS is registered yet');
     const es = await admin.get('/admin/lti?lang=es');
     expect(es.text).toContain('Inicio desde el LMS (LTI 1.3)');

@@ -128,6 +128,43 @@ describe('GET/POST /training/:slug/play', () => {
     expect((await getPlay(agent, SLUG)).html).toContain('The student is now at the counter.');
   });
 
+  test('when a decision follows a narrative, then the decision page offers that narrative again (“Read the situation again”), along the learner’s own path', async () => {
+    const situation = (html: string) => /<details class="lead-in">([\s\S]*?)<\/details>/.exec(html)?.[1];
+    const { agent } = await newLearner();
+    await startModule(agent, SLUG);
+    await postMove(agent, SLUG, await getPlay(agent, SLUG));
+    const first = await getPlay(agent, SLUG);
+    expect(first.kind).toBe('decision');
+    expect(situation(first.html)).toContain('<summary>Read the situation again</summary>');
+    expect(situation(first.html)).toContain('Two visitors arrive at the counter.');
+    // The situation comes before the question, and the heading keeps the focus.
+    expect(first.html.indexOf('class="lead-in"')).toBeGreaterThan(first.html.indexOf('id="step-heading" data-autofocus'));
+    expect(first.html.indexOf('class="lead-in"')).toBeLessThan(first.html.indexOf('<legend'));
+    const spanish = await getPlay(agent, SLUG, '?lang=es');
+    expect(situation(spanish.html)).toContain('<summary>Volver a leer la situación</summary>');
+    expect(situation(spanish.html)).toContain('Dos visitantes llegan al mostrador.');
+    await getPlay(agent, SLUG, '?lang=en');
+
+    // A wrong choice leads through its consequence: the next decision recalls that, not the arrival.
+    await postMove(agent, SLUG, first, 'call-student');
+    await postMove(agent, SLUG, await getPlay(agent, SLUG));
+    await postMove(agent, SLUG, await getPlay(agent, SLUG));
+    const second = await getPlay(agent, SLUG);
+    expect(second.choices).toEqual(['decline', 'let-in']);
+    expect(situation(second.html)).toContain('The student is now at the counter.');
+    expect(second.html).not.toContain('Two visitors arrive at the counter.');
+
+    // The best choice goes straight to the same decision: its feedback page was the way there, so no lead-in.
+    const other = await newLearner();
+    await startModule(other.agent, SLUG);
+    await postMove(other.agent, SLUG, await getPlay(other.agent, SLUG));
+    await postMove(other.agent, SLUG, await getPlay(other.agent, SLUG), 'notify');
+    await postMove(other.agent, SLUG, await getPlay(other.agent, SLUG));
+    const direct = await getPlay(other.agent, SLUG);
+    expect(direct.choices).toEqual(['decline', 'let-in']);
+    expect(direct.html).not.toContain('class="lead-in"');
+  });
+
   test('when a decision is submitted without a choice or with a choice of another node, then the node is shown again with 422 and nothing is stored', async () => {
     const { user, agent } = await newLearner();
     await startModule(agent, SLUG);

@@ -88,8 +88,9 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'sso.unlinked': undefined,
   'lti.linked': { issuer: 'https://canvas.instructure.com' },
   'lti.refused': { reason: 'linked_elsewhere' },
-  'lti.platform_created': { name: 'Canvas', issuer: 'https://canvas.instructure.com', requireBrowserBinding: true },
-  'lti.platform_updated': { name: 'Canvas', issuer: 'https://canvas.instructure.com', requireBrowserBinding: false },
+  'lti.platform_created': { name: 'Canvas', issuer: 'https://canvas.instructure.com', requireBrowserBinding: true, gradePassback: false },
+  'lti.platform_updated': { name: 'Canvas', issuer: 'https://canvas.instructure.com', requireBrowserBinding: false, gradePassback: true },
+  'lti.scores_resumed': { links: 3 },
   'lti.platform_removed': { name: 'Canvas', issuer: 'https://canvas.instructure.com' },
   'audit.anchor_recipients_changed': { recipients: 2 },
 };
