@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
-import { Assignment, addDays, localDateOf, rebuildDistrictCompliance } from '../src/components/assignments';
+import { Assignment, addDays, assignmentCreatedDetails, localDateOf, rebuildDistrictCompliance, type AssignmentCreateInput } from '../src/components/assignments';
 import { Attempt, Completion } from '../src/components/completions';
 import { AuditEvent } from '../src/components/audit';
 import { loadModuleCatalog } from '../src/components/content';
@@ -21,8 +21,8 @@ const TIME_ZONE = 'America/Los_Angeles';
 
 type DemoAssignment = {
   moduleSlug: string;
-  roles: string[];
-  jobTitles: string[];
+  roles: AssignmentCreateInput['roles'];
+  jobTitles: AssignmentCreateInput['jobTitles'];
   due: { kind: 'fixed'; daysFromNow: number } | { kind: 'relative'; days: number };
   recurrence: { kind: 'none' | 'annual' } | { kind: 'school_year'; cycleEnd: string };
 };
@@ -89,14 +89,24 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
   for (const a of ASSIGNMENTS) {
     if (!published.has(a.moduleSlug)) continue;
     const createdAt = new Date(now.getTime() - 60 * DAY);
+    // The rules as the assignment form gives them to the service: the record and its audit event are built from them.
+    const rules: AssignmentCreateInput = {
+      moduleSlug: a.moduleSlug,
+      roles: a.roles,
+      jobTitles: a.jobTitles,
+      schoolCodes: [],
+      due: a.due.kind === 'fixed' ? { kind: 'fixed', date: addDays(today, a.due.daysFromNow) } : { kind: 'relative', days: a.due.days },
+      recurrence: a.recurrence,
+      minVersion: 1,
+    };
     const written = await Assignment.updateOne(
       { district: districtId, moduleSlug: a.moduleSlug, status: 'active' },
       {
         $setOnInsert: {
-          audience: { roles: a.roles, jobTitles: a.jobTitles, schools: [] },
-          due: a.due.kind === 'fixed' ? { kind: 'fixed', date: addDays(today, a.due.daysFromNow) } : { kind: 'relative', days: a.due.days },
-          recurrence: a.recurrence,
-          minVersion: 1,
+          audience: { roles: rules.roles, jobTitles: rules.jobTitles, schools: [] },
+          due: rules.due,
+          recurrence: rules.recurrence,
+          minVersion: rules.minVersion,
           createdAt,
           updatedAt: now,
         },
@@ -104,12 +114,13 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
       { upsert: true, timestamps: false },
     );
     if (written.upsertedId) {
+      // Dated when the demo says it was set up (recordAudit stamps now): the same details the service records.
       events.push({
         district: districtId,
         actor: admin?._id,
         action: 'assignment.created',
         target: { kind: 'assignment', id: String(written.upsertedId) },
-        details: { moduleSlug: a.moduleSlug, roles: a.roles, jobTitles: a.jobTitles },
+        details: assignmentCreatedDetails(rules),
         at: createdAt,
       });
     }

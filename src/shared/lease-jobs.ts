@@ -34,6 +34,8 @@ export type Lease = {
   writeOrStop(update: Fields): Promise<void>;
   /** Between batches: stops the job if a heartbeat found it taken over, or hands it back if the runner is stopping. */
   checkpoint(): void;
+  /** Stops the job quietly as taken over: for a conditional write of its own (in a transaction, on `mine`) that matched nothing. */
+  lost(): never;
   /** Writes the heartbeat now (the timer writes it every lease/4 anyway). */
   beat(): Promise<void>;
   /** Fields written with every heartbeat besides heartbeatAt (a count that moves faster than progress is written). */
@@ -141,6 +143,9 @@ export function defineLeaseJobs<T extends LeaseRecord>(spec: LeaseJobSpec<T>): L
       },
       async writeOrStop(update) {
         if (!(await lease.write(update))) throw new LeaseLost();
+      },
+      lost() {
+        throw new LeaseLost();
       },
       checkpoint() {
         if (lost) throw new LeaseLost();

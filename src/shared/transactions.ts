@@ -24,3 +24,8 @@ export async function inTransaction<T>(work: (session: ClientSession | undefined
   }
   return work(undefined);
 }
+
+/** Tests of the standalone path: behave as if the server had answered that it has no transactions (undefined: learn again). */
+export function assumeTransactionSupport(isAvailable: boolean | undefined): void {
+  canUseTransactions = isAvailable;
+}

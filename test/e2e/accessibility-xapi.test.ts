@@ -43,6 +43,8 @@ test('when a district admin sets up the LRS, then the page, its 422 and the answ
     expect(saved?.status()).toBe(200);
     await navigating(page, () => page.getByRole('button', { name: 'Send a test statement' }).press('Enter'));
     await auditBoth(page, '/admin/xapi', 'xAPI (configured, test refused)', problems);
+    // The IRI base form sent unconfirmed: 422 with the error at the confirmation checkbox.
+    await auditInvalidSubmit(page, '/admin/xapi', '/admin/xapi/iri-base', 'xAPI IRI base 422', problems, (p) => p.fill('#field-iriBase', 'https://training.district.example'));
   });
   expect(problems).toEqual([]);
   expect(lrs.requests.map((r) => r.status)).toEqual([401]);

@@ -177,12 +177,17 @@ function auditRules(input: AssignmentUpdateInput) {
   return { roles: input.roles, jobTitles: input.jobTitles, schoolCodes: input.schoolCodes, due: input.due, recurrence: input.recurrence, minVersion: input.minVersion };
 }
 
+/** The details of an `assignment.created` event: the module and every rule (also written by the demo seed, seed/demo-training.ts). */
+export function assignmentCreatedDetails(input: AssignmentCreateInput): Record<string, unknown> {
+  return { moduleSlug: input.moduleSlug, ...auditRules(input) };
+}
+
 export async function createAssignment(actor: Actor, input: AssignmentCreateInput, ctx: Context = {}): Promise<Outcome> {
   const { errors, schoolIds } = await checkRules(actor, input.moduleSlug, input);
   if (Object.keys(errors).length) return { ok: false, errors };
   const [created] = await Assignment.create([{ district: actor.districtId, moduleSlug: input.moduleSlug, ...rulesFields(input, schoolIds), createdBy: actor.userId }]);
   const id = String(created._id);
-  await recordAudit(actor, { action: 'assignment.created', target: { kind: 'assignment', id }, details: { moduleSlug: input.moduleSlug, ...auditRules(input) }, requestId: ctx.requestId });
+  await recordAudit(actor, { action: 'assignment.created', target: { kind: 'assignment', id }, details: assignmentCreatedDetails(input), requestId: ctx.requestId });
   return { ok: true, id, jobId: await enqueueAssignmentSync(actor, created) };
 }
 

@@ -37,6 +37,8 @@ export {
   type MyAssignment,
 } from './compliance.queries';
 export { listModuleOptions, type ModuleOption } from './assignments.service';
+export { assignmentCreatedDetails } from './assignments.service';
+export type { AssignmentCreateInput } from './assignments.schemas';
 export { startComplianceJobRunner, runQueuedComplianceJobs, type ComplianceJobRunner } from './compliance-jobs';
 export { enqueueComplianceJob } from './compliance-jobs';
 export { complianceUpdatesUnderway, formatLocalDateTime, formatCount, type ComplianceUpdatesUnderway } from './compliance-job.status';

@@ -8,7 +8,10 @@ function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
       keys: ['issuer'],
       describe: (d, w) => {
         const issuer = read.str(d.issuer);
-        return issuer === undefined ? null : { text: w.say(`${kind}_linked`, { issuer }) };
+        if (issuer === undefined) return null;
+        // An LMS launch names the district's registration of that issuer (read now: audit.service detailRefs).
+        const name = kind === 'lti' ? w.ltiPlatform(issuer) : null;
+        return { text: name ? w.say('lti_linked_named', { name, issuer }) : w.say(`${kind}_linked`, { issuer }) };
       },
     },
     [`${kind}.refused`]: {
@@ -22,15 +25,21 @@ function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
   };
 }
 
-/** An LMS registration: its name and issuer, as the admin typed them. */
+/**
+ * An LMS registration: its name and issuer as the admin typed them (the name when the event was written; the
+ * "concerns" column shows its name now), and, when added or changed, whether launches need the browser check.
+ */
 function ltiPlatform(key: string): AuditFormatter {
   return {
-    // requireBrowserBinding and gradePassback are stored too (lti-platforms.service): known, not worded.
+    // gradePassback is stored too (lti-platforms.service): known, not worded.
     keys: ['name', 'issuer', 'requireBrowserBinding', 'gradePassback'],
     describe: (d, w) => {
       const name = read.str(d.name);
       const issuer = read.str(d.issuer);
-      return name === undefined || issuer === undefined ? null : { text: w.say(key, { name, issuer }) };
+      const binding = d.requireBrowserBinding === undefined ? undefined : read.bool(d.requireBrowserBinding);
+      if (name === undefined || issuer === undefined || (d.requireBrowserBinding !== undefined && binding === undefined)) return null;
+      const text = w.say(key, { name, issuer });
+      return { text: binding === undefined ? text : `${text} ${w.say(binding ? 'lti_platform_binding.on' : 'lti_platform_binding.off')}` };
     },
   };
 }
@@ -186,6 +195,13 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   },
   'xapi.resumed': plain('xapi_resumed'),
   'xapi.backfill_requested': plain('xapi_backfill_requested'),
+  'xapi.iri_base_changed': {
+    keys: ['from', 'to'],
+    describe: (d, w) => {
+      const [from, to] = [read.str(d.from), read.str(d.to)].map((v) => (v === undefined ? null : w.url(v)));
+      return from && to ? { text: w.say('xapi_iri_base_changed', { from, to }) } : null;
+    },
+  },
   ...signInFormatters('sso'),
   ...signInFormatters('lti'),
   'sso.unlinked': plain('sso_unlinked'),

@@ -9,6 +9,8 @@ export type AuditRefs = Readonly<{
   schoolsById: ReadonlyMap<string, string>;
   schoolsByCode: ReadonlyMap<string, string>;
   moduleTitles: ReadonlyMap<string, Readonly<{ en: string; es: string }>>;
+  /** The district's LMS (LTI) registrations by issuer: their names, when the issuer has exactly one. */
+  ltiPlatformsByIssuer?: ReadonlyMap<string, string>;
 }>;
 
 export const NO_REFS: AuditRefs = Object.freeze({ schoolsById: new Map(), schoolsByCode: new Map(), moduleTitles: new Map() });
@@ -115,6 +117,11 @@ export class Words {
     const names = ids.map((id) => this.refs.schoolsById.get(id)).filter((n): n is string => Boolean(n));
     const missing = ids.length - names.length;
     return this.list(missing > 0 ? [...names, this.say('common.schoolsNotFound', { count: missing, n: this.num(missing) })] : names);
+  }
+
+  /** The name of the district's LMS registration with this issuer; null when it has none (removed) or several. */
+  ltiPlatform(issuer: string): string | null {
+    return this.refs.ltiPlatformsByIssuer?.get(issuer) ?? null;
   }
 
   /** A school by code: "Lincoln (LIN)" when the district has it, else the code. */

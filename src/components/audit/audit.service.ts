@@ -46,8 +46,12 @@ export type AuditRow = Readonly<{
   action: string;
   actorName: string | null;
   actorEmail: string | null;
-  /** `name`: the person's or school's name now (never stored in the event), when the target is one and still exists. */
-  target: { kind: string; id: string; name?: string } | null;
+  /**
+   * `name`: the person's, school's or LMS registration's name now (never stored in the event), when the target is
+   * one and still exists (a removed registration: the name its event stored). `token`: for the district's
+   * provisioning token (whose id is the district's), whether the event concerns the current one.
+   */
+  target: { kind: string; id: string; name?: string; token?: { isCurrent: boolean; createdAt: Date | null } } | null;
   details: readonly (readonly [string, string])[];
   /** The details as stored, for the words (audit-details.ts); display only. */
   rawDetails: unknown;
@@ -68,7 +72,24 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
     .limit(AUDIT_PAGE_SIZE)
     .populate<{ actor: { name: string; email: string } | null }>('actor', 'name email')
     .lean();
-  const [names, refs] = await Promise.all([targetNames(actor, events.map((e) => e.target)), detailRefs(actor, events.map((e) => e.details))]);
+  const [names, refs, integrations] = await Promise.all([
+    targetNames(actor, events.map((e) => e.target)),
+    detailRefs(actor, events.map((e) => e.details)),
+    integrationNames(actor, events),
+  ]);
+  const targetOf = (e: (typeof events)[number]): AuditRow['target'] => {
+    if (!e.target?.kind || !e.target.id) return null;
+    const { kind, id } = e.target;
+    if (kind === 'lti_platform') {
+      const stored = (e.details as { name?: unknown } | undefined)?.name;
+      return { kind, id, name: integrations.platformsById.get(id) ?? (typeof stored === 'string' && stored ? stored : undefined) };
+    }
+    if (kind === 'scim_token' && id === actor.districtId) {
+      const current = integrations.scimTokenCreatedAt;
+      return { kind, id, token: current && e.at >= current ? { isCurrent: true, createdAt: current } : { isCurrent: false, createdAt: null } };
+    }
+    return { kind, id, name: names.get(`${kind}:${id}`) };
+  };
   return {
     rows: events.map((e) => ({
       id: String(e._id),
@@ -76,16 +97,60 @@ export async function pageAuditEvents(actor: Actor, filter: { action?: string; p
       action: e.action,
       actorName: e.actor?.name ?? null,
       actorEmail: e.actor?.email ?? null,
-      target: e.target?.kind && e.target.id ? { kind: e.target.kind, id: e.target.id, name: names.get(`${e.target.kind}:${e.target.id}`) } : null,
+      target: targetOf(e),
       details: Object.entries((e.details ?? {}) as Record<string, unknown>).map(([k, v]) => [k, detailText(v)] as const),
       rawDetails: e.details,
       seq: typeof e.seq === 'number' ? e.seq : null,
     })),
-    refs,
+    refs: { ...refs, ltiPlatformsByIssuer: integrations.platformsByIssuer },
     total,
     page,
     pages,
   };
+}
+
+/**
+ * The district's LMS (LTI) registrations and provisioning (SCIM) token a page of events concerns, read now: one
+ * read of the registrations (by the targets' ids and the issuers of LMS launches together) and one of the token,
+ * each only when the page has such events, both filtered by the admin's district. A registration removed since
+ * is not found (its events show the name they stored); a token replaced or revoked since is "an earlier token".
+ */
+async function integrationNames(
+  actor: Actor,
+  events: readonly { action: string; at: Date; target?: { kind?: string | null; id?: string | null } | null; details?: unknown }[],
+): Promise<{ platformsById: Map<string, string>; platformsByIssuer: Map<string, string>; scimTokenCreatedAt: Date | null }> {
+  const district = new Types.ObjectId(actor.districtId);
+  const platformIds = new Set<string>();
+  const issuers = new Set<string>();
+  let hasToken = false;
+  for (const e of events) {
+    if (e.target?.kind === 'lti_platform' && isValidObjectId(e.target.id)) platformIds.add(String(e.target.id));
+    if (e.target?.kind === 'scim_token' && e.target.id === actor.districtId) hasToken = true;
+    const issuer = (e.details as { issuer?: unknown } | null | undefined)?.issuer;
+    if (e.action === 'lti.linked' && typeof issuer === 'string' && issuer.length <= 500) issuers.add(issuer);
+  }
+  const platformsById = new Map<string, string>();
+  const platformsByIssuer = new Map<string, string>();
+  const LtiPlatform = models.LtiPlatform;
+  const ScimToken = models.ScimToken;
+  const [platforms, token] = await Promise.all([
+    LtiPlatform && (platformIds.size > 0 || issuers.size > 0)
+      ? (LtiPlatform.find(
+          { district, $or: [{ _id: { $in: [...platformIds].map((id) => new Types.ObjectId(id)) } }, { issuer: { $in: [...issuers] } }] },
+          { name: 1, issuer: 1 },
+        ).lean() as unknown as Promise<{ _id: Types.ObjectId; name?: string; issuer?: string }[]>)
+      : [],
+    ScimToken && hasToken ? (ScimToken.findOne({ district }, { createdAt: 1 }).lean() as unknown as Promise<{ createdAt?: Date } | null>) : null,
+  ]);
+  const byIssuer = new Map<string, string[]>();
+  for (const p of platforms) {
+    if (!p.name) continue;
+    platformsById.set(String(p._id), p.name);
+    if (p.issuer && issuers.has(p.issuer)) byIssuer.set(p.issuer, [...(byIssuer.get(p.issuer) ?? []), p.name]);
+  }
+  // Two registrations of one issuer (two client ids): the launch event cannot tell which, so neither is named.
+  for (const [issuer, found] of byIssuer) if (found.length === 1) platformsByIssuer.set(issuer, found[0]);
+  return { platformsById, platformsByIssuer, scimTokenCreatedAt: token?.createdAt instanceof Date ? token.createdAt : null };
 }
 
 /**

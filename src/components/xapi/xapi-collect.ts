@@ -1,9 +1,10 @@
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import { Attempt } from '../completions';
 import { User } from '../users';
 import { getCatalog } from '../training';
 import { isDuplicateKey, type Lease } from '../../shared/lease-jobs';
-import { XapiMark, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
+import { inTransaction } from '../../shared/transactions';
+import { XapiFeed, XapiMark, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
 import { answeredStatement, resultStatements, type AttemptForStatements, type Statement, type StatementContext } from './xapi-statements';
 
 /**
@@ -14,6 +15,10 @@ import { answeredStatement, resultStatements, type AttemptForStatements, type St
  * attempt's mark says how many of its decisions, and whether its result, are already queued. Statements
  * go to the outbox before the marks are written, and their ids are deterministic, so a pass cut short
  * anywhere queues nothing twice on the next one (the outbox's unique id) and loses nothing.
+ *
+ * A batch's writes — its statements, its marks and the cursor after it — are conditional on the collector
+ * still holding the feed (writeBatch): a collector that lost its lease while it read must not queue what the
+ * new holder has already sent and removed (it would be sent, and counted, a second time).
  */
 export const CURSOR_MARGIN_MS = 2 * 60_000;
 const BATCH = 200;
@@ -39,29 +44,24 @@ export async function collectStatements(feed: XapiFeedRecord, ctx: StatementCont
     );
   let queued = 0;
   let batch: AttemptDoc[] = [];
-  let newest = feed.cursor ?? null;
   try {
     for await (const attempt of cursor) {
       batch.push(attempt);
       if (batch.length < BATCH) continue;
-      queued += await collectBatch(feed, ctx, batch, sendFrom);
-      newest = batch[batch.length - 1].updatedAt;
+      queued += await collectBatch(feed, ctx, lease, batch, sendFrom);
       batch = [];
-      await lease.writeOrStop({ $set: { cursor: newest } });
       lease.checkpoint();
     }
-    if (batch.length > 0) {
-      queued += await collectBatch(feed, ctx, batch, sendFrom);
-      newest = batch[batch.length - 1].updatedAt;
-    }
+    if (batch.length > 0) queued += await collectBatch(feed, ctx, lease, batch, sendFrom);
   } finally {
     await cursor.close();
   }
-  if (newest && newest !== feed.cursor) await lease.writeOrStop({ $set: { cursor: newest } });
   return queued;
 }
 
-async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, attempts: AttemptDoc[], sendFrom: Date): Promise<number> {
+type NewMark = { attempt: Types.ObjectId; decisions: number; finished: boolean; skipped: number; resultSkipped: boolean };
+
+async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, lease: Lease, attempts: AttemptDoc[], sendFrom: Date): Promise<number> {
   const [marks, names] = await Promise.all([
     XapiMark.find({ attempt: { $in: attempts.map((a) => a._id) } }, { attempt: 1, decisions: 1, finished: 1, skipped: 1, resultSkipped: 1 }).lean(),
     actorNames(feed, attempts),
@@ -69,7 +69,7 @@ async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, attempt
   const markOf = new Map(marks.map((mark) => [mark.attempt.toString(), mark]));
   const catalog = getCatalog();
   const statements: Statement[] = [];
-  const newMarks: { attempt: Types.ObjectId; decisions: number; finished: boolean; skipped: number; resultSkipped: boolean }[] = [];
+  const newMarks: NewMark[] = [];
   // A backfill (sendFrom at 0) also queues what an earlier pass skipped as older than sendFrom.
   const isBackfill = sendFrom.getTime() === 0;
   for (const attempt of attempts) {
@@ -102,14 +102,42 @@ async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, attempt
       resultSkipped: mark ? isResultSkipped && !hasSkipped : resultBefore,
     });
   }
-  const queued = await queueStatements(feed.district, statements);
-  if (newMarks.length > 0) {
-    await XapiMark.bulkWrite(
-      newMarks.map(({ attempt, ...fields }) => ({ updateOne: { filter: { attempt }, update: { $set: { district: feed.district, ...fields } }, upsert: true } })),
-      { ordered: false },
-    );
+  return writeBatch(feed, lease, statements, newMarks, attempts[attempts.length - 1].updatedAt);
+}
+
+/** The feed was taken over while the batch was read: nothing of it is written. */
+class FeedLost extends Error {}
+
+/**
+ * Writes one batch only if the feed is still ours. With transactions (a replica set; the embedded server is
+ * one), one transaction that first updates the feed on `lease.mine` (heartbeat and cursor): a runner that
+ * took the feed over makes it match nothing and the batch is dropped; one taking it over meanwhile waits for
+ * the commit (its claim writes the same document), then finds the batch queued and marked — nothing sent twice.
+ * Without transactions (standalone MongoDB), the same conditional write first renews the heartbeat, so no other
+ * runner can take the feed for a whole lease (60 s) after it; the statements, the marks and then the cursor
+ * follow. Only a process stalled longer than the lease between that write and its insert could still queue
+ * statements the new holder already sent (they would be sent again, harmless at the LRS, and counted again).
+ */
+async function writeBatch(feed: XapiFeedRecord, lease: Lease, statements: Statement[], marks: NewMark[], cursor: Date): Promise<number> {
+  try {
+    return await inTransaction(async (session) => {
+      const now = new Date();
+      const held = await XapiFeed.updateOne(lease.mine, { $set: session ? { heartbeatAt: now, cursor } : { heartbeatAt: now } }, { session });
+      if (held.matchedCount === 0) throw new FeedLost();
+      const queued = await queueStatements(feed.district, statements, session);
+      if (marks.length > 0) {
+        await XapiMark.bulkWrite(
+          marks.map(({ attempt, ...fields }) => ({ updateOne: { filter: { attempt }, update: { $set: { district: feed.district, ...fields } }, upsert: true } })),
+          { ordered: false, session },
+        );
+      }
+      if (!session && (await XapiFeed.updateOne(lease.mine, { $set: { cursor } })).matchedCount === 0) throw new FeedLost();
+      return queued;
+    });
+  } catch (err) {
+    if (err instanceof FeedLost) lease.lost();
+    throw err;
   }
-  return queued;
 }
 
 function range(from: number, to: number): number[] {
@@ -129,19 +157,25 @@ async function actorNames(feed: XapiFeedRecord, attempts: AttemptDoc[]): Promise
   return new Map(users.filter((u) => u.employeeId).map((u) => [u._id.toString(), String(u.employeeId)]));
 }
 
-/** Inserts into the outbox in order; a statement already queued (same id) is skipped. Returns how many were new. */
-export async function queueStatements(district: Types.ObjectId, statements: Statement[]): Promise<number> {
+/**
+ * Inserts into the outbox in order; a statement already queued (same id) is skipped. Returns how many were new.
+ * The ids already queued are read first: in a transaction a refused insert (duplicate key) would abort it.
+ */
+export async function queueStatements(district: Types.ObjectId, statements: Statement[], session?: ClientSession): Promise<number> {
   if (statements.length === 0) return 0;
+  const queued = new Set((await XapiOutbox.find({ statementId: { $in: statements.map((s) => s.id) } }, { statementId: 1 }, { session }).lean()).map((row) => row.statementId));
+  const fresh = statements.filter((statement) => !queued.has(statement.id));
+  if (fresh.length === 0) return 0;
   try {
     const inserted = await XapiOutbox.insertMany(
-      statements.map((statement) => ({ district, statementId: statement.id, statement: JSON.stringify(statement) })),
-      { ordered: false },
+      fresh.map((statement) => ({ district, statementId: statement.id, statement: JSON.stringify(statement) })),
+      { ordered: false, session },
     );
     return inserted.length;
   } catch (err) {
     // ordered: false — every statement not yet queued was inserted; only duplicates (already queued) may be refused.
     const refused = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? (isDuplicateKey(err) ? [{ code: 11000 }] : []);
-    if (refused.length === 0 || refused.some((e) => (e.code ?? e.err?.code) !== 11000)) throw err;
-    return statements.length - refused.length;
+    if (session || refused.length === 0 || refused.some((e) => (e.code ?? e.err?.code) !== 11000)) throw err;
+    return fresh.length - refused.length;
   }
 }

@@ -71,6 +71,7 @@ async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
 
   await collectStatements(feed, ctx, lease);
   lease.checkpoint();
+  await removeCounted(feed, lease);
 
   for (;;) {
     const rows = await XapiOutbox.find({ district: feed.district }, { statement: 1 }).sort({ _id: 1 }).limit(BATCH_SIZE).lean();
@@ -115,26 +116,43 @@ async function sendBatch(lrs: LrsCredentials, rows: Row[]): Promise<{ sent: Type
   return { sent, last: answer };
 }
 
-/** The feed was taken over while its accepted rows were being removed: the removal is rolled back. */
+/** The feed was taken over while its accepted rows were being removed: the removal is rolled back, the pass stops. */
 class FeedLost extends Error {}
 
 /**
- * Removes the rows the LRS accepted and counts the rows removed, in one transaction conditional on still
- * holding the feed (a runner that lost it leaves the rows to the new one). The count goes with the removal:
- * a statement is counted once, when it leaves the outbox, however often it was sent — a process that dies
- * before the commit leaves both undone, and the resend is counted then. (On a standalone MongoDB, without
- * transactions, the two writes follow one another: a death between them leaves accepted rows uncounted.)
+ * Removes the rows the LRS accepted and counts them, conditional on still holding the feed (a runner that lost it
+ * leaves the rows to the new one). A statement is counted once, when it leaves the outbox, however often it was
+ * sent. With transactions: one transaction removes the rows and adds the number removed — a process that dies
+ * before the commit leaves both undone, and the resend is counted then. Without (a standalone MongoDB): the count
+ * comes first, together with the ids it covers (`countedIds`), then the removal; a process that dies between them
+ * leaves counted rows in the outbox, which the next pass removes without counting or sending them (removeCounted).
  */
 async function markSent(feed: XapiFeedRecord, lease: Lease, ids: Types.ObjectId[]): Promise<void> {
   try {
     await inTransaction(async (session) => {
-      const { deletedCount } = await XapiOutbox.deleteMany({ _id: { $in: ids }, district: feed.district }, { session });
-      const { matchedCount } = await XapiFeed.updateOne(lease.mine, { $inc: { sentCount: deletedCount }, $set: { lastSuccessAt: new Date(), retries: 0 } }, { session });
+      if (session) {
+        const { deletedCount } = await XapiOutbox.deleteMany({ _id: { $in: ids }, district: feed.district }, { session });
+        const { matchedCount } = await XapiFeed.updateOne(lease.mine, { $inc: { sentCount: deletedCount }, $set: { lastSuccessAt: new Date(), retries: 0 } }, { session });
+        if (matchedCount === 0) throw new FeedLost();
+        return;
+      }
+      // The rows were read by this holder after removeCounted, and only a holder removes rows: all are still here.
+      const { matchedCount } = await XapiFeed.updateOne(lease.mine, { $inc: { sentCount: ids.length }, $set: { countedIds: ids, lastSuccessAt: new Date(), retries: 0 } });
       if (matchedCount === 0) throw new FeedLost();
+      await XapiOutbox.deleteMany({ _id: { $in: ids }, district: feed.district });
     });
   } catch (err) {
-    if (!(err instanceof FeedLost)) throw err;
+    if (err instanceof FeedLost) lease.lost();
+    throw err;
   }
+}
+
+/** Before sending (standalone MongoDB only leaves any): the rows a process counted and died before removing. */
+async function removeCounted(feed: XapiFeedRecord, lease: Lease): Promise<void> {
+  const counted = feed.countedIds ?? [];
+  if (counted.length === 0) return;
+  await XapiOutbox.deleteMany({ _id: { $in: counted }, district: feed.district });
+  await lease.writeOrStop({ $unset: { countedIds: 1 } });
 }
 
 /** One runner per app process (src/server.ts); none without XAPI_SECRET_KEY (nothing could be sent). */

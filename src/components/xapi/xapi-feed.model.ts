@@ -36,6 +36,9 @@ const xapiFeedSchema = new Schema(
     // Consecutive failed sends (network, 5xx, 429): the backoff grows with it; a success resets it.
     retries: { type: Number, default: 0 },
     sentCount: { type: Number, default: 0 },
+    // Without transactions only (xapi-delivery.ts markSent): the outbox rows of the last batch counted in sentCount,
+    // removed after the count; rows still here were counted by a process that died before removing them.
+    countedIds: { type: [Schema.Types.ObjectId], default: undefined },
     lastSuccessAt: { type: Date, default: null },
     lastError: { at: Date, status: Number, message: String },
     lastTest: { at: Date, status: Number, message: String, ok: Boolean },

@@ -51,3 +51,32 @@ export function xapiSettingsFormSchema(requireHttps: boolean) {
 }
 
 export type XapiSettingsInput = z.infer<ReturnType<typeof xapiSettingsFormSchema>>;
+
+/**
+ * The start of every IRI the feed sends (docs/xapi.md, "IRIs"): an absolute http(s) address (https in
+ * production), no user name, password, query or fragment; kept without a trailing slash (IRIs add "/districts/…").
+ * Changing it needs the confirmation: every learner's history in the LRS is split in two.
+ */
+export function xapiIriBaseFormSchema(requireHttps: boolean) {
+  return z.object({
+    iriBase: z
+      .string({ error: 'xapi.errors.iriBase' })
+      .trim()
+      .min(1, 'xapi.errors.iriBaseRequired')
+      .max(400, 'xapi.errors.iriBase')
+      .refine((value) => URL.canParse(value), 'xapi.errors.iriBase')
+      .refine((value) => {
+        const url = URL.parse(value);
+        return !url || url.protocol === 'https:' || (!requireHttps && url.protocol === 'http:');
+      }, requireHttps ? 'xapi.errors.iriBaseHttps' : 'xapi.errors.iriBase')
+      .refine((value) => {
+        const url = URL.parse(value);
+        return !url || (!url.username && !url.password && !url.search && !url.hash && !value.includes('?') && !value.includes('#'));
+      }, 'xapi.errors.iriBaseParts')
+      // The parsed form (lower-case scheme and host), without the trailing slash.
+      .transform((value) => (URL.parse(value)?.href ?? value).replace(/\/+$/, '')),
+    confirmIriBase: checkbox,
+  });
+}
+
+export type XapiIriBaseInput = z.infer<ReturnType<typeof xapiIriBaseFormSchema>>;

@@ -9,7 +9,7 @@ import { wakeXapiRunner } from './xapi-delivery';
 import { XapiFeed, XapiOutbox, type ActorIdChoice } from './xapi-feed.model';
 import { feedStatementContext, xapiRuntime } from './xapi-runtime';
 import { decryptSecret, encryptSecret } from './xapi-secret';
-import type { XapiSettingsInput } from './xapi.schemas';
+import type { XapiIriBaseInput, XapiSettingsInput } from './xapi.schemas';
 import { districtHome, moduleIri, testStatement } from './xapi-statements';
 
 /** The admin page's view of the district's LRS: settings (never the secret) and delivery counts. */
@@ -31,6 +31,8 @@ export type XapiView = Readonly<{
   exampleModuleIri: string;
   /** The IRIs' base is kept with the settings (not BASE_URL's current value). */
   iriBaseFixed: boolean;
+  /** The base the feed's IRIs start from now (kept, or BASE_URL for a feed saved before it was kept). */
+  iriBase: string;
 }>;
 
 const districtFilter = (actor: Actor) => ({ district: new Types.ObjectId(actor.districtId) });
@@ -66,6 +68,7 @@ export async function getXapiView(actor: Actor): Promise<XapiView> {
     homePage: districtHome(ctx),
     exampleModuleIri: moduleIri(ctx, 'foundations', 1),
     iriBaseFixed: Boolean(feed?.iriBase),
+    iriBase: ctx.baseUrl,
   };
 }
 
@@ -156,4 +159,27 @@ export async function requestBackfill(actor: Actor, requestId?: string): Promise
   await recordAudit(actor, { action: 'xapi.backfill_requested', target: { kind: 'district', id: actor.districtId }, requestId });
   wakeXapiRunner();
   return true;
+}
+
+export type IriBaseOutcome = { ok: true; isChanged: boolean } | { ok: false; errors: Record<string, string> };
+
+/**
+ * Changes the start of the feed's IRIs (docs/xapi.md, "IRIs"). Every statement built from now on names its
+ * activities and learners under the new base, so the LRS sees them apart from everything sent before: the
+ * administrator must confirm that. Statements already waiting in the outbox were built with the old base and
+ * are sent as they are. Audited with the old and the new base.
+ */
+export async function changeIriBase(actor: Actor, input: XapiIriBaseInput, requestId?: string): Promise<IriBaseOutcome> {
+  if (!isXapiAvailable()) throw new AppError(409, 'xapi_unavailable', 'xAPI is unavailable: XAPI_SECRET_KEY is not set');
+  const filter = districtFilter(actor);
+  const feed = await XapiFeed.findOne(filter, { iriBase: 1 }).lean();
+  if (!feed) return { ok: false, errors: { _form: 'xapi.errors.saveFirst' } };
+  const from = feed.iriBase || xapiRuntime().baseUrl;
+  if (from === input.iriBase) return { ok: true, isChanged: false };
+  if (!input.confirmIriBase) return { ok: false, errors: { confirmIriBase: 'xapi.errors.iriBaseConfirm' } };
+  // Conditional on the base read above: of two administrators changing it at once, the second is told to look again.
+  const changed = await XapiFeed.updateOne({ ...filter, iriBase: feed.iriBase ?? null }, { $set: { iriBase: input.iriBase } });
+  if (changed.modifiedCount === 0) return { ok: false, errors: { _form: 'xapi.errors.iriBaseMoved' } };
+  await recordAudit(actor, { action: 'xapi.iri_base_changed', target: { kind: 'district', id: actor.districtId }, details: { from, to: input.iriBase }, requestId });
+  return { ok: true, isChanged: true };
 }

@@ -4,6 +4,8 @@ import { User } from '../../../src/components/users';
 import { Attempt, Completion } from '../../../src/components/completions';
 import { Assignment } from '../../../src/components/assignments';
 import { AuditEvent, sealAllAuditEvents, verifyAuditChain } from '../../../src/components/audit';
+import { describeAuditDetails } from '../../../src/components/audit/audit-details';
+import { translator } from '../../../src/shared/i18n';
 import { getCatalog } from '../../../src/components/training';
 import { grade, locate } from '../../../src/components/training/training.progress';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
@@ -107,6 +109,36 @@ test('when the demo is seeded, then its audit log holds who set up each assignme
   expect(page.status).toBe(200);
   expect(page.text).toContain('Training completed');
   expect(page.text).toContain('Assignment created');
+});
+
+test('when the demo is seeded, then every audit event reads as words in both languages (no key=value row), each assignment lists all its rules as the app records them, and the log pages show no fallback', async () => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const events = await AuditEvent.find({ district: district._id }).lean();
+  expect(events.length).toBeGreaterThan(4);
+  for (const lang of ['en', 'es'] as const) {
+    for (const e of events) {
+      const words = describeAuditDetails({ action: e.action, details: e.details }, translator(lang), lang);
+      expect({ action: e.action, isRaw: words.isRaw }).toEqual({ action: e.action, isRaw: false });
+      // An assignment event states every rule the assignment form sets, as the service records them.
+      if (e.action === 'assignment.created') expect(words.facts).toHaveLength(6);
+    }
+  }
+  const created = events.filter((e) => e.action === 'assignment.created');
+  expect(created.length).toBeGreaterThan(0);
+  for (const e of created) expect(Object.keys(e.details as object).sort()).toEqual(['due', 'jobTitles', 'minVersion', 'moduleSlug', 'recurrence', 'roles', 'schoolCodes']);
+
+  // The pages as the demo's administrator sees them: every row a sentence.
+  const admin = await signIn(t.app, 'admin@demo-usd.example', DEMO_PASSWORD);
+  for (let page = 1; page <= Math.ceil(events.length / 50); page++) {
+    const res = await admin.get(`/admin/audit?page=${page}`);
+    expect(res.status).toBe(200);
+    const sentences = (res.text.match(/class="audit-sentence"/g) ?? []).length;
+    const bodyRows = (/<tbody>([\s\S]*)<\/tbody>/.exec(res.text)?.[1].match(/<tr>/g) ?? []).length;
+    expect(bodyRows).toBeGreaterThan(0);
+    expect(sentences).toBe(bodyRows);
+  }
+  const report = await verifyAuditChain(String(district._id));
+  expect(report.problems).toEqual([]);
 });
 
 test('when a demo person has a training in progress, then its stored position is a node of the module and the player opens there', async () => {

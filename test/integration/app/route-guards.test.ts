@@ -134,6 +134,7 @@ const ROUTES: Record<string, Access> = {
   'POST /admin/xapi/test': 'admin',
   'POST /admin/xapi/resume': 'admin',
   'POST /admin/xapi/backfill': 'admin',
+  'POST /admin/xapi/iri-base': 'admin',
   'GET /admin/lti': 'admin',
   'GET /admin/lti/new': 'admin',
   'POST /admin/lti': 'admin',

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { Attempt } from '../../../src/components/completions';
+import { prepareTrainingContent } from '../../../src/components/training';
+import { XapiFeed, XapiMark, XapiOutbox, claimXapiFeed, runXapiDeliveries, XAPI_LEASE_MS } from '../../../src/components/xapi';
+import { assumeTransactionSupport } from '../../../src/shared/transactions';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { startTestLrs, type TestLrs } from '../../helpers/lrs-server';
+import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { FIXTURE_MODULES, playToResults, startModule } from '../training/player.helpers';
+
+/**
+ * A collector that lost its lease (docs/xapi.md, "Delivery"): its batch's writes are conditional on still
+ * holding the feed, so what it read before the takeover is never queued after the new holder sent it.
+ */
+const SLUG = 'fixture-basics';
+let t: TestApp;
+let lrs: TestLrs;
+let district: Awaited<ReturnType<typeof createDistrict>>;
+let school: Awaited<ReturnType<typeof createSchool>>;
+let admin: Agent;
+
+beforeAll(async () => {
+  t = await startTestApp({ XAPI_SECRET_KEY: randomBytes(32).toString('hex') });
+  await prepareTrainingContent(FIXTURE_MODULES);
+  lrs = await startTestLrs();
+  district = await createDistrict();
+  school = await createSchool(district);
+  await createUser(district, { email: 'admin@lease.example', role: 'district_admin' });
+  admin = await signIn(t.app, 'admin@lease.example');
+});
+afterAll(async () => {
+  await lrs.close();
+  await t.close();
+});
+beforeEach(async () => {
+  lrs.reset();
+  await Promise.all([XapiFeed.deleteMany({}), XapiOutbox.deleteMany({}), XapiMark.deleteMany({}), Attempt.deleteMany({})]);
+});
+
+async function saveSettings() {
+  const res = await admin
+    .post('/admin/xapi')
+    .type('form')
+    .send({ _csrf: await csrfFor(admin, '/admin/xapi'), endpoint: lrs.endpoint, authKey: lrs.key, secret: lrs.secret, actorId: 'internal_id', enabled: 'on' });
+  expect(res.status).toBe(303);
+}
+
+async function learnerPlays() {
+  const user = await createUser(district, { schools: [school] });
+  const agent = await signIn(t.app, user.email);
+  await startModule(agent, SLUG);
+  await playToResults(agent, SLUG, (choices) => choices[0]);
+}
+
+const feed = async () => (await XapiFeed.findOne({ district: district._id }).lean())!;
+const posts = () => lrs.requests.filter((r) => r.method === 'POST');
+const lapse = () => XapiFeed.updateOne({ district: district._id }, { $set: { heartbeatAt: new Date(Date.now() - XAPI_LEASE_MS - 1_000) } });
+const makeDue = () => XapiFeed.updateMany({}, { $set: { requestedAt: new Date(Date.now() - 1) } });
+
+/**
+ * Holds the first collector that reads its marks right after the read, before it writes anything: the
+ * moment a slow (paused, partitioned) process would lose its lease. The marks' own read is left as is.
+ */
+function holdFirstCollectorAfterItsReads() {
+  const find = XapiMark.find.bind(XapiMark);
+  let arrive = () => undefined as void;
+  let release = () => undefined as void;
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let calls = 0;
+  const spy = jest.spyOn(XapiMark, 'find').mockImplementation(((...args: Parameters<typeof find>) => {
+    const query = find(...args);
+    if (calls++ > 0) return query;
+    const exec = query.exec.bind(query);
+    query.exec = (async () => {
+      const marks = await exec();
+      arrive();
+      await released;
+      return marks;
+    }) as typeof query.exec;
+    return query;
+  }) as never);
+  return {
+    arrived,
+    release() {
+      spy.mockRestore();
+      release();
+    },
+  };
+}
+
+describe('a collector that lost its lease', () => {
+  test('when another runner took the feed over and sent everything while the first was reading, then the first queues nothing: the LRS gets each statement once and the count is 6', async () => {
+    await saveSettings();
+    await learnerPlays();
+    const held = holdFirstCollectorAfterItsReads();
+    const first = runXapiDeliveries();
+    try {
+      await held.arrived;
+      // The first runner looks dead (its heartbeat lapsed): a second takes the feed over and runs a whole pass.
+      await lapse();
+      expect(await runXapiDeliveries()).toBe(1);
+      expect(posts()).toHaveLength(1);
+      expect(lrs.statements).toHaveLength(6);
+      expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    } finally {
+      held.release();
+    }
+    await first;
+
+    // The first runner wrote nothing of what it had read.
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    // And later passes have nothing to send.
+    await makeDue();
+    await runXapiDeliveries();
+    expect(posts()).toHaveLength(1);
+    expect(lrs.statements).toHaveLength(6);
+    expect(new Set(lrs.statements.map((s) => s.id)).size).toBe(6);
+    expect((await feed()).sentCount).toBe(6);
+  });
+
+  test('when the feed is claimed by another runner between the first one’s reads and writes, then the first writes no statement, mark or cursor; the new holder sends everything once', async () => {
+    await saveSettings();
+    await learnerPlays();
+    const before = await feed();
+    const held = holdFirstCollectorAfterItsReads();
+    const first = runXapiDeliveries();
+    try {
+      await held.arrived;
+      await lapse();
+      // Claimed, not yet run (its process is slow to start, or died at once).
+      const claimed = await claimXapiFeed('second-host:2:beef');
+      expect(claimed?.owner).toBe('second-host:2:beef');
+    } finally {
+      held.release();
+    }
+    await first;
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    expect(await XapiMark.countDocuments()).toBe(0);
+    expect(await feed()).toMatchObject({ owner: 'second-host:2:beef', state: 'running', sentCount: 0 });
+    expect((await feed()).cursor).toEqual(before.cursor);
+    expect(posts()).toHaveLength(0);
+
+    // The second claim's process died too: the next runner takes it over and sends each statement once.
+    await lapse();
+    expect(await runXapiDeliveries()).toBe(1);
+    expect(posts()).toHaveLength(1);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    expect(await XapiMark.countDocuments()).toBe(1);
+  });
+});
+
+describe('without transactions (a standalone MongoDB)', () => {
+  beforeAll(() => assumeTransactionSupport(false));
+  afterAll(() => assumeTransactionSupport(undefined));
+
+  test('when another runner took the feed over while the first was reading, then the first queues nothing (its heartbeat write, conditional on the lease, comes first)', async () => {
+    await saveSettings();
+    await learnerPlays();
+    const held = holdFirstCollectorAfterItsReads();
+    const first = runXapiDeliveries();
+    try {
+      await held.arrived;
+      await lapse();
+      expect(await runXapiDeliveries()).toBe(1);
+    } finally {
+      held.release();
+    }
+    await first;
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    await makeDue();
+    await runXapiDeliveries();
+    expect(posts()).toHaveLength(1);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+  });
+
+  test('when the process dies between counting a sent batch and removing its rows, then the next pass removes them without sending or counting them again', async () => {
+    await saveSettings();
+    await learnerPlays();
+    // The removal of the accepted rows never happens: what a process dying right before it leaves behind.
+    const spy = jest.spyOn(XapiOutbox, 'deleteMany').mockImplementationOnce((() => Promise.reject(new Error('connection lost'))) as never);
+    try {
+      await runXapiDeliveries();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lrs.statements).toHaveLength(6);
+    expect(await XapiOutbox.countDocuments()).toBe(6);
+    const counted = await feed();
+    expect(counted.sentCount).toBe(6);
+    expect(counted.countedIds).toHaveLength(6);
+
+    await makeDue();
+    await runXapiDeliveries();
+    expect(posts()).toHaveLength(1);
+    expect(lrs.statements).toHaveLength(6);
+    expect(await XapiOutbox.countDocuments()).toBe(0);
+    const after = await feed();
+    expect(after).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    expect(after.countedIds ?? []).toHaveLength(0);
+  });
+});
