@@ -167,3 +167,32 @@ export function outboundRequest(url: URL, request: OutboundRequest): Promise<Out
     req.end(request.body);
   });
 }
+
+/** How long the service asked us to wait: Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 60 * 60_000;
+
+/** The wait after `retries` failed sends in a row (30 s, 1 min, 2 min … at most an hour), or the service's Retry-After (at least 1 s). */
+export function retryBackoffMs(retries: number, retryAfter?: number): number {
+  if (retryAfter !== undefined) return Math.min(RETRY_MAX_MS, Math.max(1_000, retryAfter));
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(retries, 10));
+}
+
+const ANSWER_LINE_MAX = 300;
+
+/**
+ * A service's answer as one line for an administrator's page: control characters become spaces, every secret
+ * the service might echo (a password, a token) is redacted, and it is cut to 300 characters.
+ */
+export function answerLine(text: string, secrets: readonly string[]): string {
+  let line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  for (const secret of secrets) if (secret) line = line.split(secret).join('[redacted]');
+  return line.length > ANSWER_LINE_MAX ? `${line.slice(0, ANSWER_LINE_MAX - 1)}…` : line;
+}

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { NonPublicAddressError, outboundRequest, type OutboundAnswer } from '../../shared/outbound-http';
+import { NonPublicAddressError, answerLine, outboundRequest, retryAfterMs, type OutboundAnswer } from '../../shared/outbound-http';
 import type { ToolKey } from './lti-tool-key';
 
 export const SCORE_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/score';
@@ -16,7 +16,6 @@ export const AGS_TIMEOUT_MS = 15_000;
 /** A client assertion lives at most this long (the platform refuses longer ones; 5 minutes is the usual limit). */
 const ASSERTION_TTL_S = 300;
 const READ_MAX_BYTES = 16 * 1024;
-const MESSAGE_MAX = 300;
 
 export type AgsAnswer =
   | { kind: 'ok'; status: number }
@@ -103,9 +102,9 @@ async function call(url: URL, headers: Record<string, string>, body: string, all
     return Array.isArray(value) ? value[0] : (value ?? null);
   };
   if (status >= 200 && status < 300) return { kind: 'ok', status, body: response.body };
-  const message = clean(readText(response.body) || `HTTP ${status}`, secrets);
-  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')) };
-  if (status >= 300 && status < 400) return { kind: 'stop', status, message: `redirected to ${clean(header('location') ?? '?', secrets)}` };
+  const message = answerLine(readText(response.body) || `HTTP ${status}`, secrets);
+  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfterMs(header('retry-after')) };
+  if (status >= 300 && status < 400) return { kind: 'stop', status, message: `redirected to ${answerLine(header('location') ?? '?', secrets)}` };
   return { kind: 'stop', status, message };
 }
 
@@ -121,16 +120,4 @@ function readText(text: string): string {
   return text;
 }
 
-/** One line, at most 300 characters, without the token should the LMS echo it. */
-function clean(text: string, secrets: string[]): string {
-  let line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  for (const secret of secrets) if (secret) line = line.split(secret).join('[redacted]');
-  return line.length > MESSAGE_MAX ? `${line.slice(0, MESSAGE_MAX - 1)}…` : line;
-}
 
-function retryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}

@@ -13,6 +13,7 @@ import { Types } from 'mongoose';
 import { Attempt } from '../completions';
 import { defineLeaseJobs, errorMessage, type Lease } from '../../shared/lease-jobs';
 import { logger } from '../../shared/logger';
+import { retryBackoffMs } from '../../shared/outbound-http';
 import { postScore, requestToken, type AgsAnswer, type Registration, type Score } from './lti-ags-client';
 import { LtiAgsLink, LtiAgsScan, type LtiAgsLinkRecord } from './lti-ags.model';
 import { LtiPlatform } from './lti-platform.model';
@@ -25,16 +26,10 @@ export const MAX_AGS_ATTEMPTS = 3;
 export const AGS_COLLECT_MS = 15_000;
 /** The collector re-reads this far before its cursor: a write stamped a moment earlier may land later. */
 const CURSOR_MARGIN_MS = 2 * 60_000;
-const BACKOFF_BASE_MS = 30_000;
-const BACKOFF_MAX_MS = 60 * 60_000;
 /** A token is used until this long before it expires. */
 const TOKEN_MARGIN_MS = 60_000;
 const MAX_CACHED_TOKENS = 500;
 
-export function agsBackoffMs(retries: number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.min(BACKOFF_MAX_MS, Math.max(1_000, retryAfterMs));
-  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(retries, 10));
-}
 
 const jobs = defineLeaseJobs<LtiAgsLinkRecord>({
   name: 'LTI score delivery',
@@ -52,7 +47,7 @@ const jobs = defineLeaseJobs<LtiAgsLinkRecord>({
   // An unexpected error (the database away, no tool key): logged by the lease; tried again after a backoff.
   fail: async (link, lease, err) => {
     const now = new Date();
-    await lease.write({ $set: { ...endOfPass(now), due: true, requestedAt: new Date(now.getTime() + agsBackoffMs(link.retries ?? 0)), lastError: { at: now, status: null, message: errorMessage(err, 300) } }, $inc: { retries: 1 } });
+    await lease.write({ $set: { ...endOfPass(now), due: true, requestedAt: new Date(now.getTime() + retryBackoffMs(link.retries ?? 0)), lastError: { at: now, status: null, message: errorMessage(err, 300) } }, $inc: { retries: 1 } });
   },
 });
 
@@ -104,7 +99,7 @@ async function deliver(link: LtiAgsLinkRecord, lease: Lease): Promise<void> {
     return;
   }
   if (answer.kind === 'retry') {
-    await lease.write({ $set: { ...endOfPass(now), due: true, requestedAt: new Date(now.getTime() + agsBackoffMs(link.retries ?? 0, answer.retryAfterMs)), lastError: { at: now, status: answer.status, message: answer.message } }, $inc: { retries: 1 } });
+    await lease.write({ $set: { ...endOfPass(now), due: true, requestedAt: new Date(now.getTime() + retryBackoffMs(link.retries ?? 0, answer.retryAfterMs)), lastError: { at: now, status: answer.status, message: answer.message } }, $inc: { retries: 1 } });
     lease.log.warn({ status: answer.status, retries: (link.retries ?? 0) + 1 }, 'LMS unavailable; score sent again later');
     return;
   }

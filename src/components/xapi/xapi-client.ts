@@ -1,4 +1,4 @@
-import { NonPublicAddressError, outboundRequest, type OutboundAnswer } from '../../shared/outbound-http';
+import { NonPublicAddressError, answerLine, outboundRequest, retryAfterMs, type OutboundAnswer } from '../../shared/outbound-http';
 import { xapiRuntime } from './xapi-runtime';
 import { XAPI_VERSION, type Statement } from './xapi-statements';
 
@@ -20,7 +20,6 @@ export type LrsAnswer =
   | { kind: 'stop'; status: number | null; message: string };
 
 export const LRS_TIMEOUT_MS = 15_000;
-const MESSAGE_MAX = 300;
 
 /** `<endpoint>/statements` (the endpoint is the LRS's xAPI base, e.g. https://lrs.example.org/xapi/). */
 export function statementsUrl(endpoint: string): URL {
@@ -61,15 +60,15 @@ async function call(lrs: LrsCredentials, method: 'POST' | 'PUT', url: URL, body:
     return { kind: 'retry', status: null, message: name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `could not connect${code ? ` (${code})` : ''}` };
   }
   const status = response.status;
-  const message = clean(readText(response.body), lrs.secret);
+  const message = answerLine(readText(response.body), [lrs.secret]);
   const header = (name: string) => {
     const value = response.headers[name];
     return Array.isArray(value) ? value[0] : (value ?? null);
   };
   if (status === 200 || status === 204) return { kind: 'ok', status, message };
   if (status === 409) return { kind: 'conflict', status, message };
-  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')) };
-  if (status >= 300 && status < 400) return { kind: 'stop', status, message: `redirected to ${clean(header('location') ?? '?', lrs.secret)}: use that address as the endpoint` };
+  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfterMs(header('retry-after')) };
+  if (status >= 300 && status < 400) return { kind: 'stop', status, message: `redirected to ${answerLine(header('location') ?? '?', [lrs.secret])}: use that address as the endpoint` };
   return { kind: 'stop', status, message };
 }
 
@@ -89,17 +88,4 @@ function readText(text: string): string {
   return text;
 }
 
-/** One line, at most 300 characters, without the secret should an LRS echo it. */
-function clean(text: string, secret: string): string {
-  let line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  if (secret) line = line.split(secret).join('[redacted]');
-  return line.length > MESSAGE_MAX ? `${line.slice(0, MESSAGE_MAX - 1)}…` : line;
-}
 
-/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-function retryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}

@@ -11,6 +11,7 @@ import { Types } from 'mongoose';
 import { District } from '../districts';
 import { defineLeaseJobs, errorMessage, type Lease } from '../../shared/lease-jobs';
 import { logger } from '../../shared/logger';
+import { retryBackoffMs } from '../../shared/outbound-http';
 import { inTransaction } from '../../shared/transactions';
 import { collectStatements } from './xapi-collect';
 import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
@@ -24,14 +25,7 @@ export const MAX_XAPI_ATTEMPTS = 3;
 /** How often a district's new decisions are looked for (and the runner's poll). */
 export const XAPI_PASS_MS = 15_000;
 export const BATCH_SIZE = 100;
-const BACKOFF_BASE_MS = 30_000;
-const BACKOFF_MAX_MS = 60 * 60_000;
 
-/** The wait after `retries` failed sends in a row (30 s, 1 min, 2 min … at most an hour), or the LRS's Retry-After. */
-export function backoffMs(retries: number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.min(BACKOFF_MAX_MS, Math.max(1_000, retryAfterMs));
-  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(retries, 10));
-}
 
 const jobs = defineLeaseJobs<XapiFeedRecord>({
   name: 'xAPI delivery',
@@ -48,7 +42,7 @@ const jobs = defineLeaseJobs<XapiFeedRecord>({
   // An unexpected error (the database away): logged by the lease; tried again after a backoff.
   fail: async (feed, lease, err) => {
     const now = new Date();
-    await lease.write({ $set: { ...endOfPass(now, backoffMs(feed.retries ?? 0)), lastError: { at: now, status: null, message: errorMessage(err, 300) } }, $inc: { retries: 1 } });
+    await lease.write({ $set: { ...endOfPass(now, retryBackoffMs(feed.retries ?? 0)), lastError: { at: now, status: null, message: errorMessage(err, 300) } }, $inc: { retries: 1 } });
   },
 });
 
@@ -80,7 +74,7 @@ async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
     if (answer.sent.length > 0) await markSent(feed, lease, answer.sent);
     if (answer.last.kind === 'retry') {
       const now = new Date();
-      await lease.write({ $set: { ...endOfPass(now, backoffMs(feed.retries ?? 0, answer.last.retryAfterMs)), lastError: { at: now, status: answer.last.status, message: answer.last.message } }, $inc: { retries: 1 } });
+      await lease.write({ $set: { ...endOfPass(now, retryBackoffMs(feed.retries ?? 0, answer.last.retryAfterMs)), lastError: { at: now, status: answer.last.status, message: answer.last.message } }, $inc: { retries: 1 } });
       lease.log.warn({ status: answer.last.status, retries: (feed.retries ?? 0) + 1 }, 'LRS unavailable; trying again later');
       return;
     }

@@ -1,22 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Types } from 'mongoose';
 import { Attempt, type AttemptRecord } from '../../../src/components/completions';
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { AGS_LEASE_MS, LtiAgsLink, LtiPlatform, configureLti, forgetToolKey, LtiAgsScan, LtiToolKey, forgetAgsTokens, runLtiAgsDeliveries } from '../../../src/components/lti';
-import { prepareTrainingContent } from '../../../src/components/training';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { startLtiPlatform, type TestLtiPlatform } from '../../helpers/lti-platform';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { FIXTURE_MODULES, playToResults, startModule } from '../training/player.helpers';
-import { BASE_URL, LAUNCH_URL, initiateLogin, registerPlatform } from './lti.helpers';
+import { playToResults, startModule } from '../training/player.helpers';
+import { BASE_URL, LAUNCH_URL, initiateLogin, registerPlatform, startAdvantageWorld } from './lti.helpers';
 
 const SLUG = 'fixture-basics';
 let t: TestApp;
-let server: Server;
 let platform: TestLtiPlatform;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
@@ -24,26 +20,15 @@ let registration: Awaited<ReturnType<typeof registerPlatform>>;
 let admin: Agent;
 let n = 0;
 
+let world: Awaited<ReturnType<typeof startAdvantageWorld>>;
+
 beforeAll(async () => {
-  platform = await startLtiPlatform();
-  t = await startTestApp({ BASE_URL, XAPI_SECRET_KEY: randomBytes(32).toString('hex') });
-  await prepareTrainingContent(FIXTURE_MODULES);
-  // The platform fetches our key set over HTTP, as Canvas does from the "Public JWK URL".
-  server = await new Promise<Server>((resolve) => {
-    const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  platform.trustTool(`http://127.0.0.1:${(server.address() as AddressInfo).port}/lti/jwks`);
-  district = await createDistrict();
-  school = await createSchool(district);
-  registration = await registerPlatform(platform, district, { tokenUrl: platform.tokenUrl });
+  world = await startAdvantageWorld();
+  ({ platform, t, district, school, registration } = world);
   const adminUser = await createUser(district, { role: 'district_admin', email: 'ags-admin@district.example' });
   admin = await signIn(t.app, adminUser.email);
 });
-afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await t?.close();
-  await platform?.close();
-});
+afterAll(() => world.close());
 beforeEach(async () => {
   platform.reset();
   forgetAgsTokens();
@@ -278,7 +263,7 @@ describe('score delivery', () => {
 
   test('when the registration has no token endpoint, then the score stops with that reason, and saving the endpoint sends it', async () => {
     const other = await startLtiPlatform();
-    other.trustTool(`http://127.0.0.1:${(server.address() as AddressInfo).port}/lti/jwks`);
+    other.trustTool(world.jwksUrl);
     try {
       const reg = await registerPlatform(other, district, { name: 'Schoology' });
       n += 1;

@@ -1,39 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { LtiAgsLink } from '../../../src/components/lti';
-import { prepareTrainingContent } from '../../../src/components/training';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { startLtiPlatform, type TestLtiPlatform } from '../../helpers/lti-platform';
-import { FIXTURE_MODULES } from '../training/player.helpers';
-import { BASE_URL, LAUNCH_URL, initiateLogin, registerPlatform, sessionIdOf, signedInSessions } from './lti.helpers';
+import type { TestLtiPlatform } from '../../helpers/lti-platform';
+import { BASE_URL, LAUNCH_URL, initiateLogin, sessionIdOf, signedInSessions, startAdvantageWorld } from './lti.helpers';
 
 let t: TestApp;
-let server: Server;
 let platform: TestLtiPlatform;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
 let n = 0;
 
+let world: Awaited<ReturnType<typeof startAdvantageWorld>>;
+
 beforeAll(async () => {
-  platform = await startLtiPlatform();
-  t = await startTestApp({ BASE_URL, XAPI_SECRET_KEY: randomBytes(32).toString('hex') });
-  await prepareTrainingContent(FIXTURE_MODULES);
-  server = await new Promise<Server>((resolve) => {
-    const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  platform.trustTool(`http://127.0.0.1:${(server.address() as AddressInfo).port}/lti/jwks`);
-  district = await createDistrict();
-  school = await createSchool(district);
-  await registerPlatform(platform, district, { tokenUrl: platform.tokenUrl });
+  world = await startAdvantageWorld();
+  ({ platform, t, district, school } = world);
 });
-afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await t?.close();
-  await platform?.close();
-});
+afterAll(() => world.close());
 beforeEach(() => platform.reset());
 
 type Form = { action: string; jwt: string; title: string };

@@ -3,7 +3,14 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import type { Express } from 'express';
 import { LtiPlatform } from '../../../src/components/lti';
-import type { TestLtiPlatform } from '../../helpers/lti-platform';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { prepareTrainingContent } from '../../../src/components/training';
+import { startTestApp } from '../../helpers/app';
+import { createDistrict, createSchool } from '../../helpers/factories';
+import { startLtiPlatform, type TestLtiPlatform } from '../../helpers/lti-platform';
+import { FIXTURE_MODULES } from '../training/player.helpers';
 
 export const BASE_URL = 'http://training.test';
 export const LAUNCH_URL = `${BASE_URL}/lti/launch`;
@@ -64,4 +71,38 @@ export async function initiateLogin(app: Express, platform: TestLtiPlatform, log
   const url = new URL(res.headers.location);
   const binding = bindingCookieOf(res).value!;
   return { res, location: res.headers.location as string, state: url.searchParams.get('state')!, nonce: url.searchParams.get('nonce')!, binding, cookie: `sst.lti_binding=${binding}` };
+}
+
+/**
+ * For the LTI Advantage suites (grade passback, Deep Linking): a test LMS; the app with an xAPI key (its tool
+ * key is stored with it) and the fixture modules, listening on loopback so the LMS fetches our /lti/jwks over
+ * HTTP as Canvas does from the "Public JWK URL"; a district with one school and the LMS registered in it
+ * (with its token endpoint). `close` stops all three.
+ */
+export async function startAdvantageWorld() {
+  const platform = await startLtiPlatform();
+  const t = await startTestApp({ BASE_URL, XAPI_SECRET_KEY: randomBytes(32).toString('hex') });
+  await prepareTrainingContent(FIXTURE_MODULES);
+  const server = await new Promise<Server>((resolve) => {
+    const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/lti/jwks`;
+  platform.trustTool(jwksUrl);
+  const district = await createDistrict();
+  const school = await createSchool(district);
+  const registration = await registerPlatform(platform, district, { tokenUrl: platform.tokenUrl });
+  return {
+    platform,
+    t,
+    district,
+    school,
+    registration,
+    /** Our key set's address, for another test LMS to trust. */
+    jwksUrl,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await t.close();
+      await platform.close();
+    },
+  };
 }

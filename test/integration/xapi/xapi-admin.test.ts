@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { AuditEvent } from '../../../src/components/audit';
 import { XapiFeed, configureXapi, decryptSecret } from '../../../src/components/xapi';
 import { logger } from '../../../src/shared/logger';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { startTestLrs, type TestLrs } from '../../helpers/lrs-server';
+import type { TestLrs } from '../../helpers/lrs-server';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { startXapiWorld, type XapiWorld } from './xapi.helpers';
 
 const KEY = randomBytes(32);
 let t: TestApp;
@@ -14,17 +15,13 @@ let lrs: TestLrs;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 let admin: Agent;
 
+let world: XapiWorld;
+
 beforeAll(async () => {
-  t = await startTestApp({ XAPI_SECRET_KEY: KEY.toString('base64') });
-  lrs = await startTestLrs();
-  district = await createDistrict();
-  await createUser(district, { email: 'admin@xapi.example', role: 'district_admin' });
-  admin = await signIn(t.app, 'admin@xapi.example');
+  world = await startXapiWorld('admin@xapi.example', { key: KEY.toString('base64') });
+  ({ t, lrs, district, admin } = world);
 });
-afterAll(async () => {
-  await lrs.close();
-  await t.close();
-});
+afterAll(() => world.close());
 beforeEach(async () => {
   lrs.reset();
   await XapiFeed.deleteMany({});

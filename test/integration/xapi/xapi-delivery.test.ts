@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import { Attempt } from '../../../src/components/completions';
-import { prepareTrainingContent } from '../../../src/components/training';
 import { XapiFeed, XapiMark, XapiOutbox, claimXapiFeed, configureXapi, runXapiDeliveries, statementSchema, uuidV5, XAPI_LEASE_MS } from '../../../src/components/xapi';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { startTestLrs, type StoredStatement, type TestLrs } from '../../helpers/lrs-server';
+import type { StoredStatement, TestLrs } from '../../helpers/lrs-server';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { FIXTURE_MODULES, getPlay, playToResults, postMove, startModule } from '../training/player.helpers';
+import { startXapiWorld, type XapiWorld } from './xapi.helpers';
+import { getPlay, playToResults, postMove, startModule } from '../training/player.helpers';
 
 const SLUG = 'fixture-basics';
 let t: TestApp;
@@ -16,19 +15,13 @@ let district: Awaited<ReturnType<typeof createDistrict>>;
 let school: Awaited<ReturnType<typeof createSchool>>;
 let admin: Agent;
 
+let world: XapiWorld;
+
 beforeAll(async () => {
-  t = await startTestApp({ XAPI_SECRET_KEY: randomBytes(32).toString('hex') });
-  await prepareTrainingContent(FIXTURE_MODULES);
-  lrs = await startTestLrs();
-  district = await createDistrict();
-  school = await createSchool(district);
-  await createUser(district, { email: 'admin@delivery.example', role: 'district_admin' });
-  admin = await signIn(t.app, 'admin@delivery.example');
+  world = await startXapiWorld('admin@delivery.example', { play: true });
+  ({ t, lrs, district, school, admin } = world);
 });
-afterAll(async () => {
-  await lrs.close();
-  await t.close();
-});
+afterAll(() => world.close());
 beforeEach(async () => {
   lrs.reset();
   await Promise.all([XapiFeed.deleteMany({}), XapiOutbox.deleteMany({}), XapiMark.deleteMany({}), Attempt.deleteMany({})]);

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { AuditEvent } from '../../../src/components/audit';
 import { XapiFeed, configureXapi } from '../../../src/components/xapi';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { startTestLrs, type TestLrs } from '../../helpers/lrs-server';
+import type { TestLrs } from '../../helpers/lrs-server';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { startXapiWorld, type XapiWorld } from './xapi.helpers';
 
 /** POST /admin/xapi/iri-base: the district admin changes the start of the feed's IRIs (docs/xapi.md, "IRIs"). */
 let t: TestApp;
@@ -12,17 +12,13 @@ let lrs: TestLrs;
 let district: Awaited<ReturnType<typeof createDistrict>>;
 let admin: Agent;
 
+let world: XapiWorld;
+
 beforeAll(async () => {
-  t = await startTestApp({ XAPI_SECRET_KEY: randomBytes(32).toString('hex') });
-  lrs = await startTestLrs();
-  district = await createDistrict();
-  await createUser(district, { email: 'admin@iri.example', role: 'district_admin' });
-  admin = await signIn(t.app, 'admin@iri.example');
+  world = await startXapiWorld('admin@iri.example');
+  ({ t, lrs, district, admin } = world);
 });
-afterAll(async () => {
-  await lrs.close();
-  await t.close();
-});
+afterAll(() => world.close());
 beforeEach(async () => {
   lrs.reset();
   await XapiFeed.deleteMany({});

@@ -1,6 +1,6 @@
 import { createModuleCatalog, loadModules } from '../../../src/components/content';
 import { decryptSecret, encryptSecret, statementSchema, uuidV5 } from '../../../src/components/xapi';
-import { backoffMs } from '../../../src/components/xapi/xapi-delivery';
+import { retryBackoffMs as backoffMs } from '../../../src/shared/outbound-http';
 import { answeredStatement, isoDuration, resultStatements, type AttemptForStatements } from '../../../src/components/xapi/xapi-statements';
 import { FIXTURE_MODULES } from '../../integration/training/player.helpers';
 
