@@ -196,3 +196,15 @@ export function answerLine(text: string, secrets: readonly string[]): string {
   for (const secret of secrets) if (secret) line = line.split(secret).join('[redacted]');
   return line.length > ANSWER_LINE_MAX ? `${line.slice(0, ANSWER_LINE_MAX - 1)}…` : line;
 }
+
+/**
+ * What a request that got no answer means to a sender: refused by the private-network rule (`stop` until an
+ * administrator changes the address or OUTBOUND_PRIVATE_NETWORK), or a network problem or timeout (`retry`).
+ * `what` names the address in the message ("the endpoint", "the address").
+ */
+export function unansweredRequest(err: unknown, timeoutMs: number, what: string): { kind: 'stop' | 'retry'; status: null; message: string } {
+  if (err instanceof NonPublicAddressError) return { kind: 'stop', status: null, message: `refused: ${what} is on a private or local network (OUTBOUND_PRIVATE_NETWORK=allow permits it)` };
+  const code = (err as { code?: string }).code;
+  const name = (err as { name?: string }).name;
+  return { kind: 'retry', status: null, message: name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `could not connect${code ? ` (${code})` : ''}` };
+}

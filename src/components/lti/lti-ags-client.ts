@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { NonPublicAddressError, answerLine, outboundRequest, retryAfterMs, type OutboundAnswer } from '../../shared/outbound-http';
+import { answerLine, outboundRequest, retryAfterMs, unansweredRequest, type OutboundAnswer } from '../../shared/outbound-http';
 import type { ToolKey } from './lti-tool-key';
 
 export const SCORE_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/score';
@@ -91,10 +91,7 @@ async function call(url: URL, headers: Record<string, string>, body: string, all
     // Redirects are not followed (the token or assertion would be replayed wherever they point).
     response = await outboundRequest(url, { method: 'POST', headers, body, timeoutMs: AGS_TIMEOUT_MS, maxBytes: READ_MAX_BYTES, allowPrivateNetwork });
   } catch (err) {
-    if (err instanceof NonPublicAddressError) return { kind: 'stop', status: null, message: 'refused: the address is on a private or local network (OUTBOUND_PRIVATE_NETWORK=allow permits it)' };
-    const code = (err as { code?: string }).code;
-    const name = (err as { name?: string }).name;
-    return { kind: 'retry', status: null, message: name === 'TimeoutError' ? `no answer within ${Math.round(AGS_TIMEOUT_MS / 1000)} s` : `could not connect${code ? ` (${code})` : ''}` };
+    return unansweredRequest(err, AGS_TIMEOUT_MS, 'the address');
   }
   const status = response.status;
   const header = (name: string) => {

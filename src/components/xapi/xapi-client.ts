@@ -1,4 +1,4 @@
-import { NonPublicAddressError, answerLine, outboundRequest, retryAfterMs, type OutboundAnswer } from '../../shared/outbound-http';
+import { answerLine, outboundRequest, retryAfterMs, unansweredRequest, type OutboundAnswer } from '../../shared/outbound-http';
 import { xapiRuntime } from './xapi-runtime';
 import { XAPI_VERSION, type Statement } from './xapi-statements';
 
@@ -54,10 +54,7 @@ async function call(lrs: LrsCredentials, method: 'POST' | 'PUT', url: URL, body:
       },
     });
   } catch (err) {
-    if (err instanceof NonPublicAddressError) return { kind: 'stop', status: null, message: 'refused: the endpoint is on a private or local network (OUTBOUND_PRIVATE_NETWORK=allow permits it)' };
-    const code = (err as { code?: string }).code;
-    const name = (err as { name?: string }).name;
-    return { kind: 'retry', status: null, message: name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `could not connect${code ? ` (${code})` : ''}` };
+    return unansweredRequest(err, timeoutMs, 'the endpoint');
   }
   const status = response.status;
   const message = answerLine(readText(response.body), [lrs.secret]);
