@@ -3,3 +3,4 @@ export { resolveSsoSignIn, getSsoLink, unlinkSso, subjectKey, type SsoRefusal } 
 export { redactIdTokenHint } from './sso.log';
 export { ssoFormActionSources } from './sso.client';
 export { samlRouter } from './saml.routes';
+export { samlLogoutRouter } from './saml-slo.routes';
