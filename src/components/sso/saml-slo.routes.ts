@@ -46,7 +46,7 @@ export function addSloEndpoint(router: Router, settings: SamlSettings, slo: Saml
 
     if (type === 'SAMLResponse') {
       // Whatever the answer says, this browser is signed out here (it normally already is: POST /logout ended it).
-      await endLocalSession(req, res);
+      await endLocalSession(req);
       const outcome = await readChecked(read, (m) => client.checkResponse(m));
       if (!outcome.ok) return refuse(req, res, outcome.code, 'response');
       if (!outcome.complete) logger.info({ requestId: req.id }, 'SAML logout partial at the identity provider');
@@ -57,10 +57,11 @@ export function addSloEndpoint(router: Router, settings: SamlSettings, slo: Saml
     if (!outcome.ok) return refuse(req, res, outcome.code, 'request');
     const ended = await endSamlSessions(req.sessionStore, settings.idpIssuer, outcome.nameId, outcome.sessionIndexes);
     // Counts only: no NameID or SessionIndex in the log.
-    logger.info({ ended, bySessionIndex: outcome.sessionIndexes.length > 0, requestId: req.id }, 'SAML logout requested by the identity provider');
-    if (ended > 0) res.clearCookie('sst.sid');
+    logger.info({ ended: ended.length, bySessionIndex: outcome.sessionIndexes.length > 0, requestId: req.id }, 'SAML logout requested by the identity provider');
+    // This browser's own session was one of them: it must not be written back at the end of this request.
+    if (ended.includes(req.sessionID)) await endLocalSession(req);
     const echo = typeof relayState === 'string' && relayState.length <= MAX_RELAY_STATE ? relayState : undefined;
-    res.redirect(303, await client.logoutResponseUrl(outcome.id, ended > 0, echo));
+    res.redirect(303, await client.logoutResponseUrl(outcome.id, ended.length > 0, echo));
   };
 
   router.get('/auth/saml/slo', limiter, handle);
@@ -99,13 +100,16 @@ function refuse(req: Request, res: Response, code: string, kind: 'request' | 're
   res.status(400).render('auth/slo-result', { title: res.locals.t(`${key}.title`), key });
 }
 
-/** Ends this browser's session (if any) in the store and forgets its SAML record. */
-async function endLocalSession(req: Request, res: Response): Promise<void> {
+/**
+ * Ends this browser's session (if any): passport's logout regenerates it, which deletes the old one from the store
+ * (and this instance's cache); the new one is empty and stored only if the page gives it a CSRF token. The header
+ * of a page rendered afterwards shows no one signed in.
+ */
+async function endLocalSession(req: Request): Promise<void> {
   if (!req.user && !req.session?.samlSignIn) return;
   const sessionId = req.sessionID;
   await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
-  await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-  res.clearCookie('sst.sid');
+  req.res!.locals.actor = null;
   await forgetSamlSession(sessionId);
 }
 
@@ -125,7 +129,9 @@ export function samlLogoutRouter(config: Config): Router {
   router.post('/logout', async (req, res, next) => {
     const signIn = req.session.samlSignIn;
     if (!signIn) return next();
-    await endLocalSession(req, res);
+    await endLocalSession(req);
+    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+    res.clearCookie('sst.sid');
     let url = SIGNED_OUT_PATH;
     try {
       url = await client.logoutRequestUrl(signIn);

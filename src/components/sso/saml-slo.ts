@@ -64,7 +64,9 @@ export class SamlLogout {
       requestIdExpirationPeriodMs: SAML_REQUEST_MAX_MS,
       // Our LogoutRequest ids, so that the LogoutResponse can be matched to one (on any instance).
       cacheProvider: new MongoSamlCache('logout'),
+      // As the sign-in client: the metadata built here must say the same about assertions.
       wantAuthnResponseSigned: false,
+      wantAssertionsSigned: false,
     });
   }
 
@@ -164,13 +166,14 @@ export async function forgetSamlSession(sessionId: string): Promise<void> {
  * Ends every one of our sessions that a SAML sign-in of this NameID opened (only those with one of
  * `sessionIndexes`, when the IdP names any): each is destroyed through the app's session store, so it is gone from
  * MongoDB for every instance and from this instance's cache at once; another instance's cache may answer it for at
- * most SESSION_CACHE_MS (as with a sign-out made elsewhere). Returns how many were found.
+ * most SESSION_CACHE_MS (as with a sign-out made elsewhere). Returns the ids of the sessions found.
  */
-export async function endSamlSessions(store: Store, idpIssuer: string, nameId: string, sessionIndexes: readonly string[]): Promise<number> {
+export async function endSamlSessions(store: Store, idpIssuer: string, nameId: string, sessionIndexes: readonly string[]): Promise<string[]> {
   const filter = { subjectHash: subjectHash(idpIssuer, nameId), ...(sessionIndexes.length > 0 ? { sessionIndex: { $in: [...sessionIndexes] } } : {}) };
   const found = await SamlSession.find(filter).select('_id').limit(1000).lean();
   const destroy = promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>;
   for (const { _id } of found) await destroy(_id);
-  if (found.length > 0) await SamlSession.deleteMany({ _id: { $in: found.map((f) => f._id) } });
-  return found.length;
+  const ids = found.map((f) => f._id);
+  if (ids.length > 0) await SamlSession.deleteMany({ _id: { $in: ids } });
+  return ids;
 }
