@@ -29,7 +29,7 @@ import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
 import { configureReminderRetention, remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
-import { redactIdTokenHint, samlLogoutRouter, samlRouter, ssoFormActionSources, ssoRouter } from './components/sso';
+import { redactIdTokenHint, redactSamlSloRedirect, redactSamlSloRequest, samlLogoutRouter, samlRouter, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
 import { configureXapi, xapiAdminRouter } from './components/xapi';
@@ -65,7 +65,8 @@ export function buildApp(config: Config): Express {
       // An SSO sign-out redirects with the ID token in the URL (id_token_hint): logged without it (res).
       // A password-reset link's path holds its token: logged without it.
       // An LTI login initiation's query (login_hint) and its redirect (state, nonce): logged without them.
-      serializers: { req: (req: { url?: string }) => redactLtiRequest(redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req)), res: (res: Parameters<typeof redactIdTokenHint>[0]) => redactLtiRedirect(redactIdTokenHint(res)) },
+      // SAML Single Logout messages (they carry the NameID), in the query and in our redirects: logged without them.
+      serializers: { req: (req: { url?: string }) => redactSamlSloRequest(redactLtiRequest(redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req))), res: (res: Parameters<typeof redactIdTokenHint>[0]) => redactSamlSloRedirect(redactLtiRedirect(redactIdTokenHint(res))) },
     }),
   );
   app.use(

@@ -1,6 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import request from 'supertest';
 import mongoose from 'mongoose';
+import pino from 'pino';
 import { SamlRequest } from '../../../src/components/sso/saml-request.model';
 import { logger } from '../../../src/shared/logger';
 import { SamlSession } from '../../../src/components/sso/saml-session.model';
@@ -299,5 +300,40 @@ describe('garbage at the SLO endpoint', () => {
     expect(xml).toContain(`Destination="${idp.sloUrl}"`);
     expect(url.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
     expect(url.searchParams.get('Signature')).toBeTruthy();
+  });
+});
+
+describe('request log', () => {
+  test('when a person signs out through the IdP and the IdP logs them out, then the request log has neither message nor signature (they carry the NameID)', async () => {
+    const lines: string[] = [];
+    const stream = (logger as unknown as Record<symbol, { write(line: string): boolean }>)[pino.symbols.streamSym];
+    const write = jest.spyOn(stream, 'write').mockImplementation((line: string) => lines.push(line) > 0);
+    logger.level = 'info';
+    try {
+      const person = await samlSignedIn();
+      const res = await signOut(person.agent);
+      const { answer } = await idp.answerLogout(res.headers.location);
+      expect((await bring(person.agent, answer)).status).toBe(303);
+      const again = await samlSignedIn(person.nameId, person.email);
+      const delivery = await idp.requestLogout({ nameId: person.nameId });
+      const answered = await bring(again.agent, delivery);
+      expect(answered.status).toBe(303);
+      const entries = lines.map((l) => JSON.parse(l) as { req?: { method?: string; url?: string; query?: unknown }; res?: { headers?: { location?: string } } });
+      const slo = entries.filter((e) => e.req?.url?.startsWith('/auth/saml/slo'));
+      expect(slo).toHaveLength(2);
+      for (const e of slo) {
+        expect(e.req!.url).toMatch(/SAML(Request|Response)=\[redacted\]/);
+        expect(e.req!.query).toBe('[redacted]');
+      }
+      const all = lines.join('\n');
+      for (const secret of [new URL(res.headers.location).searchParams.get('SAMLRequest')!, new URL(answered.headers.location).searchParams.get('SAMLResponse')!, new URL(`http://x${(answer as { path: string }).path}`).searchParams.get('SAMLResponse')!]) {
+        expect(all).not.toContain(secret.slice(0, 40));
+        expect(all).not.toContain(encodeURIComponent(secret).slice(0, 40));
+      }
+      expect(all).not.toContain(person.nameId);
+    } finally {
+      logger.level = 'silent';
+      write.mockRestore();
+    }
   });
 });
