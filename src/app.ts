@@ -29,7 +29,7 @@ import { sessionsRouter } from './components/sessions';
 import { rosterRouter, rosterUpload } from './components/roster';
 import { configureReminderRetention, remindersRouter } from './components/reminders';
 import { configureMailer } from './shared/mailer';
-import { redactIdTokenHint, samlRouter, ssoFormActionSources, ssoRouter } from './components/sso';
+import { redactIdTokenHint, redactSamlSloRedirect, redactSamlSloRequest, samlLogoutRouter, samlRouter, ssoFormActionSources, ssoRouter } from './components/sso';
 import { scimAdminRouter, scimRouter } from './components/scim';
 import { passwordResetRouter, redactResetPath } from './components/password-reset';
 import { configureXapi, xapiAdminRouter } from './components/xapi';
@@ -65,7 +65,8 @@ export function buildApp(config: Config): Express {
       // An SSO sign-out redirects with the ID token in the URL (id_token_hint): logged without it (res).
       // A password-reset link's path holds its token: logged without it.
       // An LTI login initiation's query (login_hint) and its redirect (state, nonce): logged without them.
-      serializers: { req: (req: { url?: string }) => redactLtiRequest(redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req)), res: (res: Parameters<typeof redactIdTokenHint>[0]) => redactLtiRedirect(redactIdTokenHint(res)) },
+      // SAML Single Logout messages (they carry the NameID), in the query and in our redirects: logged without them.
+      serializers: { req: (req: { url?: string }) => redactSamlSloRequest(redactLtiRequest(redactResetPath(req.url?.startsWith('/auth/oidc/callback') ? { ...req, url: '/auth/oidc/callback?[redacted]', query: '[redacted]' } : req))), res: (res: Parameters<typeof redactIdTokenHint>[0]) => redactSamlSloRedirect(redactLtiRedirect(redactIdTokenHint(res))) },
     }),
   );
   app.use(
@@ -126,7 +127,8 @@ export function buildApp(config: Config): Express {
   // The roster file is multipart: parsed here (district admins only) so the CSRF check below can read its token.
   app.use(rosterUpload);
   // SAML sign-in: its assertion consumer is posted by the identity provider, without our CSRF token; it is
-  // checked by the signed response instead (samlRouter says how). Its only POST, so it comes before the check.
+  // checked by the signed response instead (samlRouter says how). Its only POSTs (that and Single Logout's signed
+  // messages), so it comes before the check.
   app.use(samlRouter(config));
   // LTI login and launch are cross-site posts from the LMS (no CSRF token possible): answered before the
   // CSRF check, protected by one-use state, the signed id_token and its nonce (components/lti/lti.routes.ts).
@@ -134,6 +136,8 @@ export function buildApp(config: Config): Express {
   app.use(csrfProtection);
 
   // Public routes: sign-in, certificate verification.
+  // SAML Single Logout's sign-out (POST /logout of a SAML session), behind the CSRF check like every form.
+  app.use(samlLogoutRouter(config));
   app.use(ssoRouter(config));
   app.use(authRouter(config));
   app.use(passwordResetRouter(config));

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseEmailDomains } from './components/sso/email-domains';
-import { NAME_ID_FORMATS, parseEmailAttributes, parseIdpCerts } from './components/sso/saml-settings';
+import { NAME_ID_FORMATS, parseEmailAttributes, parseIdpCerts, parseSpKeyPair } from './components/sso/saml-settings';
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -46,6 +46,9 @@ const envSchema = z.object({
   SAML_EMAIL_ATTRIBUTE: z.string().max(2000).optional(),
   SAML_EMAIL_DOMAINS: z.string().max(2000).optional(),
   SAML_NAMEID_FORMAT: z.enum(['persistent', 'email', 'unspecified'], 'must be persistent, email or unspecified').default('persistent'),
+  SAML_IDP_SLO_URL: z.url('must be a URL, like https://adfs.your-district.org/adfs/ls/').optional(),
+  SAML_SP_PRIVATE_KEY: z.string().max(20_000).optional(),
+  SAML_SP_CERT: z.string().max(20_000).optional(),
   OUTBOUND_PRIVATE_NETWORK: z.enum(['allow', 'refuse'], 'must be allow or refuse').optional(),
   XAPI_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)').optional(),
 });
@@ -101,6 +104,18 @@ export type SamlSettings = Readonly<{
   emailDomains: readonly string[];
   /** The NameID format asked for in the AuthnRequest and announced in the metadata. */
   nameIdFormat: string;
+  /** SAML Single Logout (docs/sso.md, "Single Logout"); undefined: sign-out is local only. */
+  slo: SamlSloSettings | undefined;
+}>;
+
+export type SamlSloSettings = Readonly<{
+  /** The IdP's SingleLogoutService (HTTP-Redirect binding): our LogoutRequests and LogoutResponses go there. */
+  idpSloUrl: string;
+  /** Our SingleLogoutService: <BASE_URL>/auth/saml/slo (both bindings). */
+  spSloUrl: string;
+  /** This app's signing key (PEM) and its certificate (PEM, published in the metadata). */
+  privateKey: string;
+  cert: string;
 }>;
 
 /** Shared computers and Entra (docs/sso.md): who may link by email, what the provider is asked, where sign-out returns. */
@@ -152,6 +167,12 @@ function xapiKey(value: string | undefined, env: string, dataDir: string): Buffe
   return key;
 }
 
+/** Single Logout settings: only with the IdP's SLO URL (a key pair alone signs nothing). */
+function sloSettings(idpSloUrl: string | undefined, keys: { key?: string; cert?: string }, baseUrl: string): SamlSloSettings | undefined {
+  if (!idpSloUrl || !keys.key || !keys.cert) return undefined;
+  return Object.freeze({ idpSloUrl, spSloUrl: `${baseUrl}/auth/saml/slo`, privateKey: keys.key, cert: keys.cert });
+}
+
 /** Parses the environment; lists every problem at once. The only reader of process.env in src/. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -193,6 +214,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     problems.push(...parseIdpCerts(values.SAML_IDP_CERT).problems);
     problems.push(...parseEmailDomains(values.SAML_EMAIL_DOMAINS, 'SAML_EMAIL_DOMAINS').problems);
+    const spKeys = parseSpKeyPair(values.SAML_SP_PRIVATE_KEY, values.SAML_SP_CERT);
+    problems.push(...spKeys.problems);
+    if (values.SAML_IDP_SLO_URL) {
+      if (samlSet.length < samlKeys.length) problems.push('SAML_IDP_SLO_URL: needs SAML sign-in (SAML_IDP_ENTRY_POINT, SAML_IDP_CERT and SAML_IDP_ISSUER)');
+      if (values.SAML_SP_PRIVATE_KEY === undefined && values.SAML_SP_CERT === undefined) {
+        problems.push('SAML_IDP_SLO_URL: needs SAML_SP_PRIVATE_KEY and SAML_SP_CERT (Single Logout messages are signed; make a key pair with openssl, docs/sso.md "Single Logout")');
+      }
+      if (values.NODE_ENV === 'production' && !values.SAML_IDP_SLO_URL.startsWith('https://')) problems.push('SAML_IDP_SLO_URL: must use https:// in production');
+    }
     if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0 && samlSet.length === 0) {
       problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, or the SAML_IDP_* settings)');
     }
@@ -246,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             emailAttributes: Object.freeze(parseEmailAttributes(values.SAML_EMAIL_ATTRIBUTE)),
             emailDomains: Object.freeze(parseEmailDomains(values.SAML_EMAIL_DOMAINS, 'SAML_EMAIL_DOMAINS').domains),
             nameIdFormat: NAME_ID_FORMATS[values.SAML_NAMEID_FORMAT],
+            slo: sloSettings(values.SAML_IDP_SLO_URL, parseSpKeyPair(values.SAML_SP_PRIVATE_KEY, values.SAML_SP_CERT), baseUrl),
           })
         : undefined,
     xapiSecretKey: xapiKey(values.XAPI_SECRET_KEY, values.NODE_ENV, values.DATA_DIR),

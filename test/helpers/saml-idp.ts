@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as samlify from 'samlify';
 
 /**
@@ -42,8 +43,41 @@ export type ResponseOptions = {
   failure?: { status: string; message: string };
 };
 
-/** The form the IdP's page would auto-post to the app. */
-export type AcsPost = { action: string; SAMLResponse: string; RelayState?: string; xml: string; requestId?: string };
+/** The form the IdP's page would auto-post to the app; `sessionIndex`: the AuthnStatement's SessionIndex. */
+export type AcsPost = { action: string; SAMLResponse: string; RelayState?: string; xml: string; requestId?: string; sessionIndex?: string };
+
+/**
+ * A Single Logout message on its way from the IdP to the app: a redirect (the app-relative path with its query)
+ * or an auto-posting form (the fields). `xml` is what the IdP built (before any signature).
+ */
+export type SloDelivery = { binding: 'redirect'; path: string; xml: string; id: string } | { binding: 'post'; path: string; fields: Record<string, string>; xml: string; id: string };
+
+/** How the IdP signs a logout message: correctly (default), not at all, or with a key the app does not trust. */
+export type SloSigning = 'signed' | 'none' | 'impostor';
+
+export type LogoutAnswerOptions = {
+  binding?: 'redirect' | 'post';
+  sign?: SloSigning;
+  /** success (default); partial: Success with PartialLogout; failed: Responder. */
+  status?: 'success' | 'partial' | 'failed';
+  /** null: no InResponseTo (unsolicited); a string: answers that id instead. */
+  inResponseTo?: string | null;
+  issuer?: string;
+  tamper?: (xml: string) => string;
+};
+
+export type LogoutRequestOptions = {
+  binding?: 'redirect' | 'post';
+  sign?: SloSigning;
+  /** Minutes ago the request was issued (default 0). */
+  issuedMinutesAgo?: number;
+  issuer?: string;
+  tamper?: (xml: string) => string;
+  relayState?: string;
+};
+
+/** What the IdP read from the app's LogoutRequest (after checking its signature with the app's published certificate). */
+export type ReceivedLogoutRequest = { id: string; nameId: string; nameIdFormat?: string; sessionIndex?: string; issuer: string; destination?: string; relayState?: string; sigAlg: string };
 
 export type TestSamlIdp = {
   /** The settings the app needs (SAML_IDP_*). */
@@ -56,6 +90,17 @@ export type TestSamlIdp = {
   trustSp(metadataXml: string): void;
   /** Plays the person at the IdP: opens the app's redirect, signs in, and returns the form posted to the ACS. */
   signInAs(authorizationUrl: string, person: SamlPerson, options?: ResponseOptions): Promise<AcsPost>;
+  /** The IdP's SingleLogoutService (HTTP-Redirect binding): SAML_IDP_SLO_URL. */
+  sloUrl: string;
+  /**
+   * Plays the IdP's SLO endpoint for the app's redirect (its signed LogoutRequest): checks the signature with the
+   * certificate in the app's metadata (samlify refuses otherwise), and answers with a LogoutResponse.
+   */
+  answerLogout(appRedirectUrl: string, options?: LogoutAnswerOptions): Promise<{ request: ReceivedLogoutRequest; answer: SloDelivery }>;
+  /** An IdP-initiated logout: a LogoutRequest for this person to the app's SLO endpoint. */
+  requestLogout(person: { nameId: string; nameIdFormat?: string; sessionIndex?: string }, options?: LogoutRequestOptions): Promise<SloDelivery>;
+  /** Reads the app's LogoutResponse (its redirect to the IdP), checking the signature with the app's certificate. */
+  readLogoutResponse(url: string): Promise<{ inResponseTo: string; status: string; subStatus?: string; issuer: string; relayState?: string }>;
   close(): Promise<void>;
 };
 
@@ -87,13 +132,13 @@ let validatorSet = false;
 export async function startTestSamlIdp(): Promise<TestSamlIdp> {
   if (!validatorSet) {
     // samlify asks the caller for XML schema validation of what it parses (here only the app's AuthnRequest).
-    samlify.setSchemaValidator({ validate: async (xml: string) => { if (!/AuthnRequest/.test(xml)) throw new Error('not an AuthnRequest'); return 'ok'; } });
+    samlify.setSchemaValidator({ validate: async (xml: string) => { if (!/AuthnRequest|LogoutRequest|LogoutResponse/.test(xml)) throw new Error('not an AuthnRequest or a logout message'); return 'ok'; } });
     validatorSet = true;
   }
   const real = makeKeyPair('Test SAML IdP');
   const impostor = makeKeyPair('Impostor IdP');
   const pending = new Map<string, { person: SamlPerson; options: ResponseOptions }>();
-  let sp: { response: samlify.ServiceProviderInstance; assertion: samlify.ServiceProviderInstance } | undefined;
+  let sp: { response: samlify.ServiceProviderInstance; assertion: samlify.ServiceProviderInstance; slo: samlify.ServiceProviderInstance; sloUnsigned: samlify.ServiceProviderInstance } | undefined;
   let idps: { real: samlify.IdentityProviderInstance; impostor: samlify.IdentityProviderInstance } | undefined;
   let lastPost: AcsPost | undefined;
 
@@ -161,7 +206,8 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       }
       if (options.tamper) xml = options.tamper(xml);
       const relayState = options.relayState ?? url.searchParams.get('RelayState') ?? undefined;
-      lastPost = { action: acs, SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: relayState, xml, requestId };
+      const sessionIndex = /SessionIndex="([^"]+)"/.exec(xml)?.[1];
+      lastPost = { action: acs, SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: relayState, xml, requestId, sessionIndex };
       // The page a browser would auto-submit (here the test reads it back through lastPost).
       res.writeHead(200, { 'content-type': 'text/html' }).end(
         `<form method="post" action="${escapeHtml(acs)}"><input type="hidden" name="SAMLResponse" value="${escapeHtml(lastPost.SAMLResponse)}">${
@@ -178,7 +224,7 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
   const sso = [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${origin}/sso` }];
   const slo = [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${origin}/slo` }];
   const idpFor = (pair: { key: string; cert: string }) =>
-    samlify.IdentityProvider({ entityID: entityId, privateKey: pair.key, signingCert: pair.cert, singleSignOnService: sso, singleLogoutService: slo, nameIDFormat: [NAME_ID.persistent], wantAuthnRequestsSigned: false, requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' });
+    samlify.IdentityProvider({ entityID: entityId, privateKey: pair.key, signingCert: pair.cert, singleSignOnService: sso, singleLogoutService: slo, nameIDFormat: [NAME_ID.persistent], wantAuthnRequestsSigned: false, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true, requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' });
   idps = { real: idpFor(real), impostor: idpFor(impostor) };
   let ticketCounter = 0;
 
@@ -192,6 +238,9 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       sp = {
         response: samlify.ServiceProvider({ metadata: metadataXml, wantMessageSigned: true }),
         assertion: samlify.ServiceProvider({ metadata: wantAssertions, wantMessageSigned: false }),
+        // Single Logout: what the IdP sends the app is signed (or, to test refusals, not).
+        slo: samlify.ServiceProvider({ metadata: metadataXml, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true }),
+        sloUnsigned: samlify.ServiceProvider({ metadata: metadataXml, wantLogoutRequestSigned: false, wantLogoutResponseSigned: false }),
       };
     },
     async signInAs(authorizationUrl, person, options = {}) {
@@ -205,9 +254,106 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       if (res.status !== 200 || !lastPost) throw new Error(`test IdP answered ${res.status}: ${await res.text()}`);
       return lastPost;
     },
+    sloUrl: `${origin}/slo`,
+    async answerLogout(appRedirectUrl, options = {}) {
+      if (!sp || !idps) throw new Error('the IdP does not know the app yet (trustSp)');
+      const { query, octetString } = redirectQuery(appRedirectUrl, 'SAMLRequest');
+      // samlify checks the app's signature with the certificate of the app's metadata (wantLogoutRequestSigned).
+      const parsed = await idps.real.parseLogoutRequest(sp.slo, 'redirect', { query, octetString });
+      const xml = parsed.samlContent as string;
+      const request: ReceivedLogoutRequest = {
+        id: attrOf(xml, 'LogoutRequest', 'ID')!,
+        issuer: textOf(xml, 'Issuer')!,
+        destination: attrOf(xml, 'LogoutRequest', 'Destination'),
+        nameId: textOf(xml, 'NameID')!,
+        nameIdFormat: attrOf(xml, 'NameID', 'Format'),
+        sessionIndex: textOf(xml, 'SessionIndex'),
+        relayState: query.RelayState,
+        sigAlg: query.SigAlg,
+      };
+      const status = options.status ?? 'success';
+      const inResponseTo = options.inResponseTo === null ? undefined : (options.inResponseTo ?? request.id);
+      const statusXml = status === 'success'
+        ? '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/>'
+        : status === 'partial'
+          ? '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:PartialLogout"/></samlp:StatusCode>'
+          : '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"/>';
+      const binding = options.binding ?? 'redirect';
+      const target = options.sign === 'none' ? sp.sloUnsigned : sp.slo;
+      const idp = options.sign === 'impostor' ? idps.impostor : idps.real;
+      const destination = target.entityMeta.getSingleLogoutService(binding) as string;
+      const id = `_lr${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
+      const responseXml = `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${escapeXml(destination)}"${
+        inResponseTo !== undefined ? ` InResponseTo="${escapeXml(inResponseTo)}"` : ''}><saml:Issuer>${escapeXml(options.issuer ?? entityId)}</saml:Issuer><samlp:Status>${statusXml}</samlp:Status></samlp:LogoutResponse>`;
+      const built = idp.createLogoutResponse(target, parsed as unknown as Parameters<typeof idp.createLogoutResponse>[1], binding, request.relayState ?? '', () => ({ id, context: responseXml })) as { context: string; relayState?: string; entityEndpoint?: string };
+      return { request, answer: deliver(binding, built, 'SAMLResponse', responseXml, id, options.tamper) };
+    },
+    async requestLogout(person, options = {}) {
+      if (!sp || !idps) throw new Error('the IdP does not know the app yet (trustSp)');
+      const binding = options.binding ?? 'redirect';
+      const target = options.sign === 'none' ? sp.sloUnsigned : sp.slo;
+      const idp = options.sign === 'impostor' ? idps.impostor : idps.real;
+      const destination = target.entityMeta.getSingleLogoutService(binding) as string;
+      const id = `_lq${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
+      const issued = new Date(Date.now() - (options.issuedMinutesAgo ?? 0) * 60_000).toISOString();
+      const requestXml = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${issued}" Destination="${escapeXml(destination)}"><saml:Issuer>${escapeXml(options.issuer ?? entityId)}</saml:Issuer><saml:NameID Format="${escapeXml(person.nameIdFormat ?? NAME_ID.persistent)}">${escapeXml(person.nameId)}</saml:NameID>${
+        person.sessionIndex ? `<samlp:SessionIndex>${escapeXml(person.sessionIndex)}</samlp:SessionIndex>` : ''}</samlp:LogoutRequest>`;
+      const built = idp.createLogoutRequest(target, binding, { logoutNameID: person.nameId }, options.relayState ?? '', () => ({ id, context: requestXml })) as { context: string; relayState?: string; entityEndpoint?: string };
+      return deliver(binding, built, 'SAMLRequest', requestXml, id, options.tamper);
+    },
+    async readLogoutResponse(url) {
+      if (!sp || !idps) throw new Error('the IdP does not know the app yet (trustSp)');
+      const { query, octetString } = redirectQuery(url, 'SAMLResponse');
+      // Checked with samlify's signature check and the certificate of the app's metadata (its parser refuses any
+      // status but Success before that, and the app also answers UnknownPrincipal).
+      if (!query.Signature || !query.SigAlg) throw new Error('the LogoutResponse is not signed');
+      if (!samlify.SamlLib.verifyMessageSignature(sp.slo.entityMeta, octetString, Buffer.from(query.Signature, 'base64'), query.SigAlg)) {
+        throw new Error('the LogoutResponse signature is not valid');
+      }
+      const xml = inflateRawSync(Buffer.from(query.SAMLResponse, 'base64')).toString('utf8');
+      const codes = [...xml.matchAll(/StatusCode Value="([^"]+)"/g)].map((m) => m[1]);
+      return { inResponseTo: attrOf(xml, 'LogoutResponse', 'InResponseTo')!, status: codes[0], subStatus: codes[1], issuer: textOf(xml, 'Issuer')!, relayState: query.RelayState };
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The query of a redirect-binding URL (decoded) and the octet string its signature covers (as sent, still encoded). */
+function redirectQuery(url: string, type: 'SAMLRequest' | 'SAMLResponse'): { query: Record<string, string>; octetString: string } {
+  const rawQuery = url.slice(url.indexOf('?') + 1);
+  const raw = new Map(rawQuery.split('&').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)] as [string, string]));
+  const octetString = [type, 'RelayState', 'SigAlg'].filter((k) => raw.has(k)).map((k) => `${k}=${raw.get(k)}`).join('&');
+  return { query: Object.fromEntries(new URL(url).searchParams), octetString };
+}
+
+function attrOf(xml: string, element: string, attr: string): string | undefined {
+  const start = new RegExp(`<(?:\\w+:)?${element}\\b([^>]*)>`).exec(xml);
+  const value = start ? new RegExp(`\\s${attr}="([^"]*)"`).exec(start[1]) : null;
+  return value ? value[1] : undefined;
+}
+
+function textOf(xml: string, element: string): string | undefined {
+  return new RegExp(`<(?:\\w+:)?${element}\\b[^>]*>([^<]*)</`).exec(xml)?.[1];
+}
+
+/** What the browser brings to the app: the redirect's path and query, or the form's fields; `tamper` changes the XML after signing. */
+function deliver(binding: 'redirect' | 'post', built: { context: string; relayState?: string; entityEndpoint?: string }, type: 'SAMLRequest' | 'SAMLResponse', xml: string, id: string, tamper?: (xml: string) => string): SloDelivery {
+  if (binding === 'redirect') {
+    const url = new URL(built.context);
+    if (tamper) {
+      const original = inflateRawSync(Buffer.from(url.searchParams.get(type)!, 'base64')).toString('utf8');
+      const changed = encodeURIComponent(deflateRawSync(Buffer.from(tamper(original))).toString('base64'));
+      const rawQuery = url.search.slice(1).split('&').map((part) => (part.startsWith(`${type}=`) ? `${type}=${changed}` : part)).join('&');
+      return { binding, path: `${url.pathname}?${rawQuery}`, xml, id };
+    }
+    return { binding, path: `${url.pathname}${url.search}`, xml, id };
+  }
+  let message = built.context;
+  if (tamper) message = Buffer.from(tamper(Buffer.from(message, 'base64').toString('utf8'))).toString('base64');
+  const fields: Record<string, string> = { [type]: message };
+  if (built.relayState) fields.RelayState = built.relayState;
+  return { binding, path: new URL(built.entityEndpoint!).pathname, fields, xml, id };
 }

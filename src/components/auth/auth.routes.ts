@@ -39,8 +39,10 @@ export function authRouter(config: Pick<Config, 'sessionSecret'>): Router {
 
   router.get('/login', (req, res) => {
     if (req.user) return res.redirect(303, safeRedirectPath(req.query.next));
-    const signedOut = req.query.signed_out === '1' || req.query.state === SIGNED_OUT_STATE;
-    res.render('auth/login', { title: res.locals.t('auth.title'), signedOut, next: safeRedirectPath(req.query.next) === '/' ? '' : safeRedirectPath(req.query.next) });
+    // `partial`: SAML Single Logout came back saying the IdP could not end every session (components/sso/saml-slo.routes.ts).
+    const signedOutPartial = req.query.signed_out === 'partial';
+    const signedOut = req.query.signed_out === '1' || signedOutPartial || req.query.state === SIGNED_OUT_STATE;
+    res.render('auth/login', { title: res.locals.t('auth.title'), signedOut, signedOutPartial, next: safeRedirectPath(req.query.next) === '/' ? '' : safeRedirectPath(req.query.next) });
   });
 
   router.post('/login', signInLimiter, (req, res, next) => {

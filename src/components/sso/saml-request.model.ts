@@ -24,6 +24,9 @@ const samlRequestSchema = new Schema(
     // SHA-256 of the binding cookie set in the browser that started this request (shared/login-binding.ts):
     // the ACS finds the request by it, and only a response to that request signs in (login CSRF defence).
     bindingHash: { type: String, maxlength: 64 },
+    // Absent: an AuthnRequest. `logout`: a LogoutRequest we sent (its LogoutResponse is matched to it once);
+    // `idp_logout`: a LogoutRequest the IdP sent (its id, hashed, so a replay of it is refused).
+    kind: { type: String, enum: ['logout', 'idp_logout'] },
   },
   { versionKey: false },
 );

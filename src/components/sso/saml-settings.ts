@@ -2,7 +2,7 @@
  * SAML settings read from the environment (docs/sso.md, "SAML 2.0"): the identity provider's signing
  * certificates and the attributes that may carry the email. Pure: config.ts imports this file.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -71,4 +71,47 @@ export function parseIdpCerts(value: string | undefined): { certs: string[]; pro
 export function parseEmailAttributes(value: string | undefined): readonly string[] {
   const names = (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   return names.length > 0 ? names : DEFAULT_EMAIL_ATTRIBUTES;
+}
+
+const PEM_KEY = /-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----([\s\S]*?)-----END \1-----/;
+
+/**
+ * SAML_SP_PRIVATE_KEY + SAML_SP_CERT: this app's signing key pair for Single Logout (signed LogoutRequests and
+ * LogoutResponses; docs/sso.md, "Single Logout"). Each as a PEM, or its base64 body (PKCS#8 for the key). Both or
+ * neither; the certificate must belong to the key. Returns the PEMs, or every problem, each naming the variable.
+ */
+export function parseSpKeyPair(keyValue: string | undefined, certValue: string | undefined): { key?: string; cert?: string; problems: string[] } {
+  const problems: string[] = [];
+  const given = (v: string | undefined) => v !== undefined && v.trim() !== '';
+  if (!given(keyValue) && !given(certValue)) return { problems };
+  if (!given(keyValue)) return { problems: ['SAML_SP_PRIVATE_KEY: required when SAML_SP_CERT is set (the signing key and its certificate go together)'] };
+  if (!given(certValue)) return { problems: ['SAML_SP_CERT: required when SAML_SP_PRIVATE_KEY is set (the signing key and its certificate go together)'] };
+
+  let key: string | undefined;
+  const keyText = keyValue!.replace(/\\n/g, '\n').trim();
+  const keyBlock = PEM_KEY.exec(keyText);
+  const keyBody = (keyBlock ? keyBlock[2] : keyText).replace(/\s+/g, '');
+  if (keyText.includes('-----BEGIN') && !keyBlock) problems.push('SAML_SP_PRIVATE_KEY: has a "-----BEGIN" line but no complete private key block (an encrypted key is not supported: give it without a passphrase)');
+  else if (!BASE64_BODY.test(keyBody)) problems.push('SAML_SP_PRIVATE_KEY: is not a PEM private key or its base64 body');
+  else {
+    const label = keyBlock ? keyBlock[1] : 'PRIVATE KEY';
+    const pem = `-----BEGIN ${label}-----\n${(keyBody.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
+    try {
+      const parsed = createPrivateKey(pem);
+      if (parsed.asymmetricKeyType !== 'rsa') problems.push('SAML_SP_PRIVATE_KEY: must be an RSA key (SAML signatures here are rsa-sha256)');
+      else key = pem;
+    } catch {
+      problems.push('SAML_SP_PRIVATE_KEY: is not a parseable private key (PEM, PKCS#8 or PKCS#1, without a passphrase)');
+    }
+  }
+
+  const certs = parseIdpCerts(certValue);
+  const certProblems = certs.problems.map((p) => p.replace(/^SAML_IDP_CERT: /, 'SAML_SP_CERT: '));
+  if (certProblems.length > 0) problems.push(...certProblems);
+  else if (certs.certs.length !== 1) problems.push('SAML_SP_CERT: give exactly one certificate (the one for SAML_SP_PRIVATE_KEY)');
+  const cert = certs.certs.length === 1 && certProblems.length === 0 ? certs.certs[0] : undefined;
+  if (key && cert && !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+    problems.push('SAML_SP_CERT: does not belong to SAML_SP_PRIVATE_KEY (its public key is another one)');
+  }
+  return problems.length > 0 ? { problems } : { key, cert, problems };
 }

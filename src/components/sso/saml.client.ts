@@ -6,6 +6,7 @@ import { SAML_REQUEST_MAX_MS } from './saml-request.model';
 import { MongoSamlCache, claimSamlRequest, findBoundRequest, withBinding } from './saml.cache';
 import { hashBinding } from '../../shared/login-binding';
 import { TRANSIENT_NAME_ID } from './saml-settings';
+import { samlLogoutFor, type SamlSignInRecord } from './saml-slo';
 
 /** Clocks of the IdP and this server may differ this much (NotBefore / NotOnOrAfter). */
 const CLOCK_SKEW_MS = 60 * 1000;
@@ -17,7 +18,8 @@ const MAX_NAME_ID = 500;
  * or its binding expired) get their own page, the rest "could not be verified".
  */
 export type SamlFailure = { kind: 'invalid' | 'expired' | 'denied' | 'transient' | 'unbound'; code: string };
-export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string } | { ok: false; failure: SamlFailure };
+/** `signIn`: what a LogoutRequest for this sign-in needs (kept in the session only when Single Logout is on). */
+export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string; signIn: SamlSignInRecord } | { ok: false; failure: SamlFailure };
 
 /**
  * SAML 2.0 single sign-on through node-saml (@node-saml/passport-saml): the AuthnRequest (redirect binding),
@@ -64,8 +66,12 @@ export class SamlClient {
     return withBinding(bindingHash, () => this.saml.getAuthorizeUrlAsync(safeRedirectPath(next), undefined, {}));
   }
 
-  /** SP metadata for the IdP's administrator: our entity ID, the ACS URL (HTTP-POST), the NameID format. */
+  /**
+   * SP metadata for the IdP's administrator: our entity ID, the ACS URL (HTTP-POST), the NameID format; with
+   * Single Logout also the SingleLogoutService (both bindings) and our signing certificate.
+   */
   metadata(): string {
+    if (this.settings.slo) return samlLogoutFor(this.settings, this.settings.slo).metadata();
     return this.saml.generateServiceProviderMetadata(null);
   }
 
@@ -107,7 +113,14 @@ export class SamlClient {
     // The district's own IdP (pinned by entity ID and certificate) vouches for the email; with
     // SAML_EMAIL_DOMAINS set, only an email at one of those domains may link (isEmailTrusted in resolveSsoSignIn).
     const identity: SsoIdentity = { issuer: this.settings.idpIssuer, sub: nameId, email, emailVerified: emailDomains.length > 0 ? undefined : true };
-    return { ok: true, identity, next: safeRedirectPath(body.RelayState) };
+    const signIn: SamlSignInRecord = {
+      nameId,
+      nameIdFormat: shortString(profile.nameIDFormat),
+      sessionIndex: shortString(profile.sessionIndex),
+      nameQualifier: shortString(profile.nameQualifier),
+      spNameQualifier: shortString(profile.spNameQualifier),
+    };
+    return { ok: true, identity, next: safeRedirectPath(body.RelayState), signIn };
   }
 
   private emailOf(profile: Profile): string | undefined {
@@ -119,6 +132,10 @@ export class SamlClient {
     if (profile.nameIDFormat === 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' && profile.nameID.includes('@')) return profile.nameID;
     return undefined;
   }
+}
+
+function shortString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && value.length <= 256 ? value : undefined;
 }
 
 function firstString(value: unknown): string | undefined {

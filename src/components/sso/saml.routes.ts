@@ -6,6 +6,8 @@ import { logger } from '../../shared/logger';
 import { SAML_BINDING, clearBindingCookie, newBinding, readBindingCookie, setBindingCookie } from '../../shared/login-binding';
 import { resolveSsoSignIn } from './sso.service';
 import { samlClientFor, type SamlFailure } from './saml.client';
+import { addSloEndpoint } from './saml-slo.routes';
+import { recordSamlSession } from './saml-slo';
 
 type ErrorKind = 'invalid' | 'expired' | 'denied' | 'refused' | 'unbound';
 // `unbound` is 400 like `expired`: a binding cookie that expired and one from another browser look alike.
@@ -19,7 +21,8 @@ const STATUS: Record<ErrorKind, number> = { invalid: 400, expired: 400, denied: 
  * unanswered request we issued in the last 15 minutes, the audience, Recipient/Destination and validity
  * times (saml.client.ts), and the binding cookie set by GET /auth/saml in the browser that started the sign-in
  * (shared/login-binding.ts: a response captured elsewhere and posted from this browser is refused). It is the
- * only POST here; the GET routes change nothing a CSRF token guards.
+ * only POST here besides Single Logout's endpoint (GET|POST /auth/saml/slo, signed by the IdP: saml-slo.routes.ts);
+ * the GET routes change nothing a CSRF token guards.
  */
 export function samlRouter(config: Config): Router {
   const router = Router();
@@ -62,6 +65,9 @@ export function samlRouter(config: Config): Router {
     res.redirect(303, url);
   });
 
+  // Single Logout's endpoint: also a cross-site message without our CSRF token (saml-slo.routes.ts says what protects it).
+  if (settings.slo) addSloEndpoint(router, settings, settings.slo, refusedLimiter);
+
   router.get('/auth/saml/metadata', (_req, res) => {
     res.type('application/xml').send(client.metadata());
   });
@@ -86,7 +92,10 @@ export function samlRouter(config: Config): Router {
     // passport regenerates the session id here, as at every sign-in (session fixation defence).
     req.login(result.actor, (loginErr) => {
       if (loginErr) return nextHandler(loginErr);
-      res.redirect(303, outcome.next);
+      if (!settings.slo) return res.redirect(303, outcome.next);
+      // Set on the new (regenerated) session: what our LogoutRequest needs, and where an IdP logout finds it.
+      req.session.samlSignIn = outcome.signIn;
+      recordSamlSession(req.sessionID, settings.idpIssuer, outcome.signIn).then(() => res.redirect(303, outcome.next), nextHandler);
     });
   });
 

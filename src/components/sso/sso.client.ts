@@ -168,9 +168,11 @@ export function oidcClientFor(settings: OidcSettings): OidcClient {
 
 /** CSP form-action sources for single sign-on (none when it is off); evaluated per response. */
 export function ssoFormActionSources(config: Config): Array<() => string> {
-  if (!config.oidc) return [];
+  // SAML Single Logout: the sign-out form's 303 goes to the IdP's SLO URL.
+  const samlSlo = config.saml?.slo ? [new URL(config.saml.slo.idpSloUrl).origin] : [];
+  if (!config.oidc) return samlSlo.length > 0 ? [() => samlSlo.join(' ')] : [];
   const client = oidcClientFor(config.oidc);
-  return [() => client.formActionSources().join(' ')];
+  return [() => [...client.formActionSources(), ...samlSlo].join(' ')];
 }
 
 /** An error's kind and code only: openid-client errors can carry response bodies (tokens) in their cause. */

@@ -39,6 +39,9 @@ const ROUTES: Record<string, Access> = {
   'GET /auth/saml/metadata': 'public',
   // Posted by the identity provider's page, which cannot have our CSRF token: the signed response is checked instead.
   'POST /auth/saml/acs': 'public',
+  // SAML Single Logout: the IdP's signed LogoutRequest/LogoutResponse, by redirect or by its page's post (no CSRF token possible).
+  'GET /auth/saml/slo': 'public',
+  'POST /auth/saml/slo': 'public',
   'GET /lti/login': 'lti-platform',
   'POST /lti/login': 'lti-platform',
   'POST /lti/launch': 'lti-platform',
@@ -194,7 +197,7 @@ function urlOf(route: string, schoolId = ownSchoolId): string {
 }
 
 /** POSTs that are not CSRF-protected, each by design and tested for what protects it instead (below). */
-const NO_CSRF_BY_DESIGN = ['POST /auth/saml/acs'];
+const NO_CSRF_BY_DESIGN = ['POST /auth/saml/acs', 'POST /auth/saml/slo'];
 
 const methodOf = (route: string) => route.slice(0, route.indexOf(' ')).toLowerCase() as 'get' | 'post';
 const byAccess = (...access: Access[]) => Object.keys(ROUTES).filter((route) => access.includes(ROUTES[route]));
@@ -206,8 +209,10 @@ async function send(agent: Agent | ReturnType<typeof request>, route: string, cs
 }
 
 beforeAll(async () => {
-  // SAML configured (an IdP that is never reached): its routes are then part of the app.
-  t = await startTestApp({ SAML_IDP_ENTRY_POINT: 'http://127.0.0.1:9/sso', SAML_IDP_CERT: makeKeyPair('route guards IdP').cert, SAML_IDP_ISSUER: 'urn:test:route-guards-idp' });
+  // SAML configured (an IdP that is never reached), with Single Logout: its routes are then part of the app.
+  const spKeys = makeKeyPair('route guards SP');
+  t = await startTestApp({ SAML_IDP_ENTRY_POINT: 'http://127.0.0.1:9/sso', SAML_IDP_CERT: makeKeyPair('route guards IdP').cert, SAML_IDP_ISSUER: 'urn:test:route-guards-idp',
+    SAML_IDP_SLO_URL: 'http://127.0.0.1:9/slo', SAML_SP_PRIVATE_KEY: spKeys.key, SAML_SP_CERT: spKeys.cert });
   await prepareTrainingContent(); // the repository's modules/
   const district = await createDistrict();
   const own = await createSchool(district);
@@ -279,7 +284,7 @@ describe('CSRF', () => {
   });
 
   test('when the SAML assertion consumer (no CSRF token by design) gets a post without a signed response, then it is refused (400) and changes no session', async () => {
-    expect(NO_CSRF_BY_DESIGN).toEqual(['POST /auth/saml/acs']);
+    expect(NO_CSRF_BY_DESIGN).toEqual(['POST /auth/saml/acs', 'POST /auth/saml/slo']);
     const eventsBefore = await AuditEvent.countDocuments();
     const anonymous = await send(request.agent(t.app), 'POST /auth/saml/acs');
     expect(anonymous.status).toBe(400);
@@ -292,6 +297,19 @@ describe('CSRF', () => {
     if (after !== undefined) expect(after).toBe(before);
     expect((await admin.get('/admin')).status).toBe(200);
     expect(await AuditEvent.countDocuments()).toBe(eventsBefore);
+  });
+});
+
+describe('the SAML Single Logout endpoint (no CSRF token by design)', () => {
+  test('when it gets a post without a signed logout message, then it is refused (400) and changes no session', async () => {
+    const anonymous = await send(request.agent(t.app), 'POST /auth/saml/slo');
+    expect(anonymous.status).toBe(400);
+    expect(anonymous.headers['set-cookie']).toBeUndefined();
+    const signedIn = await send(admin, 'POST /auth/saml/slo');
+    expect(signedIn.status).toBe(400);
+    const unsigned = await admin.post('/auth/saml/slo').type('form').send({ SAMLRequest: Buffer.from('<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x"/>').toString('base64') });
+    expect(unsigned.status).toBe(400);
+    expect((await admin.get('/admin')).status).toBe(200);
   });
 });
 
