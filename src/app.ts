@@ -103,7 +103,8 @@ export function buildApp(config: Config): Express {
   app.use(
     session({
       name: 'sst.sid',
-      secret: config.sessionSecret,
+      // The first signs new cookies; earlier secrets (SESSION_SECRET_PREVIOUS) still verify, so a rotation signs nobody out.
+      secret: [config.sessionSecret, ...config.previousSessionSecrets],
       resave: false,
       saveUninitialized: false,
       rolling: true,

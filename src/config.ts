@@ -9,6 +9,10 @@ const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A 32-byte key as 64 hex digits or base64 (XAPI_SECRET_KEY and its previous values). */
+const SECRET_KEY_PATTERN = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
+const SECRET_KEY_MESSAGE = 'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)';
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -18,6 +22,7 @@ const envSchema = z.object({
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
     .optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_SECRET_PREVIOUS: z.string().max(4000).optional(),
   BASE_URL: z.url().optional(),
   TRUST_PROXY: z.string().default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -50,7 +55,9 @@ const envSchema = z.object({
   SAML_SP_PRIVATE_KEY: z.string().max(20_000).optional(),
   SAML_SP_CERT: z.string().max(20_000).optional(),
   OUTBOUND_PRIVATE_NETWORK: z.enum(['allow', 'refuse'], 'must be allow or refuse').optional(),
-  XAPI_SECRET_KEY: z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)').optional(),
+  XAPI_SECRET_KEY: z.string().regex(SECRET_KEY_PATTERN, SECRET_KEY_MESSAGE).optional(),
+  XAPI_SECRET_KEY_PREVIOUS: z.string().max(4000).optional(),
+  LTI_TOOL_KEY_MAX_AGE_DAYS: z.coerce.number('must be a whole number of days').int('must be a whole number of days').min(0, 'must be 0 (never) or at least 30 (days)').max(3650, 'must be at most 3650 (days)').default(180).refine((days) => days === 0 || days >= 30, 'must be 0 (never) or at least 30 (days)'),
 });
 
 export type Config = Readonly<{
@@ -60,6 +67,8 @@ export type Config = Readonly<{
   host: string;
   mongodbUri: string | undefined;
   sessionSecret: string;
+  /** Earlier session secrets (SESSION_SECRET_PREVIOUS): cookies they signed are still accepted; new ones use sessionSecret. */
+  previousSessionSecrets: readonly string[];
   baseUrl: string;
   trustProxy: boolean | number | string;
   logLevel: string;
@@ -80,6 +89,10 @@ export type Config = Readonly<{
   demoOidc: boolean;
   /** Encrypts the district LRS secrets (docs/xapi.md): 32 bytes. Unset: the xAPI page says xAPI is unavailable. */
   xapiSecretKey: Buffer | undefined;
+  /** Earlier XAPI_SECRET_KEYs (XAPI_SECRET_KEY_PREVIOUS): what they encrypted still opens, and is re-encrypted with the current key. */
+  previousXapiSecretKeys: readonly Buffer[];
+  /** Days the LTI tool's signing key is used before the next one takes over (0: never); docs/lti.md "The tool's key". */
+  ltiToolKeyMaxAgeDays: number;
   /** Requests to addresses an administrator typed (the xAPI LRS) may reach private/local networks: shared/outbound-http.ts. */
   outboundPrivateNetwork: 'allow' | 'refuse';
   /** SAML 2.0 single sign-on (docs/sso.md, "SAML 2.0"); undefined when not configured. */
@@ -153,7 +166,7 @@ function developmentSecret(dataDir: string): string {
 
 /** The xAPI secret key: given (hex or base64), generated once under the data directory in development, else none. */
 function xapiKey(value: string | undefined, env: string, dataDir: string): Buffer | undefined {
-  if (value) return Buffer.from(value, /^[0-9a-fA-F]{64}$/.test(value) ? 'hex' : 'base64');
+  if (value) return keyBytes(value);
   if (env !== 'development') return undefined;
   const file = path.join(dataDir, 'xapi-secret-key');
   if (existsSync(file)) {
@@ -171,6 +184,36 @@ function xapiKey(value: string | undefined, env: string, dataDir: string): Buffe
 function sloSettings(idpSloUrl: string | undefined, keys: { key?: string; cert?: string }, baseUrl: string): SamlSloSettings | undefined {
   if (!idpSloUrl || !keys.key || !keys.cert) return undefined;
   return Object.freeze({ idpSloUrl, spSloUrl: `${baseUrl}/auth/saml/slo`, privateKey: keys.key, cert: keys.cert });
+}
+
+function keyBytes(value: string): Buffer {
+  return Buffer.from(value, /^[0-9a-fA-F]{64}$/.test(value) ? 'hex' : 'base64');
+}
+
+/** A `*_PREVIOUS` list: values separated by commas or white space. */
+function previousValues(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter((v) => v !== '');
+}
+
+/**
+ * SESSION_SECRET_PREVIOUS and XAPI_SECRET_KEY_PREVIOUS: the values a rotation replaced (docs/rotation.md). Each
+ * must be well-formed and differ from the current value, and a previous value needs the current one set.
+ */
+function previousProblems(values: z.infer<typeof envSchema>): string[] {
+  const problems: string[] = [];
+  const sessions = previousValues(values.SESSION_SECRET_PREVIOUS);
+  if (sessions.length > 0 && !values.SESSION_SECRET) problems.push('SESSION_SECRET_PREVIOUS: set SESSION_SECRET to the new secret too (the previous ones are only accepted, never used to sign)');
+  sessions.forEach((secret, i) => {
+    if (secret.length < 32) problems.push(`SESSION_SECRET_PREVIOUS: value ${i + 1} must be at least 32 characters`);
+    else if (secret === values.SESSION_SECRET) problems.push(`SESSION_SECRET_PREVIOUS: value ${i + 1} is the current SESSION_SECRET`);
+  });
+  const keys = previousValues(values.XAPI_SECRET_KEY_PREVIOUS);
+  if (keys.length > 0 && !values.XAPI_SECRET_KEY) problems.push('XAPI_SECRET_KEY_PREVIOUS: set XAPI_SECRET_KEY to the new key too (the previous ones only open what they encrypted)');
+  keys.forEach((key, i) => {
+    if (!SECRET_KEY_PATTERN.test(key)) problems.push(`XAPI_SECRET_KEY_PREVIOUS: value ${i + 1} ${SECRET_KEY_MESSAGE}`);
+    else if (values.XAPI_SECRET_KEY && keyBytes(key).equals(keyBytes(values.XAPI_SECRET_KEY))) problems.push(`XAPI_SECRET_KEY_PREVIOUS: value ${i + 1} is the current XAPI_SECRET_KEY`);
+  });
+  return problems;
 }
 
 /** Parses the environment; lists every problem at once. The only reader of process.env in src/. */
@@ -223,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
       if (values.NODE_ENV === 'production' && !values.SAML_IDP_SLO_URL.startsWith('https://')) problems.push('SAML_IDP_SLO_URL: must use https:// in production');
     }
+    problems.push(...previousProblems(values));
     if (values.PASSWORD_SIGN_IN === 'off' && oidcSet.length === 0 && samlSet.length === 0) {
       problems.push('PASSWORD_SIGN_IN: off needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, or the SAML_IDP_* settings)');
     }
@@ -239,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: values.HOST,
     mongodbUri: values.MONGODB_URI,
     sessionSecret,
+    previousSessionSecrets: Object.freeze(previousValues(values.SESSION_SECRET_PREVIOUS)),
     baseUrl,
     trustProxy: parseTrustProxy(values.TRUST_PROXY),
     logLevel: values.LOG_LEVEL ?? (values.NODE_ENV === 'test' ? 'silent' : 'info'),
@@ -280,6 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           })
         : undefined,
     xapiSecretKey: xapiKey(values.XAPI_SECRET_KEY, values.NODE_ENV, values.DATA_DIR),
+    previousXapiSecretKeys: Object.freeze(previousValues(values.XAPI_SECRET_KEY_PREVIOUS).map(keyBytes)),
+    ltiToolKeyMaxAgeDays: values.LTI_TOOL_KEY_MAX_AGE_DAYS,
     outboundPrivateNetwork: values.OUTBOUND_PRIVATE_NETWORK ?? (values.NODE_ENV === 'production' ? 'refuse' : 'allow'),
   });
 }

@@ -11,11 +11,30 @@ import { startAuditAnchorRunner, startAuditSealer } from './components/audit';
 import { settleResetMails } from './components/password-reset';
 import { startReminderRunner } from './components/reminders';
 import { startRosterImportRunner } from './components/roster';
-import { startXapiRunner } from './components/xapi';
-import { startLtiAgsRunner } from './components/lti';
+import { rewrapFeedSecrets, startXapiRunner } from './components/xapi';
+import { rewrapToolKeys, startLtiAgsRunner } from './components/lti';
 import { closeMailer, getMailer, logMailMode } from './shared/mailer';
 
 export type RunningServer = { config: Config; db: DatabaseHandle; server: Server; url: string; close(): Promise<void> };
+
+/**
+ * After a rotation of XAPI_SECRET_KEY (the old key moved to XAPI_SECRET_KEY_PREVIOUS; docs/rotation.md): the LRS
+ * secrets and LTI tool keys the old key encrypted are encrypted again with the new one, once at start (buildApp has
+ * configured both components). What is left unreadable is logged.
+ */
+async function rewrapStoredSecrets(config: Config): Promise<void> {
+  if (config.previousXapiSecretKeys.length === 0) return;
+  let feeds, toolKeys;
+  try {
+    [feeds, toolKeys] = await Promise.all([rewrapFeedSecrets(), rewrapToolKeys()]);
+  } catch (err) {
+    // Not fatal: every reader still opens them with the earlier key; the next start tries again.
+    return logger.error({ err }, 'stored secrets could not be encrypted again with the current XAPI_SECRET_KEY');
+  }
+  logger.info({ lrsSecrets: feeds.rewrapped, ltiToolKeys: toolKeys.rewrapped }, 'stored secrets encrypted again with the current XAPI_SECRET_KEY');
+  const unreadable = feeds.unreadable + toolKeys.unreadable;
+  if (unreadable > 0) logger.warn({ lrsSecrets: feeds.unreadable, ltiToolKeys: toolKeys.unreadable }, 'stored secrets that neither XAPI_SECRET_KEY nor XAPI_SECRET_KEY_PREVIOUS opens: enter the LRS secret again on /admin/xapi; for a tool key see docs/lti.md');
+}
 
 /**
  * Connects, validates the training content, starts the compliance job runner, listens. The database is
@@ -43,6 +62,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   // Chains new audit events for tamper evidence; see audit-chain.ts.
   const sealer = startAuditSealer();
   const app = buildApp(config);
+  await rewrapStoredSecrets(config);
   // Reminder emails: the outbox and the automatic sweep, in every instance; see components/reminders.
   logMailMode(getMailer(), config.smtpUrl);
   const reminders = startReminderRunner();

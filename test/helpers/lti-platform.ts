@@ -48,6 +48,8 @@ export type TestLtiPlatform = {
   results: Map<string, { scoreGiven: number; timestamp: string }>;
   /** Requests the token and score endpoints received, with the status answered. */
   requests: { path: string; status: number; problem?: string }[];
+  /** The key id (`kid`) of each client assertion the token endpoint accepted, in order. */
+  assertionKids: string[];
   /** Access tokens issued. */
   tokensIssued: () => number;
   /** The next `times` requests to the token (or score) endpoint fail with this answer. */
@@ -152,6 +154,7 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
   const scores: StoredScore[] = [];
   const results = new Map<string, { scoreGiven: number; timestamp: string }>();
   const requests: { path: string; status: number; problem?: string }[] = [];
+  const assertionKids: string[] = [];
   let issued = 0;
 
   function readBody(req: import('node:http').IncomingMessage): Promise<string> {
@@ -185,10 +188,11 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
     if (!(form.get('scope') ?? '').split(' ').includes(SCORE_SCOPE)) return refuse('scope');
     if (!toolJwks) return refuse('the tool is not trusted yet');
     try {
-      const { payload } = await jwtVerify(form.get('client_assertion') ?? '', toolJwks, { issuer: clientId, subject: clientId, audience: `${issuer}/token`, algorithms: ['RS256'], requiredClaims: ['jti', 'exp', 'iat'] });
+      const { payload, protectedHeader } = await jwtVerify(form.get('client_assertion') ?? '', toolJwks, { issuer: clientId, subject: clientId, audience: `${issuer}/token`, algorithms: ['RS256'], requiredClaims: ['jti', 'exp', 'iat'] });
       if (payload.exp! - payload.iat! > 300) return answer(res, '/token', 401, { error: 'invalid_client', error_description: 'assertion lives too long' }, 'exp');
       if (jtis.has(payload.jti!)) return answer(res, '/token', 401, { error: 'invalid_client', error_description: 'jti replayed' }, 'jti');
       jtis.add(payload.jti!);
+      assertionKids.push(protectedHeader.kid ?? '');
     } catch (err) {
       return answer(res, '/token', 401, { error: 'invalid_client', error_description: (err as Error).message }, 'assertion');
     }
@@ -294,6 +298,7 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
     scores,
     results,
     requests,
+    assertionKids,
     tokensIssued: () => issued,
     failNext(where, failure, times = 1) {
       for (let i = 0; i < times; i++) failures[where].push(failure);
@@ -302,6 +307,7 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
       scores.length = 0;
       deepLinkResponses.length = 0;
       requests.length = 0;
+      assertionKids.length = 0;
       results.clear();
       failures.token.length = 0;
       failures.scores.length = 0;

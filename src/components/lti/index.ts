@@ -7,5 +7,5 @@ export { redactLtiRequest, redactLtiRedirect } from './lti.log';
 export { configureLti } from './lti-runtime';
 export { LtiAgsLink, LtiAgsScan } from './lti-ags.model';
 export { LtiToolKey } from './lti-tool-key.model';
-export { forgetToolKey } from './lti-tool-key';
+export { forgetToolKey, rewrapToolKeys } from './lti-tool-key';
 export { startLtiAgsRunner, runLtiAgsDeliveries, collectFinishedAttempts, claimAgsLink, forgetAgsTokens, AGS_LEASE_MS } from './lti-ags-delivery';

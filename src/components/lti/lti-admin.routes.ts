@@ -6,6 +6,7 @@ import { TrainingModule } from '../training';
 import { agsStatusByPlatform } from './lti-ags.service';
 import { ltiUrls } from './lti-launch.service';
 import { ltiRuntime } from './lti-runtime';
+import { toolKeyStatus } from './lti-tool-key';
 import { createPlatform, getPlatform, resumeScores, listPlatforms, removePlatform, updatePlatform, type PlatformView } from './lti-platforms.service';
 import { enteredValues, idParams, platformFormSchema } from './lti.schemas';
 
@@ -25,8 +26,9 @@ function valuesOf(p: PlatformView): Record<string, string> {
 
 ltiAdminRouter.get('/admin/lti', async (req, res) => {
   const actor = actorOf(req);
-  const [platforms, slugs, ags] = await Promise.all([listPlatforms(actor), moduleSlugs(), agsStatusByPlatform(actor)]);
-  res.render('lti/index', { title: res.locals.t('lti.title'), platforms, urls: ltiUrls(res.locals.baseUrl as string), slugs, ags, hasToolKey: Boolean(ltiRuntime().key) });
+  const hasToolKey = Boolean(ltiRuntime().key);
+  const [platforms, slugs, ags, toolKeys] = await Promise.all([listPlatforms(actor), moduleSlugs(), agsStatusByPlatform(actor), hasToolKey ? toolKeyStatus() : undefined]);
+  res.render('lti/index', { title: res.locals.t('lti.title'), platforms, urls: ltiUrls(res.locals.baseUrl as string), slugs, ags, hasToolKey, toolKeys });
 });
 
 function renderNew(res: Response, status: number, errors: FieldErrors, values: Record<string, unknown>) {

@@ -17,7 +17,7 @@ import { collectStatements } from './xapi-collect';
 import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
 import { XapiFeed, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
 import { feedStatementContext, xapiRuntime } from './xapi-runtime';
-import { decryptSecret } from './xapi-secret';
+import { openSecret } from './xapi-secret';
 import type { Statement } from './xapi-statements';
 
 export const XAPI_LEASE_MS = 60_000;
@@ -52,7 +52,7 @@ function endOfPass(now: Date, waitMs: number) {
 
 async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
   const runtime = xapiRuntime();
-  const secret = runtime.key ? decryptSecret(runtime.key, feed.district.toString(), feed.secret) : null;
+  const secret = openSecret(runtime.keys, feed.district.toString(), feed.secret)?.secret;
   if (!secret) {
     // The key changed (or is gone): nothing can be sent until the secret is entered again.
     await lease.write({ $set: { state: 'stopped', owner: null, attempts: 0, finishedAt: new Date(), error: 'secret_unreadable', lastError: { at: new Date(), status: null, message: 'The stored secret cannot be read with this server’s XAPI_SECRET_KEY: enter it again.' } } });

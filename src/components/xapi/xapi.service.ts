@@ -8,7 +8,7 @@ import { postStatements } from './xapi-client';
 import { wakeXapiRunner } from './xapi-delivery';
 import { XapiFeed, XapiOutbox, type ActorIdChoice } from './xapi-feed.model';
 import { feedStatementContext, xapiRuntime } from './xapi-runtime';
-import { decryptSecret, encryptSecret } from './xapi-secret';
+import { encryptSecret, openSecret, rewrapSecrets, type RewrapCount } from './xapi-secret';
 import type { XapiIriBaseInput, XapiSettingsInput } from './xapi.schemas';
 import { districtHome, moduleIri, testStatement } from './xapi-statements';
 
@@ -122,10 +122,10 @@ export async function saveXapiSettings(actor: Actor, input: XapiSettingsInput, r
 
 /** "Send a test statement": posts one statement with the stored settings and keeps the LRS's answer for the page. */
 export async function sendTestStatement(actor: Actor, requestId?: string, now = new Date()): Promise<'sent' | 'failed' | 'no_settings'> {
-  const key = xapiRuntime().key;
+  const { key, keys } = xapiRuntime();
   const [feed, district] = await Promise.all([XapiFeed.findOne(districtFilter(actor), { endpoint: 1, authKey: 1, secret: 1, iriBase: 1 }).lean(), District.findById(actor.districtId, { slug: 1 }).lean()]);
   if (!key || !feed || !district) return 'no_settings';
-  const secret = decryptSecret(key, actor.districtId, feed.secret);
+  const secret = openSecret(keys, actor.districtId, feed.secret)?.secret;
   let lastTest: { at: Date; status: number | null; message: string; ok: boolean };
   if (!secret) {
     lastTest = { at: now, status: null, message: 'The stored secret cannot be read with this server’s XAPI_SECRET_KEY: enter it again.', ok: false };
@@ -182,4 +182,18 @@ export async function changeIriBase(actor: Actor, input: XapiIriBaseInput, reque
   if (changed.modifiedCount === 0) return { ok: false, errors: { _form: 'xapi.errors.iriBaseMoved' } };
   await recordAudit(actor, { action: 'xapi.iri_base_changed', target: { kind: 'district', id: actor.districtId }, details: { from, to: input.iriBase }, requestId });
   return { ok: true, isChanged: true };
+}
+
+/**
+ * At start (server.ts): every district's LRS secret that only an earlier XAPI_SECRET_KEY opens is encrypted
+ * again with the current key, so the earlier key can be dropped from XAPI_SECRET_KEY_PREVIOUS (docs/rotation.md).
+ */
+export function rewrapFeedSecrets(): Promise<RewrapCount> {
+  return rewrapSecrets(xapiRuntime().keys, feedSecrets(), async (id, from, to) => {
+    await XapiFeed.updateOne({ _id: id, secret: from }, { $set: { secret: to } });
+  });
+}
+
+async function* feedSecrets() {
+  for await (const feed of XapiFeed.find({}, { district: 1, secret: 1 }).lean().cursor()) yield { id: feed._id, aad: feed.district.toString(), stored: feed.secret };
 }

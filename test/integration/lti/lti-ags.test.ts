@@ -5,26 +5,23 @@ import { Attempt, type AttemptRecord } from '../../../src/components/completions
 import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { AGS_LEASE_MS, LtiAgsLink, LtiPlatform, configureLti, forgetToolKey, LtiAgsScan, LtiToolKey, forgetAgsTokens, runLtiAgsDeliveries } from '../../../src/components/lti';
 import type { TestApp } from '../../helpers/app';
-import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { createDistrict, createUser } from '../../helpers/factories';
 import { startLtiPlatform, type TestLtiPlatform } from '../../helpers/lti-platform';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
 import { playToResults, startModule } from '../training/player.helpers';
-import { BASE_URL, LAUNCH_URL, initiateLogin, registerPlatform, startAdvantageWorld } from './lti.helpers';
+import { BASE_URL, launchFromLms as launchLearner, registerPlatform, startAdvantageWorld, type AdvantageWorld } from './lti.helpers';
 
 const SLUG = 'fixture-basics';
 let t: TestApp;
 let platform: TestLtiPlatform;
 let district: Awaited<ReturnType<typeof createDistrict>>;
-let school: Awaited<ReturnType<typeof createSchool>>;
 let registration: Awaited<ReturnType<typeof registerPlatform>>;
 let admin: Agent;
-let n = 0;
-
-let world: Awaited<ReturnType<typeof startAdvantageWorld>>;
+let world: AdvantageWorld;
 
 beforeAll(async () => {
   world = await startAdvantageWorld();
-  ({ platform, t, district, school, registration } = world);
+  ({ platform, t, district, registration } = world);
   const adminUser = await createUser(district, { role: 'district_admin', email: 'ags-admin@district.example' });
   admin = await signIn(t.app, adminUser.email);
 });
@@ -35,22 +32,7 @@ beforeEach(async () => {
   await Promise.all([LtiAgsLink.deleteMany({}), Attempt.deleteMany({})]);
 });
 
-/** A rostered person who launches the module from the LMS with these claims; returns their signed-in browser. */
-async function launchFromLms(claims: Record<string, unknown> | undefined) {
-  n += 1;
-  const user = await createUser(district, { email: `ags${n}@district.example`, schools: [school] });
-  const hint = `ags-hint-${n}`;
-  const person = { sub: `canvas-ags-${n}`, email: user.email, claims };
-  platform.addPerson(hint, person);
-  const agent = request.agent(t.app);
-  const target = `${LAUNCH_URL}?module=${SLUG}`;
-  const { location } = await initiateLogin(t.app, platform, hint, target, agent);
-  const form = await platform.authorize(location);
-  const res = await agent.post('/lti/launch').type('form').send(form.fields);
-  expect(res.status).toBe(303);
-  expect(res.headers.location).toBe(`/training/${SLUG}`);
-  return { user, agent, sub: person.sub };
-}
+const launchFromLms = (claims: Record<string, unknown> | undefined) => launchLearner(world, claims);
 
 const best = (choices: string[]) => choices[0];
 const worst = (choices: string[]) => choices[choices.length - 1];
@@ -266,12 +248,7 @@ describe('score delivery', () => {
     other.trustTool(world.jwksUrl);
     try {
       const reg = await registerPlatform(other, district, { name: 'Schoology' });
-      n += 1;
-      const user = await createUser(district, { email: `ags-nt${n}@district.example`, schools: [school] });
-      other.addPerson('nt', { sub: 'schoology-1', email: user.email, claims: other.agsClaim(other.lineitemUrl('li-nt')) });
-      const agent = request.agent(t.app);
-      const { location } = await initiateLogin(t.app, other, 'nt', `${LAUNCH_URL}?module=${SLUG}`, agent);
-      expect((await agent.post('/lti/launch').type('form').send((await other.authorize(location)).fields)).status).toBe(303);
+      const { agent, sub } = await launchLearner(world, other.agsClaim(other.lineitemUrl('li-nt')), { platform: other });
       await play(agent, best);
       await runLtiAgsDeliveries();
       expect((await LtiAgsLink.findOne({ platform: reg._id }).lean())!).toMatchObject({ state: 'stopped', error: 'no_token_endpoint' });
@@ -282,7 +259,7 @@ describe('score delivery', () => {
       });
       expect(saved.status).toBe(303);
       await runLtiAgsDeliveries();
-      expect(other.scores.map((s) => s.body.userId)).toEqual(['schoology-1']);
+      expect(other.scores.map((s) => s.body.userId)).toEqual([sub]);
     } finally {
       await other.close();
     }

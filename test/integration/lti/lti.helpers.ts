@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp } from '../../helpers/app';
-import { createDistrict, createSchool } from '../../helpers/factories';
+import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { startLtiPlatform, type TestLtiPlatform } from '../../helpers/lti-platform';
 import { FIXTURE_MODULES } from '../training/player.helpers';
 
@@ -105,4 +105,28 @@ export async function startAdvantageWorld() {
       await platform.close();
     },
   };
+}
+
+export type AdvantageWorld = Awaited<ReturnType<typeof startAdvantageWorld>>;
+
+let launched = 0;
+
+/**
+ * A rostered person who launches the fixture module from the world's LMS (or `platform`, another registered one)
+ * with these claims; returns their signed-in browser and LTI subject.
+ */
+export async function launchFromLms(world: AdvantageWorld, claims: Record<string, unknown> | undefined, options: { platform?: TestLtiPlatform; slug?: string } = {}) {
+  const { platform = world.platform, slug = 'fixture-basics' } = options;
+  launched += 1;
+  const user = await createUser(world.district, { email: `ags${launched}@district.example`, schools: [world.school] });
+  const hint = `ags-hint-${launched}`;
+  const person = { sub: `canvas-ags-${launched}`, email: user.email, claims };
+  platform.addPerson(hint, person);
+  const agent = request.agent(world.t.app);
+  const { location } = await initiateLogin(world.t.app, platform, hint, `${LAUNCH_URL}?module=${slug}`, agent);
+  const form = await platform.authorize(location);
+  const res = await agent.post('/lti/launch').type('form').send(form.fields);
+  expect(res.status).toBe(303);
+  expect(res.headers.location).toBe(`/training/${slug}`);
+  return { user, agent, sub: person.sub };
 }

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import { AuditEvent } from '../../../src/components/audit';
-import { XapiFeed, configureXapi, decryptSecret } from '../../../src/components/xapi';
+import { XapiFeed, configureXapi, decryptSecret, rewrapFeedSecrets } from '../../../src/components/xapi';
 import { logger } from '../../../src/shared/logger';
 import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -201,6 +201,39 @@ describe('POST /admin/xapi/test', () => {
     expect(res.status).toBe(422);
     expect(res.text).toContain('Save the settings before sending a test statement.');
     expect(lrs.requests).toHaveLength(0);
+  });
+});
+
+describe('XAPI_SECRET_KEY rotation (docs/rotation.md)', () => {
+  const sendTest = async () => admin.post('/admin/xapi/test').type('form').send({ _csrf: await csrfFor(admin, '/admin/xapi') });
+
+  test('when the key changes and the old one is kept as previous, then the LRS secret still authenticates and the start-up pass encrypts it again with the new key; without the old key it cannot be read', async () => {
+    await save(admin, { ...valid(), enabled: '' });
+    const underOld = (await XapiFeed.findOne({}).lean())!.secret;
+    const newKey = randomBytes(32);
+    try {
+      configureXapi({ ...t.config, xapiSecretKey: newKey, previousXapiSecretKeys: [KEY] });
+      expect((await sendTest()).status).toBe(303);
+      expect(lrs.statements).toHaveLength(1);
+      expect(lrs.requests[0].authorization).toBe(`Basic ${Buffer.from(`${lrs.key}:${lrs.secret}`).toString('base64')}`);
+
+      expect(await rewrapFeedSecrets()).toEqual({ rewrapped: 1, unreadable: 0 });
+      const underNew = (await XapiFeed.findOne({}).lean())!.secret;
+      expect(decryptSecret(newKey, district._id.toString(), underNew)).toBe(lrs.secret);
+      expect(decryptSecret(KEY, district._id.toString(), underNew)).toBeNull();
+      expect(await rewrapFeedSecrets()).toEqual({ rewrapped: 0, unreadable: 0 });
+
+      // Started with the new key only while the secret is still under the old one: nothing opens it, nothing is changed.
+      await XapiFeed.updateOne({}, { $set: { secret: underOld } });
+      configureXapi({ ...t.config, xapiSecretKey: newKey, previousXapiSecretKeys: [] });
+      expect(await rewrapFeedSecrets()).toEqual({ rewrapped: 0, unreadable: 1 });
+      expect((await XapiFeed.findOne({}).lean())!.secret).toBe(underOld);
+      await sendTest();
+      expect(lrs.statements).toHaveLength(1);
+      expect((await admin.get('/admin/xapi')).text).toContain('cannot be read with this server’s XAPI_SECRET_KEY');
+    } finally {
+      configureXapi(t.config);
+    }
   });
 });
 
