@@ -16,6 +16,10 @@ export const leaseFields = {
   owner: { type: String, default: null },
   // Times it was claimed: a record whose process keeps dying is failed after a few takeovers instead of looping.
   attempts: { type: Number, required: true, default: 0 },
+  // The fencing token: + 1 on every claim, never lowered, so a later holder always has a larger one. A write that
+  // cannot be conditional on the lease record itself (another collection, no transaction) stores it and is
+  // refused or undone when a larger one is already there (xAPI outbox and marks: docs/xapi.md).
+  fence: { type: Number, default: 0 },
 };
 
 /** The lease fields as stored. */
@@ -25,4 +29,6 @@ export type LeaseFields = {
   heartbeatAt: Date | null;
   owner: string | null;
   attempts: number;
+  /** Absent on records stored before it existed (read as 0; the first claim makes it 1). */
+  fence?: number;
 };

@@ -21,12 +21,17 @@ type Fields = Record<string, unknown>;
 type Logger = typeof logger;
 
 /** What every leased record has (besides owner, heartbeatAt, startedAt, finishedAt, error and requestedAt). */
-export type LeaseRecord = { _id: Types.ObjectId; attempts: number };
+export type LeaseRecord = { _id: Types.ObjectId; attempts: number; fence?: number | null };
 
 /** The claimed job as its body sees it. */
 export type Lease = {
   /** The filter of every write of the job's record: this record, still ours, still running. */
   mine: Fields;
+  /**
+   * The fencing token of this claim: larger than that of every earlier claim of the record. For writes outside
+   * the record that `mine` cannot guard (no transaction): they store it, and a newer holder's larger one wins.
+   */
+  fence: number;
   log: Logger;
   /** A write conditional on still holding the job; false when another runner took it over (or it ended). */
   write(update: Fields): Promise<boolean>;
@@ -117,7 +122,7 @@ export function defineLeaseJobs<T extends LeaseRecord>(spec: LeaseJobSpec<T>): L
       try {
         return (await model.findOneAndUpdate(
           { $or: [await spec.queued(), { ...lapsed, attempts: { $lt: spec.maxAttempts } }] },
-          { $set: { state: spec.runningState, owner, startedAt: now, heartbeatAt: now, ...spec.onClaim }, $inc: { attempts: 1 } },
+          { $set: { state: spec.runningState, owner, startedAt: now, heartbeatAt: now, ...spec.onClaim }, $inc: { attempts: 1, fence: 1 } },
           { sort: { requestedAt: 1 }, returnDocument: 'after', lean: true },
         )) as T | null;
       } catch (err) {
@@ -136,6 +141,7 @@ export function defineLeaseJobs<T extends LeaseRecord>(spec: LeaseJobSpec<T>): L
     let alsoOnBeat: () => Fields = () => ({});
     const lease: Lease = {
       mine,
+      fence: job.fence ?? 0,
       log,
       async write(update) {
         const { matchedCount } = await model.updateOne(mine, update);

@@ -5,7 +5,9 @@ const FORMATS = ['csv', 'xlsx', 'pdf'];
 
 /**
  * Assignment rules (as audited by assignments.service auditRules) as a labelled list; null on another shape.
- * Each rule is optional: the demo seed (and any older event) stores only the module, roles and job titles.
+ * Each rule is optional: events written before every rule was recorded (demo databases seeded before the seed
+ * recorded them as the service does — it has since, test/integration/app/demo-seed.test.ts) hold only the module,
+ * roles and job titles; such databases exist, so that shape is read (test/integration/audit/audit-details.test.ts).
  */
 function assignmentFacts(d: Details, w: Words): AuditFact[] | null {
   const facts: AuditFact[] = [];

@@ -152,16 +152,20 @@ export class Words {
 
   /**
    * A web address an administrator typed, without anything that could be a credential (user:password@, query,
-   * fragment); null when it is not an http(s) URL.
+   * fragment); null when it is not an http(s) URL. Shown as typed (host case, non-ASCII names) when that is the same
+   * address with nothing more, else as parsed; either way without a lone "/" after a bare origin
+   * ("https://lrs.example", not "https://lrs.example/"). A path keeps its slashes: "https://lrs.example/xapi/".
    */
   url(value: string): string | null {
-    try {
-      const u = new URL(value);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
-      return `${u.protocol}//${u.host}${u.pathname}`;
-    } catch {
-      return null;
-    }
+    const typed = value.trim();
+    const parsed = URL.parse(typed);
+    if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) return null;
+    const clean = `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+    // Scheme, a host part with no "@" (user info) and a path with no "?", "#" or "\\" (which URL reads as "/").
+    const plain = /^(https?:\/\/[^/?#@\\\s]+)(\/[^?#\\\s]*)?$/i.exec(typed);
+    if (!plain) return clean;
+    const asTyped = plain[2] === '/' || plain[2] === undefined ? plain[1] : typed;
+    return URL.parse(asTyped)?.href === URL.parse(clean)?.href ? asTyped : clean;
   }
 }
 

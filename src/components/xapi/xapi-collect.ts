@@ -68,7 +68,7 @@ async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, lease: 
   ]);
   const markOf = new Map(marks.map((mark) => [mark.attempt.toString(), mark]));
   const catalog = getCatalog();
-  const statements: Statement[] = [];
+  const statements: Queued[] = [];
   const newMarks: NewMark[] = [];
   // A backfill (sendFrom at 0) also queues what an earlier pass skipped as older than sendFrom.
   const isBackfill = sendFrom.getTime() === 0;
@@ -89,10 +89,10 @@ async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, lease: 
       const indexes = [...(hasSkipped ? range(0, skipped) : []), ...range(first, decisions.length)];
       for (const index of indexes) {
         const statement = answeredStatement(ctx, module, forStatements, index);
-        if (statement) statements.push(statement);
+        if (statement) statements.push({ statement, attempt: attempt._id });
       }
       const resultDue = isFinished && (mark ? !mark.finished || (hasSkipped && isResultSkipped) : !resultBefore);
-      if (resultDue) statements.push(...resultStatements(ctx, module, forStatements));
+      if (resultDue) statements.push(...resultStatements(ctx, module, forStatements).map((statement) => ({ statement, attempt: attempt._id })));
     }
     newMarks.push({
       attempt: attempt._id,
@@ -102,41 +102,59 @@ async function collectBatch(feed: XapiFeedRecord, ctx: StatementContext, lease: 
       resultSkipped: mark ? isResultSkipped && !hasSkipped : resultBefore,
     });
   }
-  return writeBatch(feed, lease, statements, newMarks, attempts[attempts.length - 1].updatedAt);
+  return writeBatch(feed, lease, statements, newMarks, attempts[attempts.length - 1].updatedAt, ctx.baseUrl);
 }
 
 /** The feed was taken over while the batch was read: nothing of it is written. */
 class FeedLost extends Error {}
+
+/** A statement to queue, with what the outbox keeps beside it (the attempt decides about rows a lost collector left). */
+type Queued = { statement: Statement; attempt: Types.ObjectId };
 
 /**
  * Writes one batch only if the feed is still ours. With transactions (a replica set; the embedded server is
  * one), one transaction that first updates the feed on `lease.mine` (heartbeat and cursor): a runner that
  * took the feed over makes it match nothing and the batch is dropped; one taking it over meanwhile waits for
  * the commit (its claim writes the same document), then finds the batch queued and marked — nothing sent twice.
- * Without transactions (standalone MongoDB), the same conditional write first renews the heartbeat, so no other
- * runner can take the feed for a whole lease (60 s) after it; the statements, the marks and then the cursor
- * follow. Only a process stalled longer than the lease between that write and its insert could still queue
- * statements the new holder already sent (they would be sent again, harmless at the LRS, and counted again).
+ * Without transactions (standalone MongoDB), the same conditional write first renews the heartbeat, then the
+ * statements, the marks and the cursor follow one another, each carrying the lease's fencing token: a process
+ * stalled longer than the lease between them writes with a token smaller than the new holder's, so its marks
+ * are refused and its rows are never sent by the new holder (docs/xapi.md, "A collector that lost its lease").
  */
-async function writeBatch(feed: XapiFeedRecord, lease: Lease, statements: Statement[], marks: NewMark[], cursor: Date): Promise<number> {
+async function writeBatch(feed: XapiFeedRecord, lease: Lease, queued: Queued[], marks: NewMark[], cursor: Date, iriBase: string): Promise<number> {
   try {
     return await inTransaction(async (session) => {
       const now = new Date();
       const held = await XapiFeed.updateOne(lease.mine, { $set: session ? { heartbeatAt: now, cursor } : { heartbeatAt: now } }, { session });
       if (held.matchedCount === 0) throw new FeedLost();
-      const queued = await queueStatements(feed.district, statements, session);
-      if (marks.length > 0) {
-        await XapiMark.bulkWrite(
-          marks.map(({ attempt, ...fields }) => ({ updateOne: { filter: { attempt }, update: { $set: { district: feed.district, ...fields } }, upsert: true } })),
-          { ordered: false, session },
-        );
-      }
+      const count = await queueStatements(feed.district, queued, { fence: lease.fence, iriBase }, session);
+      await writeMarks(feed.district, marks, lease.fence, session);
       if (!session && (await XapiFeed.updateOne(lease.mine, { $set: { cursor } })).matchedCount === 0) throw new FeedLost();
-      return queued;
+      return count;
     });
   } catch (err) {
     if (err instanceof FeedLost) lease.lost();
     throw err;
+  }
+}
+
+/**
+ * The marks, each written only where no holder with a larger token wrote it since (`fence` ≤ ours, or none): a
+ * collector that lost the feed cannot put a mark back to what it read before the new holder moved it on. Such a
+ * refused upsert meets the unique attempt index (duplicate key) and is left out; the cursor write after it then
+ * finds the feed gone.
+ */
+async function writeMarks(district: Types.ObjectId, marks: NewMark[], fence: number, session?: ClientSession): Promise<void> {
+  if (marks.length === 0) return;
+  try {
+    await XapiMark.bulkWrite(
+      marks.map(({ attempt, ...fields }) => ({
+        updateOne: { filter: { attempt, fence: { $not: { $gt: fence } } }, update: { $set: { district, ...fields, fence } }, upsert: true },
+      })),
+      { ordered: false, session },
+    );
+  } catch (err) {
+    if (session || !onlyDuplicates(err)) throw err;
   }
 }
 
@@ -158,24 +176,47 @@ async function actorNames(feed: XapiFeedRecord, attempts: AttemptDoc[]): Promise
 }
 
 /**
- * Inserts into the outbox in order; a statement already queued (same id) is skipped. Returns how many were new.
- * The ids already queued are read first: in a transaction a refused insert (duplicate key) would abort it.
+ * Queues statements in order with the holder's fencing token; a statement already queued by this holder (same id,
+ * same token) is skipped. A row of the same id left with a smaller token (by a collector that lost the feed) is
+ * taken over: its token is raised to ours. One with a larger token (we are the stale one) refuses ours through the
+ * unique id. Returns how many became ours. Ids already queued are read first: in a transaction a refused upsert
+ * (duplicate key) would abort it.
  */
-export async function queueStatements(district: Types.ObjectId, statements: Statement[], session?: ClientSession): Promise<number> {
-  if (statements.length === 0) return 0;
-  const queued = new Set((await XapiOutbox.find({ statementId: { $in: statements.map((s) => s.id) } }, { statementId: 1 }, { session }).lean()).map((row) => row.statementId));
-  const fresh = statements.filter((statement) => !queued.has(statement.id));
+export async function queueStatements(district: Types.ObjectId, items: Queued[], stamp: { fence: number; iriBase: string }, session?: ClientSession): Promise<number> {
+  if (items.length === 0) return 0;
+  const { fence, iriBase } = stamp;
+  const ids = items.map((item) => item.statement.id);
+  const queued = new Set((await XapiOutbox.find({ statementId: { $in: ids }, fence: { $gte: fence } }, { statementId: 1 }, { session }).lean()).map((row) => row.statementId));
+  const fresh = items.filter((item) => !queued.has(item.statement.id));
   if (fresh.length === 0) return 0;
-  try {
-    const inserted = await XapiOutbox.insertMany(
-      fresh.map((statement) => ({ district, statementId: statement.id, statement: JSON.stringify(statement) })),
-      { ordered: false, session },
-    );
-    return inserted.length;
-  } catch (err) {
-    // ordered: false — every statement not yet queued was inserted; only duplicates (already queued) may be refused.
-    const refused = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? (isDuplicateKey(err) ? [{ code: 11000 }] : []);
-    if (session || refused.length === 0 || refused.some((e) => (e.code ?? e.err?.code) !== 11000)) throw err;
-    return fresh.length - refused.length;
+  const ops = fresh.map(({ statement, attempt }) => ({
+    updateOne: {
+      filter: { statementId: statement.id, fence: { $lt: fence } },
+      update: { $set: { fence }, $setOnInsert: { district, attempt, iriBase, statement: JSON.stringify(statement) } },
+      upsert: true,
+    },
+  }));
+  // Ordered: the rows' _ids (made by the server on insert) follow the statements' order, which the sender keeps.
+  // A duplicate key (a row there with a token ≥ ours) stops an ordered write: the rest is written after it.
+  let count = 0;
+  for (let start = 0; start < ops.length; ) {
+    try {
+      const result = await XapiOutbox.bulkWrite(ops.slice(start), { ordered: true, session });
+      return count + result.upsertedCount + result.modifiedCount;
+    } catch (err) {
+      if (session || !onlyDuplicates(err)) throw err;
+      const failed = err as { result?: { upsertedCount?: number; modifiedCount?: number }; writeErrors?: { index?: number }[] };
+      count += (failed.result?.upsertedCount ?? 0) + (failed.result?.modifiedCount ?? 0);
+      const at = failed.writeErrors?.[0]?.index;
+      if (typeof at !== 'number') throw err;
+      start += at + 1;
+    }
   }
+  return count;
+}
+
+/** A bulk write whose only refusals are duplicate keys. */
+function onlyDuplicates(err: unknown): boolean {
+  const refused = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? (isDuplicateKey(err) ? [{ code: 11000 }] : []);
+  return refused.length > 0 && refused.every((e) => (e.code ?? e.err?.code) === 11000);
 }

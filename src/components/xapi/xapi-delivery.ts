@@ -17,8 +17,9 @@ import { collectStatements } from './xapi-collect';
 import { postStatements, putStatement, type LrsAnswer, type LrsCredentials } from './xapi-client';
 import { XapiFeed, XapiOutbox, type XapiFeedRecord } from './xapi-feed.model';
 import { feedStatementContext, xapiRuntime } from './xapi-runtime';
+import { adoptOutbox, settleStrayRows } from './xapi-fence';
 import { openSecret } from './xapi-secret';
-import type { Statement } from './xapi-statements';
+import { baseOfStatement, rebaseStatement, type Statement, type StatementContext } from './xapi-statements';
 
 export const XAPI_LEASE_MS = 60_000;
 export const MAX_XAPI_ATTEMPTS = 3;
@@ -63,14 +64,20 @@ async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
   const ctx = feedStatementContext(feed, district.slug);
   const lrs: LrsCredentials = { endpoint: feed.endpoint, key: feed.authKey, secret };
 
+  // The outbox under this pass's fencing token (xapi-fence.ts): what earlier holders left becomes ours; what a
+  // collector that lost the feed wrote after that is sent only if nobody newer queued it.
+  await adoptOutbox(feed, lease);
+  const strays = await settleStrayRows(feed, lease);
+  if (strays > 0) lease.log.warn({ removed: strays }, 'removed statements queued again by a collector that had lost the feed');
   await collectStatements(feed, ctx, lease);
   lease.checkpoint();
   await removeCounted(feed, lease);
 
   for (;;) {
-    const rows = await XapiOutbox.find({ district: feed.district }, { statement: 1 }).sort({ _id: 1 }).limit(BATCH_SIZE).lean();
+    // Index { district, fence, _id }: only rows with this holder's token, oldest first.
+    const rows = await XapiOutbox.find({ district: feed.district, fence: lease.fence }, { statement: 1, iriBase: 1 }).sort({ _id: 1 }).limit(BATCH_SIZE).lean();
     if (rows.length === 0) break;
-    const answer = await sendBatch(lrs, rows);
+    const answer = await sendBatch(lrs, rows, ctx);
     if (answer.sent.length > 0) await markSent(feed, lease, answer.sent);
     if (answer.last.kind === 'retry') {
       const now = new Date();
@@ -90,14 +97,26 @@ async function deliver(feed: XapiFeedRecord, lease: Lease): Promise<void> {
   await lease.write({ $set: { ...endOfPass(new Date(), XAPI_PASS_MS), retries: 0 } });
 }
 
-type Row = { _id: Types.ObjectId; statement: string };
+type Row = { _id: Types.ObjectId; statement: string; iriBase?: string | null };
+
+/**
+ * A queued statement as it is sent: under the feed's IRI base now. One queued before an administrator changed the
+ * base was built with the old one (kept on the row; read from its actor's home page for rows from before that
+ * was kept) and is rebuilt with the new one, so everything not yet sent at the change goes out under the new base.
+ */
+export function statementToSend(row: Row, ctx: StatementContext): Statement {
+  const statement = JSON.parse(row.statement) as Statement;
+  const builtWith = row.iriBase ?? baseOfStatement(statement, ctx.districtSlug);
+  if (!builtWith || builtWith === ctx.baseUrl) return statement;
+  return rebaseStatement(statement, builtWith, ctx.baseUrl) ?? statement;
+}
 
 /**
  * Sends one batch. A 409 on a batch may mean the LRS stored none of it (one id it already had): the batch
  * is then sent one statement at a time with PUT, where 204 and 409 both mean the LRS holds that id.
  */
-async function sendBatch(lrs: LrsCredentials, rows: Row[]): Promise<{ sent: Types.ObjectId[]; last: LrsAnswer }> {
-  const statements = rows.map((row) => JSON.parse(row.statement) as Statement);
+async function sendBatch(lrs: LrsCredentials, rows: Row[], ctx: StatementContext): Promise<{ sent: Types.ObjectId[]; last: LrsAnswer }> {
+  const statements = rows.map((row) => statementToSend(row, ctx));
   const answer = await postStatements(lrs, statements);
   if (answer.kind === 'ok' || (answer.kind === 'conflict' && rows.length === 1)) return { sent: rows.map((row) => row._id), last: answer };
   if (answer.kind !== 'conflict') return { sent: [], last: answer };

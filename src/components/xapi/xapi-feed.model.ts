@@ -39,6 +39,10 @@ const xapiFeedSchema = new Schema(
     // Without transactions only (xapi-delivery.ts markSent): the outbox rows of the last batch counted in sentCount,
     // removed after the count; rows still here were counted by a process that died before removing them.
     countedIds: { type: [Schema.Types.ObjectId], default: undefined },
+    // The fencing token (`fence`, lease-fields.ts) of the last holder that adopted the outbox (xapi-fence.ts): the
+    // outbox rows it found then were relabelled with its token; a row with a smaller token appeared after that,
+    // written by a collector that had lost the feed, and is checked against its attempt's mark before it is sent.
+    adoptedFence: { type: Number, default: 0 },
     lastSuccessAt: { type: Date, default: null },
     lastError: { at: Date, status: Number, message: String },
     lastTest: { at: Date, status: Number, message: String, ok: Boolean },
@@ -68,6 +72,8 @@ const xapiMarkSchema = new Schema(
     // Left out as older than sendFrom (the first `skipped` decisions; the result): what a backfill still sends.
     skipped: { type: Number, default: 0 },
     resultSkipped: { type: Boolean, default: false },
+    // The fencing token of the holder that last wrote it: a write with a smaller token is refused (docs/xapi.md).
+    fence: { type: Number, default: 0 },
   },
   { versionKey: false },
 );
@@ -86,11 +92,19 @@ const xapiOutboxSchema = new Schema(
     statementId: { type: String, required: true },
     // JSON text: extension keys are IRIs, whose dots a stored field name should not carry.
     statement: { type: String, required: true },
+    // The fencing token of the holder that queued or adopted it; only rows with the sender's own token are sent.
+    fence: { type: Number, default: 0 },
+    // The attempt it comes from: a row left by a collector that lost the feed is kept or dropped by that attempt's mark.
+    attempt: { type: Schema.Types.ObjectId, default: null },
+    // The IRI base it was built with: rebuilt with the feed's base when that changed before it was sent.
+    iriBase: { type: String, default: null },
   },
   { versionKey: false },
 );
-// Serves: the next batch of a district, in the order collected (_id), and the pending count.
-xapiOutboxSchema.index({ district: 1, _id: 1 });
+// Serves: the sender's next batch of its own rows ({district, fence}, in the order collected), the adoption of the
+// rows of earlier holders and the look-up of rows left with a smaller token (range on fence), the pending count.
+// (It replaces { district, _id }, which a database from before may still have; nothing reads by it now.)
+xapiOutboxSchema.index({ district: 1, fence: 1, _id: 1 });
 // Serves: a statement is queued once however often it is collected.
 xapiOutboxSchema.index({ statementId: 1 }, { unique: true });
 

@@ -210,3 +210,28 @@ function contextOf(ctx: StatementContext, attempt: AttemptForStatements) {
     ...(attempt.updateFrom ? { extensions: { [extension(ctx, 'update-from-version')]: attempt.updateFrom } } : {}),
   };
 }
+
+/**
+ * The same statement under another IRI base (docs/xapi.md, "Changing the base"): every IRI the statement names —
+ * values and extension keys equal to `from` or starting with `from/` — moved to `to`. The id does not depend on the
+ * base, so it stays. Null when the result is not a valid statement (it is then sent as it was built).
+ */
+export function rebaseStatement(statement: Statement, from: string, to: string): Statement | null {
+  if (from === to) return statement;
+  const move = (value: string) => (value === from || value.startsWith(`${from}/`) ? `${to}${value.slice(from.length)}` : value);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return move(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [move(key), walk(inner)]));
+    return value;
+  };
+  const parsed = statementSchema.safeParse(walk(statement));
+  return parsed.success ? parsed.data : null;
+}
+
+/** The base a statement was built with, read back from its actor's home page (`<base>/districts/<slug>`); null if it does not end so. */
+export function baseOfStatement(statement: Statement, districtSlug: string): string | null {
+  const homePage = statement.actor.account.homePage;
+  const suffix = `/districts/${encodeURIComponent(districtSlug)}`;
+  return homePage.endsWith(suffix) ? homePage.slice(0, -suffix.length) : null;
+}

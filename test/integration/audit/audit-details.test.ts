@@ -114,3 +114,55 @@ describe('GET /admin/audit: details in words', () => {
   });
 });
 
+/** The sentences and facts of the page's table, without the "Stored values" disclosures (which show details as stored). */
+const wordsText = (html: string) => tableText(html.replace(/<details[\s\S]*?<\/details>/g, ''));
+
+describe('GET /admin/audit: web addresses and older event shapes', () => {
+  test('when LRS events name addresses, then the page prints them as typed, without a lone trailing slash on a bare origin, in English and in Spanish; credentials and queries never show', async () => {
+    const actor = actorFor(adminId, String(district._id));
+    // What the xAPI settings form stores for "https://LRS.District.example" (it appends the "/" it sends to).
+    await recordAudit(actor, { action: 'xapi.settings_updated', target: { kind: 'district', id: String(district._id) }, details: { endpoint: 'https://LRS.District.example/', authKey: 'k', actorId: 'internal_id', enabled: true, secretChanged: true } });
+    await recordAudit(actor, { action: 'xapi.test_sent', target: { kind: 'district', id: String(district._id) }, details: { endpoint: 'https://lrs.district.example/xapi/', status: 204, ok: true } });
+    await recordAudit(actor, { action: 'xapi.iri_base_changed', target: { kind: 'district', id: String(district._id) }, details: { from: 'https://training.example.org/', to: 'https://ids.district.example/lrs' } });
+    await recordAudit(actor, { action: 'xapi.test_sent', target: { kind: 'district', id: String(district._id) }, details: { endpoint: 'https://user:pw@lrs.other.example/?token=abc#x', status: 401, ok: false } });
+    await recordAudit(actor, { action: 'lti.platform_created', target: { kind: 'lti_platform', id: '64b0000000000000000000f1' }, details: { name: 'Canvas', issuer: 'https://canvas.district.example', requireBrowserBinding: true, gradePassback: false } });
+
+    const en = wordsText((await admin.get('/admin/audit')).text);
+    expect(en).toContain('Sending to the learning record store is on, to https://LRS.District.example.');
+    expect(en).toContain('Sent a test statement to https://lrs.district.example/xapi/: accepted (HTTP 204).');
+    expect(en).toContain('from https://training.example.org to https://ids.district.example/lrs:');
+    expect(en).toContain('Sent a test statement to https://lrs.other.example: refused (HTTP 401).');
+    expect(en).toContain('(issuer https://canvas.district.example)');
+    expect(en).not.toMatch(/https:\/\/[a-z.]*example\/[ .:)]/i);
+    expect(en).not.toContain('pw@');
+    expect(en).not.toContain('token=abc');
+    expect(en).not.toContain('Stored values');
+
+    await admin.get('/admin/audit?lang=es');
+    const es = wordsText((await admin.get('/admin/audit')).text);
+    await admin.get('/admin/audit?lang=en');
+    expect(es).toContain('El envío al almacén de registros de aprendizaje está activado, a https://LRS.District.example.');
+    expect(es).toContain('Envió una declaración de prueba a https://lrs.district.example/xapi/: aceptada (HTTP 204).');
+    expect(es).toContain('de https://training.example.org a https://ids.district.example/lrs:');
+    expect(es).toContain('(emisor https://canvas.district.example)');
+    expect(es).not.toMatch(/https:\/\/[a-z.]*example\/[ .:)]/i);
+  });
+
+  test('when an assignment event holds only the module, roles and job titles (databases seeded before every rule was recorded), then the page still reads it as words with those rules, in both languages', async () => {
+    const actor = actorFor(adminId, String(district._id));
+    await recordAudit(actor, { action: 'assignment.created', target: { kind: 'assignment', id: '64b0000000000000000000a1' }, details: { moduleSlug: 'foundations', roles: ['staff', 'principal'], jobTitles: [] } });
+
+    const en = wordsText((await admin.get('/admin/audit')).text);
+    expect(en).toContain('Assigned the module “Foundations (EN)”:');
+    expect(en).toContain('Roles Staff and Principal');
+    expect(en).toContain('Job titles all job titles');
+    expect(en).not.toMatch(/Due|Repeats|Versions that count|moduleSlug|undefined/);
+
+    await admin.get('/admin/audit?lang=es');
+    const es = wordsText((await admin.get('/admin/audit')).text);
+    await admin.get('/admin/audit?lang=en');
+    expect(es).toContain('Asignó el módulo');
+    expect(es).toContain('todos los puestos');
+    expect(es).not.toMatch(/moduleSlug|undefined/);
+  });
+});

@@ -149,6 +149,32 @@ describe('leases and takeovers', () => {
     expect(await stored('taken-over')).toMatchObject({ state: 'done', owner: 'new-owner', attempts: 2 });
   });
 
+  test('when a job is claimed, taken over and handed back, then every claim carries a larger fencing token than the one before, and the lease exposes it', async () => {
+    await queue('fenced');
+    const first = (await jobs.claim('first-owner'))!;
+    expect(first.fence).toBe(1);
+    await lapse('fenced');
+    const second = (await jobs.claim('second-owner'))!;
+    expect(second.fence).toBe(2);
+    expect(await stored('fenced')).toMatchObject({ owner: 'second-owner', fence: 2 });
+
+    // The stale owner still sees its own (smaller) token; the runner stopping hands the job back, and the next claim's token is larger again.
+    const tokens: number[] = [];
+    body = async (_job, lease) => {
+      tokens.push(lease.fence);
+    };
+    await jobs.run(first, 'first-owner', notStopping);
+    body = async (_job, lease) => {
+      tokens.push(lease.fence);
+      lease.checkpoint();
+    };
+    await jobs.run(second, 'second-owner', { leaseMs: LEASE_MS, isStopping: () => true });
+    expect(await stored('fenced')).toMatchObject({ owner: null, fence: 2 });
+    const third = (await jobs.claim('third-owner'))!;
+    expect(third.fence).toBe(3);
+    expect(tokens).toEqual([1, 2]);
+  });
+
   test('when a heartbeat finds the job taken over, then the next checkpoint stops the body before it writes more', async () => {
     await queue('lost-by-heartbeat');
     const job = (await jobs.claim('first-owner'))!;

@@ -175,7 +175,7 @@ describe('audit details in words', () => {
     );
   });
 
-  test('when an assignment event holds only some rules (the demo seed stores module, roles and job titles), then the list has those', () => {
+  test('when an assignment event holds only some rules (module, roles and job titles: demo databases seeded before every rule was recorded), then the list has those', () => {
     const d = words('assignment.created', { moduleSlug: 'foundations', roles: ['staff', 'principal'], jobTitles: [] }, 'es');
     expect(d.isRaw).toBe(false);
     expect(d.facts).toEqual([

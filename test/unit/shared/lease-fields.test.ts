@@ -52,6 +52,8 @@ describe.each(MODELS.map((model) => [model.modelName, model] as const))('the lea
     expect(pathOf(model, 'startedAt')).toEqual({ instance: 'Date', default: null, required: false });
     expect(pathOf(model, 'finishedAt')).toEqual({ instance: 'Date', default: null, required: false });
     expect(pathOf(model, 'attempts')).toEqual({ instance: 'Number', default: 0, required: true });
+    // The fencing token (+1 per claim): records from before read as 0.
+    expect(pathOf(model, 'fence')).toEqual({ instance: 'Number', default: 0, required: false });
     // The claim sorts on requestedAt and the runner matches on state: each record keeps its own.
     expect(pathOf(model, 'requestedAt')?.instance).toBe('Date');
     expect(pathOf(model, 'state')?.instance).toBe('String');

@@ -1,7 +1,7 @@
 import { createModuleCatalog, loadModules } from '../../../src/components/content';
 import { decryptSecret, encryptSecret, statementSchema, uuidV5 } from '../../../src/components/xapi';
 import { retryBackoffMs as backoffMs } from '../../../src/shared/outbound-http';
-import { answeredStatement, isoDuration, resultStatements, type AttemptForStatements } from '../../../src/components/xapi/xapi-statements';
+import { answeredStatement, baseOfStatement, isoDuration, rebaseStatement, resultStatements, type AttemptForStatements } from '../../../src/components/xapi/xapi-statements';
 import { FIXTURE_MODULES } from '../../integration/training/player.helpers';
 
 const ctx = { baseUrl: 'https://training.example.org', districtSlug: 'unified' };
@@ -92,5 +92,33 @@ describe('secret at rest', () => {
     expect(decryptSecret(key, 'district-b', a)).toBeNull();
     expect(decryptSecret(key, 'district-a', a.slice(0, -2) + 'AA')).toBeNull();
     expect(decryptSecret(key, 'district-a', 'garbage')).toBeNull();
+  });
+});
+
+describe('a queued statement under a changed IRI base', () => {
+  test('when rebased, then every IRI under the old base (values and extension keys) moves, the id and everything else stay', async () => {
+    const module = await fixtureModule();
+    const [, passedOrFailed] = resultStatements(ctx, module, attempt);
+    const answered = answeredStatement(ctx, module, attempt, 1)!;
+    const to = 'https://lrs-ids.district.example/xapi';
+    for (const statement of [answered, passedOrFailed]) {
+      const moved = rebaseStatement(statement, ctx.baseUrl, to)!;
+      expect(moved.id).toBe(statement.id);
+      expect(JSON.stringify(moved)).not.toContain(`${ctx.baseUrl}/`);
+      expect(moved).toEqual(JSON.parse(JSON.stringify(statement).split(`${ctx.baseUrl}/`).join(`${to}/`)));
+      expect(statementSchema.safeParse(moved).success).toBe(true);
+      expect(baseOfStatement(moved, ctx.districtSlug)).toBe(to);
+    }
+    expect(Object.keys(rebaseStatement(passedOrFailed, ctx.baseUrl, to)!.result!.extensions!)).toContain(`${to}/xapi/extensions/score-percent`);
+  });
+
+  test('when an IRI only starts with the same letters as the base, or the base is unchanged, then it is left alone; a result that is not a statement gives null', async () => {
+    const module = await fixtureModule();
+    const statement = answeredStatement(ctx, module, attempt, 0)!;
+    const lookalike = { ...statement, verb: { ...statement.verb, id: `${ctx.baseUrl}x/verbs/answered` } };
+    expect(rebaseStatement(lookalike, ctx.baseUrl, 'https://b.example')!.verb.id).toBe(`${ctx.baseUrl}x/verbs/answered`);
+    expect(rebaseStatement(statement, ctx.baseUrl, ctx.baseUrl)).toBe(statement);
+    expect(rebaseStatement(statement, ctx.baseUrl, 'not an address')).toBeNull();
+    expect(baseOfStatement(statement, 'another-district')).toBeNull();
   });
 });
