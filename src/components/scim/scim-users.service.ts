@@ -218,8 +218,8 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
   // Principals have no job title (as on the Staff page and in the roster import); the title sent for them is
   // ignored. Made staff again, they keep the title sent, else "other" (as a new person).
   if (role === 'staff') {
-    const jobTitle = changes.jobTitle ?? (doc.role === 'staff' ? doc.jobTitle : undefined) ?? 'other';
-    if (jobTitle !== doc.jobTitle) set.jobTitle = jobTitle;
+    const jobTitle = changes.jobTitle ?? (doc.role === 'staff' ? undefined : 'other');
+    if (jobTitle !== undefined && jobTitle !== doc.jobTitle) set.jobTitle = jobTitle;
   } else if (set.role && doc.jobTitle) unset.jobTitle = 1;
   if (changes.schoolCodes !== undefined) {
     const schools = await schoolIdsFor(client, changes.schoolCodes);
