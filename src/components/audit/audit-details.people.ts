@@ -69,9 +69,10 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
     describe: (d, w) => {
       const from = read.code(d.from);
       const to = read.code(d.to);
-      if (!from || !to || (d.via !== undefined && d.via !== 'roster_import')) return null;
+      if (!from || !to || (d.via !== undefined && d.via !== 'roster_import' && d.via !== 'scim')) return null;
       const text = w.say('user_role_changed.text', { from: w.role(from), to: w.role(to) });
-      return { text: d.via === 'roster_import' ? `${text} ${w.say('user_role_changed.byImport')}` : text };
+      if (d.via === undefined) return { text };
+      return { text: `${text} ${w.say(d.via === 'scim' ? 'user_role_changed.byScim' : 'user_role_changed.byImport')}` };
     },
   },
   'user.schools_changed': {
@@ -130,10 +131,13 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   },
   'scim.token_revoked': plain('scim_token_revoked'),
   'scim.user_created': {
-    keys: ['via', 'fields'],
+    // role: only for a person created as principal (scim-users.service); staff have none.
+    keys: ['via', 'fields', 'role'],
     describe: (d, w) => {
       const fields = scimFields(d, w);
-      return fields ? { text: w.say('scim_user_created', { fields }) } : null;
+      const role = d.role === undefined ? undefined : read.code(d.role);
+      if (!fields || (d.role !== undefined && !role)) return null;
+      return { text: role ? w.say('scim_user_created_as', { role: w.role(role), fields }) : w.say('scim_user_created', { fields }) };
     },
   },
   'scim.user_updated': {
@@ -155,6 +159,16 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
     describe: (d, w) => {
       const extra = read.count(d.extra);
       return extra === undefined ? null : { text: w.say('scim_deactivations_allowed', { count: extra, n: w.num(extra) }) };
+    },
+  },
+  'scim.principals_setting_changed': {
+    keys: ['enabled', 'ignored'],
+    describe: (d, w) => {
+      const enabled = read.bool(d.enabled);
+      const ignored = d.ignored === undefined ? 0 : read.count(d.ignored);
+      if (enabled === undefined || ignored === undefined) return null;
+      const text = w.say(enabled ? 'scim_principals_setting_changed.on' : 'scim_principals_setting_changed.off');
+      return { text: enabled && ignored > 0 ? `${text} ${w.say('scim_principals_setting_changed.ignored', { count: ignored, n: w.num(ignored) })}` : text };
     },
   },
   'xapi.settings_updated': {

@@ -5,4 +5,5 @@ export { RosterPreview, RosterPreviewRow } from './roster.model';
 export { createPreview, DEACTIVATION_CONFIRM_SHARE, PREVIEW_TTL_MS } from './roster.service';
 export { requestApply, startRosterImportRunner, runQueuedRosterImports, type RosterImportRunner } from './roster-jobs';
 export { RosterProblem } from './roster-problem.model';
-export { EMPLOYEE_ID_PATTERN, jobTitleLookup } from './roster-row';
+export { EMPLOYEE_ID_PATTERN, jobTitleLookup, rosterRoleOf, type ImportRole } from './roster-row';
+export { roleKindOf } from './oneroster-map';

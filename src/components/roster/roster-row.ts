@@ -13,6 +13,17 @@ export const REQUIRED_COLUMNS: readonly RosterColumn[] = ['employee_id', 'email'
 export const IMPORT_ROLES = ['staff', 'principal'] as const;
 export type ImportRole = (typeof IMPORT_ROLES)[number];
 
+/**
+ * The role column's words: `staff` / `principal`, or a district administrator — named only so that it can be
+ * refused (never created or changed by an import). Any letter case; spaces and dashes read as `_`.
+ * Provisioning (SCIM roles) reads role values through this too.
+ */
+export function rosterRoleOf(text: string): ImportRole | 'district_admin' | null {
+  const key = text.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  if (key === 'district_admin' || key === 'district_administrator') return 'district_admin';
+  return (IMPORT_ROLES as readonly string[]).includes(key) ? (key as ImportRole) : null;
+}
+
 export const EMPLOYEE_ID_PATTERN = /^[A-Za-z0-9._-]{1,40}$/;
 const emailSchema = z.email();
 
@@ -127,10 +138,10 @@ export function validateRow(cells: readonly string[], columns: readonly (RosterC
   if (email && (email.length > 254 || !emailSchema.safeParse(email).success)) fail('email', 'email_invalid', v.email);
   if (v.name.length > 200) fail('name', 'name_too_long');
 
-  const roleText = v.role.toLowerCase().replace(/[\s-]+/g, '_');
+  const named = rosterRoleOf(v.role);
   let role: ImportRole | null = null;
-  if (roleText === 'district_admin' || roleText === 'district_administrator') fail('role', 'role_admin', v.role);
-  else if ((IMPORT_ROLES as readonly string[]).includes(roleText)) role = roleText as ImportRole;
+  if (named === 'district_admin') fail('role', 'role_admin', v.role);
+  else if (named) role = named;
   else if (v.role) fail('role', 'role_invalid', v.role);
 
   let jobTitle: JobTitle | null = null;

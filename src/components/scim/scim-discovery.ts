@@ -55,6 +55,13 @@ export function schemas(base: string) {
       attr({ name: 'title', type: 'string', description: 'Job title; one the app does not know is kept as "other"' }),
       attr({ name: 'preferredLanguage', type: 'string', description: 'es… for Spanish, anything else English' }),
       attr({ name: 'externalId', type: 'string', caseExact: true, uniqueness: 'server', description: 'Employee id (when employeeNumber is not sent)' }),
+      attr({
+        name: 'roles',
+        type: 'complex',
+        multiValued: true,
+        description: 'principal (also siteAdministrator, Director(a)) or staff; a principal of the schools in department, applied only when the district allows it. A district administrator is never granted (400 mutability)',
+        subAttributes: [{ name: 'value', type: 'string' }, { name: 'primary', type: 'boolean' }],
+      }),
       attr({ name: 'emails', type: 'complex', multiValued: true, mutability: 'readOnly', description: 'Returned from userName; not read', subAttributes: [{ name: 'value', type: 'string' }, { name: 'type', type: 'string' }, { name: 'primary', type: 'boolean' }] }),
     ],
     meta: { resourceType: 'Schema', location: `${base}/Schemas/${USER_SCHEMA}` },

@@ -5,8 +5,8 @@
  * ATTRIBUTES (phone numbers, addresses, manager, groups …) is ignored, never stored.
  */
 import { z } from 'zod';
-import { EMPLOYEE_ID_PATTERN } from '../roster';
-import type { JobTitle, Language } from '../users';
+import { EMPLOYEE_ID_PATTERN, roleKindOf, rosterRoleOf, type ImportRole } from '../roster';
+import type { JobTitle, Language, Role } from '../users';
 import { invalidSyntax, invalidValue, ScimError } from './scim-errors';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -27,6 +27,7 @@ const ATTRIBUTES = {
   preferredlanguage: 'preferredLanguage',
   [`${ENTERPRISE_SCHEMA.toLowerCase()}:employeenumber`]: 'employeeNumber',
   [`${ENTERPRISE_SCHEMA.toLowerCase()}:department`]: 'department',
+  roles: 'roles',
 } as const;
 type Attribute = (typeof ATTRIBUTES)[keyof typeof ATTRIBUTES];
 /** Complex attributes whose sub-attributes we read when a value arrives as an object. */
@@ -35,6 +36,12 @@ const COMPLEX = new Set(['name', ENTERPRISE_SCHEMA.toLowerCase()]);
 /** Per attribute: the value sent, or REMOVED (a PATCH remove, or null). Later operations win. */
 export const REMOVED = Symbol('removed');
 export type Draft = Map<Attribute, unknown>;
+
+/**
+ * Entra's mapping `SingleAppRoleAssignment([appRoleAssignments]) → roles[primary eq "True"].value` patches this
+ * path with the role's value as a string (lower-cased here, like every path).
+ */
+const PRIMARY_ROLE_PATH = /^roles\[\s*primary\s+eq\s+"?true"?\s*\]\.value$/;
 
 const MAX_PATH = 300;
 const MAX_OPERATIONS = 100;
@@ -49,6 +56,12 @@ function put(draft: Draft, rawPath: string, value: unknown): void {
   if (rawPath.length > MAX_PATH) throw new ScimError(400, 'The path is too long', 'invalidPath');
   let path = rawPath.trim().toLowerCase();
   if (path.startsWith(CORE_PREFIX)) path = path.slice(CORE_PREFIX.length);
+  if (path.startsWith('roles[')) {
+    if (!PRIMARY_ROLE_PATH.test(path)) throw new ScimError(400, 'For roles, only the paths roles and roles[primary eq "True"].value are supported', 'invalidPath');
+    if (value !== null && typeof value !== 'string') throw invalidValue('roles[primary eq "True"].value must be a string');
+    draft.set('roles', value === null ? REMOVED : [{ value, primary: true }]);
+    return;
+  }
   if (COMPLEX.has(path) && isPlainObject(value)) {
     const separator = path === 'name' ? '.' : ':';
     for (const key of Object.keys(value)) put(draft, `${path}${separator}${key}`, value[key]);
@@ -109,9 +122,15 @@ export type PersonChanges = {
   jobTitle?: JobTitle;
   schoolCodes?: string[];
   preferredLanguage?: Language;
+  /** From `roles`: what the identity provider asks for (the service decides whether it is applied). */
+  role?: ImportRole;
 };
 export type StoredPerson = { name: string };
-export type MappingContext = { jobTitlesByName: ReadonlyMap<string, JobTitle> };
+export type MappingContext = {
+  jobTitlesByName: ReadonlyMap<string, JobTitle>;
+  /** Lower-cased English and Spanish role labels ("principal", "director(a)") → role. */
+  rolesByName?: ReadonlyMap<string, Role>;
+};
 
 const emailSchema = z.email();
 const MAX_TEXT = 400;
@@ -143,6 +162,65 @@ export function languageOf(tag: string): Language {
 export function jobTitleOf(title: string, lookup: ReadonlyMap<string, JobTitle>): JobTitle {
   const lower = title.toLowerCase();
   return lookup.get(lower.replace(/\s+/g, ' ')) ?? lookup.get(lower.replace(/[\s-]+/g, '_')) ?? 'other';
+}
+
+/** Entra's default app role ("User", "msiam_access", "Default Access"): assigned without one of ours → staff. */
+const DEFAULT_APP_ROLES = new Set(['user', 'msiam_access', 'default access', 'default_access']);
+const MAX_ROLES = 20;
+const MAX_ROLE_TEXT = 100;
+
+/**
+ * One role value → our role, by the roster's rules (its role column, then the OneRoster vocabulary:
+ * principal / siteAdministrator), then the English and Spanish labels. "admin" names a district
+ * administrator (to be refused). Anything else is refused: a mistyped role must not demote a principal.
+ */
+export function roleOfValue(text: string, ctx: Pick<MappingContext, 'rolesByName'>): ImportRole | 'district_admin' {
+  const key = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (key === '' || DEFAULT_APP_ROLES.has(key)) return 'staff';
+  const fromRoster = rosterRoleOf(key);
+  if (fromRoster) return fromRoster;
+  const kind = roleKindOf(key.replace(/[\s_-]+/g, ''))?.kind;
+  if (kind === 'principal' || kind === 'staff') return kind;
+  if (kind === 'admin' || key === 'admin') return 'district_admin';
+  const labelled = ctx.rolesByName?.get(key);
+  if (labelled) return labelled;
+  throw invalidValue(`Unknown role "${key.slice(0, 40)}": use principal or staff`);
+}
+
+function isTrue(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  return parseActive(value);
+}
+
+/**
+ * The `roles` attribute (RFC 7643 §4.1.2: [{ value, primary }]) → staff or principal. Only the primary
+ * entries count when one is marked; a principal value among them makes a principal; none (or []) is staff.
+ * A district administrator is never granted by provisioning: refused, whatever else was sent.
+ */
+function roleOf(draft: Draft, ctx: MappingContext): ImportRole | undefined {
+  if (!draft.has('roles')) return undefined;
+  const value = draft.get('roles');
+  if (value === REMOVED) return 'staff';
+  if (!Array.isArray(value)) throw invalidValue('roles must be a list of { "value": "…" } objects');
+  if (value.length > MAX_ROLES) throw invalidValue(`At most ${MAX_ROLES} roles`);
+  const entries = value.map((entry) => {
+    if (!isPlainObject(entry)) throw invalidValue('Each role must be an object with a string value');
+    const field = (name: string) => entry[Object.keys(entry).find((k) => k.toLowerCase() === name) ?? ''];
+    const text = field('value');
+    if (typeof text !== 'string' || text.length > MAX_ROLE_TEXT) throw invalidValue('Each role must have a string value');
+    let primary: boolean;
+    try {
+      primary = isTrue(field('primary'));
+    } catch {
+      throw invalidValue('primary must be true or false');
+    }
+    return { role: roleOfValue(text, ctx), primary };
+  });
+  if (entries.some((e) => e.role === 'district_admin')) {
+    throw new ScimError(400, 'District administrators are made in the app only: provisioning never grants that role (a leaked token must not be able to take over the district). Nothing was changed', 'mutability');
+  }
+  const counted = entries.some((e) => e.primary) ? entries.filter((e) => e.primary) : entries;
+  return counted.some((e) => e.role === 'principal') ? 'principal' : 'staff';
 }
 
 function splitName(name: string): [string, string] {
@@ -221,6 +299,9 @@ export function resolveDraft(draft: Draft, stored: StoredPerson | undefined, ctx
   const language = text(draft, 'preferredLanguage');
   if (language !== undefined) changes.preferredLanguage = language === REMOVED ? 'en' : languageOf(language);
   else if (isNew) changes.preferredLanguage = 'en';
+
+  const role = roleOf(draft, ctx);
+  if (role !== undefined) changes.role = role;
   return changes;
 }
 
@@ -245,6 +326,7 @@ export type PersonForScim = {
   jobTitle?: string | null;
   preferredLanguage?: string | null;
   schoolCodes: string[];
+  role: Role;
   createdAt?: Date | null;
   updatedAt?: Date | null;
 };
@@ -262,6 +344,7 @@ export function toScimUser(person: PersonForScim, baseUrl: string) {
     active: person.active,
     ...(person.jobTitle ? { title: person.jobTitle } : {}),
     preferredLanguage: person.preferredLanguage ?? 'en',
+    roles: [{ value: person.role, primary: true }],
     [ENTERPRISE_SCHEMA]: {
       ...(person.employeeId ? { employeeNumber: person.employeeId } : {}),
       ...(person.schoolCodes.length ? { department: person.schoolCodes.join(';') } : {}),

@@ -1,9 +1,9 @@
 /**
  * Provisioning of people through SCIM (docs/scim.md). The caller is a ScimClient (the district its token
- * belongs to), never a person: every query is scoped to that district. SCIM creates staff only, never
- * changes a role, never deletes (DELETE deactivates: completion history is legal proof) and leaves district
- * administrators alone. Changes reach compliance and open sessions through the same roster-changed
- * notification as the Staff pages.
+ * belongs to), never a person: every query is scoped to that district. SCIM makes staff, and principals of
+ * their schools only when the district allows it (scim-settings.service.ts); it never grants or changes a
+ * district administrator, never deletes (DELETE deactivates: completion history is legal proof). Changes
+ * reach compliance and open sessions through the same roster-changed notification as the Staff pages.
  */
 import { Types } from 'mongoose';
 import { rosterChanged } from '../../shared/domain-events';
@@ -11,10 +11,11 @@ import { translator } from '../../shared/i18n';
 import { AuditEvent } from '../audit';
 import { jobTitleLookup } from '../roster';
 import { School } from '../schools';
-import { JOB_TITLES, User, type JobTitle, type LeanUser } from '../users';
+import { JOB_TITLES, ROLES, User, type JobTitle, type LeanUser, type Role } from '../users';
 import { ScimError, invalidValue, scimNotFound } from './scim-errors';
 import type { ScimClient } from './scim-tokens.service';
 import { guardDeactivation } from './scim-deactivations';
+import { countIgnoredPrincipal, principalSetting } from './scim-settings.service';
 import { readPatch, readResource, resolveDraft, type Draft, type PersonChanges, type PersonForScim, type UserFilter } from './scim-user';
 
 export const MAX_RESULTS = 100;
@@ -34,6 +35,26 @@ function jobTitles(): Map<string, JobTitle> {
     return Object.fromEntries(JOB_TITLES.map((title) => [title, String(t(`jobTitles.${title}`))]));
   }));
   return titles;
+}
+
+let roleNames: Map<string, Role> | undefined;
+/** The roles' English and Spanish labels ("Principal", "Director(a)", also without the "(a)"), lower-cased, built once. */
+function rolesByName(): Map<string, Role> {
+  if (!roleNames) {
+    roleNames = new Map();
+    for (const lang of ['en', 'es'] as const) {
+      const t = translator(lang);
+      for (const role of ROLES) {
+        const label = String(t(`roles.${role}`)).trim().toLowerCase();
+        for (const form of [label, label.replace(/\(a\)/g, ''), label.replace(/\(a\)/g, 'a')]) roleNames.set(form.trim(), role);
+      }
+    }
+  }
+  return roleNames;
+}
+
+function mapping() {
+  return { jobTitlesByName: jobTitles(), rolesByName: rolesByName() };
 }
 
 const idPattern = /^[0-9a-f]{24}$/i;
@@ -62,6 +83,7 @@ function forScim(doc: UserDoc, codes: ReadonlyMap<string, string>): PersonForSci
     active: doc.active !== false,
     jobTitle: doc.role === 'staff' ? doc.jobTitle : null,
     preferredLanguage: doc.preferredLanguage,
+    role: doc.role,
     schoolCodes: (doc.schools ?? []).map((s) => codes.get(String(s))).filter((c): c is string => Boolean(c)),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -118,31 +140,51 @@ function uniquenessRace(err: unknown): never {
   throw err;
 }
 
-async function audit(client: ScimClient, action: string, userId: string, fields: string[], ctx: Context): Promise<void> {
+async function audit(client: ScimClient, action: string, userId: string, fields: string[], ctx: Context, extra: Record<string, unknown> = {}): Promise<void> {
   // No person acts: the event names the channel (and the token), and only the names of the fields changed.
   await AuditEvent.create({
     district: client.districtId,
     action,
     target: { kind: 'user', id: userId },
-    details: { via: 'scim', fields },
+    details: { via: 'scim', fields, ...extra },
     requestId: ctx.requestId,
   });
 }
 
+/** A promotion or demotion, recorded like the roster import's and the Staff page's (`user.role_changed`), with no actor. */
+async function auditRoleChange(client: ScimClient, userId: string, from: Role, to: Role, ctx: Context): Promise<void> {
+  await AuditEvent.create({ district: client.districtId, action: 'user.role_changed', target: { kind: 'user', id: userId }, details: { from, to, via: 'scim' }, requestId: ctx.requestId });
+}
+
+/**
+ * The role provisioning may apply: while the district has not allowed principals, `roles` is read (and an
+ * administrator still refused) but not applied; a request that would have made someone a principal is counted.
+ * Returns the changes to apply and whether to count the request once it has succeeded.
+ */
+async function withRoleSetting(client: ScimClient, changes: PersonChanges, currentRole: Role | undefined): Promise<{ changes: PersonChanges; ignoredPrincipal: boolean }> {
+  if (changes.role === undefined) return { changes, ignoredPrincipal: false };
+  const { principalsAllowed } = await principalSetting(client.districtId);
+  if (principalsAllowed) return { changes, ignoredPrincipal: false };
+  const { role, ...rest } = changes;
+  return { changes: rest, ignoredPrincipal: role === 'principal' && currentRole !== 'principal' };
+}
+
 export async function createPerson(client: ScimClient, body: unknown, ctx: Context = {}): Promise<PersonForScim> {
-  const changes = resolveDraft(readResource(body), undefined, { jobTitlesByName: jobTitles() });
+  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolveDraft(readResource(body), undefined, mapping()), undefined);
+  const role = changes.role ?? 'staff';
   await checkUnique(client, changes);
   const schools = await schoolIdsFor(client, changes.schoolCodes ?? []);
   let created;
   try {
-    // Staff only; no password: the person signs in with single sign-on (or an admin sets a password).
+    // No password: the person signs in with single sign-on (or an admin sets a password). Principals have
+    // no job title (as in the roster import); they are principals of the schools sent (department).
     created = await User.create({
       district: new Types.ObjectId(client.districtId),
       email: changes.email,
       name: changes.name,
       employeeId: changes.employeeId,
-      role: 'staff',
-      jobTitle: changes.jobTitle,
+      role,
+      ...(role === 'staff' ? { jobTitle: changes.jobTitle } : {}),
       schools,
       active: changes.active,
       preferredLanguage: changes.preferredLanguage,
@@ -151,7 +193,9 @@ export async function createPerson(client: ScimClient, body: unknown, ctx: Conte
     uniquenessRace(err);
   }
   const id = String(created._id);
-  await audit(client, 'scim.user_created', id, ['email', 'name', 'employeeId', 'jobTitle', 'schools', 'active', 'preferredLanguage'], ctx);
+  const fields = role === 'staff' ? ['email', 'name', 'employeeId', 'jobTitle', 'schools', 'active', 'preferredLanguage'] : ['email', 'name', 'employeeId', 'role', 'schools', 'active', 'preferredLanguage'];
+  await audit(client, 'scim.user_created', id, fields, ctx, role === 'staff' ? {} : { role });
+  if (ignoredPrincipal) await countIgnoredPrincipal(client.districtId);
   await rosterChanged([id]);
   return getPerson(client, id);
 }
@@ -168,13 +212,20 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
   if (changes.employeeId !== undefined && changes.employeeId !== doc.employeeId) set.employeeId = changes.employeeId;
   if (changes.active !== undefined && changes.active !== (doc.active !== false)) set.active = changes.active;
   if (changes.preferredLanguage !== undefined && changes.preferredLanguage !== (doc.preferredLanguage ?? 'en')) set.preferredLanguage = changes.preferredLanguage;
-  // Principals have no job title (as on the Staff page); the title sent for them is ignored.
-  if (doc.role === 'staff' && changes.jobTitle !== undefined && changes.jobTitle !== doc.jobTitle) set.jobTitle = changes.jobTitle;
+  const unset: Record<string, 1> = {};
+  const role = doc.role === 'district_admin' ? doc.role : changes.role ?? doc.role;
+  if (changes.role !== undefined && changes.role !== doc.role) set.role = changes.role;
+  // Principals have no job title (as on the Staff page and in the roster import); the title sent for them is
+  // ignored. Made staff again, they keep the title sent, else "other" (as a new person).
+  if (role === 'staff') {
+    const jobTitle = changes.jobTitle ?? (doc.role === 'staff' ? undefined : 'other');
+    if (jobTitle !== undefined && jobTitle !== doc.jobTitle) set.jobTitle = jobTitle;
+  } else if (set.role && doc.jobTitle) unset.jobTitle = 1;
   if (changes.schoolCodes !== undefined) {
     const schools = await schoolIdsFor(client, changes.schoolCodes);
     if (!sameIds(schools, doc.schools ?? [])) set.schools = schools;
   }
-  const fields = Object.keys(set);
+  const fields = [...Object.keys(set), ...Object.keys(unset)];
   if (fields.length === 0) return present(client, doc);
   // District administrators are managed in the app: a token must never be able to lock the district out.
   if (doc.role === 'district_admin') {
@@ -183,11 +234,12 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
   if (set.active === false) await guardDeactivation(client);
   await checkUnique(client, { email: set.email as string | undefined, employeeId: set.employeeId as string | undefined }, doc._id);
   try {
-    await User.updateOne({ _id: doc._id, district: client.districtId }, { $set: set });
+    await User.updateOne({ _id: doc._id, district: client.districtId }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) });
   } catch (err) {
     uniquenessRace(err);
   }
   const id = String(doc._id);
+  if (set.role) await auditRoleChange(client, id, doc.role, set.role as Role, ctx);
   await audit(client, set.active === false ? 'scim.user_deactivated' : 'scim.user_updated', id, fields, ctx);
   // Compliance rows and summaries follow; a deactivated person's open sessions end at their next request.
   await rosterChanged([id]);
@@ -196,7 +248,10 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
 
 async function update(client: ScimClient, id: string, draft: Draft, ctx: Context): Promise<PersonForScim> {
   const doc = await findPerson(client, id);
-  return applyChanges(client, doc, resolveDraft(draft, doc, { jobTitlesByName: jobTitles() }), ctx);
+  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolveDraft(draft, doc, mapping()), doc.role);
+  const person = await applyChanges(client, doc, changes, ctx);
+  if (ignoredPrincipal) await countIgnoredPrincipal(client.districtId);
+  return person;
 }
 
 /**

@@ -132,6 +132,7 @@ const ROUTES: Record<string, Access> = {
   'GET /admin/scim/revoke': 'admin', // 303 back to /admin/scim when there is no token to revoke
   'POST /admin/scim/revoke': 'admin',
   'POST /admin/scim/deactivations': 'admin',
+  'POST /admin/scim/principals': 'admin',
   'GET /admin/xapi': 'admin',
   'POST /admin/xapi': 'admin',
   'POST /admin/xapi/test': 'admin',

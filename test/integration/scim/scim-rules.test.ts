@@ -95,7 +95,9 @@ describe('scoping and safety', () => {
     const admin = await User.findById(adminUser._id).lean();
     expect(admin).toMatchObject({ role: 'district_admin', active: true, email: adminUser.email });
 
-    const res = await scim.patch(`/Users/${principal._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'title', value: 'Teacher' }, { op: 'Replace', path: 'roles', value: [{ value: 'district_admin' }] }, { op: 'Replace', path: 'displayName', value: 'New Name' }] });
+    // Provisioning never grants the district administrator role (docs/scim.md "Principals"): the whole request is refused.
+    expectScimError(await scim.patch(`/Users/${principal._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'roles', value: [{ value: 'district_admin' }] }, { op: 'Replace', path: 'displayName', value: 'Other Name' }] }), 400, 'mutability');
+    const res = await scim.patch(`/Users/${principal._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'title', value: 'Teacher' }, { op: 'Replace', path: 'displayName', value: 'New Name' }] });
     expect(res.status).toBe(200);
     const after = await User.findById(principal._id).lean();
     expect(after).toMatchObject({ role: 'principal', name: 'New Name' });

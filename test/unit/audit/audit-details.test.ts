@@ -72,6 +72,7 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'scim.user_updated': { via: 'scim', fields: ['name', 'jobTitle'] },
   'scim.user_deactivated': { via: 'scim', fields: ['active'] },
   'scim.deactivations_allowed': { extra: 25 },
+  'scim.principals_setting_changed': { enabled: true, ignored: 3 },
   'xapi.settings_updated': { endpoint: 'https://lrs.example.org/xapi/', authKey: 'district-key', actorId: 'internal_id', enabled: true, secretChanged: true, previous: { endpoint: 'https://old.example.org/xapi/', authKey: 'district-key', actorId: 'internal_id', enabled: false } },
   'xapi.test_sent': { endpoint: 'https://lrs.example.org/xapi/', status: 401, ok: false },
   'xapi.resumed': undefined,

@@ -47,7 +47,6 @@ describe('readPatch', () => {
       { op: 'Add', path: 'urn:ietf:params:scim:schemas:core:2.0:User:title', value: 'chofer de autobús' },
       { op: 'Replace', path: 'phoneNumbers[type eq "work"].value', value: '555' },
       { op: 'Replace', path: 'emails[type eq "work"].value', value: 'x@y.org' },
-      { op: 'Replace', path: 'roles', value: [{ value: 'district_admin' }] },
     ] });
     // The stored name split at its first space: "Ana" + "Maria Ruiz".
     expect(resolveDraft(draft, stored, ctx)).toEqual({ name: 'Anita Maria Ruiz', jobTitle: 'bus_driver' });
