@@ -13,7 +13,7 @@ export const schoolFormSchema = z.object({
     .regex(/^[A-Z0-9_-]+$/, 'schools.errors.codeInvalid'),
   name: z.string({ message: 'schools.errors.nameRequired' }).trim().min(1, 'schools.errors.nameRequired').max(200, 'schools.errors.nameTooLong'),
   // '' = no region; a region of another district is refused by the service.
-  region: z.union([z.literal(''), objectId], { message: 'schools.errors.regionInvalid' }).default(''),
+  region: z.string({ message: 'schools.errors.regionInvalid' }).trim().regex(/^(?:[0-9a-f]{24})?$/i, 'schools.errors.regionInvalid').default(''),
 });
 
 export type SchoolInput = z.infer<typeof schoolFormSchema>;
