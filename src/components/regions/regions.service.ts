@@ -38,11 +38,6 @@ export async function getRegion(actor: Actor, id: string): Promise<RegionView> {
   return toView(doc);
 }
 
-/** Whether the region is the actor's district's (to validate a school's submitted region). */
-export async function isRegionInDistrict(actor: Actor, id: string): Promise<boolean> {
-  return (await Region.exists({ _id: id, district: actor.districtId })) !== null;
-}
-
 const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
 const codeTaken: Outcome = { ok: false, errors: { code: 'regions.errors.codeTaken' } };
 
@@ -91,20 +86,24 @@ export async function updateRegion(actor: Actor, id: string, input: RegionInput,
 const CACHE_MS = 5_000;
 export type RegionEntry = Readonly<{ id: string; code: string; contacts: RegionContacts }>;
 const cache = new Map<string, { value: RegionEntry | null; expiresAt: number }>();
+// Bumped by every forget: a read that was already running then may hold the old contacts, so it is used but not kept.
+let generation = 0;
 
 export async function getRegionContacts(districtId: string, regionId: string): Promise<RegionEntry | null> {
   const key = `${districtId}:${regionId}`;
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && hit.expiresAt > now) return hit.value;
+  const started = generation;
   const doc = await Region.findOne({ _id: regionId, district: districtId }).lean<RegionDoc>();
   const value = doc ? Object.freeze({ id: regionId, code: doc.code, contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
-  cache.set(key, { value, expiresAt: now + CACHE_MS });
+  if (started === generation) cache.set(key, { value, expiresAt: now + CACHE_MS });
   return value;
 }
 
 /** Drops the memo (a save in this process; tests that change a region directly). */
 export function forgetRegionContacts(districtId?: string, regionId?: string): void {
+  generation += 1;
   if (districtId && regionId) cache.delete(`${districtId}:${regionId}`);
   else cache.clear();
 }

@@ -21,6 +21,8 @@ type Contacts = Readonly<Partial<Record<ContactKey, Readonly<ContactInput>>>>;
 type SchoolEntry = Readonly<{ id: string; isActive: boolean; regionId: string; contacts: Contacts }>;
 
 const schools = new Map<string, { value: SchoolEntry | null; expiresAt: number }>();
+// Bumped by every forget: a read that was already running then may hold the old record, so it is used but not kept.
+let generation = 0;
 const resolved = new Map<string, { district: DistrictContext; region: RegionEntry | null; school: SchoolEntry; value: DistrictContext }>();
 
 type SchoolDoc = { _id: Types.ObjectId; active?: boolean | null; region?: Types.ObjectId | null; contacts?: Record<string, { name?: string; nameEs?: string; phone?: string }> };
@@ -34,13 +36,17 @@ async function schoolEntries(districtId: string, schoolIds: readonly string[]): 
   };
   const missing = schoolIds.filter((id) => !hit(id));
   if (missing.length > 0) {
+    const started = generation;
     const docs = await School.find({ _id: { $in: missing }, district: districtId }, { active: 1, region: 1, contacts: 1 }).lean<SchoolDoc[]>();
     const byId = new Map(docs.map((d) => [d._id.toString(), d]));
+    const loaded = new Map<string, SchoolEntry | null>();
     for (const id of missing) {
       const doc = byId.get(id);
       const value = doc ? Object.freeze({ id, isActive: doc.active !== false, regionId: doc.region ? doc.region.toString() : '', contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
-      schools.set(`${districtId}:${id}`, { value, expiresAt: now + CACHE_MS });
+      loaded.set(id, value);
+      if (started === generation) schools.set(`${districtId}:${id}`, { value, expiresAt: now + CACHE_MS });
     }
+    return schoolIds.map((id) => (loaded.has(id) ? loaded.get(id)! : (schools.get(`${districtId}:${id}`)?.value ?? null)));
   }
   return schoolIds.map((id) => schools.get(`${districtId}:${id}`)?.value ?? null);
 }
@@ -86,6 +92,7 @@ export async function getSchoolFallbackContext(districtId: string, regionId: str
 
 /** Drops the memo for a school (a save in this process), or all of it (tests that change records directly). */
 export function forgetSchoolContacts(districtId?: string, schoolId?: string): void {
+  generation += 1;
   if (districtId && schoolId) {
     schools.delete(`${districtId}:${schoolId}`);
     resolved.delete(`${districtId}:${schoolId}`);
