@@ -6,6 +6,7 @@
 import { Types } from 'mongoose';
 import { District } from '../src/components/districts';
 import { School } from '../src/components/schools';
+import { Region } from '../src/components/regions';
 import { User, type JobTitle, type Language, type Role } from '../src/components/users';
 import { hashPassword } from '../src/components/auth';
 import { seedDemoTraining } from './demo-training';
@@ -24,12 +25,27 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
   { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
 ]);
 
+// The contact tree's middle level: each region has its own operations desk (over the district's).
+const REGIONS = [
+  {
+    code: 'NORTH',
+    name: 'Region North',
+    contacts: { region_operations: { name: 'the Region North operations desk, Dana Whitfield', nameEs: 'la oficina de operaciones de la Región Norte, Dana Whitfield', phone: '(555) 010-0143' } },
+  },
+  {
+    code: 'SOUTH',
+    name: 'Region South',
+    contacts: { region_operations: { name: 'the Region South operations desk, Luis Romero', nameEs: 'la oficina de operaciones de la Región Sur, Luis Romero', phone: '(555) 010-0144' } },
+  },
+] as const;
+
 const SCHOOLS = [
-  { code: 'LIN', name: 'Lincoln Elementary' },
-  { code: 'ROO', name: 'Roosevelt Middle' },
-  { code: 'HUE', name: 'Dolores Huerta High' },
-  { code: 'MAP', name: 'Maple Grove Elementary' },
-  { code: 'SUN', name: 'Sunset Valley K-8' },
+  // Lincoln names its own principal: the demo's school-specific contact (player and quick-reference card).
+  { code: 'LIN', name: 'Lincoln Elementary', region: 'NORTH', contacts: { principal: { name: 'Principal Marcus Whitaker', nameEs: 'Marcus Whitaker, director del plantel', phone: '(555) 010-0101' } } },
+  { code: 'ROO', name: 'Roosevelt Middle', region: 'NORTH' },
+  { code: 'HUE', name: 'Dolores Huerta High', region: 'NORTH' },
+  { code: 'MAP', name: 'Maple Grove Elementary', region: 'SOUTH' },
+  { code: 'SUN', name: 'Sunset Valley K-8', region: 'SOUTH' },
 ] as const;
 type SchoolCode = (typeof SCHOOLS)[number]['code'];
 
@@ -147,9 +163,19 @@ export async function seedDemo(now = new Date()): Promise<Types.ObjectId> {
     { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
   ).orFail();
 
+  await Region.bulkWrite(
+    REGIONS.map((r) => ({ updateOne: { filter: { district: district._id, code: r.code }, update: { $set: { name: r.name, contacts: r.contacts } }, upsert: true } })),
+  );
+  const regions = await Region.find({ district: district._id, code: { $in: REGIONS.map((r) => r.code) } }).select('code').lean();
+  const regionId = new Map(regions.map((r) => [r.code, r._id]));
+
   await School.bulkWrite(
     SCHOOLS.map((s) => ({
-      updateOne: { filter: { district: district._id, code: s.code }, update: { $set: { name: s.name, active: true } }, upsert: true },
+      updateOne: {
+        filter: { district: district._id, code: s.code },
+        update: { $set: { name: s.name, active: true, region: regionId.get(s.region)!, contacts: 'contacts' in s ? s.contacts : {} } },
+        upsert: true,
+      },
     })),
   );
   const schools = await School.find({ district: district._id, code: { $in: SCHOOLS.map((s) => s.code) } }).select('code').lean();

@@ -19,6 +19,7 @@ import { ADMIN_SECTIONS, homeRouter } from './components/home';
 import { accountRouter, usersRouter } from './components/users';
 import { ownSchoolNames, schoolsRouter } from './components/schools';
 import { settingsRouter } from './components/settings';
+import { regionsRouter } from './components/regions';
 import { modulesAdminRouter } from './components/modules-admin';
 import { trainingRouter, verifyRouter } from './components/training';
 import { assignmentsRouter } from './components/assignments';
@@ -155,6 +156,7 @@ export function buildApp(config: Config): Express {
   signedIn.use(assignmentsRouter);
   signedIn.use(usersRouter);
   signedIn.use(schoolsRouter);
+  signedIn.use(regionsRouter);
   signedIn.use(settingsRouter);
   signedIn.use(modulesAdminRouter);
   signedIn.use(auditRouter);

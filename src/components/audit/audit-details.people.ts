@@ -1,6 +1,33 @@
 /** The words of events about people, schools, settings and sign-in: accounts, provisioning (SCIM), SSO and LTI, xAPI, the audit log's own. */
 import { plain, read, type AuditFormatter, type Details, type Words } from './audit-words';
 
+/** A contact as the audit log stores it ({ name, nameEs?, phone } or null) in words: "“Ana Ruiz” / “Ana Ruiz”, (213) 555-0100". */
+function contactText(value: unknown, w: Words): string | undefined {
+  if (value === null) return w.say('contacts.notSet');
+  const c = read.obj(value);
+  const name = read.str(c?.name);
+  const nameEs = c?.nameEs === undefined ? '' : read.str(c.nameEs);
+  const phone = c?.phone === undefined ? '' : read.str(c.phone);
+  if (!name || nameEs === undefined || phone === undefined) return undefined;
+  const named = w.say('common.quoted', { text: name }) + (nameEs ? ` / ${w.say('common.quoted', { text: nameEs })}` : '');
+  return phone ? `${named}, ${phone}` : named;
+}
+
+/** Contact changes ([{ key, from, to }], settings contact-changes.ts) as facts: the contact's label, then old → new. Null for another shape. */
+function contactFacts(value: unknown, w: Words): { label: string; value: string }[] | null {
+  if (!Array.isArray(value)) return null;
+  const facts: { label: string; value: string }[] = [];
+  for (const item of value) {
+    const change = read.obj(item);
+    const key = read.code(change?.key);
+    const from = change ? contactText(change.from, w) : undefined;
+    const to = change ? contactText(change.to, w) : undefined;
+    if (!key || from === undefined || to === undefined) return null;
+    facts.push({ label: w.label(`settings.contacts.${key}.label`, key), value: w.say('contacts.change', { from, to }) });
+  }
+  return facts;
+}
+
 /** Linked / refused sign-ins through single sign-on or an LMS launch (sso.service: `${kind}.linked`, `${kind}.refused`). */
 function signInFormatters(kind: 'sso' | 'lti'): Record<string, AuditFormatter> {
   return {
@@ -89,10 +116,49 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   'user.password_changed': plain('user_password_changed'),
   'user.password_reset_by_email': plain('user_password_reset_by_email'),
   'school.created': {
-    keys: ['code'],
+    keys: ['code', 'region'],
     describe: (d, w) => {
       const code = read.str(d.code);
-      return code ? { text: w.say('school_created', { code }) } : null;
+      const region = d.region === undefined ? null : read.str(d.region);
+      if (!code || region === undefined) return null;
+      return { text: region ? w.say('school_created_in_region', { code, region }) : w.say('school_created', { code }) };
+    },
+  },
+  'school.region_changed': {
+    keys: ['from', 'to'],
+    describe: (d, w) => {
+      const [from, to] = [d.from, d.to].map((v) => (v === null ? w.say('contacts.noRegion') : read.str(v)));
+      if (from === undefined || to === undefined) return null;
+      return { text: w.say('school_region_changed', { from, to }) };
+    },
+  },
+  'school.contacts_updated': {
+    keys: ['changes'],
+    describe: (d, w) => {
+      const facts = contactFacts(d.changes, w);
+      return facts ? { text: w.say('school_contacts_updated', { count: facts.length, n: w.num(facts.length) }), facts } : null;
+    },
+  },
+  'region.created': {
+    keys: ['code', 'contacts'],
+    describe: (d, w) => {
+      const code = read.str(d.code);
+      const facts = d.contacts === undefined ? [] : contactFacts(d.contacts, w);
+      return code && facts ? { text: w.say('region_created', { code }), facts } : null;
+    },
+  },
+  'region.updated': {
+    keys: ['from', 'to', 'contacts'],
+    describe: (d, w) => {
+      const from = read.obj(d.from);
+      const to = read.obj(d.to);
+      const names = from && to ? [from.name, from.code, to.name, to.code].map(read.str) : [];
+      const facts = d.contacts === undefined ? [] : contactFacts(d.contacts, w);
+      if (names.length !== 4 || names.some((n) => n === undefined) || !facts) return null;
+      const [fromName, fromCode, toName, toCode] = names as string[];
+      const renamed = fromName !== toName || fromCode !== toCode;
+      const parts = [renamed ? w.say('region_updated.renamed', { fromName, fromCode, toName, toCode }) : '', facts.length ? w.say('region_updated.contacts', { count: facts.length, n: w.num(facts.length) }) : ''].filter(Boolean);
+      return { text: parts.length ? parts.join(' ') : w.say('region_updated.nothing'), facts };
     },
   },
   'school.updated': {

@@ -180,7 +180,7 @@ async function targetNames(actor: Actor, targets: ({ kind?: string | null; id?: 
       if (name) names.set(`completion:${String(completion._id)}`, name);
     }
   };
-  await Promise.all([read('user', 'User'), read('school', 'School'), readCompletions()]);
+  await Promise.all([read('user', 'User'), read('school', 'School'), read('region', 'Region'), readCompletions()]);
   return names;
 }
 

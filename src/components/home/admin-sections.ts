@@ -8,6 +8,7 @@ export const ADMIN_SECTIONS = [
   { href: '/admin/xapi', label: 'xapi.nav', about: 'xapi.about' },
   { href: '/admin/lti', label: 'lti.nav', about: 'nav.about.lti' },
   { href: '/admin/schools', label: 'nav.schools', about: 'nav.about.schools' },
+  { href: '/admin/regions', label: 'regions.nav', about: 'regions.about' },
   { href: '/admin/settings', label: 'nav.settings', about: 'nav.about.settings' },
   { href: '/admin/audit', label: 'audit.nav', about: 'nav.about.audit' },
 ] as const;

@@ -3,26 +3,29 @@ import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
+import { listRegionOptions } from '../regions';
+import { forgetSchoolContacts } from './contact-tree';
 import { School } from './school.model';
 import { PAGE_SIZE, type SchoolInput, type SchoolListQuery } from './schools.schemas';
 
-export type SchoolView = { id: string; code: string; name: string; active: boolean };
+export type SchoolView = { id: string; code: string; name: string; active: boolean; regionId: string };
 export type Page<T> = { items: T[]; total: number; page: number; pages: number };
 export type Outcome = { ok: true; id: string } | { ok: false; errors: FieldErrors };
 export type Context = { requestId?: string };
 
-type SchoolDoc = { _id: Types.ObjectId; code: string; name: string; active?: boolean | null };
+type SchoolDoc = { _id: Types.ObjectId; code: string; name: string; active?: boolean | null; region?: Types.ObjectId | null };
 
 function toView(s: SchoolDoc): SchoolView {
-  return { id: s._id.toString(), code: s.code, name: s.name, active: s.active !== false };
+  return { id: s._id.toString(), code: s.code, name: s.name, active: s.active !== false, regionId: s.region ? s.region.toString() : '' };
 }
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export async function listSchools(actor: Actor, query: SchoolListQuery): Promise<Page<SchoolView>> {
+export async function listSchools(actor: Actor, query: SchoolListQuery): Promise<Page<SchoolView & { regionName: string }>> {
   const filter: Record<string, unknown> = { district: actor.districtId };
+  if (query.region) filter.region = query.region;
   if (query.active !== 'all') filter.active = query.active === 'true' ? { $ne: false } : false;
   if (query.q) {
     const pattern = new RegExp(escapeRegex(query.q), 'i');
@@ -31,8 +34,12 @@ export async function listSchools(actor: Actor, query: SchoolListQuery): Promise
   const total = await School.countDocuments(filter);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const page = Math.min(query.page, pages);
-  const docs = await School.find(filter).select('code name active').sort({ name: 1, _id: 1 }).skip((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).lean<SchoolDoc[]>();
-  return { items: docs.map(toView), total, page, pages };
+  const [docs, regions] = await Promise.all([
+    School.find(filter).select('code name active region').sort({ name: 1, _id: 1 }).skip((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).lean<SchoolDoc[]>(),
+    listRegionOptions(actor),
+  ]);
+  const regionNames = new Map(regions.map((r) => [r.id, r.name]));
+  return { items: docs.map((d) => ({ ...toView(d), regionName: regionNames.get(d.region?.toString() ?? '') ?? '' })), total, page, pages };
 }
 
 /** Every school of the actor's district (for pickers and filters), by name. ~1,300 small rows at most. */
@@ -55,7 +62,7 @@ export async function ownSchoolNames(actor: Actor): Promise<string[]> {
 }
 
 export async function getSchool(actor: Actor, id: string): Promise<SchoolView> {
-  const doc = await School.findOne({ _id: id, district: actor.districtId }).select('code name active').lean<SchoolDoc>();
+  const doc = await School.findOne({ _id: id, district: actor.districtId }).select('code name active region').lean<SchoolDoc>();
   if (!doc) throw notFound();
   return toView(doc);
 }
@@ -64,25 +71,37 @@ function duplicateCode(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
 }
 
+/** The region's code when it is the actor's district's; null for none; undefined for a region not found here. */
+async function regionCode(actor: Actor, regionId: string): Promise<string | null | undefined> {
+  if (!regionId) return null;
+  return (await listRegionOptions(actor)).find((r) => r.id === regionId)?.code;
+}
+
+const regionInvalid: Outcome = { ok: false, errors: { region: 'schools.errors.regionInvalid' } };
+
 export async function createSchool(actor: Actor, input: SchoolInput, ctx: Context = {}): Promise<Outcome> {
   if (await School.exists({ district: actor.districtId, code: input.code })) return { ok: false, errors: { code: 'schools.errors.codeTaken' } };
+  const region = await regionCode(actor, input.region);
+  if (region === undefined) return regionInvalid;
   let created;
   try {
-    created = await School.create({ district: actor.districtId, code: input.code, name: input.name, active: true });
+    created = await School.create({ district: actor.districtId, code: input.code, name: input.name, active: true, ...(input.region ? { region: input.region } : {}) });
   } catch (err) {
     if (duplicateCode(err)) return { ok: false, errors: { code: 'schools.errors.codeTaken' } };
     throw err;
   }
   const id = created._id.toString();
-  await recordAudit(actor, { action: 'school.created', target: { kind: 'school', id }, details: { code: input.code }, requestId: ctx.requestId });
+  await recordAudit(actor, { action: 'school.created', target: { kind: 'school', id }, details: { code: input.code, ...(region ? { region } : {}) }, requestId: ctx.requestId });
   return { ok: true, id };
 }
 
 export async function updateSchool(actor: Actor, id: string, input: SchoolInput, ctx: Context = {}): Promise<Outcome> {
   const before = await getSchool(actor, id);
   if (await School.exists({ district: actor.districtId, code: input.code, _id: { $ne: id } })) return { ok: false, errors: { code: 'schools.errors.codeTaken' } };
+  const region = await regionCode(actor, input.region);
+  if (region === undefined) return regionInvalid;
   try {
-    await School.updateOne({ _id: id, district: actor.districtId }, { $set: { code: input.code, name: input.name } });
+    await School.updateOne({ _id: id, district: actor.districtId }, input.region ? { $set: { code: input.code, name: input.name, region: input.region } } : { $set: { code: input.code, name: input.name }, $unset: { region: 1 } });
   } catch (err) {
     if (duplicateCode(err)) return { ok: false, errors: { code: 'schools.errors.codeTaken' } };
     throw err;
@@ -91,9 +110,14 @@ export async function updateSchool(actor: Actor, id: string, input: SchoolInput,
     await recordAudit(actor, {
       action: 'school.updated',
       target: { kind: 'school', id },
-      details: { from: { code: before.code, name: before.name }, to: input },
+      details: { from: { code: before.code, name: before.name }, to: { code: input.code, name: input.name } },
       requestId: ctx.requestId,
     });
+  }
+  if (before.regionId !== input.region) {
+    forgetSchoolContacts(actor.districtId, id);
+    const from = before.regionId ? ((await listRegionOptions(actor)).find((r) => r.id === before.regionId)?.code ?? null) : null;
+    await recordAudit(actor, { action: 'school.region_changed', target: { kind: 'school', id }, details: { from, to: region }, requestId: ctx.requestId });
   }
   return { ok: true, id };
 }
@@ -103,6 +127,7 @@ export async function setSchoolActive(actor: Actor, id: string, active: boolean,
   const before = await getSchool(actor, id);
   if (before.active === active) return { ok: true, id };
   await School.updateOne({ _id: id, district: actor.districtId }, { $set: { active } });
+  forgetSchoolContacts(actor.districtId, id);
   await recordAudit(actor, { action: active ? 'school.reactivated' : 'school.deactivated', target: { kind: 'school', id }, requestId: ctx.requestId });
   return { ok: true, id };
 }

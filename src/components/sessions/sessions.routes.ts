@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Lang } from '../content';
 import { actorOf, requireRole } from '../auth';
 import { formatLocalDate } from '../assignments';
-import { getDistrictContext } from '../settings';
+import { getSchoolContactContext } from '../schools';
 import { createRenderer } from '../training/training.view';
 import { JOB_TITLES } from '../users';
 import { setFlash } from '../../shared/flash';
@@ -72,7 +72,8 @@ async function presentation(req: Request, res: Response) {
   const actor = actorOf(req);
   const session = await getSession(actor, schoolId, id);
   const lang = res.locals.lang as Lang;
-  const district = await getDistrictContext(actor.districtId);
+  // The session's school's contacts (its own, else its region's, else the district's).
+  const district = await getSchoolContactContext(actor.districtId, schoolId);
   return { session, deck: buildPresentation(sessionModule(session), createRenderer(district.content[lang], lang)) };
 }
 

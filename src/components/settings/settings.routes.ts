@@ -1,10 +1,9 @@
 import { Router, type Response } from 'express';
 import { parseForm } from '../../shared/validation';
 import { actorOf, requireRole } from '../auth';
-import { CONTACT_KEYS } from '../content';
 import { getSettingsForm, updateSettings } from './settings.service';
 import { getReminderSettingsView, reminderSettingsFormSchema, toReminderSettingsInput, updateReminderSettings } from '../reminders';
-import { contactNameEsField, contactNameField, contactPhoneField, contactsMissingSpanish, commonTimeZones, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
+import { contactFields, contactsMissingSpanish, commonTimeZones, listTimeZones, settingsFormSchema, toSettingsInput } from './settings.schemas';
 
 export const settingsRouter = Router();
 
@@ -19,7 +18,7 @@ function renderForm(res: Response, status: number, values: Record<string, unknow
     values,
     errors,
     isSaved,
-    contacts: CONTACT_KEYS.map((key) => ({ key, nameField: contactNameField(key), nameEsField: contactNameEsField(key), phoneField: contactPhoneField(key) })),
+    contacts: contactFields(),
     missingSpanish: contactsMissingSpanish(values),
     timeZones: listTimeZones(),
     commonTimeZones: commonTimeZones(res.locals.lang),

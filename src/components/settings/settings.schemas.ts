@@ -42,7 +42,8 @@ export function contactsMissingSpanish(values: Record<string, unknown>): Contact
 // Strings only (an array from a repeated key or anything else is a validation error, never stored).
 const text = (max: number, tooLong: string) => z.string({ error: 'settings.errors.text' }).trim().max(max, tooLong);
 
-const contactShape = Object.fromEntries(
+/** The contact fields (name, Spanish name, phone per CONTACT_KEYS): the district settings, regions and schools all post these. */
+export const contactShape = Object.fromEntries(
   CONTACT_KEYS.flatMap((key) => [
     [contactNameField(key), text(200, 'settings.errors.nameTooLong').default('')],
     [contactNameEsField(key), text(200, 'settings.errors.nameTooLong').default('')],
@@ -55,6 +56,19 @@ const contactShape = Object.fromEntries(
   ]),
 ) as Record<string, z.ZodDefault<z.ZodString>>;
 
+/** A phone number needs a name or title to call it by. */
+export function requireContactNames(form: object, ctx: z.RefinementCtx): void {
+  const values = form as Record<string, string>;
+  for (const key of CONTACT_KEYS) {
+    if (values[contactPhoneField(key)] && !values[contactNameField(key)]) {
+      ctx.addIssue({ code: 'custom', path: [contactNameField(key)], message: 'settings.errors.contactNameRequired' });
+    }
+  }
+}
+
+/** The contacts alone (a region's or a school's own contacts). */
+export const contactsFormSchema = z.object(contactShape).superRefine(requireContactNames);
+
 export const settingsFormSchema = z
   .object({
     policyReference: text(200, 'settings.errors.policyTooLong').default(''),
@@ -62,30 +76,47 @@ export const settingsFormSchema = z
     timeZone: z.string({ error: 'settings.errors.timeZoneInvalid' }).trim().refine(isTimeZone, 'settings.errors.timeZoneInvalid'),
     ...contactShape,
   })
-  .superRefine((form, ctx) => {
-    const values = form as Record<string, string>;
-    for (const key of CONTACT_KEYS) {
-      if (values[contactPhoneField(key)] && !values[contactNameField(key)]) {
-        ctx.addIssue({ code: 'custom', path: [contactNameField(key)], message: 'settings.errors.contactNameRequired' });
-      }
-    }
-  });
+  .superRefine(requireContactNames);
+
+export type ContactInput = { name: string; nameEs?: string; phone: string };
+export type ContactsInput = Partial<Record<ContactKey, ContactInput>>;
 
 export type SettingsInput = {
   policyReference: string;
   jurisdiction: string;
   timeZone: string;
-  contacts: Partial<Record<ContactKey, { name: string; nameEs?: string; phone: string }>>;
+  contacts: ContactsInput;
 };
 
-/** The flat form (one field per contact name/phone) → the settings shape; empty contacts are left unset. */
-export function toSettingsInput(form: z.infer<typeof settingsFormSchema>): SettingsInput {
+/** The flat form (one field per contact name/phone) → the contacts; empty contacts are left unset. */
+export function toContactsInput(form: object): ContactsInput {
   const values = form as Record<string, string>;
-  const contacts: SettingsInput['contacts'] = {};
+  const contacts: ContactsInput = {};
   for (const key of CONTACT_KEYS) {
     const name = values[contactNameField(key)] ?? '';
     const nameEs = values[contactNameEsField(key)] ?? '';
     if (name) contacts[key] = { name, ...(nameEs ? { nameEs } : {}), phone: values[contactPhoneField(key)] ?? '' };
   }
-  return { policyReference: form.policyReference, jurisdiction: form.jurisdiction, timeZone: form.timeZone, contacts };
+  return contacts;
+}
+
+/** Stored contacts → the form's values (one field per contact name/phone). */
+export function contactFormValues(contacts: Readonly<Partial<Record<ContactKey, Readonly<ContactInput>>>>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const key of CONTACT_KEYS) {
+    values[contactNameField(key)] = contacts[key]?.name ?? '';
+    values[contactNameEsField(key)] = contacts[key]?.nameEs ?? '';
+    values[contactPhoneField(key)] = contacts[key]?.phone ?? '';
+  }
+  return values;
+}
+
+/** What the contact fields partial (views/settings/_contacts.ejs) lists: one fieldset per contact. */
+export function contactFields(): { key: ContactKey; nameField: string; nameEsField: string; phoneField: string }[] {
+  return CONTACT_KEYS.map((key) => ({ key, nameField: contactNameField(key), nameEsField: contactNameEsField(key), phoneField: contactPhoneField(key) }));
+}
+
+/** The flat form (one field per contact name/phone) → the settings shape; empty contacts are left unset. */
+export function toSettingsInput(form: z.infer<typeof settingsFormSchema>): SettingsInput {
+  return { policyReference: form.policyReference, jurisdiction: form.jurisdiction, timeZone: form.timeZone, contacts: toContactsInput(form) };
 }

@@ -3,7 +3,7 @@ import { notFound } from '../../shared/errors';
 import { recordAudit } from '../audit';
 import { CONTACT_KEYS, DEFAULT_CONTENT_SETTINGS_BY_LANG, type ContactKey, type DistrictContentSettings, type Lang } from '../content';
 import { District } from '../districts';
-import { contactNameEsField, contactNameField, contactPhoneField, type SettingsInput } from './settings.schemas';
+import { contactFormValues, type ContactInput, type SettingsInput } from './settings.schemas';
 
 /** What the player, certificates and the settings page need of a district. */
 export type DistrictContext = Readonly<{
@@ -31,13 +31,8 @@ export async function getDistrictContext(districtId: string, options: { isFresh?
   if (hit && hit.expiresAt > now) return hit.value;
   const district = await District.findById(districtId, { name: 1, timeZone: 1, jurisdiction: 1, settings: 1 }).lean();
   if (!district) throw notFound();
-  const contacts: Partial<Record<ContactKey, { name: string; nameEs?: string; phone: string }>> = {};
-  const stored = district.settings?.contacts as unknown as Record<string, { name?: string; nameEs?: string; phone?: string }> | undefined;
-  for (const key of CONTACT_KEYS) {
-    const contact = stored?.[key];
-    // A blank Spanish wording (stored before the form trimmed) is no wording: the English name, never a blank.
-    if (contact?.name) contacts[key] = { name: contact.name, ...(contact.nameEs?.trim() ? { nameEs: contact.nameEs } : {}), phone: contact.phone ?? '' };
-  }
+  // A blank Spanish wording (stored before the form trimmed) is no wording: the English name, never a blank.
+  const contacts = storedContacts(district.settings?.contacts as unknown as Record<string, { name?: string; nameEs?: string; phone?: string }> | undefined);
   const base = {
     districtId,
     districtName: district.name,
@@ -49,6 +44,28 @@ export async function getDistrictContext(districtId: string, options: { isFresh?
   const value: DistrictContext = Object.freeze({ ...base, content: Object.freeze({ en: contentSettings(base, 'en'), es: contentSettings(base, 'es') }) });
   cache.set(districtId, { value, expiresAt: now + CACHE_MS });
   return value;
+}
+
+/**
+ * The district's context with some contacts replaced (a region's or a school's own, resolved by the caller):
+ * the same shape, so everything that renders content takes either. A new frozen object per call: callers memoise it.
+ */
+export function withContacts(district: DistrictContext, contacts: Readonly<Partial<Record<ContactKey, Readonly<ContactInput>>>>): DistrictContext {
+  const { content: _content, ...base } = district;
+  const ordered: Partial<Record<ContactKey, Readonly<ContactInput>>> = {};
+  for (const key of CONTACT_KEYS) if (contacts[key]) ordered[key] = contacts[key];
+  const merged = { ...base, contacts: Object.freeze(ordered) };
+  return Object.freeze({ ...merged, content: Object.freeze({ en: contentSettings(merged, 'en'), es: contentSettings(merged, 'es') }) });
+}
+
+/** Stored contacts (a mongoose Map as a plain object) → the contacts with a name; a blank Spanish wording is none. */
+export function storedContacts(stored: Record<string, { name?: string | null; nameEs?: string | null; phone?: string | null }> | undefined | null): Partial<Record<ContactKey, ContactInput>> {
+  const contacts: Partial<Record<ContactKey, ContactInput>> = {};
+  for (const key of CONTACT_KEYS) {
+    const contact = stored?.[key];
+    if (contact?.name) contacts[key] = { name: contact.name, ...(contact.nameEs?.trim() ? { nameEs: contact.nameEs } : {}), phone: contact.phone ?? '' };
+  }
+  return contacts;
 }
 
 function contentSettings(ctx: Omit<DistrictContext, 'content'>, lang: Lang): DistrictContentSettings {
@@ -68,13 +85,7 @@ function contentSettings(ctx: Omit<DistrictContext, 'content'>, lang: Lang): Dis
 /** The settings form's values: one field per contact name/phone, as the form posts them. */
 export async function getSettingsForm(actor: Actor): Promise<Record<string, string>> {
   const ctx = await getDistrictContext(actor.districtId, { isFresh: true });
-  const values: Record<string, string> = { policyReference: ctx.policyReference, jurisdiction: ctx.jurisdiction, timeZone: ctx.timeZone };
-  for (const key of CONTACT_KEYS) {
-    values[contactNameField(key)] = ctx.contacts[key]?.name ?? '';
-    values[contactNameEsField(key)] = ctx.contacts[key]?.nameEs ?? '';
-    values[contactPhoneField(key)] = ctx.contacts[key]?.phone ?? '';
-  }
-  return values;
+  return { policyReference: ctx.policyReference, jurisdiction: ctx.jurisdiction, timeZone: ctx.timeZone, ...contactFormValues(ctx.contacts) };
 }
 
 /** The contacts of the admin's district named in English only: Spanish content shows their English name. */

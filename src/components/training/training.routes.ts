@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { toTelHref, type Lang } from '../content';
 import { actorOf } from '../auth';
-import { getDistrictContext } from '../settings';
+import { getPersonContactContext } from '../schools';
 import { certificateRouter } from './certificate.routes';
 import { findOwnCertificateCode } from './certificate.service';
 import { getPlayState, startAttempt, startUpdateAttempt, submitMove } from './play.service';
@@ -16,9 +16,10 @@ export const trainingRouter = Router();
 // Registered first: /training/certificates/:code.pdf must not be read as a module slug.
 trainingRouter.use(certificateRouter);
 
+/** The content filled with the learner's contacts: their first active school's, else its region's, else the district's. */
 async function rendererFor(req: Request, res: Response): Promise<{ r: Renderer; timeZone: string }> {
   const lang = res.locals.lang as Lang;
-  const district = await getDistrictContext(actorOf(req).districtId);
+  const district = await getPersonContactContext(actorOf(req));
   return { r: createRenderer(district.content[lang], lang), timeZone: district.timeZone };
 }
 
@@ -121,20 +122,20 @@ trainingRouter.post('/training/:slug/play', async (req, res) => {
   res.redirect(303, result === 'stale' ? `/training/${slug}/play?notice=stale` : `/training/${slug}/play`);
 });
 
-/** The printable quick-reference card: the takeaways with the district's own contacts filled in. */
+/** The printable quick-reference card (the front-office wall): the takeaways with the reader's own contacts (school > region > district). */
 trainingRouter.get('/training/:slug/card', async (req, res) => {
   const slug = parseSlug(req.params.slug);
   const version = typeof req.query.version === 'string' && /^[1-9]\d{0,5}$/.test(req.query.version) ? Number(req.query.version) : undefined;
   const module = getModuleVersion(slug, version);
   const lang = res.locals.lang as Lang;
-  const district = await getDistrictContext(actorOf(req).districtId);
+  const district = await getPersonContactContext(actorOf(req));
   const r = createRenderer(district.content[lang], lang);
   res.render('training/card', {
     title: `${r.plain(module.content.title)} · ${res.locals.t('training.card.title')}`,
     header: moduleHeader(module, r),
     takeawaysHtml: module.content.takeaways.map((takeaway) => r.block(takeaway)),
     districtName: district.districtName,
-    // Only the contacts the district has filled in: the neutral defaults would print as noise on a card.
+    // Only the contacts filled in (at the school, its region or the district): the neutral defaults would print as noise on a card.
     // telHref: one tap to call from a phone; undefined (plain text) when the number cannot be dialled as typed.
     // The name as it reads in the page's language (the Spanish name when the district gave one), as in the content.
     contacts: Object.entries(district.contacts).map(([key, contact]) => ({ key, name: (lang === 'es' && contact?.nameEs) || contact?.name || '', phone: contact?.phone ?? '', telHref: toTelHref(contact?.phone ?? '') })),

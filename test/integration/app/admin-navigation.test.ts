@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { signIn, type Agent } from '../../helpers/session';
 
-const AREAS = ['/admin/assignments', '/admin/modules', '/admin/users', '/admin/roster', '/admin/scim', '/admin/xapi', '/admin/lti', '/admin/schools', '/admin/settings', '/admin/audit'];
+const AREAS = ['/admin/assignments', '/admin/modules', '/admin/users', '/admin/roster', '/admin/scim', '/admin/xapi', '/admin/lti', '/admin/schools', '/admin/regions', '/admin/settings', '/admin/audit'];
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;

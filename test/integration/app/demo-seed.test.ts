@@ -1,5 +1,6 @@
 import { District } from '../../../src/components/districts';
 import { School } from '../../../src/components/schools';
+import { Region } from '../../../src/components/regions';
 import { User } from '../../../src/components/users';
 import { Attempt, Completion } from '../../../src/components/completions';
 import { Assignment } from '../../../src/components/assignments';
@@ -159,4 +160,27 @@ test('when a demo person has a training in progress, then its stored position is
     expect(play.status).toBe(200);
     expect(play.text).toContain('name="at"');
   }
+});
+
+test('when the demo is seeded, then Lincoln has its own principal and two regions their own operations desks, and the front-office card shows them', async () => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const regions = await Region.find({ district: district._id }).sort({ code: 1 }).lean();
+  expect(regions.map((r) => r.code)).toEqual(['NORTH', 'SOUTH']);
+  const lincoln = await School.findOne({ district: district._id, code: 'LIN' }).lean().orFail();
+  expect(String(lincoln.region)).toBe(String(regions[0]._id));
+  expect(lincoln.contacts?.principal?.name).toBe('Principal Marcus Whitaker');
+
+  const frontOffice = await signIn(t.app, 'frontoffice.lincoln@demo-usd.example', DEMO_PASSWORD);
+  const card = await frontOffice.get('/training/front-office/card?lang=en');
+  expect(card.status).toBe(200);
+  expect(card.text).toContain('Then call Principal Marcus Whitaker (<a href="tel:+15550100101">555-010-0101</a>).');
+  expect(card.text).toContain('<td>the Region North operations desk, Dana Whitfield</td>');
+  const spanish = await frontOffice.get('/training/front-office/card?lang=es');
+  await frontOffice.get('/training/front-office/card?lang=en');
+  expect(spanish.text).toContain('Luego llame a Marcus Whitaker, director del plantel (<a href="tel:+15550100101">555-010-0101</a>).');
+
+  // Another school of the demo: the district's principal wording.
+  const roosevelt = await signIn(t.app, 'principal.roosevelt@demo-usd.example', DEMO_PASSWORD);
+  const other = await roosevelt.get('/training/front-office/card?lang=en');
+  expect(other.text).toContain('Then call your principal (site administrator) (<a href="tel:+15550100100">555-010-0100</a>).');
 });

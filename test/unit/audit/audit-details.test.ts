@@ -63,6 +63,10 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'school.updated': { from: { code: 'LIN', name: 'Lincoln' }, to: { code: 'LIN', name: 'Lincoln Elementary' } },
   'school.deactivated': undefined,
   'school.reactivated': undefined,
+  'school.region_changed': { from: null, to: 'WEST' },
+  'school.contacts_updated': { changes: [{ key: 'principal', from: null, to: { name: 'Ana Ruiz', phone: '(213) 555-0100' } }, { key: 'school_police', from: { name: 'Dispatch', nameEs: 'Central', phone: '' }, to: null }] },
+  'region.created': { code: 'WEST', contacts: [{ key: 'region_operations', from: null, to: { name: 'West operations desk', nameEs: 'Operaciones del Oeste', phone: '(213) 555-0150' } }] },
+  'region.updated': { from: { code: 'WEST', name: 'West' }, to: { code: 'WEST', name: 'Region West' }, contacts: [] },
   'settings.updated': { changed: ['timeZone', 'contacts.region_operations'] },
   'roster.imported': { fileName: 'staff.csv', completeRoster: false, rows: 120, created: 3, updated: 4, unchanged: 110, reactivated: 1, deactivated: 0, roleChanges: 2, jobId: 'j1', attempts: 1 },
   'roster.problems_exported': { format: 'csv', fileName: 'staff.csv', lines: 2, problems: 3, complete: true },
@@ -254,5 +258,29 @@ describe('audit details in words', () => {
       expect([action, en(key)]).not.toEqual([action, key]);
       expect([action, es(key)]).not.toEqual([action, key]);
     }
+  });
+});
+
+describe('contact tree changes in words', () => {
+  test('when a school contact is set and another cleared, then each reads old → new with its label, in English and Spanish', () => {
+    const english = words('school.contacts_updated', SAMPLES['school.contacts_updated'], 'en');
+    expect(english.text).toBe("Changed 2 of the school's own contacts (old → new):");
+    expect(english.facts).toEqual([
+      { label: 'Site administrator', value: 'not set → “Ana Ruiz”, (213) 555-0100' },
+      { label: 'School police dispatch', value: '“Dispatch” / “Central” → not set' },
+    ]);
+    const spanish = words('school.contacts_updated', SAMPLES['school.contacts_updated'], 'es');
+    expect(spanish.text).toBe('Cambió 2 de los contactos propios de la escuela (antes → ahora):');
+    expect(spanish.facts[0].value).toBe('sin definir → «Ana Ruiz», (213) 555-0100');
+  });
+
+  test('when a region is renamed and a school moved into it, then both read as sentences', () => {
+    expect(words('region.updated', SAMPLES['region.updated']).text).toBe('Changed the region from “West” (WEST) to “Region West” (WEST).');
+    expect(words('school.region_changed', SAMPLES['school.region_changed']).text).toBe('Moved the school from no region to WEST.');
+    expect(words('school.region_changed', SAMPLES['school.region_changed'], 'es').text).toBe('Pasó la escuela de ninguna región a WEST.');
+  });
+
+  test('when a change has another shape, then the raw values are shown', () => {
+    expect(words('school.contacts_updated', { changes: [{ key: 'principal', from: 'x', to: null }] }).isRaw).toBe(true);
   });
 });

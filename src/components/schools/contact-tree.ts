@@ -1,0 +1,103 @@
+/**
+ * The contact tree as a learner meets it: each contact the content names is the school's own, else its region's,
+ * else the district's, else the neutral wording (settings.service contentSettings). A contact is taken whole
+ * (name, Spanish wording, phone) from the first level that names it: a school's own principal with no phone
+ * shows the neutral "see your site's emergency card", never the district's number for someone else.
+ *
+ * Every scenario step renders content, so this is memoised per (district, school) with the same short
+ * per-process memo as the district's settings: a save in this process drops it at once, other app instances
+ * see a change within CACHE_MS. In the steady state a step costs map lookups, no query: the district's
+ * context, the region's contacts and the school's record are each memoised, and the merged context is kept
+ * while all three are the same objects (the content renderer memoises its HTML per context object).
+ */
+import type { Types } from 'mongoose';
+import type { ContactKey } from '../content';
+import { getRegionContacts, type RegionEntry } from '../regions';
+import { getDistrictContext, storedContacts, withContacts, type ContactInput, type DistrictContext } from '../settings';
+import { School } from './school.model';
+
+const CACHE_MS = 5_000;
+type Contacts = Readonly<Partial<Record<ContactKey, Readonly<ContactInput>>>>;
+type SchoolEntry = Readonly<{ id: string; isActive: boolean; regionId: string; contacts: Contacts }>;
+
+const schools = new Map<string, { value: SchoolEntry | null; expiresAt: number }>();
+// Bumped by every forget: a read that was already running then may hold the old record, so it is used but not kept.
+let generation = 0;
+const resolved = new Map<string, { district: DistrictContext; region: RegionEntry | null; school: SchoolEntry; value: DistrictContext }>();
+
+type SchoolDoc = { _id: Types.ObjectId; active?: boolean | null; region?: Types.ObjectId | null; contacts?: Record<string, { name?: string; nameEs?: string; phone?: string }> };
+
+/** The schools' records (memoised; the missing ones read in one indexed query), in the order asked. */
+async function schoolEntries(districtId: string, schoolIds: readonly string[]): Promise<(SchoolEntry | null)[]> {
+  const now = Date.now();
+  const hit = (id: string) => {
+    const entry = schools.get(`${districtId}:${id}`);
+    return entry && entry.expiresAt > now ? entry : undefined;
+  };
+  const missing = schoolIds.filter((id) => !hit(id));
+  if (missing.length > 0) {
+    const started = generation;
+    const docs = await School.find({ _id: { $in: missing }, district: districtId }, { active: 1, region: 1, contacts: 1 }).lean<SchoolDoc[]>();
+    const byId = new Map(docs.map((d) => [d._id.toString(), d]));
+    const loaded = new Map<string, SchoolEntry | null>();
+    for (const id of missing) {
+      const doc = byId.get(id);
+      const value = doc ? Object.freeze({ id, isActive: doc.active !== false, regionId: doc.region ? doc.region.toString() : '', contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
+      loaded.set(id, value);
+      if (started === generation) schools.set(`${districtId}:${id}`, { value, expiresAt: now + CACHE_MS });
+    }
+    return schoolIds.map((id) => (loaded.has(id) ? loaded.get(id)! : (schools.get(`${districtId}:${id}`)?.value ?? null)));
+  }
+  return schoolIds.map((id) => schools.get(`${districtId}:${id}`)?.value ?? null);
+}
+
+function merge(district: DistrictContext, region: RegionEntry | null, school: SchoolEntry): DistrictContext {
+  return withContacts(district, { ...district.contacts, ...(region?.contacts ?? {}), ...school.contacts });
+}
+
+async function resolve(district: DistrictContext, school: SchoolEntry): Promise<DistrictContext> {
+  const region = school.regionId ? await getRegionContacts(district.districtId, school.regionId) : null;
+  const key = `${district.districtId}:${school.id}`;
+  const memo = resolved.get(key);
+  if (memo && memo.district === district && memo.region === region && memo.school === school) return memo.value;
+  const value = merge(district, region, school);
+  resolved.set(key, { district, region, school, value });
+  return value;
+}
+
+/**
+ * The content's context for one school (a group session's school): its contacts over its region's over the
+ * district's. An unknown school (or another district's) gives the district's context.
+ */
+export async function getSchoolContactContext(districtId: string, schoolId: string): Promise<DistrictContext> {
+  const [district, [school]] = await Promise.all([getDistrictContext(districtId), schoolEntries(districtId, [schoolId])]);
+  return school ? resolve(district, school) : district;
+}
+
+/**
+ * The content's context for a person: the contacts of their first active school (in the order of their
+ * account's schools). Someone with no active school — a district admin — gets the district's.
+ */
+export async function getPersonContactContext(person: { districtId: string; schoolIds: readonly string[] }): Promise<DistrictContext> {
+  const [district, entries] = await Promise.all([getDistrictContext(person.districtId), schoolEntries(person.districtId, person.schoolIds)]);
+  const school = entries.find((entry) => entry?.isActive);
+  return school ? resolve(district, school) : district;
+}
+
+/** What a school's own contacts fall back to (its region's, else the district's): the school contacts form shows it. */
+export async function getSchoolFallbackContext(districtId: string, regionId: string): Promise<{ district: DistrictContext; region: RegionEntry | null }> {
+  const [district, region] = await Promise.all([getDistrictContext(districtId), regionId ? getRegionContacts(districtId, regionId) : Promise.resolve(null)]);
+  return { district, region };
+}
+
+/** Drops the memo for a school (a save in this process), or all of it (tests that change records directly). */
+export function forgetSchoolContacts(districtId?: string, schoolId?: string): void {
+  generation += 1;
+  if (districtId && schoolId) {
+    schools.delete(`${districtId}:${schoolId}`);
+    resolved.delete(`${districtId}:${schoolId}`);
+  } else {
+    schools.clear();
+    resolved.clear();
+  }
+}
