@@ -6,7 +6,7 @@ import { startE2EServer, type E2EServer } from './helpers/server';
 import { axeViolations } from './helpers/axe';
 import { auditPage } from './helpers/audit';
 import { navigating, tabTo } from './helpers/keyboard';
-import { signIn, signInWithKeyboard, signOutWithKeyboard } from './helpers/auth';
+import { signInWithKeyboard, signOutWithKeyboard } from './helpers/auth';
 import { createWorld, assignTraining, type World } from './helpers/world';
 import { currentStep, playModule, startFromOverview, type StepKind } from './helpers/player';
 import { downloadWithKeyboard, pdfText } from './helpers/files';

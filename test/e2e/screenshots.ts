@@ -15,7 +15,7 @@ import { startE2EServer } from './helpers/server';
 import { signIn } from './helpers/auth';
 import { navigating } from './helpers/keyboard';
 import { createWorld, assignTraining, type World } from './helpers/world';
-import { completeModuleAs, currentStep, playModule, startFromOverview, type StepKind } from './helpers/player';
+import { completeModuleAs, playModule, startFromOverview, type StepKind } from './helpers/player';
 import { District } from '../../src/components/districts';
 import { Completion } from '../../src/components/completions';
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Store } from 'express-session';
-import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/passport-saml';
+import { SAML, type Profile } from '@node-saml/passport-saml';
 import type { SamlSettings, SamlSloSettings } from '../../config';
 import { SAML_REQUEST_MAX_MS } from './saml-request.model';
 import { SAML_SESSION_RECORD_MS, SamlSession } from './saml-session.model';
 import { MongoSamlCache, claimLogoutRequest, rememberIdpLogoutRequest } from './saml.cache';
+import { samlPartyOptions } from './saml-options';
 import { STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, type LogoutMessage } from './saml-slo.message';
 
 /** What our LogoutRequest needs, kept in the server-side session of a SAML sign-in (only with Single Logout on). */
@@ -52,21 +53,10 @@ export class SamlLogout {
       entryPoint: slo.idpSloUrl,
       logoutUrl: slo.idpSloUrl,
       logoutCallbackUrl: slo.spSloUrl,
-      idpCert: [...settings.idpCerts],
-      idpIssuer: settings.idpIssuer,
-      issuer: settings.spEntityId,
-      audience: settings.spEntityId,
-      callbackUrl: settings.acsUrl,
-      identifierFormat: settings.nameIdFormat,
+      ...samlPartyOptions(settings),
       privateKey: slo.privateKey,
-      signatureAlgorithm: 'sha256',
-      validateInResponseTo: ValidateInResponseTo.always,
-      requestIdExpirationPeriodMs: SAML_REQUEST_MAX_MS,
       // Our LogoutRequest ids, so that the LogoutResponse can be matched to one (on any instance).
       cacheProvider: new MongoSamlCache('logout'),
-      // As the sign-in client: the metadata built here must say the same about assertions.
-      wantAuthnResponseSigned: false,
-      wantAssertionsSigned: false,
     });
   }
 

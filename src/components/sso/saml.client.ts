@@ -1,12 +1,12 @@
-import { SAML, SamlStatusError, ValidateInResponseTo, type Profile } from '@node-saml/passport-saml';
+import { SAML, SamlStatusError, type Profile } from '@node-saml/passport-saml';
 import type { SamlSettings } from '../../config';
 import { safeRedirectPath } from '../auth';
 import type { SsoIdentity } from './sso.service';
-import { SAML_REQUEST_MAX_MS } from './saml-request.model';
 import { MongoSamlCache, claimSamlRequest, findBoundRequest, withBinding } from './saml.cache';
 import { hashBinding } from '../../shared/login-binding';
 import { TRANSIENT_NAME_ID } from './saml-settings';
 import { samlLogoutFor, type SamlSignInRecord } from './saml-slo';
+import { samlPartyOptions } from './saml-options';
 
 /** Clocks of the IdP and this server may differ this much (NotBefore / NotOnOrAfter). */
 const CLOCK_SKEW_MS = 60 * 1000;
@@ -37,24 +37,12 @@ export class SamlClient {
 
   constructor(readonly settings: SamlSettings) {
     this.saml = new SAML({
+      ...samlPartyOptions(settings),
       entryPoint: settings.entryPoint,
-      idpCert: [...settings.idpCerts],
-      idpIssuer: settings.idpIssuer,
-      issuer: settings.spEntityId,
-      audience: settings.spEntityId,
-      callbackUrl: settings.acsUrl,
-      identifierFormat: settings.nameIdFormat,
       // ADFS with Windows sign-in (Kerberos) refuses an exact PasswordProtectedTransport request.
       disableRequestedAuthnContext: true,
-      // Either signature is enough, as long as there is one over the assertion (node-saml checks the
-      // assertion's own when the response is unsigned).
-      wantAuthnResponseSigned: false,
-      wantAssertionsSigned: false,
       acceptedClockSkewMs: CLOCK_SKEW_MS,
-      validateInResponseTo: ValidateInResponseTo.always,
-      requestIdExpirationPeriodMs: SAML_REQUEST_MAX_MS,
       cacheProvider: new MongoSamlCache(),
-      signatureAlgorithm: 'sha256',
     });
   }
 

@@ -5,7 +5,7 @@ import { User } from '../../../src/components/users';
 import { clearDatabase, startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { signIn, type Agent } from '../../helpers/session';
-import { apply, csv, importIdFrom, previewIdFrom, upload } from './roster.helpers';
+import { apply, csv, previewIdFrom, upload } from './roster.helpers';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;

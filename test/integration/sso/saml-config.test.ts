@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { ConfigError, loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/config';
 import { buildApp } from '../../../src/app';
 import { User } from '../../../src/components/users';
 import type { TestApp } from '../../helpers/app';
@@ -8,6 +8,7 @@ import { createDistrict, createUser } from '../../helpers/factories';
 import { csrfFrom } from '../../helpers/session';
 import { startTestSamlIdp, type SamlPerson, type TestSamlIdp } from '../../helpers/saml-idp';
 import { closeSsoApp, samlEnv, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
+import { configProblems } from '../../helpers/config';
 
 let t: TestApp;
 let idp: TestSamlIdp;
@@ -24,15 +25,7 @@ function appWith(env: Record<string, string>): Express {
   return buildApp(loadConfig({ NODE_ENV: 'test', BASE_URL, ...idp.env, ...env }));
 }
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ NODE_ENV: 'test', ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>) => configProblems({ NODE_ENV: 'test', ...env });
 
 const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: 'mongodb://db.example/training', BASE_URL: 'https://training.example.org' };
 

@@ -5,7 +5,7 @@ import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import type { StoredStatement, TestLrs } from '../../helpers/lrs-server';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { startXapiWorld, type XapiWorld } from './xapi.helpers';
+import { makeFeedsDue, resetDelivery, saveLrsSettings, startXapiWorld, type XapiWorld } from './xapi.helpers';
 import { getPlay, playToResults, postMove, startModule } from '../training/player.helpers';
 
 const SLUG = 'fixture-basics';
@@ -22,18 +22,9 @@ beforeAll(async () => {
   ({ t, lrs, district, school, admin } = world);
 });
 afterAll(() => world.close());
-beforeEach(async () => {
-  lrs.reset();
-  await Promise.all([XapiFeed.deleteMany({}), XapiOutbox.deleteMany({}), XapiMark.deleteMany({}), Attempt.deleteMany({})]);
-});
+beforeEach(() => resetDelivery(world));
 
-async function saveSettings(fields: Record<string, string> = {}) {
-  const res = await admin
-    .post('/admin/xapi')
-    .type('form')
-    .send({ _csrf: await csrfFor(admin, '/admin/xapi'), endpoint: lrs.endpoint, authKey: lrs.key, secret: lrs.secret, actorId: 'internal_id', enabled: 'on', ...fields });
-  expect(res.status).toBe(303);
-}
+const saveSettings = (fields: Record<string, string> = {}) => saveLrsSettings(world, fields);
 
 async function newLearner(overrides: Parameters<typeof createUser>[1] = {}) {
   const user = await createUser(district, { schools: [school], ...overrides });
@@ -48,9 +39,7 @@ async function playBest(agent: Agent) {
 }
 
 /** The next pass is due now (what the backoff or the pass interval would reach later). */
-async function makeDue() {
-  await XapiFeed.updateMany({}, { $set: { requestedAt: new Date(Date.now() - 1) } });
-}
+const makeDue = makeFeedsDue;
 
 /** A learner plays the module, then a pass starts whose first batch the LRS holds; resolves once it is held there. */
 async function passHeldAtTheLrs() {

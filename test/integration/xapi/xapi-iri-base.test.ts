@@ -4,7 +4,7 @@ import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import type { TestLrs } from '../../helpers/lrs-server';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { startXapiWorld, type XapiWorld } from './xapi.helpers';
+import { saveLrsSettings, startXapiWorld, type XapiWorld } from './xapi.helpers';
 
 /** POST /admin/xapi/iri-base: the district admin changes the start of the feed's IRIs (docs/xapi.md, "IRIs"). */
 let t: TestApp;
@@ -25,13 +25,7 @@ beforeEach(async () => {
   await AuditEvent.deleteMany({});
 });
 
-async function saveSettings() {
-  const res = await admin
-    .post('/admin/xapi')
-    .type('form')
-    .send({ _csrf: await csrfFor(admin, '/admin/xapi'), endpoint: lrs.endpoint, authKey: lrs.key, secret: lrs.secret, actorId: 'internal_id', enabled: 'on' });
-  expect(res.status).toBe(303);
-}
+const saveSettings = () => saveLrsSettings(world);
 
 async function changeBase(agent: Agent, fields: Record<string, string>) {
   return agent.post('/admin/xapi/iri-base').type('form').send({ _csrf: await csrfFor(agent, '/admin/xapi'), ...fields });

@@ -1,11 +1,9 @@
-import { Attempt } from '../../../src/components/completions';
-import { XapiFeed, XapiMark, XapiOutbox, runXapiDeliveries, statementSchema } from '../../../src/components/xapi';
+import { XapiFeed, XapiOutbox, runXapiDeliveries, statementSchema } from '../../../src/components/xapi';
 import type { TestApp } from '../../helpers/app';
-import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import type { createDistrict } from '../../helpers/factories';
 import type { TestLrs } from '../../helpers/lrs-server';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { startXapiWorld, type XapiWorld } from './xapi.helpers';
-import { playToResults, startModule } from '../training/player.helpers';
+import { csrfFor, type Agent } from '../../helpers/session';
+import { learnerPlays, makeFeedsDue, resetDelivery, saveLrsSettings, startXapiWorld, type XapiWorld } from './xapi.helpers';
 
 /**
  * Statements waiting in the outbox when the IRI base changes (docs/xapi.md, "Changing the base"): they have not
@@ -16,42 +14,26 @@ const NEW_BASE = 'https://training.district.example/lrs';
 let t: TestApp;
 let lrs: TestLrs;
 let district: Awaited<ReturnType<typeof createDistrict>>;
-let school: Awaited<ReturnType<typeof createSchool>>;
 let admin: Agent;
 let world: XapiWorld;
 
 beforeAll(async () => {
   world = await startXapiWorld('admin@iri-queued.example', { play: true });
-  ({ t, lrs, district, school, admin } = world);
+  ({ t, lrs, district, admin } = world);
 });
 afterAll(() => world.close());
-beforeEach(async () => {
-  lrs.reset();
-  await Promise.all([XapiFeed.deleteMany({}), XapiOutbox.deleteMany({}), XapiMark.deleteMany({}), Attempt.deleteMany({})]);
-});
+beforeEach(() => resetDelivery(world));
 
-async function saveSettings() {
-  const res = await admin
-    .post('/admin/xapi')
-    .type('form')
-    .send({ _csrf: await csrfFor(admin, '/admin/xapi'), endpoint: lrs.endpoint, authKey: lrs.key, secret: lrs.secret, actorId: 'internal_id', enabled: 'on' });
-  expect(res.status).toBe(303);
-}
+const saveSettings = () => saveLrsSettings(world);
 
-async function learnerPlays() {
-  const user = await createUser(district, { schools: [school] });
-  const agent = await signIn(t.app, user.email);
-  await startModule(agent, SLUG);
-  await playToResults(agent, SLUG, (choices) => choices[0]);
-}
 
-const makeDue = () => XapiFeed.updateMany({}, { $set: { requestedAt: new Date(Date.now() - 1) } });
+const makeDue = makeFeedsDue;
 const iris = (statement: Record<string, unknown>) => JSON.stringify(statement).match(/https?:\/\/[^"]+/g) ?? [];
 
 describe('statements waiting when the IRI base changes', () => {
   test('when statements wait (the LRS was down) and the admin changes the base, then the page says how many wait, and they are sent under the new base with the same ids', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     lrs.failNext({ status: 503 });
     await runXapiDeliveries();
     const waiting = await XapiOutbox.find({}).sort({ _id: 1 }).lean();
@@ -90,7 +72,7 @@ describe('statements waiting when the IRI base changes', () => {
 
   test('when a row was queued before rows kept their base, then its base is read from its actor and it is rebuilt too; a row under the current base is sent as stored', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     lrs.failNext({ status: 503 });
     await runXapiDeliveries();
     const [first, ...rest] = await XapiOutbox.find({}).sort({ _id: 1 }).lean();

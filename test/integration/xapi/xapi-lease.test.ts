@@ -1,55 +1,32 @@
-import { Attempt } from '../../../src/components/completions';
 import { XapiFeed, XapiMark, XapiOutbox, claimXapiFeed, runXapiDeliveries, XAPI_LEASE_MS } from '../../../src/components/xapi';
 import { assumeTransactionSupport } from '../../../src/shared/transactions';
-import type { TestApp } from '../../helpers/app';
-import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import type { createDistrict } from '../../helpers/factories';
 import type { TestLrs } from '../../helpers/lrs-server';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
-import { startXapiWorld, type XapiWorld } from './xapi.helpers';
-import { playToResults, startModule } from '../training/player.helpers';
+import { learnerPlays, makeFeedsDue, resetDelivery, saveLrsSettings, startXapiWorld, type XapiWorld } from './xapi.helpers';
 
 /**
  * A collector that lost its lease (docs/xapi.md, "Delivery"): its batch's writes are conditional on still
  * holding the feed, so what it read before the takeover is never queued after the new holder sent it.
  */
-const SLUG = 'fixture-basics';
-let t: TestApp;
 let lrs: TestLrs;
 let district: Awaited<ReturnType<typeof createDistrict>>;
-let school: Awaited<ReturnType<typeof createSchool>>;
-let admin: Agent;
 
 let world: XapiWorld;
 
 beforeAll(async () => {
   world = await startXapiWorld('admin@lease.example', { play: true });
-  ({ t, lrs, district, school, admin } = world);
+  ({ lrs, district } = world);
 });
 afterAll(() => world.close());
-beforeEach(async () => {
-  lrs.reset();
-  await Promise.all([XapiFeed.deleteMany({}), XapiOutbox.deleteMany({}), XapiMark.deleteMany({}), Attempt.deleteMany({})]);
-});
+beforeEach(() => resetDelivery(world));
 
-async function saveSettings() {
-  const res = await admin
-    .post('/admin/xapi')
-    .type('form')
-    .send({ _csrf: await csrfFor(admin, '/admin/xapi'), endpoint: lrs.endpoint, authKey: lrs.key, secret: lrs.secret, actorId: 'internal_id', enabled: 'on' });
-  expect(res.status).toBe(303);
-}
+const saveSettings = () => saveLrsSettings(world);
 
-async function learnerPlays() {
-  const user = await createUser(district, { schools: [school] });
-  const agent = await signIn(t.app, user.email);
-  await startModule(agent, SLUG);
-  await playToResults(agent, SLUG, (choices) => choices[0]);
-}
 
 const feed = async () => (await XapiFeed.findOne({ district: district._id }).lean())!;
 const posts = () => lrs.requests.filter((r) => r.method === 'POST');
 const lapse = () => XapiFeed.updateOne({ district: district._id }, { $set: { heartbeatAt: new Date(Date.now() - XAPI_LEASE_MS - 1_000) } });
-const makeDue = () => XapiFeed.updateMany({}, { $set: { requestedAt: new Date(Date.now() - 1) } });
+const makeDue = makeFeedsDue;
 
 /**
  * Holds the first collector that reads its marks right after the read, before it writes anything: the
@@ -127,7 +104,7 @@ const isQueuedLookUp = (filter: Record<string, unknown>) => 'statementId' in fil
 describe('a collector that lost its lease', () => {
   test('when another runner took the feed over and sent everything while the first was reading, then the first queues nothing: the LRS gets each statement once and the count is 6', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     const held = holdFirstCollectorAfterItsReads();
     const first = runXapiDeliveries();
     try {
@@ -157,7 +134,7 @@ describe('a collector that lost its lease', () => {
 
   test('when the feed is claimed by another runner between the first one’s reads and writes, then the first writes no statement, mark or cursor; the new holder sends everything once', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     const before = await feed();
     const held = holdFirstCollectorAfterItsReads();
     const first = runXapiDeliveries();
@@ -193,7 +170,7 @@ describe('without transactions (a standalone MongoDB)', () => {
 
   test('when another runner took the feed over while the first was reading, then the first queues nothing (its heartbeat write, conditional on the lease, comes first)', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     const held = holdFirstCollectorAfterItsReads();
     const first = runXapiDeliveries();
     try {
@@ -214,7 +191,7 @@ describe('without transactions (a standalone MongoDB)', () => {
 
   test('when a collector stalls past its lease between its heartbeat and its insert while another runner takes the feed over and sends everything, then what it queues late is never sent: one POST, count 6', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     // A: its conditional heartbeat went through; it has read that nothing is queued yet, and stalls there.
     const stalled = holdNextFind(XapiOutbox, isQueuedLookUp, 'after');
     const first = runXapiDeliveries();
@@ -252,7 +229,7 @@ describe('without transactions (a standalone MongoDB)', () => {
 
   test('when a stalled collector’s statements and marks land after the new holder adopted the outbox but before it read the marks, then they are not lost: a later pass sends each once', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     const stalled = holdNextFind(XapiOutbox, isQueuedLookUp, 'after');
     const first = runXapiDeliveries();
     let second: Promise<number> | undefined;
@@ -293,7 +270,7 @@ describe('without transactions (a standalone MongoDB)', () => {
 
   test('when the process dies between counting a sent batch and removing its rows, then the next pass removes them without sending or counting them again', async () => {
     await saveSettings();
-    await learnerPlays();
+    await learnerPlays(world);
     // The removal of the accepted rows never happens: what a process dying right before it leaves behind.
     const spy = jest.spyOn(XapiOutbox, 'deleteMany').mockImplementationOnce((() => Promise.reject(new Error('connection lost'))) as never);
     try {

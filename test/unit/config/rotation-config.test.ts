@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/config';
+import { configProblems } from '../../helpers/config';
 
 /** SESSION_SECRET_PREVIOUS, XAPI_SECRET_KEY_PREVIOUS and LTI_TOOL_KEY_MAX_AGE_DAYS (docs/rotation.md). */
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ NODE_ENV: 'test', ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>) => configProblems({ NODE_ENV: 'test', ...env });
 
 const secret = (c: string) => c.repeat(40);
 const hexKey = () => randomBytes(32).toString('hex');

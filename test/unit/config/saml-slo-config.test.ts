@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/config';
 import { makeKeyPair } from '../../helpers/saml-idp';
+import { configProblems } from '../../helpers/config';
 
 /** SAML Single Logout settings (docs/sso.md, "Single Logout"): SAML_IDP_SLO_URL and the SP signing key pair. */
 
@@ -11,15 +12,7 @@ const saml = { SAML_IDP_ENTRY_POINT: 'https://adfs.district.test/adfs/ls/', SAML
 const slo = { SAML_IDP_SLO_URL: 'https://adfs.district.test/adfs/ls/?wa=wsignout1.0', SAML_SP_PRIVATE_KEY: sp.key, SAML_SP_CERT: sp.cert };
 const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), MONGODB_URI: 'mongodb://db.example/training' };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ NODE_ENV: 'test', ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>) => configProblems({ NODE_ENV: 'test', ...env });
 
 const bodyOf = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
 

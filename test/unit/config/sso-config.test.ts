@@ -1,16 +1,9 @@
-import { ConfigError, loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/config';
+import { configProblems } from '../../helpers/config';
 
 const OIDC = { OIDC_ISSUER: 'https://accounts.google.com', OIDC_CLIENT_ID: 'client-1', OIDC_CLIENT_SECRET: 'secret-1' };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ NODE_ENV: 'test', ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>) => configProblems({ NODE_ENV: 'test', ...env });
 
 describe('single sign-on configuration', () => {
   test('when nothing is set, then SSO is off and password sign-in is on', () => {

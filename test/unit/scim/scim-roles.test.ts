@@ -1,19 +1,10 @@
-import { ScimError } from '../../../src/components/scim/scim-errors';
+import { scimErrorOf } from './scim.helpers';
 import { readPatch, readResource, resolveDraft, roleOfValue } from '../../../src/components/scim/scim-user';
 
 const rolesByName = new Map([['principal', 'principal'], ['director(a)', 'principal'], ['director', 'principal'], ['personal', 'staff'], ['administrador(a) del distrito', 'district_admin']] as const);
 const ctx = { jobTitlesByName: new Map(), rolesByName };
 const base = { userName: 'ana@example.org', displayName: 'Ana Ruiz', externalId: 'E1', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'LIN' } };
 
-function failure(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScimError) return `${err.status}:${err.scimType ?? ''}`;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('roleOfValue', () => {
   test.each([
@@ -38,7 +29,7 @@ describe('roleOfValue', () => {
   });
 
   test.each([['principle'], ['student'], ['parent'], ['$ne']])('when the value is %j, then 400 invalidValue', (value) => {
-    expect(failure(() => roleOfValue(value, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => roleOfValue(value, ctx))).toBe('400:invalidValue');
   });
 });
 
@@ -54,6 +45,6 @@ describe('roles in a draft', () => {
   });
 
   test('when any entry names a district administrator, then 400 mutability, even beside a primary principal', () => {
-    expect(failure(() => resolveDraft(readResource({ ...base, roles: [{ value: 'principal', primary: true }, { value: 'admin' }] }), undefined, ctx))).toBe('400:mutability');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, roles: [{ value: 'principal', primary: true }, { value: 'admin' }] }), undefined, ctx))).toBe('400:mutability');
   });
 });

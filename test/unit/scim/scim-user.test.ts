@@ -1,19 +1,10 @@
 import { jobTitleLookup } from '../../../src/components/roster/roster-row';
-import { ScimError } from '../../../src/components/scim/scim-errors';
+import { scimErrorOf } from './scim.helpers';
 import { ENTERPRISE_SCHEMA, jobTitleOf, languageOf, parseActive, parseFilter, readPatch, readResource, resolveDraft } from '../../../src/components/scim/scim-user';
 
 const ctx = { jobTitlesByName: jobTitleLookup([{ front_office: 'Front office', bus_driver: 'Bus driver' }, { bus_driver: 'Chofer de autobús' }]) };
 const base = { userName: 'Ana@Example.org', displayName: 'Ana Ruiz', externalId: 'E1', [ENTERPRISE_SCHEMA]: { department: 'LIN' } };
 
-function scimTypeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScimError) return `${err.status}:${err.scimType ?? ''}`;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('resolveDraft for a new person', () => {
   test('when the required attributes are present, then defaults fill the rest (active, other, English)', () => {
@@ -27,14 +18,14 @@ describe('resolveDraft for a new person', () => {
 
   test('when userName, name, employee id or school is missing or invalid, then 400 invalidValue', () => {
     const { userName: _u, ...noUser } = base;
-    expect(scimTypeOf(() => resolveDraft(readResource(noUser), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readResource({ ...base, displayName: '  ' }), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readResource({ ...base, externalId: undefined }), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readResource({ ...base, externalId: '123 45 6789' }), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readResource({ ...base, [ENTERPRISE_SCHEMA]: {} }), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readResource({ ...base, userName: 'no-at-sign' }), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readResource({ ...base, userName: ['a@b.org'] }), undefined, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => readResource('text'))).toBe('400:invalidSyntax');
+    expect(scimErrorOf(() => resolveDraft(readResource(noUser), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, displayName: '  ' }), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, externalId: undefined }), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, externalId: '123 45 6789' }), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, [ENTERPRISE_SCHEMA]: {} }), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, userName: 'no-at-sign' }), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readResource({ ...base, userName: ['a@b.org'] }), undefined, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => readResource('text'))).toBe('400:invalidSyntax');
   });
 });
 
@@ -62,18 +53,18 @@ describe('readPatch', () => {
 
   test('when remove is used, then optional attributes return to their defaults and required ones are refused', () => {
     expect(resolveDraft(readPatch({ Operations: [{ op: 'Remove', path: 'title' }, { op: 'remove', path: 'preferredLanguage' }] }), stored, ctx)).toEqual({ jobTitle: 'other', preferredLanguage: 'en' });
-    expect(scimTypeOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'active' }] }), stored, ctx))).toBe('400:mutability');
-    expect(scimTypeOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'externalId' }] }), stored, ctx))).toBe('400:mutability');
-    expect(scimTypeOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: `${ENTERPRISE_SCHEMA}:department` }] }), stored, ctx))).toBe('400:invalidValue');
-    expect(scimTypeOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'displayName' }] }), stored, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'active' }] }), stored, ctx))).toBe('400:mutability');
+    expect(scimErrorOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'externalId' }] }), stored, ctx))).toBe('400:mutability');
+    expect(scimErrorOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: `${ENTERPRISE_SCHEMA}:department` }] }), stored, ctx))).toBe('400:invalidValue');
+    expect(scimErrorOf(() => resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'displayName' }] }), stored, ctx))).toBe('400:invalidValue');
   });
 
   test('when the PatchOp is malformed, then 400 with the matching scimType', () => {
-    expect(scimTypeOf(() => readPatch({}))).toBe('400:invalidSyntax');
-    expect(scimTypeOf(() => readPatch({ Operations: [{ op: 'move', path: 'active' }] }))).toBe('400:invalidSyntax');
-    expect(scimTypeOf(() => readPatch({ Operations: [{ op: 'replace', path: 5, value: 1 }] }))).toBe('400:invalidPath');
-    expect(scimTypeOf(() => readPatch({ Operations: [{ op: 'replace', value: 'x' }] }))).toBe('400:invalidSyntax');
-    expect(scimTypeOf(() => readPatch({ Operations: [{ op: 'replace', path: 'a'.repeat(301), value: 'x' }] }))).toBe('400:invalidPath');
+    expect(scimErrorOf(() => readPatch({}))).toBe('400:invalidSyntax');
+    expect(scimErrorOf(() => readPatch({ Operations: [{ op: 'move', path: 'active' }] }))).toBe('400:invalidSyntax');
+    expect(scimErrorOf(() => readPatch({ Operations: [{ op: 'replace', path: 5, value: 1 }] }))).toBe('400:invalidPath');
+    expect(scimErrorOf(() => readPatch({ Operations: [{ op: 'replace', value: 'x' }] }))).toBe('400:invalidSyntax');
+    expect(scimErrorOf(() => readPatch({ Operations: [{ op: 'replace', path: 'a'.repeat(301), value: 'x' }] }))).toBe('400:invalidPath');
   });
 
   test('when keys are __proto__ or constructor, then they are ignored and no prototype changes', () => {
@@ -86,7 +77,7 @@ describe('readPatch', () => {
 describe('small rules', () => {
   test('active accepts booleans and "True"/"False" in any case, nothing else', () => {
     expect([true, false, 'True', 'false', ' FALSE '].map(parseActive)).toEqual([true, false, true, false, false]);
-    for (const bad of ['yes', 1, null, {}]) expect(scimTypeOf(() => parseActive(bad))).toBe('400:invalidValue');
+    for (const bad of ['yes', 1, null, {}]) expect(scimErrorOf(() => parseActive(bad))).toBe('400:invalidValue');
   });
 
   test('preferredLanguage es… is Spanish, anything else English; unknown job titles are other', () => {
@@ -100,7 +91,7 @@ describe('small rules', () => {
     expect(parseFilter('userName eq "Ana@Example.org"')).toEqual({ attribute: 'userName', value: 'ana@example.org' });
     expect(parseFilter('EXTERNALID EQ "E\\"1"')).toEqual({ attribute: 'externalId', value: 'E"1' });
     for (const bad of ['userName ne "a"', 'userName eq "a" and active eq true', 'title eq "x"', '', `userName eq "${'a'.repeat(700)}"`]) {
-      expect(scimTypeOf(() => parseFilter(bad))).toBe('400:invalidFilter');
+      expect(scimErrorOf(() => parseFilter(bad))).toBe('400:invalidFilter');
     }
   });
 });
