@@ -24,3 +24,8 @@ export async function csrfFor(agent: Agent, path = '/account'): Promise<string> 
   const res = await agent.get(path);
   return csrfFrom(res.text);
 }
+
+/** Posts a form as the signed-in agent's browser would: with a fresh CSRF token (from `csrfPath`) and these fields. */
+export async function postForm(agent: Agent, path: string, body: Record<string, unknown>, csrfPath = '/account') {
+  return agent.post(path).type('form').send({ _csrf: await csrfFor(agent, csrfPath), ...body });
+}

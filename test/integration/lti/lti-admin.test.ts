@@ -3,7 +3,7 @@ import { AuditEvent } from '../../../src/components/audit/audit.model';
 import { LtiPlatform } from '../../../src/components/lti';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { csrfFor, csrfFrom, signIn, type Agent } from '../../helpers/session';
+import { csrfFor, csrfFrom, signIn, type Agent, postForm } from '../../helpers/session';
 import { BASE_URL } from './lti.helpers';
 
 let t: TestApp;
@@ -32,9 +32,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function post(agent: Agent, path: string, body: Record<string, unknown>) {
-  return agent.post(path).type('form').send({ _csrf: await csrfFor(agent, '/admin/lti'), ...body });
-}
+const post = (agent: Agent, path: string, body: Record<string, unknown>) => postForm(agent, path, body, '/admin/lti');
 
 describe('the LMS page', () => {
   test('when an admin opens /admin/lti, then it shows the login and launch URLs to give the LMS and a target link per module', async () => {

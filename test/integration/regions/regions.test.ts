@@ -3,7 +3,7 @@ import { AuditEvent } from '../../../src/components/audit';
 import { Region } from '../../../src/components/regions';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { csrfFor, signIn, type Agent, postForm } from '../../helpers/session';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -26,10 +26,6 @@ afterAll(async () => {
   await t.close();
 });
 
-async function post(agent: Agent, path: string, body: Record<string, unknown>) {
-  const csrf = await csrfFor(agent);
-  return agent.post(path).type('form').send({ _csrf: csrf, ...body });
-}
 
 describe('GET /admin/regions', () => {
   test('when anonymous, then it goes to sign-in', async () => {
@@ -42,7 +38,7 @@ describe('GET /admin/regions', () => {
     const agent = role === 'principal' ? principalAgent : staffAgent;
     expect((await agent.get('/admin/regions')).status).toBe(403);
     expect((await agent.get('/admin/regions/new')).status).toBe(403);
-    expect((await post(agent, '/admin/regions', { code: 'BYROLE', name: 'By role' })).status).toBe(403);
+    expect((await postForm(agent, '/admin/regions', { code: 'BYROLE', name: 'By role' })).status).toBe(403);
     expect(await Region.exists({ code: 'BYROLE' })).toBeNull();
   });
 
@@ -59,7 +55,7 @@ describe('GET /admin/regions', () => {
 
 describe('POST /admin/regions', () => {
   test('when the input is valid, then the region is created with its contacts (code upper-cased) and audited', async () => {
-    const res = await post(adminAgent, '/admin/regions', {
+    const res = await postForm(adminAgent, '/admin/regions', {
       code: 'west',
       name: 'Region West',
       contact_region_operations_name: 'West Operations Desk',
@@ -79,7 +75,7 @@ describe('POST /admin/regions', () => {
   });
 
   test('when fields are missing or invalid, then 422 with the errors and every entered value, and nothing is stored', async () => {
-    const res = await post(adminAgent, '/admin/regions', { code: 'bad code!', name: '', contact_school_police_name: 'North dispatch', contact_school_police_phone: 'call me', contact_principal_phone: '(213) 555-0101' });
+    const res = await postForm(adminAgent, '/admin/regions', { code: 'bad code!', name: '', contact_school_police_name: 'North dispatch', contact_school_police_phone: 'call me', contact_principal_phone: '(213) 555-0101' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Region codes use letters');
     expect(res.text).toContain('Enter the region name.');
@@ -94,7 +90,7 @@ describe('POST /admin/regions', () => {
   });
 
   test('when the code is already used in the district, then 422 with the entered values and one region keeps it', async () => {
-    const res = await post(adminAgent, '/admin/regions', { code: 'east', name: 'Second East' });
+    const res = await postForm(adminAgent, '/admin/regions', { code: 'east', name: 'Second East' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Another region in this district already has that code.');
     expect(res.text).toContain('value="Second East"');
@@ -102,7 +98,7 @@ describe('POST /admin/regions', () => {
   });
 
   test('when the code is used only in another district, then it can be created here', async () => {
-    expect((await post(adminAgent, '/admin/regions', { code: 'FAR', name: 'Our Far' })).status).toBe(303);
+    expect((await postForm(adminAgent, '/admin/regions', { code: 'FAR', name: 'Our Far' })).status).toBe(303);
   });
 
   test('when the body carries operator keys, then 422 and nothing is stored', async () => {
@@ -123,7 +119,7 @@ describe('GET and POST /admin/regions/:id', () => {
   test("when the region is another district's, then 404 for reading and writing, and it is unchanged", async () => {
     const far = await Region.findOne({ district: otherDistrict._id, code: 'FAR' }).lean().orFail();
     expect((await adminAgent.get(`/admin/regions/${far._id}`)).status).toBe(404);
-    expect((await post(adminAgent, `/admin/regions/${far._id}`, { code: 'FAR', name: 'Hijacked' })).status).toBe(404);
+    expect((await postForm(adminAgent, `/admin/regions/${far._id}`, { code: 'FAR', name: 'Hijacked' })).status).toBe(404);
     expect((await Region.findById(far._id).lean())!.name).toBe('Faraway Region');
   });
 
@@ -133,7 +129,7 @@ describe('GET and POST /admin/regions/:id', () => {
 
   test('when staff post to a region, then 403 and it is unchanged', async () => {
     const east = await Region.findOne({ district: district._id, code: 'EAST' }).lean().orFail();
-    expect((await post(staffAgent, `/admin/regions/${east._id}`, { code: 'EAST', name: 'Staff edit' })).status).toBe(403);
+    expect((await postForm(staffAgent, `/admin/regions/${east._id}`, { code: 'EAST', name: 'Staff edit' })).status).toBe(403);
     expect((await Region.findById(east._id).lean())!.name).toBe('Region East');
   });
 
@@ -142,7 +138,7 @@ describe('GET and POST /admin/regions/:id', () => {
     const form = await adminAgent.get(`/admin/regions/${east._id}`);
     expect(form.status).toBe(200);
     expect(form.text).toContain('value="East Ops"');
-    const res = await post(adminAgent, `/admin/regions/${east._id}`, { code: 'EAST', name: 'Region East (Eastside)', contact_region_operations_name: 'East Operations', contact_region_operations_phone: '(323) 555-0111' });
+    const res = await postForm(adminAgent, `/admin/regions/${east._id}`, { code: 'EAST', name: 'Region East (Eastside)', contact_region_operations_name: 'East Operations', contact_region_operations_phone: '(323) 555-0111' });
     expect(res.status).toBe(303);
     const stored = await Region.findById(east._id).lean().orFail();
     expect(stored.name).toBe('Region East (Eastside)');
@@ -157,10 +153,10 @@ describe('GET and POST /admin/regions/:id', () => {
 
   test('when an edit is invalid or takes another region\'s code, then 422 with the entered values and nothing changes', async () => {
     const east = await Region.findOne({ district: district._id, code: 'EAST' }).lean().orFail();
-    const invalid = await post(adminAgent, `/admin/regions/${east._id}`, { code: 'EAST', name: 'Still East', contact_counsel_office_phone: 'not a phone', contact_counsel_office_name: 'Counsel' });
+    const invalid = await postForm(adminAgent, `/admin/regions/${east._id}`, { code: 'EAST', name: 'Still East', contact_counsel_office_phone: 'not a phone', contact_counsel_office_name: 'Counsel' });
     expect(invalid.status).toBe(422);
     expect(invalid.text).toContain('value="not a phone"');
-    const taken = await post(adminAgent, `/admin/regions/${east._id}`, { code: 'west', name: 'Still East' });
+    const taken = await postForm(adminAgent, `/admin/regions/${east._id}`, { code: 'west', name: 'Still East' });
     expect(taken.status).toBe(422);
     expect(taken.text).toContain('Another region in this district already has that code.');
     expect(taken.text).toContain('value="Still East"');
@@ -169,7 +165,7 @@ describe('GET and POST /admin/regions/:id', () => {
   });
 
   test('when a region name contains markup, then the pages escape it', async () => {
-    const res = await post(adminAgent, '/admin/regions', { code: 'XSS', name: '<img src=x onerror=alert(1)>' });
+    const res = await postForm(adminAgent, '/admin/regions', { code: 'XSS', name: '<img src=x onerror=alert(1)>' });
     expect(res.status).toBe(303);
     for (const path of ['/admin/regions', res.headers.location]) {
       const page = await adminAgent.get(path);

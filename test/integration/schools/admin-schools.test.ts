@@ -3,7 +3,7 @@ import { AuditEvent } from '../../../src/components/audit';
 import { School } from '../../../src/components/schools';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { csrfFor, signIn, type Agent, postForm } from '../../helpers/session';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -31,10 +31,6 @@ afterAll(async () => {
   await t.close();
 });
 
-async function post(agent: Agent, path: string, body: Record<string, unknown>) {
-  const csrf = await csrfFor(agent);
-  return agent.post(path).type('form').send({ _csrf: csrf, ...body });
-}
 
 describe('GET /admin/schools', () => {
   test('when anonymous, then it goes to sign-in', async () => {
@@ -77,13 +73,13 @@ describe('POST /admin/schools', () => {
   });
 
   test('when a principal posts, then 403', async () => {
-    const res = await post(principalAgent, '/admin/schools', { code: 'PRIN', name: 'By Principal' });
+    const res = await postForm(principalAgent, '/admin/schools', { code: 'PRIN', name: 'By Principal' });
     expect(res.status).toBe(403);
     expect(await School.exists({ code: 'PRIN' })).toBeNull();
   });
 
   test('when the input is valid, then the school is created in the admin\'s district (code upper-cased) and audited', async () => {
-    const res = await post(adminAgent, '/admin/schools', { code: 'new-1', name: 'Cesar Chavez High' });
+    const res = await postForm(adminAgent, '/admin/schools', { code: 'new-1', name: 'Cesar Chavez High' });
     expect(res.status).toBe(303);
     const created = await School.findOne({ code: 'NEW-1' }).lean().orFail();
     expect(res.headers.location).toBe(`/admin/schools/${created._id}`);
@@ -95,7 +91,7 @@ describe('POST /admin/schools', () => {
   });
 
   test('when fields are missing or invalid, then 422 with the errors and the entered values', async () => {
-    const res = await post(adminAgent, '/admin/schools', { code: 'bad code!', name: '' });
+    const res = await postForm(adminAgent, '/admin/schools', { code: 'bad code!', name: '' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('School codes use letters');
     expect(res.text).toContain('Enter the school name.');
@@ -103,14 +99,14 @@ describe('POST /admin/schools', () => {
   });
 
   test('when the code is already used in the district, then it is a form error', async () => {
-    const res = await post(adminAgent, '/admin/schools', { code: 'lin', name: 'Another Lincoln' });
+    const res = await postForm(adminAgent, '/admin/schools', { code: 'lin', name: 'Another Lincoln' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('already has that code');
     expect(await School.countDocuments({ district: district._id, code: 'LIN' })).toBe(1);
   });
 
   test('when the code is used only in another district, then it can be created here', async () => {
-    const res = await post(adminAgent, '/admin/schools', { code: 'ELS', name: 'Our Elsewhere' });
+    const res = await postForm(adminAgent, '/admin/schools', { code: 'ELS', name: 'Our Elsewhere' });
     expect(res.status).toBe(303);
   });
 
@@ -121,7 +117,7 @@ describe('POST /admin/schools', () => {
   });
 
   test('when a name contains markup, then the list and edit pages escape it', async () => {
-    const res = await post(adminAgent, '/admin/schools', { code: 'XSS', name: '<img src=x onerror=alert(1)>' });
+    const res = await postForm(adminAgent, '/admin/schools', { code: 'XSS', name: '<img src=x onerror=alert(1)>' });
     expect(res.status).toBe(303);
     for (const path of ['/admin/schools?q=xss', res.headers.location]) {
       const page = await adminAgent.get(path);
@@ -134,22 +130,22 @@ describe('POST /admin/schools', () => {
 describe('GET and POST /admin/schools/:id', () => {
   test('when the school is in another district, then 404 for reading and writing', async () => {
     expect((await adminAgent.get(`/admin/schools/${elsewhere._id}`)).status).toBe(404);
-    expect((await post(adminAgent, `/admin/schools/${elsewhere._id}`, { code: 'ELS', name: 'Hijacked' })).status).toBe(404);
-    expect((await post(adminAgent, `/admin/schools/${elsewhere._id}/deactivate`, {})).status).toBe(404);
+    expect((await postForm(adminAgent, `/admin/schools/${elsewhere._id}`, { code: 'ELS', name: 'Hijacked' })).status).toBe(404);
+    expect((await postForm(adminAgent, `/admin/schools/${elsewhere._id}/deactivate`, {})).status).toBe(404);
     const stored = await School.findById(elsewhere._id).lean().orFail();
     expect(stored).toMatchObject({ name: 'Elsewhere High', active: true });
   });
 
   test('when staff open or post it, then 403', async () => {
     expect((await staffAgent.get(`/admin/schools/${lincoln._id}`)).status).toBe(403);
-    expect((await post(staffAgent, `/admin/schools/${lincoln._id}`, { code: 'LIN', name: 'x' })).status).toBe(403);
+    expect((await postForm(staffAgent, `/admin/schools/${lincoln._id}`, { code: 'LIN', name: 'x' })).status).toBe(403);
   });
 
   test('when the admin renames a school, then it is saved and audited', async () => {
     const school = await createSchool(district, { name: 'Old Name', code: 'REN' });
     const form = await adminAgent.get(`/admin/schools/${school._id}`);
     expect(form.text).toContain('value="Old Name"');
-    const res = await post(adminAgent, `/admin/schools/${school._id}`, { code: 'REN', name: 'New Name' });
+    const res = await postForm(adminAgent, `/admin/schools/${school._id}`, { code: 'REN', name: 'New Name' });
     expect(res.status).toBe(303);
     expect((await School.findById(school._id).lean())!.name).toBe('New Name');
     expect(await AuditEvent.exists({ action: 'school.updated', 'target.id': String(school._id) })).not.toBeNull();
@@ -157,7 +153,7 @@ describe('GET and POST /admin/schools/:id', () => {
 
   test('when the new code belongs to another school, then 422 and nothing changes', async () => {
     const school = await createSchool(district, { name: 'Code Clash', code: 'CLA' });
-    const res = await post(adminAgent, `/admin/schools/${school._id}`, { code: 'LIN', name: 'Code Clash' });
+    const res = await postForm(adminAgent, `/admin/schools/${school._id}`, { code: 'LIN', name: 'Code Clash' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('already has that code');
     expect((await School.findById(school._id).lean())!.code).toBe('CLA');
@@ -165,9 +161,9 @@ describe('GET and POST /admin/schools/:id', () => {
 
   test('when the admin deactivates and reactivates a school, then both are stored and audited', async () => {
     const school = await createSchool(district, { name: 'Toggle School', code: 'TOG' });
-    expect((await post(adminAgent, `/admin/schools/${school._id}/deactivate`, {})).status).toBe(303);
+    expect((await postForm(adminAgent, `/admin/schools/${school._id}/deactivate`, {})).status).toBe(303);
     expect((await School.findById(school._id).lean())!.active).toBe(false);
-    expect((await post(adminAgent, `/admin/schools/${school._id}/reactivate`, {})).status).toBe(303);
+    expect((await postForm(adminAgent, `/admin/schools/${school._id}/reactivate`, {})).status).toBe(303);
     expect((await School.findById(school._id).lean())!.active).toBe(true);
     const actions = (await AuditEvent.find({ 'target.id': String(school._id) }).lean()).map((e) => e.action).sort();
     expect(actions).toEqual(['school.deactivated', 'school.reactivated']);

@@ -4,7 +4,7 @@ import { Region } from '../../../src/components/regions';
 import { School } from '../../../src/components/schools';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { signIn, type Agent, postForm } from '../../helpers/session';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -34,9 +34,6 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-async function post(agent: Agent, path: string, body: Record<string, unknown>) {
-  return agent.post(path).type('form').send({ _csrf: await csrfFor(agent), ...body });
-}
 
 describe("a school's region (admin)", () => {
   test('when the admin puts a school in a region, then it is stored, listed, filterable and audited with the region codes', async () => {
@@ -44,7 +41,7 @@ describe("a school's region (admin)", () => {
     expect(form.text).toContain('<option value="">No region</option>');
     expect(form.text).toContain(`<option value="${id(west)}">Region West (WEST)</option>`);
     expect(form.text).not.toContain('Far Region');
-    const res = await post(admin, `/admin/schools/${id(lincoln)}`, { code: 'LIN', name: 'Lincoln Elementary', region: id(west) });
+    const res = await postForm(admin, `/admin/schools/${id(lincoln)}`, { code: 'LIN', name: 'Lincoln Elementary', region: id(west) });
     expect(res.status).toBe(303);
     expect(String((await School.findById(lincoln._id).lean())!.region)).toBe(id(west));
     const event = await AuditEvent.findOne({ action: 'school.region_changed', 'target.id': id(lincoln) }).lean().orFail();
@@ -61,7 +58,7 @@ describe("a school's region (admin)", () => {
 
   test("when the region is another district's or not an id, then 422 with the entered values and nothing changes", async () => {
     for (const region of [id(farRegion), 'not-an-id']) {
-      const res = await post(admin, `/admin/schools/${id(roosevelt)}`, { code: 'ROO', name: 'Roosevelt Renamed', region });
+      const res = await postForm(admin, `/admin/schools/${id(roosevelt)}`, { code: 'ROO', name: 'Roosevelt Renamed', region });
       expect(res.status).toBe(422);
       expect(res.text).toContain('Choose a region from the list.');
       expect(res.text).toContain('value="Roosevelt Renamed"');
@@ -72,7 +69,7 @@ describe("a school's region (admin)", () => {
   });
 
   test('when a school is added in a region, then it is stored there', async () => {
-    const res = await post(admin, '/admin/schools', { code: 'NEW', name: 'New School', region: id(west) });
+    const res = await postForm(admin, '/admin/schools', { code: 'NEW', name: 'New School', region: id(west) });
     expect(res.status).toBe(303);
     const created = await School.findOne({ district: district._id, code: 'NEW' }).lean().orFail();
     expect(String(created.region)).toBe(id(west));
@@ -87,7 +84,7 @@ describe("a school's own contacts on the admin's school page", () => {
     // Empty here: the region's, else the district's.
     expect(page.text).toContain('Left empty: “West Operations Desk”, (213) 555-0150 (from the region).');
     expect(page.text).toContain('Left empty: “District principal line”, (213) 555-0100 (from the district settings).');
-    const res = await post(admin, `/admin/schools/${id(lincoln)}/contacts`, { contact_principal_name: 'Ms. Ana Ruiz', contact_principal_name_es: 'la Sra. Ana Ruiz', contact_principal_phone: '(213) 555-0101' });
+    const res = await postForm(admin, `/admin/schools/${id(lincoln)}/contacts`, { contact_principal_name: 'Ms. Ana Ruiz', contact_principal_name_es: 'la Sra. Ana Ruiz', contact_principal_phone: '(213) 555-0101' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/admin/schools/${id(lincoln)}#contacts-heading`);
     const stored = await School.findById(lincoln._id).lean();
@@ -98,7 +95,7 @@ describe("a school's own contacts on the admin's school page", () => {
   });
 
   test('when the contacts are invalid, then 422 on the school page with the errors and the entered values, and nothing changes', async () => {
-    const res = await post(admin, `/admin/schools/${id(lincoln)}/contacts`, { contact_principal_name: 'Someone Else', contact_school_police_phone: '(213) 555-0300' });
+    const res = await postForm(admin, `/admin/schools/${id(lincoln)}/contacts`, { contact_principal_name: 'Someone Else', contact_school_police_phone: '(213) 555-0300' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Enter a name or title for this phone number.');
     expect(res.text).toContain('value="Someone Else"');
@@ -110,7 +107,7 @@ describe("a school's own contacts on the admin's school page", () => {
 
   test("when the school is another district's, then 404 and nothing is stored", async () => {
     const far = await createSchool(otherDistrict, { name: 'Far School' });
-    expect((await post(admin, `/admin/schools/${id(far)}/contacts`, { contact_principal_name: 'Hijack' })).status).toBe(404);
+    expect((await postForm(admin, `/admin/schools/${id(far)}/contacts`, { contact_principal_name: 'Hijack' })).status).toBe(404);
     expect((await School.findById(far._id).lean())!.contacts).toEqual({});
   });
 });
@@ -123,7 +120,7 @@ describe("a principal's own school contacts (/school/:id/contacts)", () => {
     expect(page.text).toContain('value="Ms. Ana Ruiz"');
     expect((await principal.get(`/school/${id(lincoln)}`)).text).toContain(`href="/school/${id(lincoln)}/contacts"`);
 
-    const res = await post(principal, `/school/${id(lincoln)}/contacts`, {
+    const res = await postForm(principal, `/school/${id(lincoln)}/contacts`, {
       contact_principal_name: 'Mr. Luis Vega',
       contact_principal_phone: '(213) 555-0177',
       contact_school_police_name: 'Lincoln campus safety',
@@ -149,13 +146,13 @@ describe("a principal's own school contacts (/school/:id/contacts)", () => {
 
   test('when nothing changed, then nothing is audited', async () => {
     const before = await AuditEvent.countDocuments({ action: 'school.contacts_updated' });
-    const res = await post(principal, `/school/${id(lincoln)}/contacts`, { contact_principal_name: 'Mr. Luis Vega', contact_principal_phone: '(213) 555-0177', contact_school_police_name: 'Lincoln campus safety', contact_school_police_phone: '(213) 555-0188' });
+    const res = await postForm(principal, `/school/${id(lincoln)}/contacts`, { contact_principal_name: 'Mr. Luis Vega', contact_principal_phone: '(213) 555-0177', contact_school_police_name: 'Lincoln campus safety', contact_school_police_phone: '(213) 555-0188' });
     expect(res.status).toBe(303);
     expect(await AuditEvent.countDocuments({ action: 'school.contacts_updated' })).toBe(before);
   });
 
   test('when the input is invalid, then 422 with the error summary and the entered values', async () => {
-    const res = await post(principal, `/school/${id(lincoln)}/contacts`, { contact_principal_name: 'Mr. Luis Vega', contact_principal_phone: 'call the office' });
+    const res = await postForm(principal, `/school/${id(lincoln)}/contacts`, { contact_principal_name: 'Mr. Luis Vega', contact_principal_phone: 'call the office' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('class="error-summary"');
     expect(res.text).toContain('href="#field-contact_principal_phone"');
@@ -165,21 +162,21 @@ describe("a principal's own school contacts (/school/:id/contacts)", () => {
 
   test('when the principal opens or posts another school’s contacts, then 404 and nothing is stored', async () => {
     expect((await principal.get(`/school/${id(roosevelt)}/contacts`)).status).toBe(404);
-    expect((await post(principal, `/school/${id(roosevelt)}/contacts`, { contact_principal_name: 'Not mine' })).status).toBe(404);
+    expect((await postForm(principal, `/school/${id(roosevelt)}/contacts`, { contact_principal_name: 'Not mine' })).status).toBe(404);
     expect((await School.findById(roosevelt._id).lean())!.contacts).toEqual({});
   });
 
   test('when staff open or post their school’s contacts, then 403 and nothing is stored', async () => {
     expect((await staff.get(`/school/${id(lincoln)}/contacts`)).status).toBe(403);
-    expect((await post(staff, `/school/${id(lincoln)}/contacts`, { contact_principal_name: 'Staff pick' })).status).toBe(403);
+    expect((await postForm(staff, `/school/${id(lincoln)}/contacts`, { contact_principal_name: 'Staff pick' })).status).toBe(403);
     expect((await School.findById(lincoln._id).lean())!.contacts?.principal?.name).toBe('Mr. Luis Vega');
   });
 
   test('when the principal tries the region or district pages, then 403', async () => {
     expect((await principal.get(`/admin/regions/${id(west)}`)).status).toBe(403);
-    expect((await post(principal, `/admin/regions/${id(west)}`, { code: 'WEST', name: 'Mine' })).status).toBe(403);
-    expect((await post(principal, '/admin/settings', { jurisdiction: 'X', timeZone: 'UTC' })).status).toBe(403);
-    expect((await post(principal, `/admin/schools/${id(lincoln)}/contacts`, { contact_principal_name: 'x' })).status).toBe(403);
+    expect((await postForm(principal, `/admin/regions/${id(west)}`, { code: 'WEST', name: 'Mine' })).status).toBe(403);
+    expect((await postForm(principal, '/admin/settings', { jurisdiction: 'X', timeZone: 'UTC' })).status).toBe(403);
+    expect((await postForm(principal, `/admin/schools/${id(lincoln)}/contacts`, { contact_principal_name: 'x' })).status).toBe(403);
   });
 
   test('when the page is read in Spanish, then it is in Spanish', async () => {

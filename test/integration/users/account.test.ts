@@ -4,7 +4,7 @@ import { User } from '../../../src/components/users';
 import { signIn as signInService } from '../../../src/components/auth';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { postForm, signIn } from '../../helpers/session';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -21,9 +21,6 @@ afterAll(async () => {
   await t.close();
 });
 
-async function post(agent: Agent, path: string, body: Record<string, unknown>) {
-  return agent.post(path).type('form').send({ _csrf: await csrfFor(agent), ...body });
-}
 
 describe('GET /account', () => {
   test('when anonymous, then it goes to sign-in', async () => {
@@ -61,7 +58,7 @@ describe('POST /account/language', () => {
   test('when Spanish is chosen, then it is stored and pages switch to Spanish', async () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);
-    const res = await post(agent, '/account/language', { language: 'es' });
+    const res = await postForm(agent, '/account/language', { language: 'es' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/account');
     expect((await User.findById(user._id).lean())!.preferredLanguage).toBe('es');
@@ -73,7 +70,7 @@ describe('POST /account/language', () => {
   test('when the language is not offered, then 422 and nothing changes', async () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);
-    const res = await post(agent, '/account/language', { language: 'fr' });
+    const res = await postForm(agent, '/account/language', { language: 'fr' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Choose English or Spanish.');
     expect((await User.findById(user._id).lean())!.preferredLanguage).toBe('en');
@@ -116,7 +113,7 @@ describe('POST /account/password', () => {
   test('when the current password matches, then the new one works and it is audited', async () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);
-    const res = await post(agent, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
+    const res = await postForm(agent, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
     expect(res.status).toBe(303);
     expect((await signInService(user.email, 'my-new-long-password')).ok).toBe(true);
     expect(await AuditEvent.exists({ action: 'user.password_changed', 'target.id': String(user._id) })).not.toBeNull();
@@ -128,7 +125,7 @@ describe('POST /account/password', () => {
     const elsewhere = await signIn(t.app, user.email);
     expect((await elsewhere.get('/account')).status).toBe(200);
 
-    const res = await post(here, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
+    const res = await postForm(here, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
 
     expect(res.status).toBe(303);
     const page = await here.get('/account');
@@ -143,7 +140,7 @@ describe('POST /account/password', () => {
   test('when the current password is wrong, then 422 and the old one still works', async () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);
-    const res = await post(agent, '/account/password', { currentPassword: 'wrong-password', newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
+    const res = await postForm(agent, '/account/password', { currentPassword: 'wrong-password', newPassword: 'my-new-long-password', confirmPassword: 'my-new-long-password' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('That is not your current password.');
     expect((await signInService(user.email, TEST_PASSWORD)).ok).toBe(true);
@@ -152,7 +149,7 @@ describe('POST /account/password', () => {
   test('when the new password is short or unconfirmed, then 422 listing both', async () => {
     const user = await createUser(district, { schools: [lincoln] });
     const agent = await signIn(t.app, user.email);
-    const res = await post(agent, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'short', confirmPassword: 'other' });
+    const res = await postForm(agent, '/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'short', confirmPassword: 'other' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('at least 12 characters');
     expect(res.text).toContain('do not match');

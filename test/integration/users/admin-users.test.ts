@@ -4,7 +4,7 @@ import { User } from '../../../src/components/users';
 import { signIn as signInService } from '../../../src/components/auth';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser, TEST_PASSWORD } from '../../helpers/factories';
-import { csrfFor, signIn, type Agent } from '../../helpers/session';
+import { csrfFor, signIn, type Agent, postForm } from '../../helpers/session';
 
 let t: TestApp;
 let district: Awaited<ReturnType<typeof createDistrict>>;
@@ -47,10 +47,6 @@ const validPerson = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function post(agent: Agent, path: string, body: Record<string, unknown>) {
-  const csrf = await csrfFor(agent);
-  return agent.post(path).type('form').send({ _csrf: csrf, ...body });
-}
 
 describe('GET /admin/users', () => {
   test('when anonymous, then it goes to sign-in', async () => {
@@ -128,14 +124,14 @@ describe('POST /admin/users', () => {
   });
 
   test('when a principal posts, then 403 and nothing is created', async () => {
-    const res = await post(principalAgent, '/admin/users', validPerson({ email: 'byprincipal@test.example' }));
+    const res = await postForm(principalAgent, '/admin/users', validPerson({ email: 'byprincipal@test.example' }));
     expect(res.status).toBe(403);
     expect(await User.exists({ email: 'byprincipal@test.example' })).toBeNull();
   });
 
   test('when the input is valid, then the person is created in the admin\'s district and it is audited', async () => {
     const body = validPerson({ employeeId: 'HR-123', password: 'a-long-initial-password' });
-    const res = await post(adminAgent, '/admin/users', body);
+    const res = await postForm(adminAgent, '/admin/users', body);
     expect(res.status).toBe(303);
     const created = await User.findOne({ email: body.email }).select('+passwordHash').lean().orFail();
     expect(res.headers.location).toBe(`/admin/users/${created._id}`);
@@ -152,7 +148,7 @@ describe('POST /admin/users', () => {
   });
 
   test('when fields are missing or wrong, then 422 with every error and the entered values', async () => {
-    const res = await post(adminAgent, '/admin/users', { name: '', email: 'not-an-email', role: 'staff', jobTitle: '', schools: '', startDate: '2026-13-45', password: 'short' });
+    const res = await postForm(adminAgent, '/admin/users', { name: '', email: 'not-an-email', role: 'staff', jobTitle: '', schools: '', startDate: '2026-13-45', password: 'short' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('Enter the person&#39;s full name.');
     expect(res.text).toContain('Enter a valid email address');
@@ -168,13 +164,13 @@ describe('POST /admin/users', () => {
 
   test('when a principal has no school, then 422', async () => {
     const body = validPerson({ role: 'principal', jobTitle: '', schools: undefined });
-    const res = await post(adminAgent, '/admin/users', body);
+    const res = await postForm(adminAgent, '/admin/users', body);
     expect(res.status).toBe(422);
     expect(res.text).toContain('A principal needs at least one school.');
   });
 
   test('when the email is already used in the district, then it is a form error, not an error page', async () => {
-    const res = await post(adminAgent, '/admin/users', validPerson({ email: 'STAFF@test.example' }));
+    const res = await postForm(adminAgent, '/admin/users', validPerson({ email: 'STAFF@test.example' }));
     expect(res.status).toBe(422);
     expect(res.text).toContain('already uses that email address');
     expect(res.text).toContain('value="STAFF@test.example"');
@@ -183,13 +179,13 @@ describe('POST /admin/users', () => {
 
   test('when the same email exists only in another district, then it can be created here', async () => {
     await createUser(otherDistrict, { email: 'shared.name@test.example', schools: [elsewhere] });
-    const res = await post(adminAgent, '/admin/users', validPerson({ email: 'shared.name@test.example' }));
+    const res = await postForm(adminAgent, '/admin/users', validPerson({ email: 'shared.name@test.example' }));
     expect(res.status).toBe(303);
   });
 
   test('when a school of another district is chosen, then 422 and nothing is created', async () => {
     const body = validPerson({ schools: [String(lincoln._id), String(elsewhere._id)] });
-    const res = await post(adminAgent, '/admin/users', body);
+    const res = await postForm(adminAgent, '/admin/users', body);
     expect(res.status).toBe(422);
     expect(res.text).toContain('Choose schools from the list.');
     expect(await User.exists({ email: body.email })).toBeNull();
@@ -209,7 +205,7 @@ describe('POST /admin/users', () => {
 
   test('when a name contains markup, then every page shows it escaped', async () => {
     const body = validPerson({ name: '<script>alert(1)</script> Evil' });
-    const res = await post(adminAgent, '/admin/users', body);
+    const res = await postForm(adminAgent, '/admin/users', body);
     expect(res.status).toBe(303);
     const list = await adminAgent.get('/admin/users').query({ q: 'Evil' });
     const edit = await adminAgent.get(res.headers.location);
@@ -217,7 +213,7 @@ describe('POST /admin/users', () => {
       expect(page.text).not.toContain('<script>alert(1)</script>');
       expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt; Evil');
     }
-    await post(adminAgent, `${res.headers.location}/password`, { password: 'another-long-password' });
+    await postForm(adminAgent, `${res.headers.location}/password`, { password: 'another-long-password' });
     const person = await signIn(t.app, body.email as string, 'another-long-password');
     const account = await person.get('/account');
     expect(account.text).not.toContain('<script>alert(1)</script>');
@@ -254,7 +250,7 @@ describe('GET /admin/users/:id', () => {
 describe('POST /admin/users/:id', () => {
   test('when role and schools change, then both are saved and each writes an audit event', async () => {
     const person = await createUser(district, { schools: [lincoln] });
-    const res = await post(adminAgent, `/admin/users/${person._id}`, validPerson({ email: person.email, role: 'principal', jobTitle: 'teacher', schools: [String(lincoln._id), String(roosevelt._id)] }));
+    const res = await postForm(adminAgent, `/admin/users/${person._id}`, validPerson({ email: person.email, role: 'principal', jobTitle: 'teacher', schools: [String(lincoln._id), String(roosevelt._id)] }));
     expect(res.status).toBe(303);
     const saved = await User.findById(person._id).lean().orFail();
     expect(saved.role).toBe('principal');
@@ -267,7 +263,7 @@ describe('POST /admin/users/:id', () => {
 
   test('when only the name changes, then no role or school audit is written', async () => {
     const person = await createUser(district, { schools: [lincoln] });
-    const res = await post(adminAgent, `/admin/users/${person._id}`, validPerson({ email: person.email, name: 'New Name', jobTitle: 'teacher' }));
+    const res = await postForm(adminAgent, `/admin/users/${person._id}`, validPerson({ email: person.email, name: 'New Name', jobTitle: 'teacher' }));
     expect(res.status).toBe(303);
     expect((await User.findById(person._id).lean())!.name).toBe('New Name');
     expect(await AuditEvent.countDocuments({ 'target.id': String(person._id) })).toBe(0);
@@ -275,7 +271,7 @@ describe('POST /admin/users/:id', () => {
 
   test('when the new email belongs to someone else, then 422 and nothing changes', async () => {
     const person = await createUser(district, { schools: [lincoln] });
-    const res = await post(adminAgent, `/admin/users/${person._id}`, validPerson({ email: 'admin@test.example' }));
+    const res = await postForm(adminAgent, `/admin/users/${person._id}`, validPerson({ email: 'admin@test.example' }));
     expect(res.status).toBe(422);
     expect(res.text).toContain('already uses that email');
     expect((await User.findById(person._id).lean())!.email).toBe(person.email);
@@ -284,13 +280,13 @@ describe('POST /admin/users/:id', () => {
   test('when the employee id belongs to someone else, then 422', async () => {
     await createUser(district, { employeeId: 'TAKEN-1', schools: [lincoln] });
     const person = await createUser(district, { schools: [lincoln] });
-    const res = await post(adminAgent, `/admin/users/${person._id}`, validPerson({ email: person.email, employeeId: 'TAKEN-1' }));
+    const res = await postForm(adminAgent, `/admin/users/${person._id}`, validPerson({ email: person.email, employeeId: 'TAKEN-1' }));
     expect(res.status).toBe(422);
     expect(res.text).toContain('already has that employee ID');
   });
 
   test('when the admin tries to change their own role, then 422 and the role stays', async () => {
-    const res = await post(adminAgent, `/admin/users/${admin._id}`, validPerson({ email: admin.email, name: admin.name, role: 'staff' }));
+    const res = await postForm(adminAgent, `/admin/users/${admin._id}`, validPerson({ email: admin.email, name: admin.name, role: 'staff' }));
     expect(res.status).toBe(422);
     expect(res.text).toContain('You cannot change your own role');
     expect((await User.findById(admin._id).lean())!.role).toBe('district_admin');
@@ -298,14 +294,14 @@ describe('POST /admin/users/:id', () => {
 
   test('when the person is in another district, then 404 and nothing changes', async () => {
     const outsider = await createUser(otherDistrict, { schools: [elsewhere], name: 'Outside Keep' });
-    const res = await post(adminAgent, `/admin/users/${outsider._id}`, validPerson({ email: outsider.email, name: 'Hijacked' }));
+    const res = await postForm(adminAgent, `/admin/users/${outsider._id}`, validPerson({ email: outsider.email, name: 'Hijacked' }));
     expect(res.status).toBe(404);
     expect((await User.findById(outsider._id).lean())!.name).toBe('Outside Keep');
   });
 
   test('when a principal posts, then 403', async () => {
     const person = await createUser(district, { schools: [lincoln] });
-    expect((await post(principalAgent, `/admin/users/${person._id}`, validPerson({ email: person.email }))).status).toBe(403);
+    expect((await postForm(principalAgent, `/admin/users/${person._id}`, validPerson({ email: person.email }))).status).toBe(403);
   });
 });
 
@@ -313,21 +309,21 @@ describe('POST /admin/users/:id/deactivate and /reactivate', () => {
   test('when an admin deactivates someone, then they cannot sign in, their session ends, and it is audited; reactivation undoes it', async () => {
     const person = await createUser(district, { schools: [lincoln] });
     const personAgent = await signIn(t.app, person.email);
-    const res = await post(adminAgent, `/admin/users/${person._id}/deactivate`, {});
+    const res = await postForm(adminAgent, `/admin/users/${person._id}/deactivate`, {});
     expect(res.status).toBe(303);
     expect((await User.findById(person._id).lean())!.active).toBe(false);
     expect((await personAgent.get('/account')).status).toBe(303);
     expect((await signInService(person.email, TEST_PASSWORD)).ok).toBe(false);
     expect(await AuditEvent.exists({ action: 'user.deactivated', 'target.id': String(person._id) })).not.toBeNull();
 
-    const back = await post(adminAgent, `/admin/users/${person._id}/reactivate`, {});
+    const back = await postForm(adminAgent, `/admin/users/${person._id}/reactivate`, {});
     expect(back.status).toBe(303);
     expect((await User.findById(person._id).lean())!.active).toBe(true);
     expect(await AuditEvent.exists({ action: 'user.reactivated', 'target.id': String(person._id) })).not.toBeNull();
   });
 
   test('when the admin tries to deactivate themselves, then 422 and they stay active', async () => {
-    const res = await post(adminAgent, `/admin/users/${admin._id}/deactivate`, {});
+    const res = await postForm(adminAgent, `/admin/users/${admin._id}/deactivate`, {});
     expect(res.status).toBe(422);
     expect(res.text).toContain('You cannot deactivate your own account');
     expect((await User.findById(admin._id).lean())!.active).toBe(true);
@@ -335,12 +331,12 @@ describe('POST /admin/users/:id/deactivate and /reactivate', () => {
 
   test('when the person is in another district, then 404', async () => {
     const outsider = await createUser(otherDistrict, { schools: [elsewhere] });
-    expect((await post(adminAgent, `/admin/users/${outsider._id}/deactivate`, {})).status).toBe(404);
+    expect((await postForm(adminAgent, `/admin/users/${outsider._id}/deactivate`, {})).status).toBe(404);
     expect((await User.findById(outsider._id).lean())!.active).toBe(true);
   });
 
   test('when staff post it, then 403', async () => {
-    expect((await post(staffAgent, `/admin/users/${admin._id}/deactivate`, {})).status).toBe(403);
+    expect((await postForm(staffAgent, `/admin/users/${admin._id}/deactivate`, {})).status).toBe(403);
   });
 });
 
@@ -348,7 +344,7 @@ describe('POST /admin/users/:id/password', () => {
   test('when the password is long enough, then it is set, the lockout lifted and it is audited', async () => {
     const person = await createUser(district, { schools: [lincoln] });
     await User.updateOne({ _id: person._id }, { $set: { failedSignIns: 5, lockedUntil: new Date(Date.now() + 600_000) } });
-    const res = await post(adminAgent, `/admin/users/${person._id}/password`, { password: 'brand-new-password-1' });
+    const res = await postForm(adminAgent, `/admin/users/${person._id}/password`, { password: 'brand-new-password-1' });
     expect(res.status).toBe(303);
     expect((await signInService(person.email, 'brand-new-password-1')).ok).toBe(true);
     expect(await AuditEvent.exists({ action: 'user.password_set', 'target.id': String(person._id) })).not.toBeNull();
@@ -359,7 +355,7 @@ describe('POST /admin/users/:id/password', () => {
     const personAgent = await signIn(t.app, person.email);
     expect((await personAgent.get('/account')).status).toBe(200);
 
-    await post(adminAgent, `/admin/users/${person._id}/password`, { password: 'brand-new-password-2' });
+    await postForm(adminAgent, `/admin/users/${person._id}/password`, { password: 'brand-new-password-2' });
 
     const ended = await personAgent.get('/account');
     expect(ended.status).toBe(303);
@@ -370,7 +366,7 @@ describe('POST /admin/users/:id/password', () => {
 
   test('when the password is too short, then 422 and the old one still works', async () => {
     const person = await createUser(district, { schools: [lincoln] });
-    const res = await post(adminAgent, `/admin/users/${person._id}/password`, { password: 'short-one' });
+    const res = await postForm(adminAgent, `/admin/users/${person._id}/password`, { password: 'short-one' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('at least 12 characters');
     expect((await signInService(person.email, TEST_PASSWORD)).ok).toBe(true);
@@ -378,10 +374,10 @@ describe('POST /admin/users/:id/password', () => {
 
   test('when the person is in another district, then 404', async () => {
     const outsider = await createUser(otherDistrict, { schools: [elsewhere] });
-    expect((await post(adminAgent, `/admin/users/${outsider._id}/password`, { password: 'brand-new-password-1' })).status).toBe(404);
+    expect((await postForm(adminAgent, `/admin/users/${outsider._id}/password`, { password: 'brand-new-password-1' })).status).toBe(404);
   });
 
   test('when a principal posts, then 403', async () => {
-    expect((await post(principalAgent, `/admin/users/${admin._id}/password`, { password: 'brand-new-password-1' })).status).toBe(403);
+    expect((await postForm(principalAgent, `/admin/users/${admin._id}/password`, { password: 'brand-new-password-1' })).status).toBe(403);
   });
 });
