@@ -2,10 +2,9 @@ import { Router, type Request, type Response } from 'express';
 import { actorOf, requireRole } from '../auth';
 import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
-import { contactFields, contactFormValues, contactsMissingSpanish, getDistrictContext } from '../settings';
+import { contactFallbacks, contactFields, contactFormValues, contactsMissingSpanish, getDistrictContext } from '../settings';
 import { idParams, regionFormSchema, toRegionInput } from './regions.schemas';
 import { createRegion, getRegion, listRegions, updateRegion } from './regions.service';
-import { CONTACT_KEYS } from '../content';
 
 export const regionsRouter = Router();
 regionsRouter.use('/admin/regions', requireRole('district_admin'));
@@ -17,19 +16,6 @@ function entered(body: unknown): Record<string, string> {
   return values;
 }
 
-/** What a region's contact left empty falls back to: the district's, else the neutral wording. */
-async function districtFallbacks(req: Request, res: Response) {
-  const district = await getDistrictContext(actorOf(req).districtId);
-  const lang = res.locals.lang as 'en' | 'es';
-  return Object.fromEntries(
-    CONTACT_KEYS.map((key) => {
-      const own = district.contacts[key];
-      const shown = district.content[lang].contacts[key];
-      return [key, { name: shown.name, phone: own ? own.phone : '', source: own ? 'district' : 'default' }];
-    }),
-  );
-}
-
 async function renderForm(req: Request, res: Response, view: 'new' | 'edit', status: number, errors: FieldErrors, values: Record<string, string>, extra: Record<string, unknown> = {}) {
   res.status(status).render(`regions/${view}`, {
     title: res.locals.t(`regions.${view}.title`, { name: (extra.region as { name?: string } | undefined)?.name ?? '' }),
@@ -37,7 +23,8 @@ async function renderForm(req: Request, res: Response, view: 'new' | 'edit', sta
     values,
     contacts: contactFields(),
     missingSpanish: contactsMissingSpanish(values),
-    fallbacks: await districtFallbacks(req, res),
+    // What a region's contact left empty falls back to: the district's, else the neutral wording.
+    fallbacks: contactFallbacks(await getDistrictContext(actorOf(req).districtId), null, res.locals.lang as 'en' | 'es'),
     ...extra,
   });
 }

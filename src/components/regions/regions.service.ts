@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
+import { TtlMemo } from '../../shared/ttl-memo';
 import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
 import type { ContactKey } from '../content';
@@ -85,25 +86,17 @@ export async function updateRegion(actor: Actor, id: string, input: RegionInput,
  */
 const CACHE_MS = 5_000;
 export type RegionEntry = Readonly<{ id: string; code: string; contacts: RegionContacts }>;
-const cache = new Map<string, { value: RegionEntry | null; expiresAt: number }>();
-// Bumped by every forget: a read that was already running then may hold the old contacts, so it is used but not kept.
-let generation = 0;
+const regionContacts = new TtlMemo<RegionEntry>(CACHE_MS);
 
-export async function getRegionContacts(districtId: string, regionId: string): Promise<RegionEntry | null> {
-  const key = `${districtId}:${regionId}`;
-  const now = Date.now();
-  const hit = cache.get(key);
-  if (hit && hit.expiresAt > now) return hit.value;
-  const started = generation;
-  const doc = await Region.findOne({ _id: regionId, district: districtId }).lean<RegionDoc>();
-  const value = doc ? Object.freeze({ id: regionId, code: doc.code, contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
-  if (started === generation) cache.set(key, { value, expiresAt: now + CACHE_MS });
-  return value;
+export function getRegionContacts(districtId: string, regionId: string): Promise<RegionEntry | null> {
+  return regionContacts.get(`${districtId}:${regionId}`, async () => {
+    const doc = await Region.findOne({ _id: regionId, district: districtId }, { code: 1, contacts: 1 }).lean<RegionDoc>();
+    return doc ? Object.freeze({ id: regionId, code: doc.code, contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
+  });
 }
 
 /** Drops the memo (a save in this process; tests that change a region directly). */
 export function forgetRegionContacts(districtId?: string, regionId?: string): void {
-  generation += 1;
-  if (districtId && regionId) cache.delete(`${districtId}:${regionId}`);
-  else cache.clear();
+  if (districtId && regionId) regionContacts.forget([`${districtId}:${regionId}`]);
+  else regionContacts.clear();
 }

@@ -6,49 +6,32 @@
  *
  * Every scenario step renders content, so this is memoised per (district, school) with the same short
  * per-process memo as the district's settings: a save in this process drops it at once, other app instances
- * see a change within CACHE_MS. In the steady state a step costs map lookups, no query: the district's
- * context, the region's contacts and the school's record are each memoised, and the merged context is kept
+ * see a change within CACHE_MS (shared/ttl-memo.ts). In the steady state a step costs map lookups, no query: the
+ * district's context, the region's contacts and the school's record are each memoised, and the merged context is kept
  * while all three are the same objects (the content renderer memoises its HTML per context object).
  */
 import type { Types } from 'mongoose';
 import type { ContactKey } from '../content';
 import { getRegionContacts, type RegionEntry } from '../regions';
 import { getDistrictContext, storedContacts, withContacts, type ContactInput, type DistrictContext } from '../settings';
+import { TtlMemo } from '../../shared/ttl-memo';
 import { School } from './school.model';
 
 const CACHE_MS = 5_000;
 type Contacts = Readonly<Partial<Record<ContactKey, Readonly<ContactInput>>>>;
 type SchoolEntry = Readonly<{ id: string; isActive: boolean; regionId: string; contacts: Contacts }>;
 
-const schools = new Map<string, { value: SchoolEntry | null; expiresAt: number }>();
-// Bumped by every forget: a read that was already running then may hold the old record, so it is used but not kept.
-let generation = 0;
+const schools = new TtlMemo<SchoolEntry>(CACHE_MS);
 const resolved = new Map<string, { district: DistrictContext; region: RegionEntry | null; school: SchoolEntry; value: DistrictContext }>();
 
 type SchoolDoc = { _id: Types.ObjectId; active?: boolean | null; region?: Types.ObjectId | null; contacts?: Record<string, { name?: string; nameEs?: string; phone?: string }> };
 
-/** The schools' records (memoised; the missing ones read in one indexed query), in the order asked. */
-async function schoolEntries(districtId: string, schoolIds: readonly string[]): Promise<(SchoolEntry | null)[]> {
-  const now = Date.now();
-  const hit = (id: string) => {
-    const entry = schools.get(`${districtId}:${id}`);
-    return entry && entry.expiresAt > now ? entry : undefined;
-  };
-  const missing = schoolIds.filter((id) => !hit(id));
-  if (missing.length > 0) {
-    const started = generation;
-    const docs = await School.find({ _id: { $in: missing }, district: districtId }, { active: 1, region: 1, contacts: 1 }).lean<SchoolDoc[]>();
-    const byId = new Map(docs.map((d) => [d._id.toString(), d]));
-    const loaded = new Map<string, SchoolEntry | null>();
-    for (const id of missing) {
-      const doc = byId.get(id);
-      const value = doc ? Object.freeze({ id, isActive: doc.active !== false, regionId: doc.region ? doc.region.toString() : '', contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
-      loaded.set(id, value);
-      if (started === generation) schools.set(`${districtId}:${id}`, { value, expiresAt: now + CACHE_MS });
-    }
-    return schoolIds.map((id) => (loaded.has(id) ? loaded.get(id)! : (schools.get(`${districtId}:${id}`)?.value ?? null)));
-  }
-  return schoolIds.map((id) => schools.get(`${districtId}:${id}`)?.value ?? null);
+/** One school's record as the tree needs it (memoised), or null for an unknown school or another district's. */
+function schoolEntry(districtId: string, id: string): Promise<SchoolEntry | null> {
+  return schools.get(`${districtId}:${id}`, async () => {
+    const doc = await School.findOne({ _id: id, district: districtId }, { active: 1, region: 1, contacts: 1 }).lean<SchoolDoc>();
+    return doc ? Object.freeze({ id, isActive: doc.active !== false, regionId: doc.region ? doc.region.toString() : '', contacts: Object.freeze(storedContacts(doc.contacts)) }) : null;
+  });
 }
 
 function merge(district: DistrictContext, region: RegionEntry | null, school: SchoolEntry): DistrictContext {
@@ -70,7 +53,7 @@ async function resolve(district: DistrictContext, school: SchoolEntry): Promise<
  * district's. An unknown school (or another district's) gives the district's context.
  */
 export async function getSchoolContactContext(districtId: string, schoolId: string): Promise<DistrictContext> {
-  const [district, [school]] = await Promise.all([getDistrictContext(districtId), schoolEntries(districtId, [schoolId])]);
+  const [district, school] = await Promise.all([getDistrictContext(districtId), schoolEntry(districtId, schoolId)]);
   return school ? resolve(district, school) : district;
 }
 
@@ -79,7 +62,7 @@ export async function getSchoolContactContext(districtId: string, schoolId: stri
  * account's schools). Someone with no active school — a district admin — gets the district's.
  */
 export async function getPersonContactContext(person: { districtId: string; schoolIds: readonly string[] }): Promise<DistrictContext> {
-  const [district, entries] = await Promise.all([getDistrictContext(person.districtId), schoolEntries(person.districtId, person.schoolIds)]);
+  const [district, entries] = await Promise.all([getDistrictContext(person.districtId), Promise.all(person.schoolIds.map((id) => schoolEntry(person.districtId, id)))]);
   const school = entries.find((entry) => entry?.isActive);
   return school ? resolve(district, school) : district;
 }
@@ -92,9 +75,8 @@ export async function getSchoolFallbackContext(districtId: string, regionId: str
 
 /** Drops the memo for a school (a save in this process), or all of it (tests that change records directly). */
 export function forgetSchoolContacts(districtId?: string, schoolId?: string): void {
-  generation += 1;
   if (districtId && schoolId) {
-    schools.delete(`${districtId}:${schoolId}`);
+    schools.forget([`${districtId}:${schoolId}`]);
     resolved.delete(`${districtId}:${schoolId}`);
   } else {
     schools.clear();

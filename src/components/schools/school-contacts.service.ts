@@ -2,19 +2,18 @@ import type { Types } from 'mongoose';
 import { canSeeSchool, type Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import { recordAudit } from '../audit';
-import { CONTACT_KEYS, type ContactKey, type Lang } from '../content';
-import { contactChanges, storedContacts, type ContactInput, type ContactsInput } from '../settings';
+import type { ContactKey, Lang } from '../content';
+import { contactChanges, contactFallbacks, storedContacts, type ContactFallback, type ContactInput, type ContactsInput } from '../settings';
 import { School } from './school.model';
 import { forgetSchoolContacts, getSchoolFallbackContext } from './contact-tree';
 
-export type Fallback = { name: string; phone: string; source: 'region' | 'district' | 'default' };
 export type SchoolContactsView = {
   id: string;
   name: string;
   code: string;
   contacts: Partial<Record<ContactKey, ContactInput>>;
   /** Per contact, what the content uses when the school leaves it empty, in each language. */
-  fallbacks: Record<Lang, Record<ContactKey, Fallback>>;
+  fallbacks: Record<Lang, Record<ContactKey, ContactFallback>>;
 };
 
 type SchoolDoc = { _id: Types.ObjectId; code: string; name: string; district: Types.ObjectId; region?: Types.ObjectId | null; contacts?: Record<string, { name?: string; nameEs?: string; phone?: string }> };
@@ -29,17 +28,7 @@ async function findSchool(actor: Actor, schoolId: string): Promise<SchoolDoc> {
 export async function getSchoolContacts(actor: Actor, schoolId: string): Promise<SchoolContactsView> {
   const doc = await findSchool(actor, schoolId);
   const { district, region } = await getSchoolFallbackContext(actor.districtId, doc.region ? doc.region.toString() : '');
-  const fallbacks = {} as Record<Lang, Record<ContactKey, Fallback>>;
-  for (const lang of ['en', 'es'] as const) {
-    fallbacks[lang] = {} as Record<ContactKey, Fallback>;
-    for (const key of CONTACT_KEYS) {
-      const fromRegion = region?.contacts[key];
-      const own = fromRegion ?? district.contacts[key];
-      fallbacks[lang][key] = own
-        ? { name: (lang === 'es' && own.nameEs) || own.name, phone: own.phone, source: fromRegion ? 'region' : 'district' }
-        : { name: district.content[lang].contacts[key].name, phone: '', source: 'default' };
-    }
-  }
+  const fallbacks = { en: contactFallbacks(district, region, 'en'), es: contactFallbacks(district, region, 'es') };
   return { id: schoolId, name: doc.name, code: doc.code, contacts: storedContacts(doc.contacts), fallbacks };
 }
 

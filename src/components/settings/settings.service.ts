@@ -58,6 +58,22 @@ export function withContacts(district: DistrictContext, contacts: Readonly<Parti
   return Object.freeze({ ...merged, content: Object.freeze({ en: contentSettings(merged, 'en'), es: contentSettings(merged, 'es') }) });
 }
 
+export type ContactFallback = { name: string; phone: string; source: 'region' | 'district' | 'default' };
+
+/**
+ * What the content uses for each contact where a level below leaves it empty (the region and school forms show
+ * it): the region's own (when there is a region) over the district's, else the neutral wording, named in `lang`.
+ */
+export function contactFallbacks(district: DistrictContext, region: { contacts: Readonly<Partial<Record<ContactKey, Readonly<ContactInput>>>> } | null, lang: Lang): Record<ContactKey, ContactFallback> {
+  const inherited = region ? withContacts(district, { ...district.contacts, ...region.contacts }) : district;
+  const fallbacks = {} as Record<ContactKey, ContactFallback>;
+  for (const key of CONTACT_KEYS) {
+    const own = inherited.contacts[key];
+    fallbacks[key] = { name: inherited.content[lang].contacts[key].name, phone: own ? own.phone : '', source: region?.contacts[key] ? 'region' : own ? 'district' : 'default' };
+  }
+  return fallbacks;
+}
+
 /** Stored contacts (a mongoose Map as a plain object) → the contacts with a name; a blank Spanish wording is none. */
 export function storedContacts(stored: Record<string, { name?: string | null; nameEs?: string | null; phone?: string | null }> | undefined | null): Partial<Record<ContactKey, ContactInput>> {
   const contacts: Partial<Record<ContactKey, ContactInput>> = {};
