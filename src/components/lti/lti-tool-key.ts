@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { isDuplicateKey } from '../../shared/lease-jobs';
+import { TtlMemo } from '../../shared/ttl-memo';
 import { encryptSecret, openSecret, rewrapSecrets, type RewrapCount } from '../xapi';
 import { ltiRuntime } from './lti-runtime';
 import { LtiToolKey } from './lti-tool-key.model';
@@ -65,18 +66,23 @@ export function keyPlan(rows: readonly KeyRow[], now: Date, maxAgeDays: number):
   return { signing, published, expired, next };
 }
 
-let rowsCache: { rows: KeyRow[]; readAt: number } | undefined;
+const keyRows = new TtlMemo<KeyRow[]>(ROWS_CACHE_MS, 1);
 let opened: { encryptionKey: Buffer; keys: Map<string, CryptoKey> } | undefined;
 
-async function readRows(): Promise<KeyRow[]> {
+async function loadRows(): Promise<KeyRow[]> {
   const stored = await LtiToolKey.find({}, { kid: 1, generation: 1, activeFrom: 1, createdAt: 1, publicJwk: 1 }).lean();
-  const rows = stored.flatMap((k) => (k.publicJwk ? [{ kid: k.kid, generation: k.generation ?? 1, activeFrom: k.activeFrom ?? k.createdAt, publicJwk: k.publicJwk }] : []));
-  rowsCache = { rows, readAt: Date.now() };
-  return rows;
+  return stored.flatMap((k) => (k.publicJwk ? [{ kid: k.kid, generation: k.generation ?? 1, activeFrom: k.activeFrom ?? k.createdAt, publicJwk: k.publicJwk }] : []));
 }
 
+/** The stored keys, from this process's copy (at most ROWS_CACHE_MS old). */
 async function rows(): Promise<KeyRow[]> {
-  return rowsCache && Date.now() - rowsCache.readAt < ROWS_CACHE_MS ? rowsCache.rows : readRows();
+  return (await keyRows.get('all', loadRows)) ?? [];
+}
+
+/** The stored keys read again now (before making one, and after). */
+function readRows(): Promise<KeyRow[]> {
+  keyRows.clear();
+  return rows();
 }
 
 /** Makes and stores one generation's key pair; another process making the same generation at once keeps one. */
@@ -114,7 +120,7 @@ async function currentPlan(now: Date): Promise<KeyPlan> {
   }
   if (plan.expired.length > 0) {
     await LtiToolKey.deleteMany({ kid: { $in: plan.expired.map((row) => row.kid) } });
-    rowsCache = undefined;
+    keyRows.clear();
   }
   return plan;
 }
@@ -192,5 +198,5 @@ async function* storedToolKeys() {
 /** Tests: forget the decrypted keys and the key list (another database, another XAPI_SECRET_KEY). */
 export function forgetToolKey(): void {
   opened = undefined;
-  rowsCache = undefined;
+  keyRows.clear();
 }
