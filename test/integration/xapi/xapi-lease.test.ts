@@ -28,6 +28,15 @@ const posts = () => lrs.requests.filter((r) => r.method === 'POST');
 const lapse = () => XapiFeed.updateOne({ district: district._id }, { $set: { heartbeatAt: new Date(Date.now() - XAPI_LEASE_MS - 1_000) } });
 const makeDue = makeFeedsDue;
 
+/** The six statements of the play-through reached the LRS exactly once, in one POST, counted once, and nothing waits. */
+async function expectEachSentOnce() {
+  expect(posts()).toHaveLength(1);
+  expect(lrs.statements).toHaveLength(6);
+  expect(new Set(lrs.statements.map((s) => s.id)).size).toBe(6);
+  expect(await XapiOutbox.countDocuments()).toBe(0);
+  expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+}
+
 /**
  * Holds the first collector that reads its marks right after the read, before it writes anything: the
  * moment a slow (paused, partitioned) process would lose its lease. The marks' own read is left as is.
@@ -220,11 +229,7 @@ describe('without transactions (a standalone MongoDB)', () => {
     expect(await runXapiDeliveries()).toBe(1);
     await makeDue();
     await runXapiDeliveries();
-    expect(posts()).toHaveLength(1);
-    expect(lrs.statements).toHaveLength(6);
-    expect(new Set(lrs.statements.map((s) => s.id)).size).toBe(6);
-    expect(await XapiOutbox.countDocuments()).toBe(0);
-    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    await expectEachSentOnce();
   });
 
   test('when a stalled collector’s statements and marks land after the new holder adopted the outbox but before it read the marks, then they are not lost: a later pass sends each once', async () => {
@@ -261,11 +266,7 @@ describe('without transactions (a standalone MongoDB)', () => {
     await runXapiDeliveries();
     await makeDue();
     await runXapiDeliveries();
-    expect(posts()).toHaveLength(1);
-    expect(lrs.statements).toHaveLength(6);
-    expect(new Set(lrs.statements.map((s) => s.id)).size).toBe(6);
-    expect(await XapiOutbox.countDocuments()).toBe(0);
-    expect(await feed()).toMatchObject({ sentCount: 6, state: 'idle', owner: null });
+    await expectEachSentOnce();
   });
 
   test('when the process dies between counting a sent batch and removing its rows, then the next pass removes them without sending or counting them again', async () => {
