@@ -7,6 +7,7 @@ import { Types } from 'mongoose';
 import { District } from '../src/components/districts';
 import { School } from '../src/components/schools';
 import { Region } from '../src/components/regions';
+import { CounselReview } from '../src/components/counsel-reviews';
 import { User, type JobTitle, type Language, type Role } from '../src/components/users';
 import { hashPassword } from '../src/components/auth';
 import { seedDemoTraining } from './demo-training';
@@ -206,6 +207,15 @@ export async function seedDemo(now = new Date()): Promise<Types.ObjectId> {
         upsert: true,
       },
     })),
+  );
+
+  // Counsel's review recorded for one module (Foundations v1), so the demo shows both notices: "Reviewed for this
+  // district by … on …" there, "To be reviewed by district counsel" on the others (docs/content-format.md).
+  const admin = await User.findOne({ district: district._id, email: `admin@${DOMAIN}` }, { _id: 1 }).lean();
+  await CounselReview.updateOne(
+    { district: district._id, moduleSlug: 'foundations', moduleVersion: 1 },
+    { $set: { reviewedOn: '2026-11-26', reviewer: 'Office of the General Counsel (demo)', recordedBy: admin!._id } },
+    { upsert: true },
   );
 
   await seedDemoTraining(district._id);

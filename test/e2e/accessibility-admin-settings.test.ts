@@ -11,7 +11,7 @@ import { createWorld, assignTraining, type World } from './helpers/world';
  * axe (WCAG 2.1 A/AA) on every page type for every role, plus what axe cannot see: the skip link is the
  * first Tab stop and lands on main, every Tab stop shows focus, and form errors are tied to their fields.
  * Full audit in English; axe again in Spanish. Each test collects every problem, then asserts none.
- * The district admin's settings, roster, provisioning, audit and account pages (the dashboards, exports,
+ * The district admin's settings, roster, provisioning, audit, training modules (with counsel review) and account pages (the dashboards, exports,
  * people, schools and assignments are in accessibility-admin.test.ts).
  */
 jest.setTimeout(E2E_TIMEOUT * 2);
@@ -56,6 +56,10 @@ describe('accessibility: district admin settings and records pages', () => {
       await auditInvalidSubmit(page, '/admin/audit/fingerprints', '/admin/audit/anchor', 'audit fingerprint emails 422', problems, async (p) => {
         await p.fill('#field-emails', 'not-an-address');
       });
+      await auditBoth(page, '/admin/modules', 'training modules', problems);
+      await auditBoth(page, '/admin/modules/foundations', 'module versions', problems, 200, false);
+      await auditBoth(page, '/admin/modules/foundations/versions/1/review', 'counsel review', problems);
+      await auditInvalidSubmit(page, '/admin/modules/foundations/versions/1/review', '/admin/modules/foundations/versions/1/review', 'counsel review 422', problems);
       await auditBoth(page, '/account', 'account (admin)', problems, 200, false);
     });
     expect(problems).toEqual([]);

@@ -126,6 +126,33 @@ export const TRAINING_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
       return { text: w.say('compliance_export_downloaded', { format: w.format(format), rows: counted(w, 'common.rows', rows) }) };
     },
   },
+  'content.review_recorded': {
+    keys: ['moduleSlug', 'version', 'reviewedOn', 'reviewer', 'previous'],
+    describe: (d, w) => {
+      const slug = read.str(d.moduleSlug);
+      const version = read.count(d.version);
+      const reviewedOn = read.str(d.reviewedOn);
+      const reviewer = read.str(d.reviewer);
+      if (!slug || version === undefined || !reviewedOn || !reviewer) return null;
+      const text = w.say('content_review_recorded', { module: w.module(slug), version, reviewer, date: w.date(reviewedOn) });
+      if (d.previous === undefined) return { text };
+      const previous = read.obj(d.previous);
+      const before = previous ? [read.str(previous.reviewer), read.str(previous.reviewedOn)] : [];
+      if (!before[0] || !before[1]) return null;
+      return { text, facts: [{ label: w.say('content_review_replaced'), value: w.say('content_review_by', { reviewer: before[0], date: w.date(before[1]) }) }] };
+    },
+  },
+  'content.review_withdrawn': {
+    keys: ['moduleSlug', 'version', 'reviewedOn', 'reviewer'],
+    describe: (d, w) => {
+      const slug = read.str(d.moduleSlug);
+      const version = read.count(d.version);
+      const reviewedOn = read.str(d.reviewedOn);
+      const reviewer = read.str(d.reviewer);
+      if (!slug || version === undefined || !reviewedOn || !reviewer) return null;
+      return { text: w.say('content_review_withdrawn', { module: w.module(slug), version, reviewer, date: w.date(reviewedOn) }) };
+    },
+  },
   'completion.recorded': {
     keys: ['moduleSlug', 'moduleVersion', 'score', 'attempt', 'isRenewal', 'method', 'updatedFrom'],
     describe: (d, w) => {

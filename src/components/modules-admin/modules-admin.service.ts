@@ -3,6 +3,7 @@ import type { Actor } from '../../shared/actor';
 import { forbidden, notFound } from '../../shared/errors';
 import { Assignment } from '../assignments';
 import { Completion } from '../completions';
+import { getCounselReviews, type CounselReviews } from '../counsel-reviews';
 import type { LoadedModuleVersion } from '../content';
 import { School } from '../schools';
 import { getCatalog } from '../training';
@@ -30,6 +31,8 @@ export type ModuleOverview = Readonly<{
   /** Every version, newest first, with this district's completions of it (0 when none). */
   completions: readonly VersionCompletions[];
   assignments: readonly ModuleAssignment[];
+  /** The district's counsel reviews (by `slug@version`). */
+  reviews: CounselReviews;
 }>;
 
 export type ModuleDetail = Readonly<{
@@ -37,6 +40,7 @@ export type ModuleDetail = Readonly<{
   versions: readonly LoadedModuleVersion[];
   completions: readonly VersionCompletions[];
   assignments: readonly ModuleAssignment[];
+  reviews: CounselReviews;
 }>;
 
 function assertAdmin(actor: Actor): void {
@@ -47,11 +51,12 @@ function assertAdmin(actor: Actor): void {
 export async function listModules(actor: Actor): Promise<ModuleOverview[]> {
   assertAdmin(actor);
   const catalog = getCatalog();
-  const [counts, assignments] = await Promise.all([countCompletions(actor), findActiveAssignments(actor)]);
+  const [counts, assignments, reviews] = await Promise.all([countCompletions(actor), findActiveAssignments(actor), getCounselReviews(actor.districtId)]);
   return catalog.listLatest().map((latest) => ({
     latest,
     completions: perVersion(catalog.listVersions(latest.slug), counts.get(latest.slug)),
     assignments: assignments.get(latest.slug) ?? [],
+    reviews,
   }));
 }
 
@@ -60,8 +65,8 @@ export async function getModuleDetail(actor: Actor, slug: string): Promise<Modul
   assertAdmin(actor);
   const versions = getCatalog().listVersions(slug).reverse();
   if (versions.length === 0) throw notFound();
-  const [counts, assignments] = await Promise.all([countCompletions(actor, slug), findActiveAssignments(actor, slug)]);
-  return { versions, completions: perVersion(versions, counts.get(slug)), assignments: assignments.get(slug) ?? [] };
+  const [counts, assignments, reviews] = await Promise.all([countCompletions(actor, slug), findActiveAssignments(actor, slug), getCounselReviews(actor.districtId)]);
+  return { versions, completions: perVersion(versions, counts.get(slug)), assignments: assignments.get(slug) ?? [], reviews };
 }
 
 function perVersion(versions: readonly LoadedModuleVersion[], counts: Map<number, number> | undefined): VersionCompletions[] {

@@ -3,7 +3,16 @@ import { OUTCOME_POINTS, type LoadedModuleVersion, type Outcome, type Scenario, 
 // district's settings, values escaped). The training feature does not export it from its index.ts.
 import { formatIsoDate, type Renderer } from '../training/training.view';
 import { updateMinutes, updateScenarios } from '../training';
+import { reviewOf, type CounselReviews } from '../counsel-reviews';
 import type { ModuleAssignment, ModuleDetail, ModuleOverview, VersionCompletions } from './modules-admin.service';
+
+/** Counsel's review of a version as the pages print it (the date in the page's language). */
+export type ReviewView = Readonly<{ reviewer: string; reviewedOn: string }>;
+
+function reviewView(reviews: CounselReviews, module: LoadedModuleVersion, r: Renderer): ReviewView | undefined {
+  const review = reviewOf(reviews, module.slug, module.version);
+  return review ? { reviewer: review.reviewer, reviewedOn: formatIsoDate(review.reviewedOn, r.lang) } : undefined;
+}
 
 /**
  * Module content → what the admin pages print. Every `*Html` field is the content renderer's sanitized
@@ -23,6 +32,8 @@ export type ModuleRowView = Readonly<{
   jobTitles: readonly string[];
   assignments: readonly ModuleAssignment[];
   completions: readonly VersionCompletions[];
+  /** Counsel's review of the latest version, when the district recorded one. */
+  review?: ReviewView;
 }>;
 
 function countDecisions(module: LoadedModuleVersion): number {
@@ -45,6 +56,7 @@ export function moduleRow(overview: ModuleOverview, r: Renderer): ModuleRowView 
     jobTitles: content.audience.jobTitles ?? [],
     assignments: overview.assignments,
     completions: overview.completions,
+    review: reviewView(overview.reviews, latest, r),
   };
 }
 
@@ -87,6 +99,7 @@ export type VersionView = Readonly<{
   estimatedMinutes: number;
   passMark: number;
   completions: number;
+  review?: ReviewView;
   changelog: readonly ChangelogLine[];
   updates: readonly UpdatePathView[];
   sources: readonly (Source & { anchor: string })[];
@@ -108,7 +121,7 @@ export type ModuleDetailView = Readonly<{
 
 export function moduleDetail(detail: ModuleDetail, r: Renderer): ModuleDetailView {
   const counts = new Map(detail.completions.map((c) => [c.version, c.count]));
-  const versions = detail.versions.map((module, i) => versionView(module, i === 0, counts.get(module.version) ?? 0, r));
+  const versions = detail.versions.map((module, i) => versionView(module, i === 0, counts.get(module.version) ?? 0, reviewView(detail.reviews, module, r), r));
   const latest = detail.versions[0];
   return {
     slug: latest.slug,
@@ -125,7 +138,7 @@ export function moduleDetail(detail: ModuleDetail, r: Renderer): ModuleDetailVie
 // Anchors join kebab ids with "--", which a kebab id cannot contain, so two targets never share one.
 const anchorOf = (...parts: Array<string | number>) => parts.join('--');
 
-function versionView(module: LoadedModuleVersion, isLatest: boolean, completions: number, r: Renderer): VersionView {
+function versionView(module: LoadedModuleVersion, isLatest: boolean, completions: number, review: ReviewView | undefined, r: Renderer): VersionView {
   const { content, version } = module;
   const prefix = `v${version}`;
   return {
@@ -137,6 +150,7 @@ function versionView(module: LoadedModuleVersion, isLatest: boolean, completions
     estimatedMinutes: content.estimatedMinutes,
     passMark: content.passMark,
     completions,
+    review,
     // The lines this version added (a file's changelog also repeats the earlier versions' lines).
     changelog: (content.changelog ?? [])
       .filter((entry) => entry.version === version)

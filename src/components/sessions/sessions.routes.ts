@@ -3,7 +3,8 @@ import type { Lang } from '../content';
 import { actorOf, requireRole } from '../auth';
 import { formatLocalDate } from '../assignments';
 import { getSchoolContactContext } from '../schools';
-import { createRenderer } from '../training/training.view';
+import { counselNotice, createRenderer } from '../training/training.view';
+import { getCounselReview } from '../counsel-reviews';
 import { JOB_TITLES } from '../users';
 import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
@@ -73,14 +74,15 @@ async function presentation(req: Request, res: Response) {
   const session = await getSession(actor, schoolId, id);
   const lang = res.locals.lang as Lang;
   // The session's school's contacts (its own, else its region's, else the district's).
-  const district = await getSchoolContactContext(actor.districtId, schoolId);
-  return { session, deck: buildPresentation(sessionModule(session), createRenderer(district.content[lang], lang)) };
+  const [district, review] = await Promise.all([getSchoolContactContext(actor.districtId, schoolId), getCounselReview(actor.districtId, session.moduleSlug, session.moduleVersion)]);
+  const reviewNotice = counselNotice(review, lang, res.locals.t);
+  return { session, reviewNotice, deck: buildPresentation(sessionModule(session), createRenderer(district.content[lang], lang)) };
 }
 
 /** One step per page (Previous/Next links, works without JavaScript); no answers are recorded. */
 sessionsRouter.get('/school/:schoolId/sessions/:id/present', leaders, async (req, res) => {
   const { step = 1 } = parseOrThrow(presentQuery, req.query);
-  const { session, deck } = await presentation(req, res);
+  const { session, deck, reviewNotice } = await presentation(req, res);
   const current = deck.steps[step - 1];
   if (!current) throw notFound();
   res.render('sessions/present', {
@@ -90,6 +92,7 @@ sessionsRouter.get('/school/:schoolId/sessions/:id/present', leaders, async (req
     deck,
     step: current,
     total: deck.steps.length,
+    reviewNotice,
     stepUrl: (n: number) => `${base(session.school.id)}/${session.id}/present${n > 1 ? `?step=${n}` : ''}`,
     ...helpers,
   });
@@ -97,8 +100,8 @@ sessionsRouter.get('/school/:schoolId/sessions/:id/present', leaders, async (req
 
 /** Every step on one page with every reveal open: a handout, or to print. */
 sessionsRouter.get('/school/:schoolId/sessions/:id/present/all', leaders, async (req, res) => {
-  const { session, deck } = await presentation(req, res);
-  res.render('sessions/handout', { title: deck.title, stylesheet: '/static/css/sessions.css', session, deck, ...helpers });
+  const { session, deck, reviewNotice } = await presentation(req, res);
+  res.render('sessions/handout', { title: deck.title, stylesheet: '/static/css/sessions.css', session, deck, reviewNotice, ...helpers });
 });
 
 async function renderAttendance(req: Request, res: Response, status: number, errors: FieldErrors = {}, entered?: string[]) {

@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import type { TFunction } from 'i18next';
 import type { Lang } from '../content';
 import type { CertificateData } from './certificate.service';
-import { formatDate } from './training.view';
+import { counselNotice, formatDate } from './training.view';
 
 // DejaVu covers every character of both languages (and names from anywhere); without it the standard
 // Helvetica (WinAnsi) still renders Spanish accents.
@@ -71,7 +71,7 @@ export async function renderCertificatePdf(data: CertificateData, lang: Lang, ve
     .text(t('training.certificate.verifyAt', { url: verifyUrl }), { width: width - qrSize - 40 })
     .moveDown(0.5)
     .fillColor('#374151')
-    .text(t('training.certificate.notice'), { width: width - qrSize - 40 });
+    .text(counselNotice(data.counselReview, lang, t), { width: width - qrSize - 40 });
   doc.end();
   return done;
 }

@@ -9,7 +9,8 @@ import { getModuleVersion } from './training.content';
 import { formatLocalDate } from '../assignments';
 import { moveSchema, parseSlug, PLAY_NOTICES } from './training.schemas';
 import { getModuleOverview, getTrainingOverview } from './training.service';
-import { createRenderer, formatDate, moduleHeader, resultsView, stepView, type Renderer } from './training.view';
+import { counselNotice, createRenderer, formatDate, moduleHeader, resultsView, stepView, type Renderer } from './training.view';
+import { getCounselReview } from '../counsel-reviews';
 import type { UpdateOffer } from './training.update';
 
 export const trainingRouter = Router();
@@ -54,11 +55,13 @@ trainingRouter.get('/training', async (req, res) => {
 
 trainingRouter.get('/training/:slug', async (req, res) => {
   const slug = parseSlug(req.params.slug);
-  const [{ module, row }, { r, timeZone }] = await Promise.all([getModuleOverview(actorOf(req), slug), rendererFor(req, res)]);
+  const actor = actorOf(req);
+  const [{ module, row }, { r, timeZone }] = await Promise.all([getModuleOverview(actor, slug), rendererFor(req, res)]);
   const header = moduleHeader(module, r);
   res.render('training/overview', {
     title: header.title,
     header,
+    reviewNotice: counselNotice(await getCounselReview(actor.districtId, module.slug, module.version), r.lang, res.locals.t),
     row,
     completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
     update: updateView(row.update, r),
@@ -128,9 +131,11 @@ trainingRouter.get('/training/:slug/card', async (req, res) => {
   const version = typeof req.query.version === 'string' && /^[1-9]\d{0,5}$/.test(req.query.version) ? Number(req.query.version) : undefined;
   const module = getModuleVersion(slug, version);
   const lang = res.locals.lang as Lang;
-  const district = await getPersonContactContext(actorOf(req));
+  const actor = actorOf(req);
+  const [district, review] = await Promise.all([getPersonContactContext(actor), getCounselReview(actor.districtId, module.slug, module.version)]);
   const r = createRenderer(district.content[lang], lang);
   res.render('training/card', {
+    reviewNotice: counselNotice(review, lang, res.locals.t),
     title: `${r.plain(module.content.title)} · ${res.locals.t('training.card.title')}`,
     header: moduleHeader(module, r),
     takeawaysHtml: module.content.takeaways.map((takeaway) => r.block(takeaway)),

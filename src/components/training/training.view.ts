@@ -13,6 +13,7 @@ import {
   type Source,
   type TrainingModuleContent,
 } from '../content';
+import type { CounselReviewView } from '../counsel-reviews';
 import type { AttemptView } from './play.service';
 import { encodePosition, findChoice, locate } from './training.progress';
 
@@ -237,6 +238,14 @@ function dateFormatter(lang: Lang, timeZone: string): Intl.DateTimeFormat {
 /** A calendar date of the content (YYYY-MM-DD) in words, e.g. "November 1, 2026" / "1 de noviembre de 2026". */
 export function formatIsoDate(isoDate: string, lang: Lang): string {
   return dateFormatter(lang, 'UTC').format(new Date(`${isoDate}T00:00:00Z`));
+}
+
+/**
+ * The notice under a module (module page, card, group session, certificate): "not legal advice", and whether
+ * the district recorded its counsel's review of this version — never a claim of review that was not recorded.
+ */
+export function counselNotice(review: CounselReviewView | undefined, lang: Lang, t: (key: string, options?: Record<string, unknown>) => string): string {
+  return review ? t('counselReviews.notice.reviewed', { reviewer: review.reviewer, date: formatIsoDate(review.reviewedOn, lang) }) : t('counselReviews.notice.pending');
 }
 
 /** An instant as a date in the district's time zone (certificates and statuses show the district's calendar day). */

@@ -184,3 +184,12 @@ test('when the demo is seeded, then Lincoln has its own principal and two region
   const other = await roosevelt.get('/training/front-office/card?lang=en');
   expect(other.text).toContain('Then call your principal (site administrator) (<a href="tel:+15550100100">555-010-0100</a>).');
 });
+
+test('when the demo is seeded, then Foundations v1 carries its recorded counsel review and the other modules say they are still to be reviewed', async () => {
+  const frontOffice = await signIn(t.app, 'frontoffice.lincoln@demo-usd.example', DEMO_PASSWORD);
+  const foundations = await frontOffice.get('/training/foundations?lang=en');
+  expect(foundations.status).toBe(200);
+  expect(foundations.text).toContain('Reviewed for this district by Office of the General Counsel (demo) on November 26, 2026.');
+  const frontOfficeModule = await frontOffice.get('/training/front-office?lang=en');
+  expect(frontOfficeModule.text).toContain('To be reviewed by district counsel: no review of this version is recorded yet.');
+});

@@ -85,7 +85,7 @@ describe('the presenter view', () => {
     expect(first.status).toBe(200);
     expect(first.text).toContain('Step 1 of');
     expect(first.text).toContain('Follow Board Policy 5145.');
-    expect(first.text).toContain('General training, not legal advice. Content reviewed by district counsel.');
+    expect(first.text).toContain('General training, not legal advice. To be reviewed by district counsel: no review of this version is recorded yet.');
     expect(first.text).toContain('Version 1 · current as of March 1, 2026');
     expect(first.text).toContain('rel="next"');
     const total = Number(/Step 1 of (\d+)/.exec(first.text)![1]);

@@ -120,7 +120,7 @@ describe('GET /training/:slug', () => {
     expect(res.text).toContain('<h1>Fixture basics</h1>');
     expect(res.text).toContain('About 10 minutes');
     expect(res.text).toContain('March 1, 2026');
-    expect(res.text).toContain('General training, not legal advice. Content reviewed by district counsel.');
+    expect(res.text).toContain('General training, not legal advice. To be reviewed by district counsel: no review of this version is recorded yet.');
     expect(res.text).toContain('<a href="https://oag.ca.gov/immigrant" rel="noopener noreferrer">CA AG Quick Reference</a>');
     expect(res.text).toContain('id="source-F13"');
     expect(res.text).toContain('Follow BP 5145.13.');

@@ -68,6 +68,8 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'region.created': { code: 'WEST', contacts: [{ key: 'region_operations', from: null, to: { name: 'West operations desk', nameEs: 'Operaciones del Oeste', phone: '(213) 555-0150' } }] },
   'region.updated': { from: { code: 'WEST', name: 'West' }, to: { code: 'WEST', name: 'Region West' }, contacts: [] },
   'settings.updated': { changed: ['timeZone', 'contacts.region_operations'] },
+  'content.review_recorded': { moduleSlug: 'foundations', version: 1, reviewedOn: '2026-12-01', reviewer: 'Office of the General Counsel', previous: { reviewedOn: '2026-11-30', reviewer: 'General Counsel' } },
+  'content.review_withdrawn': { moduleSlug: 'foundations', version: 1, reviewedOn: '2026-12-01', reviewer: 'Office of the General Counsel' },
   'roster.imported': { fileName: 'staff.csv', completeRoster: false, rows: 120, created: 3, updated: 4, unchanged: 110, reactivated: 1, deactivated: 0, roleChanges: 2, jobId: 'j1', attempts: 1 },
   'roster.problems_exported': { format: 'csv', fileName: 'staff.csv', lines: 2, problems: 3, complete: true },
   'scim.token_created': { replaced: true },
@@ -278,6 +280,16 @@ describe('contact tree changes in words', () => {
     expect(words('region.updated', SAMPLES['region.updated']).text).toBe('Changed the region from “West” (WEST) to “Region West” (WEST).');
     expect(words('school.region_changed', SAMPLES['school.region_changed']).text).toBe('Moved the school from no region to WEST.');
     expect(words('school.region_changed', SAMPLES['school.region_changed'], 'es').text).toBe('Pasó la escuela de ninguna región a WEST.');
+  });
+
+  test('when counsel review is recorded, corrected or withdrawn, then it reads as a sentence with what it replaced', () => {
+    const corrected = words('content.review_recorded', SAMPLES['content.review_recorded']);
+    expect(corrected.text).toMatch(/^Recorded that Office of the General Counsel reviewed .+, version 1, on Dec(ember)? 1, 2026\.$/);
+    expect(corrected.facts).toEqual([{ label: 'Replaces', value: expect.stringMatching(/^General Counsel, Nov(ember)? 30, 2026$/) }]);
+    const first = words('content.review_recorded', { ...SAMPLES['content.review_recorded'], previous: undefined });
+    expect(first.facts).toEqual([]);
+    expect(words('content.review_withdrawn', SAMPLES['content.review_withdrawn'], 'es').text).toMatch(/^Retiró el registro de que Office of the General Counsel revisó .+, versión 1, el 1 de dic(iembre|\.) de 2026: /);
+    expect(words('content.review_recorded', { ...SAMPLES['content.review_recorded'], previous: { reviewer: 'x' } }).isRaw).toBe(true);
   });
 
   test('when a change has another shape, then the raw values are shown', () => {
