@@ -1,5 +1,6 @@
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
+import { TtlMemo } from '../../shared/ttl-memo';
 import { recordAudit } from '../audit';
 import { CONTACT_KEYS, DEFAULT_CONTENT_SETTINGS_BY_LANG, type ContactKey, type DistrictContentSettings, type Lang } from '../content';
 import { District } from '../districts';
@@ -19,18 +20,22 @@ export type DistrictContext = Readonly<{
 
 /**
  * Every scenario step needs the district's settings; they change a few times a year. A short-lived
- * per-process memo saves a query per step; a save in this process drops it at once, and other app
- * instances see a change within CACHE_MS.
+ * per-process memo saves a query per step; a save in this process drops it at once (and a read that was
+ * already running when it saved is not kept), and other app instances see a change within CACHE_MS.
  */
 const CACHE_MS = 5_000;
-const cache = new Map<string, { value: DistrictContext; expiresAt: number }>();
+const memo = new TtlMemo<DistrictContext>(CACHE_MS);
 
 export async function getDistrictContext(districtId: string, options: { isFresh?: boolean } = {}): Promise<DistrictContext> {
-  const now = Date.now();
-  const hit = options.isFresh ? undefined : cache.get(districtId);
-  if (hit && hit.expiresAt > now) return hit.value;
+  if (options.isFresh) memo.forget([districtId]);
+  const value = await memo.get(districtId, () => loadDistrictContext(districtId));
+  if (!value) throw notFound();
+  return value;
+}
+
+async function loadDistrictContext(districtId: string): Promise<DistrictContext | null> {
   const district = await District.findById(districtId, { name: 1, timeZone: 1, jurisdiction: 1, settings: 1 }).lean();
-  if (!district) throw notFound();
+  if (!district) return null;
   // A blank Spanish wording (stored before the form trimmed) is no wording: the English name, never a blank.
   const contacts = storedContacts(district.settings?.contacts as unknown as Record<string, { name?: string; nameEs?: string; phone?: string }> | undefined);
   const base = {
@@ -41,9 +46,7 @@ export async function getDistrictContext(districtId: string, options: { isFresh?
     policyReference: district.settings?.policyReference ?? '',
     contacts,
   };
-  const value: DistrictContext = Object.freeze({ ...base, content: Object.freeze({ en: contentSettings(base, 'en'), es: contentSettings(base, 'es') }) });
-  cache.set(districtId, { value, expiresAt: now + CACHE_MS });
-  return value;
+  return Object.freeze({ ...base, content: Object.freeze({ en: contentSettings(base, 'en'), es: contentSettings(base, 'es') }) });
 }
 
 /**
@@ -125,7 +128,7 @@ export async function updateSettings(actor: Actor, input: SettingsInput, request
     },
     { runValidators: true },
   );
-  cache.delete(actor.districtId);
+  memo.forget([actor.districtId]);
   if (result.matchedCount === 0) throw notFound();
   const changed = changedFields(before, input);
   await recordAudit(actor, { action: 'settings.updated', target: { kind: 'district', id: actor.districtId }, details: { changed }, requestId });
@@ -146,6 +149,6 @@ function changedFields(before: DistrictContext, input: SettingsInput): string[] 
 
 /** Drops the memo (tests that change a district directly; settings saves do it themselves). */
 export function forgetDistrictContext(districtId?: string): void {
-  if (districtId) cache.delete(districtId);
-  else cache.clear();
+  if (districtId) memo.forget([districtId]);
+  else memo.clear();
 }
