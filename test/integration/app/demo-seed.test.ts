@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { District } from '../../../src/components/districts';
 import { School } from '../../../src/components/schools';
 import { Region } from '../../../src/components/regions';
@@ -9,6 +10,8 @@ import { describeAuditDetails } from '../../../src/components/audit/audit-detail
 import { translator } from '../../../src/shared/i18n';
 import { getCatalog } from '../../../src/components/training';
 import { grade, locate } from '../../../src/components/training/training.progress';
+import { playContent } from '../../../src/components/training/training.update';
+import { ComplianceRow } from '../../../src/components/assignments/compliance-row.model';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { signIn } from '../../helpers/session';
@@ -67,7 +70,8 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const finished = await Attempt.find({ district: district._id, status: { $in: ['passed', 'failed'] } }).lean();
   expect(finished.length).toBeGreaterThan(20);
   for (const attempt of finished) {
-    const content = getCatalog().get(attempt.moduleSlug, attempt.moduleVersion)!.content;
+    // An update attempt plays only the scenarios its version's update path lists.
+    const content = playContent(getCatalog().get(attempt.moduleSlug, attempt.moduleVersion)!, attempt.updateFrom);
     expect(attempt.decisions.length).toBeGreaterThanOrEqual(content.scenarios.length);
     for (const d of attempt.decisions) {
       const node = content.scenarios.find((s) => s.id === d.scenarioId)!.nodes[d.nodeId];
@@ -183,4 +187,56 @@ test('when the demo is seeded, then Lincoln has its own principal and two region
   const roosevelt = await signIn(t.app, 'principal.roosevelt@demo-usd.example', DEMO_PASSWORD);
   const other = await roosevelt.get('/training/front-office/card?lang=en');
   expect(other.text).toContain('Then call your principal (site administrator) (<a href="tel:+15550100100">555-010-0100</a>).');
+});
+
+test('when the demo is seeded, then classroom requires version 2: version 1 holders are outdated and offered the update, and one Lincoln teacher holds the update', async () => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const latest = getCatalog().getLatest('classroom')!;
+  expect(latest.version).toBe(2);
+  const assignment = await Assignment.findOne({ district: district._id, moduleSlug: 'classroom', status: 'active' }).lean().orFail();
+  expect(assignment.minVersion).toBe(2);
+  const raised = await AuditEvent.findOne({ district: district._id, action: 'assignment.updated', 'target.id': String(assignment._id) }).lean().orFail();
+  expect(raised.details).toMatchObject({ moduleSlug: 'classroom', fromMinVersion: 1, minVersion: 2 });
+
+  // Everyone who holds only version 1 is outdated; everyone holding version 2 (played or by the update) is not.
+  const completions = await Completion.find({ district: district._id, moduleSlug: 'classroom' }).lean();
+  const v2Holders = new Set(completions.filter((c) => c.moduleVersion === 2).map((c) => String(c.user)));
+  const v1Only = [...new Set(completions.filter((c) => c.moduleVersion === 1 && !v2Holders.has(String(c.user))).map((c) => String(c.user)))];
+  const updates = completions.filter((c) => c.method === 'update');
+  expect(v1Only.length).toBeGreaterThanOrEqual(3);
+  expect(updates.length).toBeGreaterThanOrEqual(2);
+  expect(completions.some((c) => c.moduleVersion === 2 && c.method !== 'update')).toBe(true);
+  const rows = await ComplianceRow.find({ district: district._id, moduleSlug: 'classroom' }).lean();
+  expect(rows.filter((r) => r.isOutdated).map((r) => String(r.user)).sort()).toEqual([...v1Only].sort());
+  for (const u of updates) {
+    const base = completions.find((c) => String(c.user) === String(u.user) && c.moduleVersion === 1)!;
+    expect(u).toMatchObject({ moduleVersion: 2, updatedFrom: 1 });
+    expect(u.recertifiedAt!.getTime()).toBe(base.completedAt.getTime());
+    expect(base.completedAt.getTime()).toBeLessThan(raised.at.getTime());
+    expect(u.completedAt.getTime()).toBeGreaterThan(raised.at.getTime());
+  }
+
+  // The demo teacher: outdated, offered the update on /training.
+  const teacher = await signIn(t.app, 'teacher.lincoln@demo-usd.example', DEMO_PASSWORD);
+  const list = await teacher.get('/training?lang=en');
+  expect(list.text).toContain('Updated: version 2');
+  expect(list.text).toContain('Start the update');
+  expect(list.text).toContain('Just outside the gate');
+
+  // Her principal sees her as outdated, and the Lincoln teacher who passed the update as completed.
+  const lincoln = await School.findOne({ district: district._id, code: 'LIN' }).lean().orFail();
+  const grace = await User.findOne({ email: 'teacher.lincoln@demo-usd.example' }).lean().orFail();
+  const maria = await User.findOne({ email: 'maria.guadalupe.ramirez@demo-usd.example' }).lean().orFail();
+  expect(maria.schools.map(String)).toEqual([String(lincoln._id)]);
+  expect(await ComplianceRow.findOne({ user: grace._id, moduleSlug: 'classroom' }).lean()).toMatchObject({ isOutdated: true });
+  expect(await ComplianceRow.findOne({ user: maria._id, moduleSlug: 'classroom' }).lean()).toMatchObject({ isOutdated: false, hasSatisfying: true, completion: { moduleVersion: 2, method: 'update', updatedFrom: 1 } });
+  const principal = await signIn(t.app, 'principal.lincoln@demo-usd.example', DEMO_PASSWORD);
+  const person = await principal.get(`/school/${String(lincoln._id)}/staff/${String(maria._id)}?lang=en`);
+  expect(person.status).toBe(200);
+  expect(person.text).toContain('(update from v1)');
+  const certificate = (await Completion.findOne({ user: maria._id, moduleSlug: 'classroom', moduleVersion: 2 }).lean().orFail()).certificateCode;
+  // Anyone can check the certificate without signing in.
+  const verify = await request(t.app).get(`/verify/${certificate}?lang=en`);
+  expect(verify.status).toBe(200);
+  expect(verify.text).toContain('2 (update from version 1)');
 });
