@@ -14,7 +14,8 @@ import { playContent } from '../../../src/components/training/training.update';
 import { ComplianceRow } from '../../../src/components/assignments/compliance-row.model';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { signIn } from '../../helpers/session';
+import { csrfFrom, signIn } from '../../helpers/session';
+import { playToResults } from '../training/player.helpers';
 
 let t: TestApp;
 
@@ -239,4 +240,31 @@ test('when the demo is seeded, then classroom requires version 2: version 1 hold
   const verify = await request(t.app).get(`/verify/${certificate}?lang=en`);
   expect(verify.status).toBe(200);
   expect(verify.text).toContain('2 (update from version 1)');
+});
+
+test.each([
+  ['en', 'the demo teacher', 'You passed', 'This update completes version 2 (update from version 1).'],
+  ['es', 'an outdated demo person who prefers Spanish', 'Aprobó', 'Esta actualización completa la versión 2 (actualización de la versión 1).'],
+] as const)('when a demo version-1 holder plays the classroom update in %s (%s), then a v2 update completion is stored and they are no longer outdated', async (lang, _who, passed, completes) => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const outdated = await ComplianceRow.find({ district: district._id, moduleSlug: 'classroom', isOutdated: true }, { user: 1 }).lean();
+  const candidates = await User.find({ _id: { $in: outdated.map((r) => r.user) }, preferredLanguage: lang, active: true }).sort({ email: 1 }).lean();
+  const person = lang === 'en' ? candidates.find((u) => u.email === 'teacher.lincoln@demo-usd.example') : candidates[0];
+  expect(person).toBeDefined();
+  const agent = await signIn(t.app, person!.email, DEMO_PASSWORD);
+
+  const list = await agent.get('/training');
+  expect(list.text).toContain(lang === 'en' ? 'Start the update' : 'Comenzar la actualización');
+  const overview = await agent.get('/training/classroom');
+  expect((await agent.post('/training/classroom/update').type('form').send({ _csrf: csrfFrom(overview.text) })).status).toBe(303);
+  const scenario = getCatalog().get('classroom', 2)!.content.scenarios.find((s) => s.id === 'outside-the-gate')!;
+  const best = new Set(Object.values(scenario.nodes).flatMap((n) => (n.type === 'decision' ? n.choices.filter((c) => c.outcome === 'best').map((c) => c.id) : [])));
+  const { page, picked } = await playToResults(agent, 'classroom', (choices) => choices.find((c) => best.has(c))!);
+  expect(picked).toEqual(['call-and-hold', 'cant-share', 'care-and-report']);
+  expect(page.html).toContain(passed);
+  expect(page.html).toContain(completes);
+
+  expect(await Completion.findOne({ user: person!._id, moduleSlug: 'classroom', moduleVersion: 2 }).lean()).toMatchObject({ method: 'update', updatedFrom: 1, score: 100 });
+  expect(await ComplianceRow.findOne({ user: person!._id, moduleSlug: 'classroom' }).lean()).toMatchObject({ isOutdated: false, hasSatisfying: true });
+  expect((await agent.get('/training')).text).not.toContain(lang === 'en' ? 'Start the update' : 'Comenzar la actualización');
 });
