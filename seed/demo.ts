@@ -22,7 +22,7 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
   { role: 'district_admin', email: `admin@${DOMAIN}`, note: 'district administrator' },
   { role: 'principal', email: `principal.lincoln@${DOMAIN}`, note: 'principal, Lincoln Elementary' },
   { role: 'principal', email: `principal.roosevelt@${DOMAIN}`, note: 'principal, Roosevelt Middle' },
-  { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary' },
+  { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary; holds Classroom v1, offered the v2 update' },
   { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
 ]);
 

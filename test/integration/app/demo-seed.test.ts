@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { District } from '../../../src/components/districts';
 import { School } from '../../../src/components/schools';
 import { Region } from '../../../src/components/regions';
@@ -9,9 +10,12 @@ import { describeAuditDetails } from '../../../src/components/audit/audit-detail
 import { translator } from '../../../src/shared/i18n';
 import { getCatalog } from '../../../src/components/training';
 import { grade, locate } from '../../../src/components/training/training.progress';
+import { playContent } from '../../../src/components/training/training.update';
+import { ComplianceRow } from '../../../src/components/assignments/compliance-row.model';
 import { DEMO_PASSWORD, DEMO_SIGN_INS, seedDemo, seedDemoIfEmpty } from '../../../seed/demo';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { signIn } from '../../helpers/session';
+import { csrfFrom, signIn } from '../../helpers/session';
+import { playToResults } from '../training/player.helpers';
 
 let t: TestApp;
 
@@ -67,7 +71,8 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const finished = await Attempt.find({ district: district._id, status: { $in: ['passed', 'failed'] } }).lean();
   expect(finished.length).toBeGreaterThan(20);
   for (const attempt of finished) {
-    const content = getCatalog().get(attempt.moduleSlug, attempt.moduleVersion)!.content;
+    // An update attempt plays only the scenarios its version's update path lists.
+    const content = playContent(getCatalog().get(attempt.moduleSlug, attempt.moduleVersion)!, attempt.updateFrom);
     expect(attempt.decisions.length).toBeGreaterThanOrEqual(content.scenarios.length);
     for (const d of attempt.decisions) {
       const node = content.scenarios.find((s) => s.id === d.scenarioId)!.nodes[d.nodeId];
@@ -192,4 +197,83 @@ test('when the demo is seeded, then Foundations v1 carries its recorded counsel 
   expect(foundations.text).toContain('Reviewed for this district by Office of the General Counsel (demo) on November 26, 2026.');
   const frontOfficeModule = await frontOffice.get('/training/front-office?lang=en');
   expect(frontOfficeModule.text).toContain('To be reviewed by district counsel: no review of this version is recorded yet.');
+});
+
+test('when the demo is seeded, then classroom requires version 2: version 1 holders are outdated and offered the update, and one Lincoln teacher holds the update', async () => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const latest = getCatalog().getLatest('classroom')!;
+  expect(latest.version).toBe(2);
+  const assignment = await Assignment.findOne({ district: district._id, moduleSlug: 'classroom', status: 'active' }).lean().orFail();
+  expect(assignment.minVersion).toBe(2);
+  const raised = await AuditEvent.findOne({ district: district._id, action: 'assignment.updated', 'target.id': String(assignment._id) }).lean().orFail();
+  expect(raised.details).toMatchObject({ moduleSlug: 'classroom', fromMinVersion: 1, minVersion: 2 });
+
+  // Everyone who holds only version 1 is outdated; everyone holding version 2 (played or by the update) is not.
+  const completions = await Completion.find({ district: district._id, moduleSlug: 'classroom' }).lean();
+  const v2Holders = new Set(completions.filter((c) => c.moduleVersion === 2).map((c) => String(c.user)));
+  const v1Only = [...new Set(completions.filter((c) => c.moduleVersion === 1 && !v2Holders.has(String(c.user))).map((c) => String(c.user)))];
+  const updates = completions.filter((c) => c.method === 'update');
+  expect(v1Only.length).toBeGreaterThanOrEqual(3);
+  expect(updates.length).toBeGreaterThanOrEqual(2);
+  expect(completions.some((c) => c.moduleVersion === 2 && c.method !== 'update')).toBe(true);
+  const rows = await ComplianceRow.find({ district: district._id, moduleSlug: 'classroom' }).lean();
+  expect(rows.filter((r) => r.isOutdated).map((r) => String(r.user)).sort()).toEqual([...v1Only].sort());
+  for (const u of updates) {
+    const base = completions.find((c) => String(c.user) === String(u.user) && c.moduleVersion === 1)!;
+    expect(u).toMatchObject({ moduleVersion: 2, updatedFrom: 1 });
+    expect(u.recertifiedAt!.getTime()).toBe(base.completedAt.getTime());
+    expect(base.completedAt.getTime()).toBeLessThan(raised.at.getTime());
+    expect(u.completedAt.getTime()).toBeGreaterThan(raised.at.getTime());
+  }
+
+  // The demo teacher: outdated, offered the update on /training.
+  const teacher = await signIn(t.app, 'teacher.lincoln@demo-usd.example', DEMO_PASSWORD);
+  const list = await teacher.get('/training?lang=en');
+  expect(list.text).toContain('Updated: version 2');
+  expect(list.text).toContain('Start the update');
+  expect(list.text).toContain('Just outside the gate');
+
+  // Her principal sees her as outdated, and the Lincoln teacher who passed the update as completed.
+  const lincoln = await School.findOne({ district: district._id, code: 'LIN' }).lean().orFail();
+  const grace = await User.findOne({ email: 'teacher.lincoln@demo-usd.example' }).lean().orFail();
+  const maria = await User.findOne({ email: 'maria.guadalupe.ramirez@demo-usd.example' }).lean().orFail();
+  expect(maria.schools.map(String)).toEqual([String(lincoln._id)]);
+  expect(await ComplianceRow.findOne({ user: grace._id, moduleSlug: 'classroom' }).lean()).toMatchObject({ isOutdated: true });
+  expect(await ComplianceRow.findOne({ user: maria._id, moduleSlug: 'classroom' }).lean()).toMatchObject({ isOutdated: false, hasSatisfying: true, completion: { moduleVersion: 2, method: 'update', updatedFrom: 1 } });
+  const principal = await signIn(t.app, 'principal.lincoln@demo-usd.example', DEMO_PASSWORD);
+  const person = await principal.get(`/school/${String(lincoln._id)}/staff/${String(maria._id)}?lang=en`);
+  expect(person.status).toBe(200);
+  expect(person.text).toContain('(update from v1)');
+  const certificate = (await Completion.findOne({ user: maria._id, moduleSlug: 'classroom', moduleVersion: 2 }).lean().orFail()).certificateCode;
+  // Anyone can check the certificate without signing in.
+  const verify = await request(t.app).get(`/verify/${certificate}?lang=en`);
+  expect(verify.status).toBe(200);
+  expect(verify.text).toContain('2 (update from version 1)');
+});
+
+test.each([
+  ['en', 'the demo teacher', 'You passed', 'This update completes version 2 (update from version 1).'],
+  ['es', 'an outdated demo person who prefers Spanish', 'Aprobó', 'Esta actualización completa la versión 2 (actualización de la versión 1).'],
+] as const)('when a demo version-1 holder plays the classroom update in %s (%s), then a v2 update completion is stored and they are no longer outdated', async (lang, _who, passed, completes) => {
+  const district = await District.findOne({ slug: 'demo-usd' }).lean().orFail();
+  const outdated = await ComplianceRow.find({ district: district._id, moduleSlug: 'classroom', isOutdated: true }, { user: 1 }).lean();
+  const candidates = await User.find({ _id: { $in: outdated.map((r) => r.user) }, preferredLanguage: lang, active: true }).sort({ email: 1 }).lean();
+  const person = lang === 'en' ? candidates.find((u) => u.email === 'teacher.lincoln@demo-usd.example') : candidates[0];
+  expect(person).toBeDefined();
+  const agent = await signIn(t.app, person!.email, DEMO_PASSWORD);
+
+  const list = await agent.get('/training');
+  expect(list.text).toContain(lang === 'en' ? 'Start the update' : 'Comenzar la actualización');
+  const overview = await agent.get('/training/classroom');
+  expect((await agent.post('/training/classroom/update').type('form').send({ _csrf: csrfFrom(overview.text) })).status).toBe(303);
+  const scenario = getCatalog().get('classroom', 2)!.content.scenarios.find((s) => s.id === 'outside-the-gate')!;
+  const best = new Set(Object.values(scenario.nodes).flatMap((n) => (n.type === 'decision' ? n.choices.filter((c) => c.outcome === 'best').map((c) => c.id) : [])));
+  const { page, picked } = await playToResults(agent, 'classroom', (choices) => choices.find((c) => best.has(c))!);
+  expect(picked).toEqual(['call-and-hold', 'cant-share', 'care-and-report']);
+  expect(page.html).toContain(passed);
+  expect(page.html).toContain(completes);
+
+  expect(await Completion.findOne({ user: person!._id, moduleSlug: 'classroom', moduleVersion: 2 }).lean()).toMatchObject({ method: 'update', updatedFrom: 1, score: 100 });
+  expect(await ComplianceRow.findOne({ user: person!._id, moduleSlug: 'classroom' }).lean()).toMatchObject({ isOutdated: false, hasSatisfying: true });
+  expect((await agent.get('/training')).text).not.toContain(lang === 'en' ? 'Start the update' : 'Comenzar la actualización');
 });
