@@ -54,7 +54,11 @@ function exportFilters(filters: Record<string, unknown>, w: Words): string | nul
     const value = filters[key];
     if (value === null || value === undefined || value === '') continue;
     if (typeof value !== 'string') return null;
-    const shown = key === 'school' ? w.schoolCode(value) : key === 'region' ? (value === 'none' ? w.say('contacts.noRegion') : value) : key === 'module' ? w.module(value) : key === 'status' ? w.status(value) : w.jobTitle(value);
+    if (key === 'region' && value === 'none') {
+      parts.push(w.say('compliance_exported.filter.noRegion'));
+      continue;
+    }
+    const shown = key === 'school' ? w.schoolCode(value) : key === 'region' ? value : key === 'module' ? w.module(value) : key === 'status' ? w.status(value) : w.jobTitle(value);
     parts.push(w.say(`compliance_exported.filter.${key}`, { value: shown }));
   }
   return parts.length ? w.say('compliance_exported.filters', { filters: w.list(parts) }) : w.say('compliance_exported.noFilters');

@@ -212,7 +212,7 @@ describe('exports with regions', () => {
     const noneAudit = await AuditEvent.findOne({ action: 'compliance.exported' }).sort({ at: -1 }).lean().orFail();
     expect(noneAudit.details).toMatchObject({ filters: { region: 'none' } });
     const log = await admin.get('/admin/audit');
-    expect(log.text).toContain('filters: region no region');
+    expect(log.text).toContain('filters: schools without a region');
     expect(log.text).toContain('filters: region SOUTH');
   });
 
