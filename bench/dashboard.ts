@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { openBenchDatabase, seedDistrict, summarize } from './lib/large-district';
+import { Region } from '../src/components/regions';
 import { forgetDecisionTallies } from '../src/components/reports/decision-insights.service';
 
 type Session = { get(path: string): Promise<{ status: number; ms: number; bytes: number }> };
@@ -75,6 +76,10 @@ export default async function run(): Promise<void> {
     await time(admin, '/district', 20, 1000);
     await time(admin, '/district?module=foundations&status=overdue', 20, 1000);
     await time(admin, '/district?sort=name&page=40', 20, 1000);
+    // One of the six regions seed-large makes, and the schools without one.
+    const south = await Region.findOne({ district: seeded.districtId, code: 'SOUTH' }).orFail();
+    await time(admin, `/district?region=${String(south._id)}`, 20, 1000);
+    await time(admin, '/district?region=none&module=foundations', 20, 1000);
     process.stdout.write('\nSchool page (principal)\n');
     await time(principal, `/school/${school}`, 30, 200);
     await time(principal, `/school/${school}?status=overdue&sort=due`, 30, 200);

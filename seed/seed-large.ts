@@ -12,6 +12,7 @@ import { Assignment, addDays, localDateOf, rebuildDistrictCompliance } from '../
 import { hashPassword } from '../src/components/auth';
 import { Attempt, Completion } from '../src/components/completions';
 import { District } from '../src/components/districts';
+import { Region } from '../src/components/regions';
 import { School } from '../src/components/schools';
 import { loadModuleCatalog } from '../src/components/content';
 import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
@@ -26,6 +27,15 @@ const FIRST = ['Ana', 'Luis', 'Mei', 'Kwame', 'Sofía', 'David', 'Priya', 'Jorge
 const LAST = ['García', 'Nguyen', 'Smith', 'Hernández', 'Kim', 'Johnson', 'López', 'Chen', 'Williams', 'Martínez', 'Patel', 'Brown', 'Rodríguez', 'Lee', 'Flores', 'Davis', 'Cohen', 'Okafor', 'Reyes', 'Tanaka'];
 // Two thirds non-teachers, as in LAUSD.
 const JOBS: JobTitle[] = ['teacher', 'teacher', 'teacher', 'teacher', 'teacher', 'substitute_teacher', 'paraeducator', 'paraeducator', 'counselor', 'front_office', 'front_office', 'office_manager', 'custodian', 'custodian', 'bus_driver', 'food_service', 'food_service', 'campus_aide', 'nurse', 'other'];
+// LAUSD's six regions; the district page rolls the schools up by region (docs/compliance.md, "Regions").
+const REGIONS = [
+  { code: 'CENTRAL', name: 'Region Central' },
+  { code: 'EAST', name: 'Region East' },
+  { code: 'NORTHEAST', name: 'Region Northeast' },
+  { code: 'NORTHWEST', name: 'Region Northwest' },
+  { code: 'SOUTH', name: 'Region South' },
+  { code: 'WEST', name: 'Region West' },
+];
 const FRONT_OFFICE: JobTitle[] = ['front_office', 'office_manager', 'registrar', 'attendance_clerk'];
 
 export type LargeSeedOptions = { schools: number; staff: number; now?: Date; log?: (line: string) => void };
@@ -74,6 +84,7 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
   // Re-running replaces this district's records only (its old compliance rows go in the final rebuild).
   await Promise.all([
     School.deleteMany({ district: districtId }),
+    Region.deleteMany({ district: districtId }),
     User.deleteMany({ district: districtId }),
     Assignment.deleteMany({ district: districtId }),
     Attempt.deleteMany({ district: districtId }),
@@ -81,10 +92,14 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
   ]);
   lap('cleared');
 
+  const regionIds = REGIONS.map(() => new Types.ObjectId());
+  await Region.collection.insertMany(REGIONS.map((r, i) => ({ _id: regionIds[i], district: districtId, code: r.code, name: r.name, contacts: {}, createdAt: now, updatedAt: now })));
   const schoolIds = Array.from({ length: options.schools }, () => new Types.ObjectId());
+  // Schools in contiguous runs per region; one in 130 (a new school) has none yet, so the "no region" row shows too.
+  const regionOf = (i: number) => (i % 130 === 129 ? {} : { region: regionIds[Math.floor((i * REGIONS.length) / options.schools)] });
   await insertInBatches(
     School.collection,
-    schoolIds.map((_id, i) => ({ _id, district: districtId, code: `L${String(i + 1).padStart(4, '0')}`, name: `${LAST[i % LAST.length]} ${['Elementary', 'Middle', 'High', 'K-8'][i % 4]} #${i + 1}`, active: true, createdAt: now, updatedAt: now })),
+    schoolIds.map((_id, i) => ({ _id, district: districtId, code: `L${String(i + 1).padStart(4, '0')}`, name: `${LAST[i % LAST.length]} ${['Elementary', 'Middle', 'High', 'K-8'][i % 4]} #${i + 1}`, active: true, ...regionOf(i), createdAt: now, updatedAt: now })),
   );
   lap('schools');
 

@@ -5,6 +5,8 @@ import { launchBrowser, E2E_TIMEOUT } from './helpers/browser';
 import { startE2EServer, type E2EServer } from './helpers/server';
 import { asRole, auditBoth, auditInvalidSubmit } from './helpers/sweep';
 import { createWorld, assignTraining, type World } from './helpers/world';
+import { Region } from '../../src/components/regions';
+import { School } from '../../src/components/schools';
 
 /**
  * axe (WCAG 2.1 A/AA) on every page type for every role, plus what axe cannot see: the skip link is the
@@ -19,11 +21,16 @@ let server: E2EServer;
 let browser: Browser;
 let world: World;
 let assignmentId: string;
+let regionId: string;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
   world = await createWorld('a11y-admin');
   assignmentId = await assignTraining(world, 'foundations', { roles: ['staff', 'principal'], dueInDays: -5 });
+  // One school in a region, one without: the district page shows the region filter, the rollup and its "No region" row.
+  const region = await Region.create({ district: world.district._id, code: 'NORTH', name: 'Region North' });
+  regionId = String(region._id);
+  await School.updateOne({ _id: world.schools.lincoln._id }, { $set: { region: region._id } });
 });
 
 afterAll(async () => {
@@ -36,6 +43,8 @@ describe('accessibility: district admin pages', () => {
     const problems: string[] = [];
     await asRole(browser, server.baseUrl, world.users.admin.email, async (page) => {
       await auditBoth(page, '/district', 'district dashboard', problems);
+      await auditBoth(page, `/district?region=${regionId}`, 'district dashboard filtered by region', problems, 200, false);
+      await auditBoth(page, `/admin/regions/${regionId}/delete`, 'region delete confirmation', problems, 200, false);
       await auditBoth(page, `/school/${world.schools.lincoln._id}`, 'school (admin drill-down)', problems);
       // An export prepared in the background: its page (while queued, running or done) and the list.
       await page.goto('/district?lang=en');

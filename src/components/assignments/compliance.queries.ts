@@ -80,9 +80,13 @@ export type ExportRowQuery = { collection: string; filter: Record<string, unknow
  */
 export const EXPORT_BATCH_SIZE = 250;
 
-export function exportRowQuery(scope: { districtId: string; schoolId?: string }, filter: RowFilter, now: Date): ExportRowQuery {
+/** An export's people: the district's, one school's, or those of a group of schools (a region: anyone at one of them). */
+export type RowScope = { districtId: string; schoolId?: string; schoolIds?: readonly string[] };
+
+export function exportRowQuery(scope: RowScope, filter: RowFilter, now: Date): ExportRowQuery {
   const base: Record<string, unknown> = { district: new Types.ObjectId(scope.districtId) };
   if (scope.schoolId) base.schools = new Types.ObjectId(scope.schoolId);
+  else if (scope.schoolIds) base.schools = { $in: scope.schoolIds.map((id) => new Types.ObjectId(id)) };
   // Name order (user id breaks ties): district-wide this is the order of index { district, name, user },
   // so the server walks the index with no sort stage and no up-front list of candidates.
   return { collection: ComplianceRow.collection.collectionName, filter: rowQuery(base, filter, now), sort: { name: 1, user: 1 }, batchSize: EXPORT_BATCH_SIZE };
@@ -94,7 +98,7 @@ export function exportRowQuery(scope: { districtId: string; schoolId?: string },
  * handed over, so the database reads it while the caller formats this one (never more than two batches
  * in memory). District-wide: index { district, name, user }; one school: index { schools, name }.
  */
-export async function* streamRowBatches(scope: { districtId: string; schoolId?: string }, filter: RowFilter, now: Date, batchSize?: number): AsyncGenerator<ComplianceRowDoc[]> {
+export async function* streamRowBatches(scope: RowScope, filter: RowFilter, now: Date, batchSize?: number): AsyncGenerator<ComplianceRowDoc[]> {
   const q = exportRowQuery(scope, filter, now);
   const cursor = ComplianceRow.collection.find(q.filter, { sort: q.sort, batchSize: batchSize ?? q.batchSize });
   let more: Promise<boolean> = cursor.hasNext();
@@ -114,7 +118,7 @@ export async function* streamRowBatches(scope: { districtId: string; schoolId?: 
 }
 
 /** The same rows one at a time (the PDF summary with a job-title filter counts them). */
-export async function* streamRows(scope: { districtId: string; schoolId?: string }, filter: RowFilter, now: Date): AsyncGenerator<ComplianceRowDoc> {
+export async function* streamRows(scope: RowScope, filter: RowFilter, now: Date): AsyncGenerator<ComplianceRowDoc> {
   for await (const batch of streamRowBatches(scope, filter, now)) yield* batch;
 }
 
@@ -123,6 +127,8 @@ export type SchoolCounts = {
   primary: StatusCounts;
   /** People at the school (the largest single assignment's audience there: a lower bound, used for small-group suppression). */
   people: number;
+  /** The same for people whose first school this is (each person once: region rollups add these). */
+  primaryPeople: number;
 };
 
 /**
@@ -142,24 +148,27 @@ export async function countsBySchool(districtId: string, filter: { moduleSlug?: 
   const bySchool = new Map<string, SchoolCounts>();
   for (const s of summaries) {
     const key = String(s.school);
-    const entry = bySchool.get(key) ?? { all: emptyCounts(), primary: emptyCounts(), people: 0 };
+    const entry = bySchool.get(key) ?? { all: emptyCounts(), primary: emptyCounts(), people: 0, primaryPeople: 0 };
     const primary = countsAt(s.primary as Tally, now);
     const secondary = countsAt(s.secondary as Tally, now);
     addCounts(entry.primary, primary);
     addCounts(addCounts(entry.all, primary), secondary);
     entry.people = Math.max(entry.people, primary.total + secondary.total);
+    entry.primaryPeople = Math.max(entry.primaryPeople, primary.total);
     bySchool.set(key, entry);
   }
   return bySchool;
 }
 
 /**
- * Status counts per module: district-wide (each person once) or for one school (everyone there),
+ * Status counts per module: district-wide or for a group of schools (each person once) or for one school (everyone there),
  * from the summaries like countsBySchool.
  */
-export async function countsByModule(districtId: string, filter: { schoolId?: string }, now: Date): Promise<Map<string, StatusCounts>> {
+export async function countsByModule(districtId: string, filter: { schoolId?: string; schoolIds?: readonly string[] }, now: Date): Promise<Map<string, StatusCounts>> {
   const query: Record<string, unknown> = { district: new Types.ObjectId(districtId) };
   if (filter.schoolId) query.school = new Types.ObjectId(filter.schoolId);
+  // A group of schools (a region): each person once, at their first school, as district-wide.
+  else if (filter.schoolIds) query.school = { $in: filter.schoolIds.map((id) => new Types.ObjectId(id)) };
   const summaries = await ComplianceSummary.find(query).lean();
   const byModule = new Map<string, StatusCounts>();
   for (const s of summaries) {

@@ -161,6 +161,16 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
       return { text: parts.length ? parts.join(' ') : w.say('region_updated.nothing'), facts };
     },
   },
+  'region.deleted': {
+    keys: ['code', 'name', 'schools'],
+    describe: (d, w) => {
+      const code = read.str(d.code);
+      const name = read.str(d.name);
+      const schools = read.count(d.schools);
+      if (!code || name === undefined || schools === undefined) return null;
+      return { text: w.say('region_deleted', { name, code, count: schools, n: w.num(schools) }) };
+    },
+  },
   'school.updated': {
     keys: ['from', 'to'],
     describe: (d, w) => {

@@ -47,14 +47,18 @@ const ASSIGNMENT_RULE_KEYS = ['moduleSlug', 'roles', 'jobTitles', 'schoolCodes',
 
 /** "filters: school Lincoln (LIN), module “Foundations”" or "no filters". */
 function exportFilters(filters: Record<string, unknown>, w: Words): string | null {
-  const known = ['school', 'module', 'status', 'jobTitle'];
+  const known = ['school', 'region', 'module', 'status', 'jobTitle'];
   if (Object.keys(filters).some((k) => !known.includes(k))) return null;
   const parts: string[] = [];
   for (const key of known) {
     const value = filters[key];
     if (value === null || value === undefined || value === '') continue;
     if (typeof value !== 'string') return null;
-    const shown = key === 'school' ? w.schoolCode(value) : key === 'module' ? w.module(value) : key === 'status' ? w.status(value) : w.jobTitle(value);
+    if (key === 'region' && value === 'none') {
+      parts.push(w.say('compliance_exported.filter.noRegion'));
+      continue;
+    }
+    const shown = key === 'school' ? w.schoolCode(value) : key === 'region' ? value : key === 'module' ? w.module(value) : key === 'status' ? w.status(value) : w.jobTitle(value);
     parts.push(w.say(`compliance_exported.filter.${key}`, { value: shown }));
   }
   return parts.length ? w.say('compliance_exported.filters', { filters: w.list(parts) }) : w.say('compliance_exported.noFilters');

@@ -79,6 +79,16 @@ export async function updateRegion(actor: Actor, id: string, input: RegionInput,
 }
 
 /**
+ * Removes the region record (the schools component detaches its schools first: region-removal.ts) and drops its
+ * contacts memo. false when it was already gone (another admin deleted it a moment ago).
+ */
+export async function removeRegionRecord(actor: Actor, id: string): Promise<boolean> {
+  const { deletedCount } = await Region.deleteOne({ _id: id, district: actor.districtId });
+  forgetRegionContacts(actor.districtId, id);
+  return deletedCount === 1;
+}
+
+/**
  * A region's contacts for the content (every scenario step of its schools' staff): the same short per-process
  * memo as the district's settings (settings.service getDistrictContext). A save here drops it at once; other
  * app instances see a change within CACHE_MS. The entry's identity changes only when it is read again, so the

@@ -1,5 +1,7 @@
 import type { Actor } from '../../shared/actor';
 import { addCounts, compliancePercent, complianceUpdatesUnderway, countsBySchool, emptyCounts, listModuleOptions, type ComplianceStatus, type ComplianceUpdatesUnderway, type ModuleOption, type StatusCounts } from '../assignments';
+import type { RegionOption } from '../regions';
+import { inRegion, resolveRegion, rollUpRegions, type RegionLine, type RegionScope, type SchoolFigures } from './report-regions';
 import { districtOf, schoolDirectory, type DistrictInfo } from './report-scope';
 import { sortedPage } from './report-page';
 import type { DistrictQuery } from './reports.schemas';
@@ -13,6 +15,8 @@ export type SchoolLine = {
   schoolId: string | null;
   code: string;
   name: string;
+  /** The school's region ('' for none, and for the no-school line). */
+  regionName: string;
   counts: StatusCounts;
   percent: number | null;
   /** Below the district's small-group threshold: figures hidden. */
@@ -23,6 +27,8 @@ export type DistrictReport = {
   district: DistrictInfo;
   totals: StatusCounts;
   percent: number | null;
+  /** The region filter's own line is below the small-group threshold: its totals are hidden too. */
+  totalsSuppressed: boolean;
   schools: SchoolLine[];
   schoolCount: number;
   matching: number;
@@ -31,6 +37,11 @@ export type DistrictReport = {
   /** Schools per compliance band (0–9 %, 10–19 % … 90–100 %), suppressed schools left out. */
   bands: number[];
   modules: ModuleOption[];
+  /** The district's regions (the filter's options) and the chosen filter. */
+  regionOptions: RegionOption[];
+  region: RegionScope | undefined;
+  /** Per-region rollup of every school (whatever the region filter); empty when the district has no regions. */
+  regions: RegionLine[];
   /** Compliance jobs queued or running in the district: figures may be a minute out of date. */
   updating: ComplianceUpdatesUnderway | null;
 };
@@ -54,38 +65,48 @@ function compareLines(sort: DistrictQuery['sort'], status?: ComplianceStatus): (
 
 /**
  * Per-school compliance for the district from the per-(school, assignment) summaries: one indexed read
- * of about schools × assignments small documents plus the school list — never the 74,000 people.
+ * of about schools × assignments small documents plus the school list — never the 74,000 people. The
+ * region rollup adds those per-school figures up by the school's region (report-regions.ts).
  */
 export async function getDistrictReport(actor: Actor, query: DistrictQuery, now = new Date()): Promise<DistrictReport> {
-  const [district, directory, bySchool, modules, updating] = await Promise.all([
+  const [district, directory, bySchool, modules, updating, { regions: regionOptions, scope: region }] = await Promise.all([
     districtOf(actor),
     schoolDirectory(actor.districtId),
     countsBySchool(actor.districtId, { moduleSlug: query.module }, now),
     listModuleOptions(),
     complianceUpdatesUnderway(actor.districtId),
+    resolveRegion(actor, query.region),
   ]);
   const threshold = district.smallGroupThreshold;
+  const regionName = new Map(regionOptions.map((r) => [r.id, r.name]));
   const totals = emptyCounts();
   const lines: SchoolLine[] = [];
+  const figures: SchoolFigures[] = [];
   for (const [id, school] of directory) {
     const counts = bySchool.get(id);
     if (!counts && !school.active) continue;
+    figures.push({ region: school.region, primary: counts?.primary ?? emptyCounts(), primaryPeople: counts?.primaryPeople ?? 0 });
+    if (!inRegion(region, school.region)) continue;
     if (counts) addCounts(totals, counts.primary);
     const all = counts?.all ?? emptyCounts();
     lines.push({
       schoolId: id,
       code: school.code,
       name: school.name,
+      regionName: regionName.get(school.region) ?? '',
       counts: all,
       percent: compliancePercent(all),
       suppressed: threshold > 0 && counts !== undefined && counts.people < threshold,
     });
   }
+  // People with no school (district office) belong to no region: listed only without a region filter.
   const noSchool = bySchool.get('null');
-  if (noSchool) {
+  if (noSchool && !region) {
     addCounts(totals, noSchool.primary);
-    lines.push({ schoolId: null, code: '—', name: '', counts: noSchool.all, percent: compliancePercent(noSchool.all), suppressed: threshold > 0 && noSchool.people < threshold });
+    lines.push({ schoolId: null, code: '—', name: '', regionName: '', counts: noSchool.all, percent: compliancePercent(noSchool.all), suppressed: threshold > 0 && noSchool.people < threshold });
   }
+  const regions = regionOptions.length ? rollUpRegions(regionOptions, figures, threshold) : [];
+  const own = region && regions.find((l) => (region.kind === 'none' ? l.regionId === null : l.regionId === region.region.id));
 
   const bands = new Array<number>(BANDS).fill(0);
   for (const line of lines) {
@@ -100,6 +121,7 @@ export async function getDistrictReport(actor: Actor, query: DistrictQuery, now 
     district,
     totals,
     percent: compliancePercent(totals),
+    totalsSuppressed: own?.suppressed ?? false,
     schools: items,
     schoolCount: lines.length,
     matching: matching.length,
@@ -107,6 +129,9 @@ export async function getDistrictReport(actor: Actor, query: DistrictQuery, now 
     pages,
     bands,
     modules,
+    regionOptions,
+    region,
+    regions,
     updating,
   };
 }

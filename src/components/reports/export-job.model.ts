@@ -22,6 +22,8 @@ const exportJobSchema = new Schema(
       module: { type: String, default: null },
       status: { type: String, enum: [...COMPLIANCE_STATUSES, null], default: null },
       jobTitle: { type: String, enum: [...JOB_TITLES, null], default: null },
+      // A region id of the district, or 'none' (schools without a region); checked again when the job runs.
+      region: { type: String, default: null },
     },
     format: { type: String, enum: BACKGROUND_FORMATS, required: true },
     language: { type: String, enum: ['en', 'es'], required: true },

@@ -17,9 +17,10 @@ import { defineLeaseJobs, errorMessage, type Lease, type LeaseJobRunner } from '
 import { exportRowQuery, localDateOf, type ComplianceStatus } from '../assignments';
 import { recordAudit } from '../audit';
 import { loadActor } from '../auth';
+import { listRegionOptions } from '../regions';
 import type { JobTitle } from '../users';
 import { ExportJob, type BackgroundFormat, type ExportJobRecord } from './export-job.model';
-import { exportHeaders, exportRecordBatches, resolveExportScope, type ExportCell } from './export.service';
+import { exportHeaders, exportRecordBatches, regionSchoolIds, resolveExportScope, type ExportCell } from './export.service';
 import { writeCsv, writeXlsx } from './export-writers';
 import type { ExportQuery } from './reports.schemas';
 
@@ -50,7 +51,9 @@ export type ExportJobView = {
   state: ExportJobRecord['state'];
   format: BackgroundFormat;
   schoolName: string | null;
-  filters: { module: string | null; status: string | null; jobTitle: string | null };
+  /** The region filter's name ('none': schools without a region; a region deleted since: null). */
+  regionName: string | null;
+  filters: { module: string | null; status: string | null; jobTitle: string | null; region: string | null };
   rows: number;
   total: number;
   requestedAt: Date;
@@ -61,13 +64,15 @@ export type ExportJobView = {
   error: string | null;
 };
 
-function viewOf(job: ExportJobRecord, schoolNames: Map<string, string>): ExportJobView {
+function viewOf(job: ExportJobRecord, schoolNames: Map<string, string>, regionNames: Map<string, string>): ExportJobView {
+  const region = job.filters?.region ?? null;
   return {
     id: String(job._id),
     state: job.state,
     format: job.format,
     schoolName: job.school ? (schoolNames.get(String(job.school)) ?? null) : null,
-    filters: { module: job.filters?.module ?? null, status: job.filters?.status ?? null, jobTitle: job.filters?.jobTitle ?? null },
+    regionName: region ? (regionNames.get(region) ?? null) : null,
+    filters: { module: job.filters?.module ?? null, status: job.filters?.status ?? null, jobTitle: job.filters?.jobTitle ?? null, region },
     rows: job.progress?.rows ?? 0,
     total: job.progress?.total ?? 0,
     requestedAt: job.requestedAt,
@@ -77,6 +82,11 @@ function viewOf(job: ExportJobRecord, schoolNames: Map<string, string>): ExportJ
     bytes: job.bytes ?? null,
     error: job.error ?? null,
   };
+}
+
+async function regionNamesOf(actor: Actor, jobs: readonly ExportJobRecord[]): Promise<Map<string, string>> {
+  if (!jobs.some((j) => j.filters?.region && j.filters.region !== 'none')) return new Map();
+  return new Map((await listRegionOptions(actor)).map((r) => [r.id, r.name]));
 }
 
 async function schoolNamesOf(jobs: readonly ExportJobRecord[]): Promise<Map<string, string>> {
@@ -98,7 +108,7 @@ export async function requestBackgroundExport(actor: Actor, query: ExportQuery, 
     district: actor.districtId,
     requestedBy: actor.userId,
     school: scope.school?.id ?? null,
-    filters: { module: scope.filters.module ?? null, status: scope.filters.status ?? null, jobTitle: scope.filters.jobTitle ?? null },
+    filters: { module: scope.filters.module ?? null, status: scope.filters.status ?? null, jobTitle: scope.filters.jobTitle ?? null, region: scope.filters.region ?? null },
     format,
     language,
     requestedAt: now,
@@ -111,8 +121,8 @@ export async function requestBackgroundExport(actor: Actor, query: ExportQuery, 
 export async function listOwnExports(actor: Actor): Promise<ExportJobView[]> {
   // Index { requestedBy, requestedAt }.
   const jobs = (await ExportJob.find({ requestedBy: actor.userId, district: actor.districtId }).sort({ requestedAt: -1 }).limit(20).lean()) as ExportJobRecord[];
-  const names = await schoolNamesOf(jobs);
-  return jobs.map((job) => viewOf(job, names));
+  const [names, regions] = await Promise.all([schoolNamesOf(jobs), regionNamesOf(actor, jobs)]);
+  return jobs.map((job) => viewOf(job, names, regions));
 }
 
 async function ownJob(actor: Actor, id: string): Promise<ExportJobRecord> {
@@ -125,7 +135,8 @@ async function ownJob(actor: Actor, id: string): Promise<ExportJobRecord> {
 
 export async function getOwnExport(actor: Actor, id: string): Promise<ExportJobView> {
   const job = await ownJob(actor, id);
-  return viewOf(job, await schoolNamesOf([job]));
+  const [names, regions] = await Promise.all([schoolNamesOf([job]), regionNamesOf(actor, [job])]);
+  return viewOf(job, names, regions);
 }
 
 export type ExportDownload = { stream: Readable; fileName: string; contentType: string; bytes: number };
@@ -168,13 +179,15 @@ async function runExportJob(job: ExportJobRecord, lease: Lease): Promise<void> {
       module: job.filters?.module ?? undefined,
       status: (job.filters?.status ?? undefined) as ComplianceStatus | undefined,
       jobTitle: (job.filters?.jobTitle ?? undefined) as JobTitle | undefined,
+      region: job.filters?.region ?? undefined,
     });
   } catch (err) {
-    await finishFailed(lease, err instanceof AppError && err.status === 404 ? 'This school is no longer yours to export.' : String((err as Error).message));
+    const gone = job.school ? 'This school is no longer yours to export.' : 'This region no longer exists.';
+    await finishFailed(lease, err instanceof AppError && err.status === 404 ? gone : String((err as Error).message));
     return;
   }
   const now = new Date();
-  const q = exportRowQuery({ districtId: scope.district.id, schoolId: scope.school?.id }, { moduleSlug: scope.filters.module, status: scope.filters.status, jobTitle: scope.filters.jobTitle }, now);
+  const q = exportRowQuery({ districtId: scope.district.id, schoolId: scope.school?.id, schoolIds: await regionSchoolIds(scope) }, { moduleSlug: scope.filters.module, status: scope.filters.status, jobTitle: scope.filters.jobTitle }, now);
   const total = await mongoose.connection.db!.collection(q.collection).countDocuments(q.filter);
   await lease.write({ $set: { 'progress.total': total } });
   const t = translator(job.language);

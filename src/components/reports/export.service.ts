@@ -20,11 +20,14 @@ import {
   type StatusCounts,
 } from '../assignments';
 import { recordAudit } from '../audit';
-import { districtOf, schoolDirectory, visibleSchool, type DistrictInfo, type VisibleSchool } from './report-scope';
+import type { RegionOption } from '../regions';
+import { regionFilterValue, resolveRegion, rollUpRegions, schoolIdsIn, type RegionLine, type RegionScope } from './report-regions';
+import { districtOf, schoolDirectory, visibleSchool, type DirectoryEntry, type DistrictInfo, type VisibleSchool } from './report-scope';
 import type { ExportQuery } from './reports.schemas';
 
 export type ExportFormat = 'csv' | 'xlsx' | 'pdf';
-export type ExportScope = { district: DistrictInfo; school?: VisibleSchool; filters: ExportQuery };
+/** region: the region filter of a district-wide export (with a school the school is the scope); regions: the district's, for the region cells. */
+export type ExportScope = { district: DistrictInfo; school?: VisibleSchool; region?: RegionScope; regions: RegionOption[]; filters: ExportQuery };
 
 /** District admins: the district or any of its schools. Principals: one of their own schools. Others never get here (403). */
 export async function resolveExportScope(actor: Actor, query: ExportQuery): Promise<ExportScope> {
@@ -33,8 +36,22 @@ export async function resolveExportScope(actor: Actor, query: ExportQuery): Prom
     if (actor.schoolIds.length !== 1) throw new AppError(400, 'school_required', 'Choose a school to export');
     schoolId = actor.schoolIds[0];
   }
-  const [district, school] = await Promise.all([districtOf(actor), schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(undefined)]);
-  return { district, school, filters: { ...query, school: school?.id } };
+  const [district, school, { regions, scope: region }] = await Promise.all([
+    districtOf(actor),
+    schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(undefined),
+    resolveRegion(actor, schoolId ? undefined : query.region),
+  ]);
+  return { district, school, region, regions, filters: { ...query, school: school?.id, region: school ? undefined : query.region } };
+}
+
+/** The schools of a region-filtered export, read from the directory (the background job's row count). */
+export async function regionSchoolIds(scope: ExportScope): Promise<string[] | undefined> {
+  return scope.region && !scope.school ? schoolIdsIn(scope.region, await schoolDirectory(scope.district.id)) : undefined;
+}
+
+/** The schools of a region-filtered export (undefined: no region filter). */
+function schoolIdsOf(scope: ExportScope, directory: ReadonlyMap<string, DirectoryEntry>): string[] | undefined {
+  return scope.region && !scope.school ? schoolIdsIn(scope.region, directory) : undefined;
 }
 
 export const EXPORT_COLUMNS = [
@@ -43,6 +60,8 @@ export const EXPORT_COLUMNS = [
   { key: 'email', type: 'string', width: 32 },
   { key: 'schoolCode', type: 'string', width: 10 },
   { key: 'schoolName', type: 'string', width: 28 },
+  { key: 'regionCode', type: 'string', width: 10 },
+  { key: 'region', type: 'string', width: 24 },
   { key: 'jobTitle', type: 'string', width: 18 },
   { key: 'module', type: 'string', width: 36 },
   { key: 'requiredVersion', type: 'number', width: 10 },
@@ -69,7 +88,7 @@ async function auditExport(actor: Actor, scope: ExportScope, ctx: AuditContext, 
     target: school ? { kind: 'school', id: school.id } : { kind: 'district', id: scope.district.id },
     details: {
       format: ctx.format,
-      filters: { school: school?.code ?? null, module: filters.module ?? null, status: filters.status ?? null, jobTitle: filters.jobTitle ?? null },
+      filters: { school: school?.code ?? null, region: regionFilterValue(scope.region), module: filters.module ?? null, status: filters.status ?? null, jobTitle: filters.jobTitle ?? null },
       rowCount,
       complete,
     },
@@ -77,7 +96,7 @@ async function auditExport(actor: Actor, scope: ExportScope, ctx: AuditContext, 
   });
 }
 
-type SchoolCells = { codes: string; names: string };
+type SchoolCells = { codes: string; names: string; regionCodes: string; regionNames: string };
 
 /**
  * The export rows, one array of cells per (person, assignment), in batches as read from the cursor
@@ -88,7 +107,7 @@ type SchoolCells = { codes: string; names: string };
  */
 export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: TFunction, lang: string, ctx: AuditContext, now = new Date()): AsyncGenerator<ExportCell[][]> {
   const [directory, modules] = await Promise.all([
-    scope.school ? Promise.resolve(new Map([[scope.school.id, { code: scope.school.code, name: scope.school.name, active: true }]])) : schoolDirectory(scope.district.id),
+    scope.school ? Promise.resolve(new Map([[scope.school.id, { code: scope.school.code, name: scope.school.name, active: true, region: scope.school.region }]])) : schoolDirectory(scope.district.id),
     listModuleOptions(),
   ]);
   const titleOf = new Map(modules.map((m) => [m.slug, lang === 'es' ? m.title.es : m.title.en]));
@@ -108,16 +127,22 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   const facilitated = t('sessions.scoreFacilitated');
   // An update completion's score is over the changed scenarios only: the cell says so, as for facilitated.
   const updateScore = (score: number | null | undefined, from: number) => t('updates.scoreLabel', { score, from });
+  // Region cells: the regions of the row's schools, each once ('' for a school without one).
+  const regionOf = new Map(scope.regions.map((r) => [r.id, r]));
+  const regionCells = (schools: readonly (DirectoryEntry | undefined)[]) => {
+    const found = [...new Set(schools.map((s) => s?.region ?? ''))].map((id) => regionOf.get(id)).filter((r) => r !== undefined);
+    return { regionCodes: found.map((r) => r.code).join('; '), regionNames: found.map((r) => r.name).join('; ') };
+  };
   // School cells by the row's school ids (one or two ids; a few thousand distinct combinations at most).
   const schoolCells = new Map<string, SchoolCells>();
-  const only = scope.school ? { codes: scope.school.code, names: scope.school.name } : undefined;
+  const only = scope.school ? { codes: scope.school.code, names: scope.school.name, ...regionCells([directory.get(scope.school.id)]) } : undefined;
   const schoolsOf = (ids: readonly { toHexString(): string }[]): SchoolCells => {
     if (only) return only;
     const key = ids.length === 1 ? ids[0].toHexString() : ids.map((id) => id.toHexString()).join(',');
     let cells = schoolCells.get(key);
     if (!cells) {
       const found = ids.map((id) => directory.get(id.toHexString()));
-      cells = { codes: found.map((s) => s?.code ?? '').join('; '), names: found.map((s) => s?.name ?? '').join('; ') };
+      cells = { codes: found.map((s) => s?.code ?? '').join('; '), names: found.map((s) => s?.name ?? '').join('; '), ...regionCells(found) };
       schoolCells.set(key, cells);
     }
     return cells;
@@ -127,7 +152,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   let rowCount = 0;
   let complete = false;
   try {
-    for await (const rows of streamRowBatches({ districtId: scope.district.id, schoolId: scope.school?.id }, { moduleSlug: filters.module, status: filters.status, jobTitle: filters.jobTitle }, now, ctx.batchSize)) {
+    const rowScope = { districtId: scope.district.id, schoolId: scope.school?.id, schoolIds: schoolIdsOf(scope, directory) };
+    for await (const rows of streamRowBatches(rowScope, { moduleSlug: filters.module, status: filters.status, jobTitle: filters.jobTitle }, now, ctx.batchSize)) {
       const records: ExportCell[][] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];
@@ -139,6 +165,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
           row.email,
           schools.codes,
           schools.names,
+          schools.regionCodes,
+          schools.regionNames,
           // Principals have no job title: their role stands in that column (as on the school page).
           row.jobTitle ? jobLabel(row.jobTitle) : row.role && row.role !== 'staff' ? roleLabel(row.role) : '',
           moduleTitle(row.moduleSlug),
@@ -171,49 +199,66 @@ export type SummaryLine = { code: string; name: string; counts: StatusCounts; pe
 export type BoardSummary = {
   district: DistrictInfo;
   school?: VisibleSchool;
+  /** The region filter (district-wide exports). */
+  region?: RegionScope;
   generatedAt: Date;
   filters: ExportQuery;
   totals: StatusCounts;
   percent: number | null;
+  /** The region filter's own figures are below the small-group threshold: the totals are hidden too. */
+  totalsSuppressed: boolean;
   modules: { title: string; counts: StatusCounts; percent: number | null }[];
+  /** Per-region rollup: district-wide exports without a region filter, when the district has regions. */
+  regions: RegionLine[];
   schools: SummaryLine[];
 };
 
+type Count = Set<string> | number;
+const sizeOf = (c: Count) => (typeof c === 'number' ? c : c.size);
+
 /**
- * The board summary behind the PDF: district (or school) totals, per-module and per-school figures
- * from the summaries (cheap at any size). The job-title filter is not in the summaries, so with it the
- * rows are streamed once and counted in memory (one counter per school).
+ * The board summary behind the PDF: district (or region, or school) totals, per-module, per-region and
+ * per-school figures from the summaries (cheap at any size). The job-title filter is not in the summaries,
+ * so with it the rows are streamed once and counted in memory (one counter per school).
  */
 export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: string, ctx: AuditContext, now = new Date()): Promise<BoardSummary> {
   const { filters } = scope;
   const [directory, modules] = await Promise.all([schoolDirectory(scope.district.id), listModuleOptions()]);
   const titleOf = new Map(modules.map((m) => [m.slug, lang === 'es' ? m.title.es : m.title.en]));
-  const bySchool = new Map<string, { all: StatusCounts; primary: StatusCounts; people: Set<string> | number }>();
+  const schoolIds = schoolIdsOf(scope, directory);
+  const inScope = schoolIds ? new Set(schoolIds) : undefined;
+  const bySchool = new Map<string, { all: StatusCounts; primary: StatusCounts; people: Count; primaryPeople: Count }>();
   const byModule = new Map<string, StatusCounts>();
 
   if (!filters.jobTitle) {
     for (const [id, c] of await countsBySchool(scope.district.id, { moduleSlug: filters.module, schoolId: scope.school?.id }, now)) {
-      bySchool.set(id, { all: c.all, primary: c.primary, people: c.people });
+      if (inScope && !inScope.has(id)) continue;
+      bySchool.set(id, { all: c.all, primary: c.primary, people: c.people, primaryPeople: c.primaryPeople });
     }
-    for (const [slug, c] of await countsByModule(scope.district.id, { schoolId: scope.school?.id }, now)) {
+    for (const [slug, c] of await countsByModule(scope.district.id, { schoolId: scope.school?.id, schoolIds }, now)) {
       if (!filters.module || filters.module === slug) byModule.set(slug, c);
     }
   } else {
-    const rows = streamRows({ districtId: scope.district.id, schoolId: scope.school?.id }, { moduleSlug: filters.module, jobTitle: filters.jobTitle }, now);
+    const rows = streamRows({ districtId: scope.district.id, schoolId: scope.school?.id, schoolIds }, { moduleSlug: filters.module, jobTitle: filters.jobTitle }, now);
     for await (const row of rows) {
       const status = statusAt(row, now);
       const schools = scope.school ? [scope.school.id] : row.schools.length ? row.schools.map(String) : ['null'];
+      let counted = false;
       for (const school of schools) {
-        const entry = bySchool.get(school) ?? { all: emptyCounts(), primary: emptyCounts(), people: new Set<string>() };
+        if (inScope && !inScope.has(school)) continue;
+        counted = true;
+        const entry = bySchool.get(school) ?? { all: emptyCounts(), primary: emptyCounts(), people: new Set<string>(), primaryPeople: new Set<string>() };
         entry.all[status] += 1;
         entry.all.total += 1;
         if (scope.school || school === String(row.primarySchool)) {
           entry.primary[status] += 1;
           entry.primary.total += 1;
+          (entry.primaryPeople as Set<string>).add(String(row.user));
         }
         (entry.people as Set<string>).add(String(row.user));
         bySchool.set(school, entry);
       }
+      if (!counted) continue;
       const moduleCounts = byModule.get(row.moduleSlug) ?? emptyCounts();
       moduleCounts[status] += 1;
       moduleCounts.total += 1;
@@ -226,27 +271,33 @@ export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: st
   const schools: SummaryLine[] = [];
   for (const [id, entry] of bySchool) {
     addCounts(totals, scope.school ? entry.all : entry.primary);
-    const people = typeof entry.people === 'number' ? entry.people : entry.people.size;
     const info = directory.get(id);
     schools.push({
       code: info?.code ?? '—',
       name: info?.name ?? '',
       counts: entry.all,
       percent: compliancePercent(entry.all),
-      suppressed: threshold > 0 && people < threshold,
+      suppressed: threshold > 0 && sizeOf(entry.people) < threshold,
     });
   }
   const status = filters.status;
   const listed = status ? schools.filter((s) => !s.suppressed && s.counts[status] > 0) : schools;
   listed.sort((a, b) => Number(a.suppressed) - Number(b.suppressed) || (a.percent ?? 101) - (b.percent ?? 101) || a.code.localeCompare(b.code));
+  const schoolFigures = [...bySchool].filter(([id]) => id !== 'null').map(([id, e]) => ({ region: directory.get(id)?.region ?? '', primary: e.primary, primaryPeople: sizeOf(e.primaryPeople) }));
+  const regions = !scope.school && !scope.region && scope.regions.length ? rollUpRegions(scope.regions, schoolFigures, threshold) : [];
+  // A region's totals are the region's figures: below the threshold they are hidden like its row would be.
+  const regionPeople = schoolFigures.reduce((n, f) => n + f.primaryPeople, 0);
   const summary: BoardSummary = {
     district: scope.district,
     school: scope.school,
+    region: scope.school ? undefined : scope.region,
     generatedAt: now,
     filters,
     totals,
     percent: compliancePercent(totals),
+    totalsSuppressed: Boolean(scope.region && !scope.school && threshold > 0 && regionPeople > 0 && regionPeople < threshold),
     modules: [...byModule.entries()].map(([slug, counts]) => ({ title: titleOf.get(slug) ?? slug, counts, percent: compliancePercent(counts) })),
+    regions,
     schools: listed,
   };
   await auditExport(actor, scope, ctx, listed.length, true);

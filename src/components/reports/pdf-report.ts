@@ -17,11 +17,13 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
   const fmt = (n: number | null) => (n === null ? t('compliance.noData') : t('modules.percent', { value: n }));
 
   doc.font('Helvetica-Bold').fontSize(18).text(t('reports.pdf.title'));
-  doc.font('Helvetica').fontSize(11).text(summary.school ? `${summary.district.name} — ${summary.school.code} ${summary.school.name}` : summary.district.name);
+  const region = summary.region ? (summary.region.kind === 'none' ? t('reports.regions.none') : `${summary.region.region.name} (${summary.region.region.code})`) : null;
+  doc.font('Helvetica').fontSize(11).text(summary.school ? `${summary.district.name} — ${summary.school.code} ${summary.school.name}` : region ? `${summary.district.name} — ${t('reports.regions.label')}: ${region}` : summary.district.name);
   const generated = `${formatLocalDate(localDateOf(summary.generatedAt, summary.district.timeZone), lang)} ${summary.generatedAt.toLocaleTimeString(lang === 'es' ? 'es-US' : 'en-US', { timeZone: summary.district.timeZone, hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })}`;
   doc.fontSize(9).fillColor('#333333').text(t('reports.pdf.generated', { date: generated }));
   const f = summary.filters;
   const filters = [
+    region ? `${t('reports.regions.label')}: ${region}` : null,
     f.module ? `${t('reports.filters.module')}: ${summary.modules[0]?.title ?? f.module}` : null,
     f.status ? `${t('reports.filters.status')}: ${t(`compliance.status.${f.status}`)}` : null,
     f.jobTitle ? `${t('reports.filters.jobTitle')}: ${t(`jobTitles.${f.jobTitle}`)}` : null,
@@ -30,8 +32,8 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
   if (summary.district.smallGroupThreshold > 0) doc.text(t('reports.pdf.suppression', { n: summary.district.smallGroupThreshold }));
   doc.fillColor('black').moveDown();
 
-  doc.font('Helvetica-Bold').fontSize(13).text(summary.school ? t('reports.pdf.schoolTotals') : t('reports.pdf.districtTotals'));
-  doc.font('Helvetica').fontSize(11).text(t('reports.pdf.totalsLine', { completed: summary.totals.completed, total: summary.totals.total, percent: fmt(summary.percent) }));
+  doc.font('Helvetica-Bold').fontSize(13).text(summary.school ? t('reports.pdf.schoolTotals') : region ? t('reports.pdf.regionTotals') : t('reports.pdf.districtTotals'));
+  doc.font('Helvetica').fontSize(11).text(summary.totalsSuppressed ? t('reports.pdf.totalsHidden', { n: summary.district.smallGroupThreshold }) : t('reports.pdf.totalsLine', { completed: summary.totals.completed, total: summary.totals.total, percent: fmt(summary.percent) }));
   doc.moveDown(0.5);
 
   // 64 points: the longest status label ("Desactualizado", bold 8 pt) fits on one line.
@@ -65,12 +67,37 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
     doc.moveDown();
   }
 
-  table(
-    [{ label: t('reports.pdf.statusTotals'), width: 160 }, ...statusColumns, { label: t('reports.pdf.required'), width: 62, align: 'right' }, { label: t('reports.pdf.compliant'), width: 62, align: 'right' }],
-    [[summary.school ? summary.school.name : summary.district.name, ...countCells(summary.totals), String(summary.totals.total), fmt(summary.percent)]],
-  );
+  if (!summary.totalsSuppressed) {
+    table(
+      [{ label: t('reports.pdf.statusTotals'), width: 160 }, ...statusColumns, { label: t('reports.pdf.required'), width: 62, align: 'right' }, { label: t('reports.pdf.compliant'), width: 62, align: 'right' }],
+      [[summary.school ? summary.school.name : (region ?? summary.district.name), ...countCells(summary.totals), String(summary.totals.total), fmt(summary.percent)]],
+    );
+  }
 
-  if (summary.modules.length) {
+  if (summary.regions.length) {
+    doc.font('Helvetica-Bold').fontSize(13).text(t('reports.regions.title'), MARGIN);
+    doc.font('Helvetica').fontSize(9).text(t('reports.regions.note'));
+    doc.moveDown(0.3);
+    table(
+      [
+        { label: t('reports.regions.region'), width: 170 },
+        { label: t('reports.regions.schools'), width: 60, align: 'right' },
+        { label: t('reports.regions.staff'), width: 70, align: 'right' },
+        { label: t('reports.regions.assigned'), width: 80, align: 'right' },
+        { label: t('reports.regions.completed'), width: 80, align: 'right' },
+        { label: t('reports.regions.overdue'), width: 80, align: 'right' },
+        { label: t('reports.regions.percent'), width: 80, align: 'right' },
+      ],
+      summary.regions.map((r) => {
+        const name = r.regionId ? `${r.name} (${r.code})` : t('reports.regions.none');
+        return r.suppressed
+          ? [name, String(r.schools), '—', '—', '—', '—', t('reports.pdf.hidden')]
+          : [name, String(r.schools), String(r.staff), String(r.counts.total), String(r.counts.completed), String(r.counts.overdue), fmt(r.percent)];
+      }),
+    );
+  }
+
+  if (summary.modules.length && !summary.totalsSuppressed) {
     doc.font('Helvetica-Bold').fontSize(13).text(t('reports.pdf.byModule'), MARGIN);
     table(
       [{ label: t('reports.columns.module'), width: 160 }, ...statusColumns, { label: t('reports.pdf.required'), width: 62, align: 'right' }, { label: t('reports.pdf.compliant'), width: 62, align: 'right' }],

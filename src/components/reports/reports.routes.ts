@@ -70,7 +70,7 @@ reportsRouter.get('/district', requireRole('district_admin'), async (req, res) =
   const query = parseOrThrow(districtQuerySchema, req.query);
   const report = await getDistrictReport(actorOf(req), query);
   const t = res.locals.t as TFunction;
-  const filterValues = { module: query.module, status: query.status };
+  const filterValues = { region: query.region, module: query.module, status: query.status };
   const chart = horizontalBarChart(
     report.schools.map((s) => ({
       label: s.schoolId ? `${s.code} ${s.name}` : t('reports.district.noSchool'),
@@ -93,6 +93,8 @@ reportsRouter.get('/district', requireRole('district_admin'), async (req, res) =
     bandCount: BANDS,
     pageUrl: urlWith('/district', { ...filterValues, sort: query.sort === 'compliance' ? undefined : query.sort, dir: query.dir, page: query.page }),
     sortUrl: (sort: string) => urlWith('/district', filterValues)({ sort: sort === 'compliance' ? undefined : sort, dir: query.sort === sort && query.dir !== 'desc' ? 'desc' : undefined }),
+    // A region row's link keeps the module filter and the sort, and starts at page 1.
+    regionUrl: (region: string) => urlWith('/district', { module: query.module, status: query.status, sort: query.sort === 'compliance' ? undefined : query.sort, dir: query.dir })({ region }),
     exportQuery,
     ...viewHelpers,
   });

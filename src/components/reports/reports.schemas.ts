@@ -21,6 +21,12 @@ const page = z
   .optional()
   .transform((v) => (v ? Number(v) : 1));
 
+/** A region of the district's (checked by the service: another district's is 404), 'none' for schools without one, '' for all. */
+const region = z
+  .union([z.literal(''), z.literal('none'), objectId])
+  .optional()
+  .transform((v) => (v ? v.toLowerCase() : undefined));
+
 export const schoolParams = z.object({ schoolId: objectId });
 export const personParams = z.object({ schoolId: objectId, userId: objectId });
 
@@ -39,6 +45,7 @@ export const DISTRICT_SORTS = ['compliance', 'name', 'code', 'count'] as const;
 export const districtQuerySchema = z.object({
   status: optionalEnum(COMPLIANCE_STATUSES),
   module: moduleSlug,
+  region,
   sort: z.enum(DISTRICT_SORTS).optional().default('compliance'),
   dir: z.enum(['asc', 'desc']).optional(),
   page,
@@ -53,5 +60,8 @@ export const exportQuerySchema = z.object({
   status: optionalEnum(COMPLIANCE_STATUSES),
   jobTitle: optionalEnum(JOB_TITLES),
   module: moduleSlug,
+  /** District-wide exports only: with a school, the school is the scope (its rows name its region). */
+  region,
 });
-export type ExportQuery = z.infer<typeof exportQuerySchema>;
+// region optional: callers that predate regions (the export benchmark) leave it out.
+export type ExportQuery = Omit<z.infer<typeof exportQuerySchema>, 'region'> & { region?: string };

@@ -8,10 +8,12 @@ import { listRegionOptions } from '../regions';
 import { contactFields, contactFormValues, contactsFormSchema, contactsMissingSpanish, toContactsInput } from '../settings';
 import { getSchoolContacts, updateSchoolContacts } from './school-contacts.service';
 import { schoolContactsRouter } from './school-contacts.routes';
+import { regionRemovalRouter } from './region-removal.routes';
 
 export const schoolsRouter = Router();
 schoolsRouter.use('/admin/schools', requireRole('district_admin'));
 schoolsRouter.use(schoolContactsRouter);
+schoolsRouter.use(regionRemovalRouter);
 
 function entered(body: unknown): Record<string, unknown> {
   const b = (body ?? {}) as Record<string, unknown>;

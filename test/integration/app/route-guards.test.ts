@@ -119,6 +119,8 @@ const ROUTES: Record<string, Access> = {
   'POST /admin/regions': 'admin',
   'GET /admin/regions/:id': 'admin',
   'POST /admin/regions/:id': 'admin',
+  'GET /admin/regions/:id/delete': 'admin',
+  'POST /admin/regions/:id/delete': 'admin',
   'GET /admin/settings': 'admin',
   'POST /admin/settings': 'admin',
   'POST /admin/settings/reminders': 'admin',

@@ -61,7 +61,7 @@ describe('GET /admin/audit: details in words', () => {
 
     const stored = await AuditEvent.find({ district: district._id }).sort({ at: 1 }).lean();
     expect(stored.map((e) => e.action)).toEqual(['compliance.exported', 'user.role_changed', 'settings.updated']);
-    expect(stored[0].details).toEqual({ format: 'csv', filters: { school: 'LIN', module: 'foundations', status: null, jobTitle: null }, rowCount: 2, complete: true });
+    expect(stored[0].details).toEqual({ format: 'csv', filters: { school: 'LIN', region: null, module: 'foundations', status: null, jobTitle: null }, rowCount: 2, complete: true });
     await sealAllAuditEvents();
     const sealed = await AuditEvent.find({ district: district._id }).sort({ seq: 1 }).lean();
 

@@ -76,7 +76,7 @@ describe('GET /reports/compliance.csv', () => {
     expect([...body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const records = parse(body, { bom: true, columns: true }) as Record<string, string>[];
     expect(Object.keys(records[0])).toEqual([
-      'Employee ID', 'Name', 'Email', 'School code', 'School', 'Job title', 'Module', 'Required version', 'Status',
+      'Employee ID', 'Name', 'Email', 'School code', 'School', 'Region code', 'Region', 'Job title', 'Module', 'Required version', 'Status',
       'Due date', 'Completed on', 'Completed version', 'Score', 'Certificate code',
     ]);
     expect(records).toHaveLength(4);
@@ -88,7 +88,7 @@ describe('GET /reports/compliance.csv', () => {
     expect(records.find((r) => r.Email === 'at@x.example')!.Name).toBe("'@SUM(A1)");
     expect(records.find((r) => r.Email === 'plus@x.example')!.Status).toBe('Overdue');
     const audit = await AuditEvent.findOne({ action: 'compliance.exported', 'details.format': 'csv' }).sort({ at: -1 }).lean();
-    expect(audit).toMatchObject({ target: { kind: 'district' }, details: { rowCount: 4, complete: true, filters: { school: null, module: null, status: null, jobTitle: null } } });
+    expect(audit).toMatchObject({ target: { kind: 'district' }, details: { rowCount: 4, complete: true, filters: { school: null, region: null, module: null, status: null, jobTitle: null } } });
   });
 
   test('when a principal exports their school with filters, then only matching rows of that school, and the filters are audited', async () => {
@@ -132,13 +132,13 @@ describe('GET /reports/compliance.xlsx', () => {
     await workbook.xlsx.load(res.body as never);
     const sheet = workbook.worksheets[0];
     expect(sheet.getRow(1).getCell(1).value).toBe('Employee ID');
-    expect(sheet.getRow(1).getCell(14).value).toBe('Certificate code');
+    expect(sheet.getRow(1).getCell(16).value).toBe('Certificate code');
     expect(sheet.rowCount).toBe(5);
     const rows = [2, 3, 4, 5].map((n) => sheet.getRow(n));
     const jose = rows.find((r) => r.getCell(3).value === 'jose@x.example')!;
-    expect(jose.getCell(10).value).toEqual(new Date('2025-09-30T00:00:00Z'));
-    expect(jose.getCell(11).value).toEqual(new Date('2025-09-15T00:00:00Z'));
-    expect(jose.getCell(13).value).toBe(95);
+    expect(jose.getCell(12).value).toEqual(new Date('2025-09-30T00:00:00Z'));
+    expect(jose.getCell(13).value).toEqual(new Date('2025-09-15T00:00:00Z'));
+    expect(jose.getCell(15).value).toBe(95);
     expect(sheet.autoFilter).toBeTruthy();
     const audit = await AuditEvent.findOne({ action: 'compliance.exported', 'details.format': 'xlsx' }).lean();
     expect(audit).toMatchObject({ details: { rowCount: 4, filters: { module: 'foundations' } } });

@@ -67,6 +67,7 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'school.contacts_updated': { changes: [{ key: 'principal', from: null, to: { name: 'Ana Ruiz', phone: '(213) 555-0100' } }, { key: 'school_police', from: { name: 'Dispatch', nameEs: 'Central', phone: '' }, to: null }] },
   'region.created': { code: 'WEST', contacts: [{ key: 'region_operations', from: null, to: { name: 'West operations desk', nameEs: 'Operaciones del Oeste', phone: '(213) 555-0150' } }] },
   'region.updated': { from: { code: 'WEST', name: 'West' }, to: { code: 'WEST', name: 'Region West' }, contacts: [] },
+  'region.deleted': { code: 'WEST', name: 'Region West', schools: 3 },
   'settings.updated': { changed: ['timeZone', 'contacts.region_operations'] },
   'content.review_recorded': { moduleSlug: 'foundations', version: 1, reviewedOn: '2026-12-01', reviewer: 'Office of the General Counsel', previous: { reviewedOn: '2026-11-30', reviewer: 'General Counsel' } },
   'content.review_withdrawn': { moduleSlug: 'foundations', version: 1, reviewedOn: '2026-12-01', reviewer: 'Office of the General Counsel' },
@@ -278,6 +279,8 @@ describe('contact tree changes in words', () => {
 
   test('when a region is renamed and a school moved into it, then both read as sentences', () => {
     expect(words('region.updated', SAMPLES['region.updated']).text).toBe('Changed the region from “West” (WEST) to “Region West” (WEST).');
+    expect(words('region.deleted', SAMPLES['region.deleted']).text).toBe('Deleted the region “Region West” (WEST); its 3 schools now have no region.');
+    expect(words('region.deleted', { code: 'WEST', name: 'Region West', schools: 1 }, 'es').text).toBe('Eliminó la región «Region West» (WEST); su 1 escuela queda sin región.');
     expect(words('school.region_changed', SAMPLES['school.region_changed']).text).toBe('Moved the school from no region to WEST.');
     expect(words('school.region_changed', SAMPLES['school.region_changed'], 'es').text).toBe('Pasó la escuela de ninguna región a WEST.');
   });
