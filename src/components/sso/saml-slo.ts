@@ -39,8 +39,9 @@ export type LogoutRequestOutcome = { ok: true; id: string; nameId: string; sessi
 /**
  * SAML 2.0 Single Logout (docs/sso.md, "Single Logout") on node-saml's SAML class, which builds and signs
  * (rsa-sha256, HTTP-Redirect binding) our LogoutRequest and LogoutResponse with SAML_SP_PRIVATE_KEY. Its own
- * instance: the sign-in client stays as it is (unsigned AuthnRequests). Incoming messages are read by
- * saml-slo.message.ts (signature required on both bindings) and checked here.
+ * instance: the sign-in client signs its AuthnRequests itself, and only with SAML_SIGN_AUTHN_REQUESTS (saml-crypto.ts).
+ * Incoming messages are read by saml-slo.message.ts (signature required on both bindings; an encrypted NameID is
+ * opened with SAML_SP_DECRYPTION_KEY or a previous one) and checked here.
  */
 export class SamlLogout {
   private readonly saml: SAML;
@@ -69,18 +70,6 @@ export class SamlLogout {
   /** The IdP's SLO URL with our signed LogoutResponse: Success, or Requester/UnknownPrincipal when nothing matched. */
   logoutResponseUrl(requestId: string, success: boolean, relayState: string | undefined): Promise<string> {
     return this.saml.getLogoutResponseUrlAsync({ ID: requestId } as Profile, relayState ?? '', {}, success);
-  }
-
-  /**
-   * Metadata with the SingleLogoutService (both bindings) and our signing certificate. node-saml publishes only the
-   * POST binding and, with a key, says AuthnRequestsSigned="true": the sign-in requests are not signed, so that is
-   * put right, and the Redirect binding added.
-   */
-  metadata(): string {
-    const xml = this.saml.generateServiceProviderMetadata(null, this.slo.cert);
-    return xml
-      .replace(/AuthnRequestsSigned="true"/, 'AuthnRequestsSigned="false"')
-      .replace(/(<SingleLogoutService\b[^>]*\/>)/, `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(this.slo.spSloUrl)}"/>$1`);
   }
 
   /** A verified LogoutResponse: from our IdP, to us, answering a LogoutRequest we sent and nobody answered yet. */
@@ -115,10 +104,6 @@ export class SamlLogout {
     if (message.destination !== undefined && message.destination !== this.slo.spSloUrl) return 'wrong_destination';
     return undefined;
   }
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 const clients = new WeakMap<SamlSloSettings, SamlLogout>();
