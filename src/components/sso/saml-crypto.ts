@@ -3,11 +3,12 @@
  * Pure apart from the XML libraries node-saml already uses.
  */
 import { createSign } from 'node:crypto';
-import { decryptXml, parseDomFromString } from '@node-saml/node-saml/lib/xml';
+import { decryptXml, getVerifiedXml, parseDomFromString } from '@node-saml/node-saml/lib/xml';
 
 const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
+const XMLDSIG = 'http://www.w3.org/2000/09/xmldsig#';
 export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 
 /**
@@ -18,16 +19,16 @@ const KEY_TRANSPORT = new Set([`${XMLENC}rsa-oaep-mgf1p`]);
 const DATA_ENCRYPTION = new Set([`${XMLENC}aes128-cbc`, `${XMLENC}aes256-cbc`, 'http://www.w3.org/2009/xmlenc11#aes128-gcm', 'http://www.w3.org/2009/xmlenc11#aes256-gcm']);
 
 /**
- * Signs an HTTP-Redirect binding URL (SAML bindings §3.4.4.1): rsa-sha256 over `SAMLRequest=…&RelayState=…&SigAlg=…`
- * exactly as they appear, still URL-encoded, in the URL the browser is sent to (an IdP checks the query it receives).
- * node-saml's own redirect signing encodes the signed string and the URL differently (`(`, `)`, `!`, `'`, `~`, a space),
- * so a return path with one of those would carry a signature that no IdP can verify.
+ * Signs an HTTP-Redirect binding URL (SAML bindings §3.4.4.1): rsa-sha256 over `SAMLRequest=…` (or `SAMLResponse=…`)
+ * `&RelayState=…&SigAlg=…` exactly as they appear, still URL-encoded, in the URL the browser is sent to (an IdP checks
+ * the query it receives). node-saml's own redirect signing encodes the signed string and the URL differently (`(`,
+ * `)`, `!`, `'`, `~`, a space), so a RelayState with one of those would carry a signature no IdP can verify.
  */
 export function signRedirectUrl(url: string, privateKey: string): string {
   const query = url.slice(url.indexOf('?') + 1);
   const raw = new Map(query.split('&').filter((p) => p !== '').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
   const sigAlg = encodeURIComponent(RSA_SHA256);
-  const signed = [...['SAMLRequest', 'RelayState'].filter((k) => raw.has(k)).map((k) => `${k}=${raw.get(k)}`), `SigAlg=${sigAlg}`].join('&');
+  const signed = [...['SAMLRequest', 'SAMLResponse', 'RelayState'].filter((k) => raw.has(k)).map((k) => `${k}=${raw.get(k)}`), `SigAlg=${sigAlg}`].join('&');
   const signature = createSign('RSA-SHA256').update(signed, 'utf8').sign(privateKey, 'base64');
   return `${url}&SigAlg=${sigAlg}&Signature=${encodeURIComponent(signature)}`;
 }
@@ -60,14 +61,24 @@ export async function openEncrypted(wrapper: Element, keys: readonly string[], e
   return { ok: false, code: 'undecryptable' };
 }
 
-/** What a SAMLResponse carries: no assertion we can see (node-saml says why), a plain one, or an encrypted one. */
-export type ResponseAssertion = { kind: 'unknown' } | { kind: 'plain' } | { kind: 'encrypted'; opened: Opened };
+/**
+ * What a SAMLResponse carries: no assertion we can see (node-saml says why), a plain one, an encrypted one, or a
+ * response signature that does not verify.
+ */
+export type ResponseAssertion = { kind: 'unknown' } | { kind: 'plain' } | { kind: 'encrypted'; opened: Opened } | { kind: 'bad_signature' };
 
-/** Looks at the SAMLResponse (base64) before node-saml checks it: which of `keys` opens its encrypted assertion. */
-export async function inspectResponse(samlResponse: string, keys: readonly string[]): Promise<ResponseAssertion> {
+/**
+ * Looks at the SAMLResponse (base64) before node-saml checks it: which of `keys` opens its encrypted assertion. A
+ * response that carries its own signature must verify (by one of `idpCerts`) before anything is decrypted, so that
+ * changed ciphertext is never decrypted (no oracle on the decryption, XML Encryption's known weakness); an
+ * assertion signed inside the encryption (ADFS) can only be checked after decrypting, by node-saml.
+ */
+export async function inspectResponse(samlResponse: string, keys: readonly string[], idpCerts: readonly string[]): Promise<ResponseAssertion> {
   let root: Element | null;
+  let xml: string;
   try {
-    root = (await parseDomFromString(Buffer.from(samlResponse, 'base64').toString('utf8'))).documentElement;
+    xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+    root = (await parseDomFromString(xml)).documentElement;
   } catch {
     return { kind: 'unknown' };
   }
@@ -77,6 +88,15 @@ export async function inspectResponse(samlResponse: string, keys: readonly strin
   // Several assertions: node-saml refuses them.
   if (plain.length + encrypted.length !== 1) return { kind: 'unknown' };
   if (plain.length === 1) return { kind: 'plain' };
+  if (children(root, XMLDSIG, 'Signature').length > 0) {
+    let verified: string | null;
+    try {
+      verified = getVerifiedXml(xml, root, [...idpCerts]);
+    } catch {
+      verified = null;
+    }
+    if (!verified) return { kind: 'bad_signature' };
+  }
   return { kind: 'encrypted', opened: await openEncrypted(encrypted[0], keys, 'Assertion') };
 }
 

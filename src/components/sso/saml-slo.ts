@@ -7,6 +7,7 @@ import { SAML_REQUEST_MAX_MS } from './saml-request.model';
 import { SAML_SESSION_RECORD_MS, SamlSession } from './saml-session.model';
 import { MongoSamlCache, claimLogoutRequest, rememberIdpLogoutRequest } from './saml.cache';
 import { samlPartyOptions } from './saml-options';
+import { signRedirectUrl } from './saml-crypto';
 import { STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, type LogoutMessage } from './saml-slo.message';
 
 /** What our LogoutRequest needs, kept in the server-side session of a SAML sign-in (only with Single Logout on). */
@@ -37,9 +38,9 @@ export type LogoutResponseOutcome = { ok: true; complete: boolean } | { ok: fals
 export type LogoutRequestOutcome = { ok: true; id: string; nameId: string; sessionIndexes: string[] } | { ok: false; code: string };
 
 /**
- * SAML 2.0 Single Logout (docs/sso.md, "Single Logout") on node-saml's SAML class, which builds and signs
- * (rsa-sha256, HTTP-Redirect binding) our LogoutRequest and LogoutResponse with SAML_SP_PRIVATE_KEY. Its own
- * instance: the sign-in client signs its AuthnRequests itself, and only with SAML_SIGN_AUTHN_REQUESTS (saml-crypto.ts).
+ * SAML 2.0 Single Logout (docs/sso.md, "Single Logout") on node-saml's SAML class, which builds our LogoutRequest and
+ * LogoutResponse (HTTP-Redirect binding); signRedirectUrl (saml-crypto.ts) signs them, rsa-sha256 with
+ * SAML_SP_PRIVATE_KEY, as the sign-in client signs its AuthnRequests with SAML_SIGN_AUTHN_REQUESTS.
  * Incoming messages are read by saml-slo.message.ts (signature required on both bindings; an encrypted NameID is
  * opened with SAML_SP_DECRYPTION_KEY or a previous one) and checked here.
  */
@@ -55,21 +56,23 @@ export class SamlLogout {
       logoutUrl: slo.idpSloUrl,
       logoutCallbackUrl: slo.spSloUrl,
       ...samlPartyOptions(settings),
-      privateKey: slo.privateKey,
       // Our LogoutRequest ids, so that the LogoutResponse can be matched to one (on any instance).
       cacheProvider: new MongoSamlCache('logout'),
     });
   }
 
   /** The IdP's SLO URL with our signed LogoutRequest for this sign-in (the request id is stored for its answer). */
-  logoutRequestUrl(signIn: SamlSignInRecord): Promise<string> {
+  async logoutRequestUrl(signIn: SamlSignInRecord): Promise<string> {
     const profile = { issuer: this.settings.idpIssuer, nameID: signIn.nameId, nameIDFormat: signIn.nameIdFormat ?? this.settings.nameIdFormat, sessionIndex: signIn.sessionIndex, nameQualifier: signIn.nameQualifier, spNameQualifier: signIn.spNameQualifier } as Profile;
-    return this.saml.getLogoutUrlAsync(profile, LOGOUT_RELAY_STATE, {});
+    return signRedirectUrl(await this.saml.getLogoutUrlAsync(profile, LOGOUT_RELAY_STATE, {}), this.slo.privateKey);
   }
 
-  /** The IdP's SLO URL with our signed LogoutResponse: Success, or Requester/UnknownPrincipal when nothing matched. */
-  logoutResponseUrl(requestId: string, success: boolean, relayState: string | undefined): Promise<string> {
-    return this.saml.getLogoutResponseUrlAsync({ ID: requestId } as Profile, relayState ?? '', {}, success);
+  /**
+   * The IdP's SLO URL with our signed LogoutResponse: Success, or Requester/UnknownPrincipal when nothing matched. The
+   * IdP's RelayState is echoed, so it is signed as sent (signRedirectUrl), whatever characters it has.
+   */
+  async logoutResponseUrl(requestId: string, success: boolean, relayState: string | undefined): Promise<string> {
+    return signRedirectUrl(await this.saml.getLogoutResponseUrlAsync({ ID: requestId } as Profile, relayState ?? '', {}, success), this.slo.privateKey);
   }
 
   /** A verified LogoutResponse: from our IdP, to us, answering a LogoutRequest we sent and nobody answered yet. */

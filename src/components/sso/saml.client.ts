@@ -81,7 +81,8 @@ export class SamlClient {
     const boundRequestId = await findBoundRequest(hashBinding(binding));
     if (boundRequestId === null) return fail('unbound', 'unknown_binding');
     // Which key opens an encrypted assertion (before node-saml, which takes one key); refused before anything is claimed.
-    const assertion = await inspectResponse(body.SAMLResponse, this.settings.decryption?.keys ?? []);
+    const assertion = await inspectResponse(body.SAMLResponse, this.settings.decryption?.keys ?? [], this.settings.idpCerts);
+    if (assertion.kind === 'bad_signature') return fail('invalid', 'bad_signature');
     if (assertion.kind === 'encrypted' && !assertion.opened.ok) return fail('encryption', assertion.opened.code);
     if (assertion.kind === 'plain' && this.settings.decryption?.required) return fail('encryption', 'unencrypted_assertion');
     const saml = this.samls[assertion.kind === 'encrypted' && assertion.opened.ok ? assertion.opened.keyIndex : 0];
