@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseEmailDomains } from './components/sso/email-domains';
 import { NAME_ID_FORMATS, parseEmailAttributes, parseIdpCerts, parseSpKeyPair } from './components/sso/saml-settings';
+import { parseSamlCrypto, type SamlDecryptionSettings, type SamlKeyPair } from './components/sso/saml-crypto-settings';
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -54,6 +55,11 @@ const envSchema = z.object({
   SAML_IDP_SLO_URL: z.url('must be a URL, like https://adfs.your-district.org/adfs/ls/').optional(),
   SAML_SP_PRIVATE_KEY: z.string().max(20_000).optional(),
   SAML_SP_CERT: z.string().max(20_000).optional(),
+  SAML_SIGN_AUTHN_REQUESTS: booleanish.optional(),
+  SAML_SP_DECRYPTION_KEY: z.string().max(20_000).optional(),
+  SAML_SP_DECRYPTION_CERT: z.string().max(20_000).optional(),
+  SAML_SP_DECRYPTION_KEY_PREVIOUS: z.string().max(60_000).optional(),
+  SAML_REQUIRE_ENCRYPTED_ASSERTIONS: booleanish.optional(),
   OUTBOUND_PRIVATE_NETWORK: z.enum(['allow', 'refuse'], 'must be allow or refuse').optional(),
   XAPI_SECRET_KEY: z.string().regex(SECRET_KEY_PATTERN, SECRET_KEY_MESSAGE).optional(),
   XAPI_SECRET_KEY_PREVIOUS: z.string().max(4000).optional(),
@@ -119,6 +125,10 @@ export type SamlSettings = Readonly<{
   nameIdFormat: string;
   /** SAML Single Logout (docs/sso.md, "Single Logout"); undefined: sign-out is local only. */
   slo: SamlSloSettings | undefined;
+  /** SAML_SIGN_AUTHN_REQUESTS=true: AuthnRequests are signed with this key pair (SAML_SP_*); undefined: unsigned. */
+  requestSigning: SamlKeyPair | undefined;
+  /** SAML_SP_DECRYPTION_*: encrypted assertions and NameIDs are opened (docs/sso.md); undefined: none configured. */
+  decryption: SamlDecryptionSettings | undefined;
 }>;
 
 export type SamlSloSettings = Readonly<{
@@ -259,6 +269,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(...parseEmailDomains(values.SAML_EMAIL_DOMAINS, 'SAML_EMAIL_DOMAINS').problems);
     const spKeys = parseSpKeyPair(values.SAML_SP_PRIVATE_KEY, values.SAML_SP_CERT);
     problems.push(...spKeys.problems);
+    const samlCrypto = parseSamlCrypto(values, samlSet.length === samlKeys.length);
+    problems.push(...samlCrypto.problems);
     if (values.SAML_IDP_SLO_URL) {
       if (samlSet.length < samlKeys.length) problems.push('SAML_IDP_SLO_URL: needs SAML sign-in (SAML_IDP_ENTRY_POINT, SAML_IDP_CERT and SAML_IDP_ISSUER)');
       if (values.SAML_SP_PRIVATE_KEY === undefined && values.SAML_SP_CERT === undefined) {
@@ -322,6 +334,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             emailDomains: Object.freeze(parseEmailDomains(values.SAML_EMAIL_DOMAINS, 'SAML_EMAIL_DOMAINS').domains),
             nameIdFormat: NAME_ID_FORMATS[values.SAML_NAMEID_FORMAT],
             slo: sloSettings(values.SAML_IDP_SLO_URL, parseSpKeyPair(values.SAML_SP_PRIVATE_KEY, values.SAML_SP_CERT), baseUrl),
+            requestSigning: parseSamlCrypto(values, true).requestSigning,
+            decryption: parseSamlCrypto(values, true).decryption,
           })
         : undefined,
     xapiSecretKey: xapiKey(values.XAPI_SECRET_KEY, values.NODE_ENV, values.DATA_DIR),

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,26 @@ import * as samlify from 'samlify';
  * metadata), shows a sign-in screen, and answers with a signed Response in an auto-posting form to the app's
  * ACS, like ADFS or Shibboleth do. Its key pair and self-signed certificate are made at start with openssl
  * in a temporary directory (removed at once); nothing is committed. A second key pair plays an impostor.
+ * Like an ADFS or Shibboleth relying-party trust it can require signed AuthnRequests (checked with the signing
+ * certificate of the app's metadata) and encrypt assertions and logout NameIDs to the app's encryption certificate.
  */
+
+/** The XML encryption library samlify and node-saml both use (no type declarations of its own). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const xmlenc = require('xml-encryption') as {
+  encrypt(content: string, options: { rsa_pub: string; pem: string; encryptionAlgorithm: string; keyEncryptionAlgorithm: string }, callback: (err: Error | null, result: string) => void): void;
+};
+
+export const XMLENC = {
+  aes256cbc: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+  aes256gcm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+  tripledes: 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc',
+  rsaOaep: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+  rsa15: 'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
+} as const;
+
+/** How the IdP encrypts: to the app's published encryption certificate (default) or to `cert`, with these algorithms. */
+export type EncryptOptions = { cert?: string; data?: string; key?: string };
 
 export const NAME_ID = {
   persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
@@ -41,6 +61,11 @@ export type ResponseOptions = {
   relayState?: string;
   /** The IdP refuses (e.g. AuthnFailed): a Response with this second-level status, its message, and no assertion. */
   failure?: { status: string; message: string };
+  /**
+   * Encrypts the assertion (EncryptedAssertion). With sign "response" the response is signed after encrypting (what
+   * Shibboleth does); with "assertion" the assertion is signed, then encrypted, and the response left unsigned (ADFS).
+   */
+  encrypt?: true | EncryptOptions;
 };
 
 /** The form the IdP's page would auto-post to the app; `sessionIndex`: the AuthnStatement's SessionIndex. */
@@ -74,6 +99,8 @@ export type LogoutRequestOptions = {
   issuer?: string;
   tamper?: (xml: string) => string;
   relayState?: string;
+  /** Sends the NameID as an EncryptedID (to the app's encryption certificate, or to `cert`). */
+  encryptNameId?: true | EncryptOptions;
 };
 
 /** What the IdP read from the app's LogoutRequest (after checking its signature with the app's published certificate). */
@@ -90,6 +117,11 @@ export type TestSamlIdp = {
   trustSp(metadataXml: string): void;
   /** Plays the person at the IdP: opens the app's redirect, signs in, and returns the form posted to the ACS. */
   signInAs(authorizationUrl: string, person: SamlPerson, options?: ResponseOptions): Promise<AcsPost>;
+  /**
+   * Reads an AuthnRequest redirect as the IdP's SSO endpoint does; with `wantAuthnRequestsSigned` samlify requires its
+   * signature over the query as sent, checked with the signing certificate of the app's metadata. Throws when refused.
+   */
+  readAuthnRequest(authorizationUrl: string): Promise<{ id: string; sigAlg: string | null }>;
   /** The IdP's SingleLogoutService (HTTP-Redirect binding): SAML_IDP_SLO_URL. */
   sloUrl: string;
   /**
@@ -129,7 +161,8 @@ function attributeStatement(attributes: Record<string, string | string[]>): stri
 
 let validatorSet = false;
 
-export async function startTestSamlIdp(): Promise<TestSamlIdp> {
+/** `wantAuthnRequestsSigned`: the IdP refuses an AuthnRequest without a valid signature (ADFS/Shibboleth "require signed requests"). */
+export async function startTestSamlIdp(setup: { wantAuthnRequestsSigned?: boolean } = {}): Promise<TestSamlIdp> {
   if (!validatorSet) {
     // samlify asks the caller for XML schema validation of what it parses (here only the app's AuthnRequest).
     samlify.setSchemaValidator({ validate: async (xml: string) => { if (!/AuthnRequest|LogoutRequest|LogoutResponse/.test(xml)) throw new Error('not an AuthnRequest or a logout message'); return 'ok'; } });
@@ -139,6 +172,7 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
   const impostor = makeKeyPair('Impostor IdP');
   const pending = new Map<string, { person: SamlPerson; options: ResponseOptions }>();
   let sp: { response: samlify.ServiceProviderInstance; assertion: samlify.ServiceProviderInstance; slo: samlify.ServiceProviderInstance; sloUnsigned: samlify.ServiceProviderInstance } | undefined;
+  let spMetadata = '';
   let idps: { real: samlify.IdentityProviderInstance; impostor: samlify.IdentityProviderInstance } | undefined;
   let lastPost: AcsPost | undefined;
 
@@ -152,9 +186,8 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
     const url = new URL(req.url ?? '/', origin);
     if (req.method === 'GET' && url.pathname === '/sso') {
       if (!sp || !idps) throw new Error('the IdP does not know the app yet (trustSp)');
-      const query = Object.fromEntries(url.searchParams);
-      // Parses and checks the AuthnRequest as the IdP would (its issuer must be the SP it knows).
-      const parsed = await idps.real.parseLoginRequest(sp.response, 'redirect', { query, octetString: '' });
+      // Parses and checks the AuthnRequest as the IdP would (its issuer must be the SP it knows; its signature when required).
+      const parsed = await parseAuthnRequest(`${origin}${req.url ?? ''}`);
       const ticket = url.searchParams.get('ticket') ?? '';
       const wanted = pending.get(ticket);
       if (!wanted) {
@@ -164,8 +197,9 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       pending.delete(ticket);
       const { person, options } = wanted;
       const sign = options.sign ?? 'response';
-      const target = sign === 'assertion' ? sp.assertion : sp.response;
-      const idp = sign === 'impostor' ? idps.impostor : idps.real;
+      const encrypt = options.encrypt === true ? {} : options.encrypt;
+      const target = encrypt ? encryptingSp(sign === 'assertion' ? 'assertion' : 'response', encrypt.cert) : sign === 'assertion' ? sp.assertion : sp.response;
+      const idp = encrypt ? idpFor(sign === 'impostor' ? impostor : real, encrypt) : sign === 'impostor' ? idps.impostor : idps.real;
       const requestId = String(parsed.extract.request?.id ?? '');
       const acs = target.entityMeta.getAssertionConsumerService('post') as string;
       const now = new Date();
@@ -201,7 +235,7 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       } else if (sign === 'none') {
         xml = fill(samlify.SamlLib.defaultLoginResponseTemplate.context).context;
       } else {
-        const response = await idp.createLoginResponse(target, { extract: parsed.extract }, 'post', {}, { customTagReplacement: fill });
+        const response = await idp.createLoginResponse(target, { extract: parsed.extract }, 'post', {}, { customTagReplacement: fill, encryptThenSign: Boolean(encrypt) && sign !== 'assertion' });
         xml = Buffer.from(response.context, 'base64').toString('utf8');
       }
       if (options.tamper) xml = options.tamper(xml);
@@ -223,16 +257,43 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
   const entityId = `${origin}/metadata`;
   const sso = [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${origin}/sso` }];
   const slo = [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${origin}/slo` }];
-  const idpFor = (pair: { key: string; cert: string }) =>
-    samlify.IdentityProvider({ entityID: entityId, privateKey: pair.key, signingCert: pair.cert, singleSignOnService: sso, singleLogoutService: slo, nameIDFormat: [NAME_ID.persistent], wantAuthnRequestsSigned: false, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true, requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' });
+  const idpFor = (pair: { key: string; cert: string }, encrypt?: EncryptOptions) =>
+    samlify.IdentityProvider({ entityID: entityId, privateKey: pair.key, signingCert: pair.cert, singleSignOnService: sso, singleLogoutService: slo, nameIDFormat: [NAME_ID.persistent], wantAuthnRequestsSigned: setup.wantAuthnRequestsSigned ?? false, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true, requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      ...(encrypt ? { isAssertionEncrypted: true, dataEncryptionAlgorithm: encrypt.data ?? XMLENC.aes256cbc, keyEncryptionAlgorithm: encrypt.key ?? XMLENC.rsaOaep } : {}) });
   idps = { real: idpFor(real), impostor: idpFor(impostor) };
   let ticketCounter = 0;
+
+  /** The app as the IdP knows it, encrypting to its published encryption certificate or to `cert` instead. */
+  function encryptingSp(signs: 'response' | 'assertion', cert?: string): samlify.ServiceProviderInstance {
+    const encryptionCert = cert ?? encryptionCertOf(spMetadata);
+    if (!encryptionCert) throw new Error("the app's metadata has no encryption certificate");
+    const withCert = setEncryptionCert(spMetadata, encryptionCert);
+    const metadata = signs === 'assertion' ? withCert.replace(/<(\w+:)?SPSSODescriptor\b/, (m) => `${m} WantAssertionsSigned="true"`) : withCert;
+    return samlify.ServiceProvider({ metadata, wantMessageSigned: signs === 'response' });
+  }
+
+  async function parseAuthnRequest(url: string) {
+    if (!sp || !idps) throw new Error('the IdP does not know the app yet (trustSp)');
+    const { query, octetString } = redirectQuery(url, 'SAMLRequest');
+    return idps.real.parseLoginRequest(sp.response, 'redirect', { query, octetString });
+  }
+
+  /** The NameID element as an EncryptedID, encrypted like the IdP's assertions. */
+  async function encryptNameId(nameIdXml: string, encrypt: EncryptOptions): Promise<string> {
+    const cert = encrypt.cert ?? pemOf(encryptionCertOf(spMetadata) ?? '');
+    const encrypted = await new Promise<string>((resolve, reject) => xmlenc.encrypt(nameIdXml, {
+      rsa_pub: createPublicKey(cert).export({ type: 'spki', format: 'pem' }).toString(), pem: cert,
+      encryptionAlgorithm: encrypt.data ?? XMLENC.aes256cbc, keyEncryptionAlgorithm: encrypt.key ?? XMLENC.rsaOaep,
+    }, (err, result) => (err ? reject(err) : resolve(result))));
+    return `<saml:EncryptedID>${encrypted}</saml:EncryptedID>`;
+  }
 
   return {
     env: { SAML_IDP_ENTRY_POINT: `${origin}/sso`, SAML_IDP_CERT: real.cert, SAML_IDP_ISSUER: entityId },
     certPem: real.cert,
     impostorCertPem: impostor.cert,
     trustSp(metadataXml) {
+      spMetadata = metadataXml;
       // The app's metadata as published; a copy that asks for signed assertions drives the "assertion" signing case.
       const wantAssertions = metadataXml.replace(/<(\w+:)?SPSSODescriptor\b/, (m) => `${m} WantAssertionsSigned="true"`);
       sp = {
@@ -247,12 +308,16 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       // The person "signs in" at the IdP: the ticket stands for the IdP's own login form.
       const ticket = String(++ticketCounter);
       pending.set(ticket, { person, options });
-      const url = new URL(authorizationUrl);
-      url.searchParams.set('ticket', ticket);
+      // Appended as is: the rest of the query stays byte for byte what the app signed.
+      const url = `${authorizationUrl}&ticket=${ticket}`;
       lastPost = undefined;
       const res = await fetch(url);
       if (res.status !== 200 || !lastPost) throw new Error(`test IdP answered ${res.status}: ${await res.text()}`);
       return lastPost;
+    },
+    async readAuthnRequest(authorizationUrl) {
+      const parsed = await parseAuthnRequest(authorizationUrl);
+      return { id: String(parsed.extract.request?.id ?? ''), sigAlg: parsed.sigAlg ?? null };
     },
     sloUrl: `${origin}/slo`,
     async answerLogout(appRedirectUrl, options = {}) {
@@ -296,7 +361,9 @@ export async function startTestSamlIdp(): Promise<TestSamlIdp> {
       const destination = target.entityMeta.getSingleLogoutService(binding) as string;
       const id = `_lq${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
       const issued = new Date(Date.now() - (options.issuedMinutesAgo ?? 0) * 60_000).toISOString();
-      const requestXml = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${issued}" Destination="${escapeXml(destination)}"><saml:Issuer>${escapeXml(options.issuer ?? entityId)}</saml:Issuer><saml:NameID Format="${escapeXml(person.nameIdFormat ?? NAME_ID.persistent)}">${escapeXml(person.nameId)}</saml:NameID>${
+      const nameIdXml = `<saml:NameID xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" Format="${escapeXml(person.nameIdFormat ?? NAME_ID.persistent)}">${escapeXml(person.nameId)}</saml:NameID>`;
+      const subject = options.encryptNameId ? await encryptNameId(nameIdXml, options.encryptNameId === true ? {} : options.encryptNameId) : nameIdXml;
+      const requestXml = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${issued}" Destination="${escapeXml(destination)}"><saml:Issuer>${escapeXml(options.issuer ?? entityId)}</saml:Issuer>${subject}${
         person.sessionIndex ? `<samlp:SessionIndex>${escapeXml(person.sessionIndex)}</samlp:SessionIndex>` : ''}</samlp:LogoutRequest>`;
       const built = idp.createLogoutRequest(target, binding, { logoutNameID: person.nameId }, options.relayState ?? '', () => ({ id, context: requestXml })) as { context: string; relayState?: string; entityEndpoint?: string };
       return deliver(binding, built, 'SAMLRequest', requestXml, id, options.tamper);
@@ -356,4 +423,23 @@ function deliver(binding: 'redirect' | 'post', built: { context: string; relaySt
   const fields: Record<string, string> = { [type]: message };
   if (built.relayState) fields.RelayState = built.relayState;
   return { binding, path: new URL(built.entityEndpoint!).pathname, fields, xml, id };
+}
+
+/** The base64 body of the KeyDescriptor use="encryption" certificate in SP metadata, if any. */
+function encryptionCertOf(metadata: string): string | undefined {
+  return /<(?:\w+:)?KeyDescriptor\b[^>]*use="encryption"[^>]*>[\s\S]*?<(?:\w+:)?X509Certificate>([^<]+)</.exec(metadata)?.[1].replace(/\s+/g, '');
+}
+
+/** SP metadata with its encryption certificate replaced by `cert` (PEM or base64 body). */
+function setEncryptionCert(metadata: string, cert: string): string {
+  const body = cert.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  // An app that publishes none (no decryption key): the IdP was given a certificate by other means.
+  if (encryptionCertOf(metadata) === undefined) {
+    return metadata.replace(/(<(?:\w+:)?SPSSODescriptor\b[^>]*>)/, `$1<KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></KeyDescriptor>`);
+  }
+  return metadata.replace(/(<(?:\w+:)?KeyDescriptor\b[^>]*use="encryption"[^>]*>[\s\S]*?<(?:\w+:)?X509Certificate>)[^<]+(<)/, `$1${body}$2`);
+}
+
+function pemOf(body: string): string {
+  return `-----BEGIN CERTIFICATE-----\n${(body.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 }

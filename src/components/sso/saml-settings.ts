@@ -74,44 +74,67 @@ export function parseEmailAttributes(value: string | undefined): readonly string
 }
 
 const PEM_KEY = /-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----([\s\S]*?)-----END \1-----/;
+const PEM_KEYS = /-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/g;
+
+/** Names of a key pair's two variables, as config messages name them. */
+export type KeyPairNames = { key: string; cert: string };
+const SP_SIGNING: KeyPairNames = { key: 'SAML_SP_PRIVATE_KEY', cert: 'SAML_SP_CERT' };
 
 /**
- * SAML_SP_PRIVATE_KEY + SAML_SP_CERT: this app's signing key pair for Single Logout (signed LogoutRequests and
- * LogoutResponses; docs/sso.md, "Single Logout"). Each as a PEM, or its base64 body (PKCS#8 for the key). Both or
- * neither; the certificate must belong to the key. Returns the PEMs, or every problem, each naming the variable.
+ * One RSA private key without a passphrase: a PEM (PKCS#8 or PKCS#1), or its base64 body (PKCS#8). Returns the PEM,
+ * or the problem, prefixed with `name` (e.g. "SAML_SP_PRIVATE_KEY" or "SAML_SP_DECRYPTION_KEY_PREVIOUS: key 2").
  */
-export function parseSpKeyPair(keyValue: string | undefined, certValue: string | undefined): { key?: string; cert?: string; problems: string[] } {
+export function parsePrivateKey(value: string, name: string): { key?: string; problem?: string } {
+  const keyText = value.replace(/\\n/g, '\n').trim();
+  const keyBlock = PEM_KEY.exec(keyText);
+  const keyBody = (keyBlock ? keyBlock[2] : keyText).replace(/\s+/g, '');
+  if (keyText.includes('-----BEGIN') && !keyBlock) return { problem: `${name}: has a "-----BEGIN" line but no complete private key block (an encrypted key is not supported: give it without a passphrase)` };
+  if (!BASE64_BODY.test(keyBody)) return { problem: `${name}: is not a PEM private key or its base64 body` };
+  const label = keyBlock ? keyBlock[1] : 'PRIVATE KEY';
+  const pem = `-----BEGIN ${label}-----\n${(keyBody.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
+  try {
+    const parsed = createPrivateKey(pem);
+    if (parsed.asymmetricKeyType !== 'rsa') return { problem: `${name}: must be an RSA key (SAML signatures and key transport here are RSA)` };
+    return { key: pem };
+  } catch {
+    return { problem: `${name}: is not a parseable private key (PEM, PKCS#8 or PKCS#1, without a passphrase)` };
+  }
+}
+
+/** Several private keys in one variable: PEM blocks one after another, or base64 bodies separated by commas. */
+export function splitPrivateKeys(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  const text = value.replace(/\\n/g, '\n');
+  if (text.includes('-----BEGIN')) {
+    const blocks = [...text.matchAll(PEM_KEYS)].map((m) => m[0]);
+    return blocks.length > 0 ? blocks : [text];
+  }
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * An SP key pair: by default SAML_SP_PRIVATE_KEY + SAML_SP_CERT, this app's signing key pair (Single Logout messages,
+ * and AuthnRequests with SAML_SIGN_AUTHN_REQUESTS; docs/sso.md). Each as a PEM, or its base64 body (PKCS#8 for the
+ * key). Both or neither; the certificate must belong to the key. Returns the PEMs, or every problem, each naming the variable.
+ */
+export function parseSpKeyPair(keyValue: string | undefined, certValue: string | undefined, names: KeyPairNames = SP_SIGNING): { key?: string; cert?: string; problems: string[] } {
   const problems: string[] = [];
   const given = (v: string | undefined) => v !== undefined && v.trim() !== '';
   if (!given(keyValue) && !given(certValue)) return { problems };
-  if (!given(keyValue)) return { problems: ['SAML_SP_PRIVATE_KEY: required when SAML_SP_CERT is set (the signing key and its certificate go together)'] };
-  if (!given(certValue)) return { problems: ['SAML_SP_CERT: required when SAML_SP_PRIVATE_KEY is set (the signing key and its certificate go together)'] };
+  if (!given(keyValue)) return { problems: [`${names.key}: required when ${names.cert} is set (the key and its certificate go together)`] };
+  if (!given(certValue)) return { problems: [`${names.cert}: required when ${names.key} is set (the key and its certificate go together)`] };
 
-  let key: string | undefined;
-  const keyText = keyValue!.replace(/\\n/g, '\n').trim();
-  const keyBlock = PEM_KEY.exec(keyText);
-  const keyBody = (keyBlock ? keyBlock[2] : keyText).replace(/\s+/g, '');
-  if (keyText.includes('-----BEGIN') && !keyBlock) problems.push('SAML_SP_PRIVATE_KEY: has a "-----BEGIN" line but no complete private key block (an encrypted key is not supported: give it without a passphrase)');
-  else if (!BASE64_BODY.test(keyBody)) problems.push('SAML_SP_PRIVATE_KEY: is not a PEM private key or its base64 body');
-  else {
-    const label = keyBlock ? keyBlock[1] : 'PRIVATE KEY';
-    const pem = `-----BEGIN ${label}-----\n${(keyBody.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
-    try {
-      const parsed = createPrivateKey(pem);
-      if (parsed.asymmetricKeyType !== 'rsa') problems.push('SAML_SP_PRIVATE_KEY: must be an RSA key (SAML signatures here are rsa-sha256)');
-      else key = pem;
-    } catch {
-      problems.push('SAML_SP_PRIVATE_KEY: is not a parseable private key (PEM, PKCS#8 or PKCS#1, without a passphrase)');
-    }
-  }
+  const parsedKey = parsePrivateKey(keyValue!, names.key);
+  if (parsedKey.problem) problems.push(parsedKey.problem);
+  const key = parsedKey.key;
 
   const certs = parseIdpCerts(certValue);
-  const certProblems = certs.problems.map((p) => p.replace(/^SAML_IDP_CERT: /, 'SAML_SP_CERT: '));
+  const certProblems = certs.problems.map((p) => p.replace(/^SAML_IDP_CERT: /, `${names.cert}: `));
   if (certProblems.length > 0) problems.push(...certProblems);
-  else if (certs.certs.length !== 1) problems.push('SAML_SP_CERT: give exactly one certificate (the one for SAML_SP_PRIVATE_KEY)');
+  else if (certs.certs.length !== 1) problems.push(`${names.cert}: give exactly one certificate (the one for ${names.key})`);
   const cert = certs.certs.length === 1 && certProblems.length === 0 ? certs.certs[0] : undefined;
   if (key && cert && !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
-    problems.push('SAML_SP_CERT: does not belong to SAML_SP_PRIVATE_KEY (its public key is another one)');
+    problems.push(`${names.cert}: does not belong to ${names.key} (its public key is another one)`);
   }
   return problems.length > 0 ? { problems } : { key, cert, problems };
 }

@@ -2,12 +2,14 @@
  * Reading a SAML Single Logout message (LogoutRequest or LogoutResponse) from the IdP, on either binding, and
  * believing only what its signature covers (docs/sso.md, "Single Logout"). node-saml's own logout checks are not
  * used for the reading: they accept an HTTP-Redirect message without any signature, an unsolicited or replayed
- * LogoutResponse, and refuse a partial-logout status before the signature is checked. Pure apart from the XML
- * libraries node-saml already uses.
+ * LogoutResponse, and refuse a partial-logout status before the signature is checked. A LogoutRequest's NameID may
+ * come encrypted (EncryptedID, covered by the signature): it is opened with the decryption keys (saml-crypto.ts).
+ * Pure apart from the XML libraries node-saml already uses.
  */
 import { verify as verifySignature } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { getVerifiedXml, parseDomFromString } from '@node-saml/node-saml/lib/xml';
+import { children, openEncrypted } from './saml-crypto';
 
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -76,8 +78,11 @@ function decodeParam(raw: string): string {
   }
 }
 
-/** HTTP-Redirect binding: a signature by one of `certs` over the query is required; then the inflated XML. */
-export async function readRedirectMessage(params: Map<string, string>, type: SloMessageType, certs: readonly string[]): Promise<LogoutMessage> {
+/**
+ * HTTP-Redirect binding: a signature by one of `certs` over the query is required; then the inflated XML.
+ * `decryptionKeys`: what an encrypted NameID is opened with (none: such a request is refused).
+ */
+export async function readRedirectMessage(params: Map<string, string>, type: SloMessageType, certs: readonly string[], decryptionKeys: readonly string[] = []): Promise<LogoutMessage> {
   const message = params.get(type);
   const sigAlg = params.get('SigAlg');
   const signature = params.get('Signature');
@@ -102,11 +107,11 @@ export async function readRedirectMessage(params: Map<string, string>, type: Slo
   } catch {
     throw new SloMessageError('malformed');
   }
-  return parseMessage(xml, type);
+  return parseMessage(xml, type, decryptionKeys);
 }
 
 /** HTTP-POST binding: the XML must carry an enveloped signature over its root by one of `certs`; only that is read. */
-export async function readPostMessage(value: string, type: SloMessageType, certs: readonly string[]): Promise<LogoutMessage> {
+export async function readPostMessage(value: string, type: SloMessageType, certs: readonly string[], decryptionKeys: readonly string[] = []): Promise<LogoutMessage> {
   const xml = Buffer.from(value, 'base64').toString('utf8');
   if (xml.length === 0 || xml.length > MAX_XML) throw new SloMessageError('malformed');
   let verified: string | null;
@@ -117,10 +122,10 @@ export async function readPostMessage(value: string, type: SloMessageType, certs
     throw new SloMessageError('bad_signature');
   }
   if (!verified) throw new SloMessageError('bad_signature');
-  return parseMessage(verified, type);
+  return parseMessage(verified, type, decryptionKeys);
 }
 
-async function parseMessage(xml: string, type: SloMessageType): Promise<LogoutMessage> {
+async function parseMessage(xml: string, type: SloMessageType, decryptionKeys: readonly string[]): Promise<LogoutMessage> {
   let root: Element;
   try {
     root = (await parseDomFromString(xml)).documentElement;
@@ -134,7 +139,7 @@ async function parseMessage(xml: string, type: SloMessageType): Promise<LogoutMe
   const attr = (name: string) => (root.hasAttribute(name) ? root.getAttribute(name) ?? undefined : undefined);
   const issuer = children(root, ASSERTION, 'Issuer')[0]?.textContent?.trim();
   const statusCode = children(children(root, PROTOCOL, 'Status')[0], PROTOCOL, 'StatusCode')[0];
-  const nameIdElement = children(root, ASSERTION, 'NameID')[0];
+  const nameIdElement = children(root, ASSERTION, 'NameID')[0] ?? (await openNameId(children(root, ASSERTION, 'EncryptedID')[0], decryptionKeys));
   return {
     kind: expected,
     id,
@@ -151,11 +156,10 @@ async function parseMessage(xml: string, type: SloMessageType): Promise<LogoutMe
   };
 }
 
-function children(parent: Element | undefined, namespace: string, localName: string): Element[] {
-  if (!parent) return [];
-  const found: Element[] = [];
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType === 1 && (node as Element).namespaceURI === namespace && (node as Element).localName === localName) found.push(node as Element);
-  }
-  return found;
+/** The NameID inside an EncryptedID, if there is one; a SloMessageError with the code when it cannot be opened. */
+async function openNameId(encryptedId: Element | undefined, keys: readonly string[]): Promise<Element | undefined> {
+  if (!encryptedId) return undefined;
+  const opened = await openEncrypted(encryptedId, keys, 'NameID');
+  if (!opened.ok) throw new SloMessageError(opened.code);
+  return opened.element;
 }

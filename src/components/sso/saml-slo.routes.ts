@@ -20,6 +20,7 @@ const MAX_RELAY_STATE = 80;
  */
 export function addSloEndpoint(router: Router, settings: SamlSettings, slo: SamlSloSettings, limiter: RequestHandler): void {
   const client = samlLogoutFor(settings, slo);
+  const decryptionKeys = settings.decryption?.keys ?? [];
 
   const handle = async (req: Request, res: Response) => {
     let type: SloMessageType | undefined;
@@ -30,12 +31,12 @@ export function addSloEndpoint(router: Router, settings: SamlSettings, slo: Saml
         const params = rawQueryParams(req.originalUrl);
         type = pickType(params.has('SAMLRequest'), params.has('SAMLResponse'));
         relayState = params.has('RelayState') ? safeDecode(params.get('RelayState')!) : undefined;
-        read = () => readRedirectMessage(params, type!, settings.idpCerts);
+        read = () => readRedirectMessage(params, type!, settings.idpCerts, decryptionKeys);
       } else {
         const body = (req.body ?? {}) as Record<string, unknown>;
         type = pickType(typeof body.SAMLRequest === 'string' && body.SAMLRequest !== '', typeof body.SAMLResponse === 'string' && body.SAMLResponse !== '');
         relayState = body.RelayState;
-        read = () => readPostMessage(body[type!] as string, type!, settings.idpCerts);
+        read = () => readPostMessage(body[type!] as string, type!, settings.idpCerts, decryptionKeys);
       }
     } catch (err) {
       if (!(err instanceof SloMessageError)) throw err;

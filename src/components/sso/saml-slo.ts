@@ -7,6 +7,7 @@ import { SAML_REQUEST_MAX_MS } from './saml-request.model';
 import { SAML_SESSION_RECORD_MS, SamlSession } from './saml-session.model';
 import { MongoSamlCache, claimLogoutRequest, rememberIdpLogoutRequest } from './saml.cache';
 import { samlPartyOptions } from './saml-options';
+import { signRedirectUrl } from './saml-crypto';
 import { STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, type LogoutMessage } from './saml-slo.message';
 
 /** What our LogoutRequest needs, kept in the server-side session of a SAML sign-in (only with Single Logout on). */
@@ -37,10 +38,11 @@ export type LogoutResponseOutcome = { ok: true; complete: boolean } | { ok: fals
 export type LogoutRequestOutcome = { ok: true; id: string; nameId: string; sessionIndexes: string[] } | { ok: false; code: string };
 
 /**
- * SAML 2.0 Single Logout (docs/sso.md, "Single Logout") on node-saml's SAML class, which builds and signs
- * (rsa-sha256, HTTP-Redirect binding) our LogoutRequest and LogoutResponse with SAML_SP_PRIVATE_KEY. Its own
- * instance: the sign-in client stays as it is (unsigned AuthnRequests). Incoming messages are read by
- * saml-slo.message.ts (signature required on both bindings) and checked here.
+ * SAML 2.0 Single Logout (docs/sso.md, "Single Logout") on node-saml's SAML class, which builds our LogoutRequest and
+ * LogoutResponse (HTTP-Redirect binding); signRedirectUrl (saml-crypto.ts) signs them, rsa-sha256 with
+ * SAML_SP_PRIVATE_KEY, as the sign-in client signs its AuthnRequests with SAML_SIGN_AUTHN_REQUESTS.
+ * Incoming messages are read by saml-slo.message.ts (signature required on both bindings; an encrypted NameID is
+ * opened with SAML_SP_DECRYPTION_KEY or a previous one) and checked here.
  */
 export class SamlLogout {
   private readonly saml: SAML;
@@ -54,33 +56,23 @@ export class SamlLogout {
       logoutUrl: slo.idpSloUrl,
       logoutCallbackUrl: slo.spSloUrl,
       ...samlPartyOptions(settings),
-      privateKey: slo.privateKey,
       // Our LogoutRequest ids, so that the LogoutResponse can be matched to one (on any instance).
       cacheProvider: new MongoSamlCache('logout'),
     });
   }
 
   /** The IdP's SLO URL with our signed LogoutRequest for this sign-in (the request id is stored for its answer). */
-  logoutRequestUrl(signIn: SamlSignInRecord): Promise<string> {
+  async logoutRequestUrl(signIn: SamlSignInRecord): Promise<string> {
     const profile = { issuer: this.settings.idpIssuer, nameID: signIn.nameId, nameIDFormat: signIn.nameIdFormat ?? this.settings.nameIdFormat, sessionIndex: signIn.sessionIndex, nameQualifier: signIn.nameQualifier, spNameQualifier: signIn.spNameQualifier } as Profile;
-    return this.saml.getLogoutUrlAsync(profile, LOGOUT_RELAY_STATE, {});
-  }
-
-  /** The IdP's SLO URL with our signed LogoutResponse: Success, or Requester/UnknownPrincipal when nothing matched. */
-  logoutResponseUrl(requestId: string, success: boolean, relayState: string | undefined): Promise<string> {
-    return this.saml.getLogoutResponseUrlAsync({ ID: requestId } as Profile, relayState ?? '', {}, success);
+    return signRedirectUrl(await this.saml.getLogoutUrlAsync(profile, LOGOUT_RELAY_STATE, {}), this.slo.privateKey);
   }
 
   /**
-   * Metadata with the SingleLogoutService (both bindings) and our signing certificate. node-saml publishes only the
-   * POST binding and, with a key, says AuthnRequestsSigned="true": the sign-in requests are not signed, so that is
-   * put right, and the Redirect binding added.
+   * The IdP's SLO URL with our signed LogoutResponse: Success, or Requester/UnknownPrincipal when nothing matched. The
+   * IdP's RelayState is echoed, so it is signed as sent (signRedirectUrl), whatever characters it has.
    */
-  metadata(): string {
-    const xml = this.saml.generateServiceProviderMetadata(null, this.slo.cert);
-    return xml
-      .replace(/AuthnRequestsSigned="true"/, 'AuthnRequestsSigned="false"')
-      .replace(/(<SingleLogoutService\b[^>]*\/>)/, `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(this.slo.spSloUrl)}"/>$1`);
+  async logoutResponseUrl(requestId: string, success: boolean, relayState: string | undefined): Promise<string> {
+    return signRedirectUrl(await this.saml.getLogoutResponseUrlAsync({ ID: requestId } as Profile, relayState ?? '', {}, success), this.slo.privateKey);
   }
 
   /** A verified LogoutResponse: from our IdP, to us, answering a LogoutRequest we sent and nobody answered yet. */
@@ -115,10 +107,6 @@ export class SamlLogout {
     if (message.destination !== undefined && message.destination !== this.slo.spSloUrl) return 'wrong_destination';
     return undefined;
   }
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 const clients = new WeakMap<SamlSloSettings, SamlLogout>();

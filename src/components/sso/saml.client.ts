@@ -5,8 +5,10 @@ import type { SsoIdentity } from './sso.service';
 import { MongoSamlCache, claimSamlRequest, findBoundRequest, withBinding } from './saml.cache';
 import { hashBinding } from '../../shared/login-binding';
 import { TRANSIENT_NAME_ID } from './saml-settings';
-import { samlLogoutFor, type SamlSignInRecord } from './saml-slo';
+import type { SamlSignInRecord } from './saml-slo';
 import { samlPartyOptions } from './saml-options';
+import { inspectResponse, signRedirectUrl } from './saml-crypto';
+import { samlMetadata } from './saml-metadata';
 
 /** Clocks of the IdP and this server may differ this much (NotBefore / NotOnOrAfter). */
 const CLOCK_SKEW_MS = 60 * 1000;
@@ -15,9 +17,10 @@ const MAX_NAME_ID = 500;
 
 /**
  * Why a response was not accepted: `expired`, `denied` and `unbound` (not the browser that started the sign-in,
- * or its binding expired) get their own page, the rest "could not be verified".
+ * or its binding expired) get their own page, the rest "could not be verified"; `encryption` (an assertion we cannot
+ * open, or a plain one while SAML_REQUIRE_ENCRYPTED_ASSERTIONS is on) adds what the district office should do.
  */
-export type SamlFailure = { kind: 'invalid' | 'expired' | 'denied' | 'transient' | 'unbound'; code: string };
+export type SamlFailure = { kind: 'invalid' | 'expired' | 'denied' | 'transient' | 'unbound' | 'encryption'; code: string };
 /** `signIn`: what a LogoutRequest for this sign-in needs (kept in the session only when Single Logout is on). */
 export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string; signIn: SamlSignInRecord } | { ok: false; failure: SamlFailure };
 
@@ -31,19 +34,24 @@ export type SamlOutcome = { ok: true; identity: SsoIdentity; next: string; signI
  * - the assertion's Issuer is SAML_IDP_ISSUER; the SubjectConfirmationData Recipient, and the response's
  *   Destination when present, is our ACS URL;
  * - the response answers the very request started in the posting browser (its binding cookie; login CSRF).
+ * With SAML_SIGN_AUTHN_REQUESTS the AuthnRequest is signed; with SAML_SP_DECRYPTION_KEY an encrypted assertion is
+ * opened with it (or with a previous key during a rollover: one node-saml instance per key, as node-saml takes one).
  */
 export class SamlClient {
-  private readonly saml: SAML;
+  /** One per decryption key, current first; just one when no key is configured. */
+  private readonly samls: SAML[];
 
   constructor(readonly settings: SamlSettings) {
-    this.saml = new SAML({
+    const keys: (string | undefined)[] = settings.decryption ? [...settings.decryption.keys] : [undefined];
+    this.samls = keys.map((decryptionPvk) => new SAML({
       ...samlPartyOptions(settings),
       entryPoint: settings.entryPoint,
       // ADFS with Windows sign-in (Kerberos) refuses an exact PasswordProtectedTransport request.
       disableRequestedAuthnContext: true,
       acceptedClockSkewMs: CLOCK_SKEW_MS,
       cacheProvider: new MongoSamlCache(),
-    });
+      ...(decryptionPvk ? { decryptionPvk } : {}),
+    }));
   }
 
   /**
@@ -51,16 +59,13 @@ export class SamlClient {
    * record keeps `bindingHash`, the hash of the binding cookie the route sets in this browser.
    */
   async signInUrl(next: string, bindingHash: string): Promise<string> {
-    return withBinding(bindingHash, () => this.saml.getAuthorizeUrlAsync(safeRedirectPath(next), undefined, {}));
+    const url = await withBinding(bindingHash, () => this.samls[0].getAuthorizeUrlAsync(safeRedirectPath(next), undefined, {}));
+    return this.settings.requestSigning ? signRedirectUrl(url, this.settings.requestSigning.privateKey) : url;
   }
 
-  /**
-   * SP metadata for the IdP's administrator: our entity ID, the ACS URL (HTTP-POST), the NameID format; with
-   * Single Logout also the SingleLogoutService (both bindings) and our signing certificate.
-   */
+  /** SP metadata for the IdP's administrator (saml-metadata.ts says what it holds). */
   metadata(): string {
-    if (this.settings.slo) return samlLogoutFor(this.settings, this.settings.slo).metadata();
-    return this.saml.generateServiceProviderMetadata(null);
+    return samlMetadata(this.settings);
   }
 
   /**
@@ -75,9 +80,15 @@ export class SamlClient {
     if (binding === undefined) return fail('unbound', 'no_binding_cookie');
     const boundRequestId = await findBoundRequest(hashBinding(binding));
     if (boundRequestId === null) return fail('unbound', 'unknown_binding');
+    // Which key opens an encrypted assertion (before node-saml, which takes one key); refused before anything is claimed.
+    const assertion = await inspectResponse(body.SAMLResponse, this.settings.decryption?.keys ?? [], this.settings.idpCerts);
+    if (assertion.kind === 'bad_signature') return fail('invalid', 'bad_signature');
+    if (assertion.kind === 'encrypted' && !assertion.opened.ok) return fail('encryption', assertion.opened.code);
+    if (assertion.kind === 'plain' && this.settings.decryption?.required) return fail('encryption', 'unencrypted_assertion');
+    const saml = this.samls[assertion.kind === 'encrypted' && assertion.opened.ok ? assertion.opened.keyIndex : 0];
     let profile: Profile | null;
     try {
-      ({ profile } = await this.saml.validatePostResponseAsync({ SAMLResponse: body.SAMLResponse }));
+      ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: body.SAMLResponse }));
     } catch (err) {
       return { ok: false, failure: classify(err) };
     }

@@ -101,6 +101,9 @@ export function samlRouter(config: Config): Router {
 
   function renderFailure(res: Response, failure: SamlFailure) {
     if (failure.kind === 'transient') return renderError(res, 'invalid', { detail: 'saml.transientNameId' });
+    if (failure.kind === 'encryption') {
+      return renderError(res, 'invalid', { detail: failure.code === 'unencrypted_assertion' ? 'saml.unencryptedAssertion' : 'saml.encryptionKey' });
+    }
     return renderError(res, failure.kind);
   }
 
