@@ -23,6 +23,7 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
   { role: 'principal', email: `principal.roosevelt@${DOMAIN}`, note: 'principal, Roosevelt Middle' },
   { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary' },
   { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
+  { role: 'staff', email: `substitute@${DOMAIN}`, note: 'substitute teacher, Lincoln Elementary and Roosevelt Middle ("Working at" on My training)' },
 ]);
 
 // The contact tree's middle level: each region has its own operations desk (over the district's).
@@ -42,7 +43,8 @@ const REGIONS = [
 const SCHOOLS = [
   // Lincoln names its own principal: the demo's school-specific contact (player and quick-reference card).
   { code: 'LIN', name: 'Lincoln Elementary', region: 'NORTH', contacts: { principal: { name: 'Principal Marcus Whitaker', nameEs: 'Marcus Whitaker, director del plantel', phone: '(555) 010-0101' } } },
-  { code: 'ROO', name: 'Roosevelt Middle', region: 'NORTH' },
+  // Roosevelt too, so the substitute at both schools sees the "Working at" choice change who to call.
+  { code: 'ROO', name: 'Roosevelt Middle', region: 'NORTH', contacts: { principal: { name: 'Principal Elena Vargas-Ochoa', nameEs: 'Elena Vargas-Ochoa, directora del plantel', phone: '(555) 010-0102' } } },
   { code: 'HUE', name: 'Dolores Huerta High', region: 'NORTH' },
   { code: 'MAP', name: 'Maple Grove Elementary', region: 'SOUTH' },
   { code: 'SUN', name: 'Sunset Valley K-8', region: 'SOUTH' },
@@ -81,6 +83,12 @@ const NAMED_USERS: DemoUser[] = [
   { email: `principal.maple@${DOMAIN}`, name: 'Hye-jin Park', role: 'principal', schools: ['MAP', 'SUN'], startedDaysAgo: 1200 },
   { email: `teacher.lincoln@${DOMAIN}`, name: 'Grace Liu', role: 'staff', jobTitle: 'teacher', schools: ['LIN'], startedDaysAgo: 800 },
   { email: `frontoffice.lincoln@${DOMAIN}`, name: 'José Hernández', role: 'staff', jobTitle: 'front_office', schools: ['LIN'], startedDaysAgo: 1900 },
+];
+
+// A substitute at two schools: Lincoln first (their default), Roosevelt second (docs/contacts.md, "Working at").
+// Listed after the generated staff, so the employee ids of a demo seeded before stay as they were.
+const MULTI_SCHOOL_USERS: DemoUser[] = [
+  { email: `substitute@${DOMAIN}`, name: 'Teresa Okonkwo', role: 'staff', jobTitle: 'substitute_teacher', schools: ['LIN', 'ROO'], startedDaysAgo: 400 },
 ];
 
 const STAFF_NAMES = [
@@ -142,7 +150,7 @@ function generatedStaff(): DemoUser[] {
 }
 
 export function demoUsers(): DemoUser[] {
-  return [...NAMED_USERS, ...generatedStaff()];
+  return [...NAMED_USERS, ...generatedStaff(), ...MULTI_SCHOOL_USERS];
 }
 
 /** Creates or updates the demo district. Returns the district id. */

@@ -62,6 +62,10 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const teacher = await User.findOne({ email: 'teacher.lincoln@demo-usd.example' }).lean().orFail();
   expect(teacher).toMatchObject({ jobTitle: 'teacher' });
   expect(teacher.schools.map(String)).toEqual([String(lincoln._id)]);
+  // The substitute works at Lincoln and Roosevelt, Lincoln first (their default "Working at").
+  const roosevelt = schools.find((s) => s.name === 'Roosevelt Middle')!;
+  const substitute = await User.findOne({ email: 'substitute@demo-usd.example' }).lean().orFail();
+  expect(substitute.schools.map(String)).toEqual([String(lincoln._id), String(roosevelt._id)]);
 
   // Finished demo attempts carry the answers they were scored on, along a path the module allows.
   const finished = await Attempt.find({ district: district._id, status: { $in: ['passed', 'failed'] } }).lean();
