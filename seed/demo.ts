@@ -43,8 +43,7 @@ const REGIONS = [
 const SCHOOLS = [
   // Lincoln names its own principal: the demo's school-specific contact (player and quick-reference card).
   { code: 'LIN', name: 'Lincoln Elementary', region: 'NORTH', contacts: { principal: { name: 'Principal Marcus Whitaker', nameEs: 'Marcus Whitaker, director del plantel', phone: '(555) 010-0101' } } },
-  // Roosevelt too, so the substitute at both schools sees the "Working at" choice change who to call.
-  { code: 'ROO', name: 'Roosevelt Middle', region: 'NORTH', contacts: { principal: { name: 'Principal Elena Vargas-Ochoa', nameEs: 'Elena Vargas-Ochoa, directora del plantel', phone: '(555) 010-0102' } } },
+  { code: 'ROO', name: 'Roosevelt Middle', region: 'NORTH' },
   { code: 'HUE', name: 'Dolores Huerta High', region: 'NORTH' },
   { code: 'MAP', name: 'Maple Grove Elementary', region: 'SOUTH' },
   { code: 'SUN', name: 'Sunset Valley K-8', region: 'SOUTH' },

@@ -187,4 +187,13 @@ test('when the demo is seeded, then Lincoln has its own principal and two region
   const roosevelt = await signIn(t.app, 'principal.roosevelt@demo-usd.example', DEMO_PASSWORD);
   const other = await roosevelt.get('/training/front-office/card?lang=en');
   expect(other.text).toContain('Then call your principal (site administrator) (<a href="tel:+15550100100">555-010-0100</a>).');
+
+  // The substitute at Lincoln and Roosevelt: Lincoln's principal by default, the district's wording once working at Roosevelt.
+  const substitute = await signIn(t.app, 'substitute@demo-usd.example', DEMO_PASSWORD);
+  const atLincoln = await substitute.get('/training/front-office/card?lang=en');
+  expect(atLincoln.text).toContain('Then call Principal Marcus Whitaker');
+  const rooseveltSchool = await School.findOne({ district: district._id, code: 'ROO' }).lean().orFail();
+  const atRoosevelt = await substitute.get(`/training/front-office/card?lang=en&school=${String(rooseveltSchool._id)}`);
+  expect(atRoosevelt.text).toContain('Then call your principal (site administrator)');
+  expect(atRoosevelt.text).toContain('Contacts for Roosevelt Middle');
 });
