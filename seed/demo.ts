@@ -23,7 +23,7 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
   { role: 'principal', email: `principal.roosevelt@${DOMAIN}`, note: 'principal, Roosevelt Middle' },
   { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary' },
   { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
-  { role: 'staff', email: `substitute@${DOMAIN}`, note: 'substitute teacher, Lincoln Elementary and Roosevelt Middle ("Working at" on My training)' },
+  { role: 'staff', email: `substitute@${DOMAIN}`, note: 'substitute teacher, Lincoln Elementary and Roosevelt Middle; "Working at" on My training' },
 ]);
 
 // The contact tree's middle level: each region has its own operations desk (over the district's).
