@@ -24,6 +24,7 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
   { role: 'principal', email: `principal.roosevelt@${DOMAIN}`, note: 'principal, Roosevelt Middle' },
   { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary; holds Classroom v1, offered the v2 update' },
   { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
+  { role: 'staff', email: `substitute@${DOMAIN}`, note: 'substitute teacher, Lincoln Elementary and Roosevelt Middle; "Working at" on My training' },
 ]);
 
 // The contact tree's middle level: each region has its own operations desk (over the district's).
@@ -82,6 +83,12 @@ const NAMED_USERS: DemoUser[] = [
   { email: `principal.maple@${DOMAIN}`, name: 'Hye-jin Park', role: 'principal', schools: ['MAP', 'SUN'], startedDaysAgo: 1200 },
   { email: `teacher.lincoln@${DOMAIN}`, name: 'Grace Liu', role: 'staff', jobTitle: 'teacher', schools: ['LIN'], startedDaysAgo: 800 },
   { email: `frontoffice.lincoln@${DOMAIN}`, name: 'José Hernández', role: 'staff', jobTitle: 'front_office', schools: ['LIN'], startedDaysAgo: 1900 },
+];
+
+// A substitute at two schools: Lincoln first (their default), Roosevelt second (docs/contacts.md, "Working at").
+// Listed after the generated staff, so the employee ids of a demo seeded before stay as they were.
+const MULTI_SCHOOL_USERS: DemoUser[] = [
+  { email: `substitute@${DOMAIN}`, name: 'Teresa Okonkwo', role: 'staff', jobTitle: 'substitute_teacher', schools: ['LIN', 'ROO'], startedDaysAgo: 400 },
 ];
 
 const STAFF_NAMES = [
@@ -143,7 +150,7 @@ function generatedStaff(): DemoUser[] {
 }
 
 export function demoUsers(): DemoUser[] {
-  return [...NAMED_USERS, ...generatedStaff()];
+  return [...NAMED_USERS, ...generatedStaff(), ...MULTI_SCHOOL_USERS];
 }
 
 /** Creates or updates the demo district. Returns the district id. */

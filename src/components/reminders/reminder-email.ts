@@ -69,7 +69,8 @@ export async function buildReminderMessage(reminder: ReminderRecord, baseUrl: st
       .map((s) => ({ id: String(s._id), name: s.name, link: `${baseUrl}/school/${String(s._id)}/reminders`, people: overdue.get(String(s._id)) ?? [] }))
       .filter((g) => g.people.length > 0);
     if (groups.length === 0) return { ok: false, reason: 'nothing_overdue' };
-    const total = groups.reduce((n, g) => n + g.people.length, 0);
+    // People, not lines: someone at two of the principal's schools is listed under each but counted once.
+    const total = new Set(groups.flatMap((g) => g.people.map((p) => p.userId))).size;
     const subject = t('reminders.email.digestSubject', { count: total });
     const body = await render('digest', { ...common, name: user.name, groups, total, contact: contacts.region_operations });
     return { ok: true, message: { to: user.email, subject, language: lang, ...body } };

@@ -26,7 +26,8 @@ export function snapshotOf(u: StoredPerson): Snapshot {
     name: u.name,
     role: u.role,
     jobTitle: u.jobTitle ?? null,
-    schools: (u.schools ?? []).map(String).sort(),
+    // In order: the first school is the person's default workplace and where district totals count them.
+    schools: (u.schools ?? []).map(String),
     preferredLanguage: u.preferredLanguage ?? 'en',
     startDate: u.startDate ? u.startDate.toISOString().slice(0, 10) : null,
     active: u.active !== false,
@@ -41,7 +42,7 @@ export function targetOf(row: RosterRow, before: Snapshot | null): Snapshot {
     name: row.name,
     role: row.role,
     jobTitle: row.role === 'staff' ? row.jobTitle : null,
-    schools: [...row.schoolIds].sort(),
+    schools: [...row.schoolIds],
     preferredLanguage: row.language ?? before?.preferredLanguage ?? 'en',
     startDate: row.startDate ?? before?.startDate ?? null,
     active: true,

@@ -180,7 +180,8 @@ export function validateRow(cells: readonly string[], columns: readonly (RosterC
       name: v.name,
       role,
       jobTitle,
-      schoolIds: schoolIds.sort(),
+      // In the file's order: the first school is the person's first (their default "Working at", docs/contacts.md).
+      schoolIds,
       language,
       startDate: v.start_date || null,
     },

@@ -58,12 +58,14 @@ export async function getSchoolContactContext(districtId: string, schoolId: stri
 }
 
 /**
- * The content's context for a person: the contacts of their first active school (in the order of their
- * account's schools). Someone with no active school — a district admin — gets the district's.
+ * The content's context for a person: the contacts of the school they are working at — `workingAt`, when it is
+ * one of their own active schools (the "Working at" choice, kept in their session) — else of their first active
+ * school (in the order of their account's schools). Someone with no active school — a district admin — gets the
+ * district's. The person's schools are all read through the memo, so the choice costs no query.
  */
-export async function getPersonContactContext(person: { districtId: string; schoolIds: readonly string[] }): Promise<DistrictContext> {
+export async function getPersonContactContext(person: { districtId: string; schoolIds: readonly string[] }, workingAt?: string): Promise<DistrictContext> {
   const [district, entries] = await Promise.all([getDistrictContext(person.districtId), Promise.all(person.schoolIds.map((id) => schoolEntry(person.districtId, id)))]);
-  const school = entries.find((entry) => entry?.isActive);
+  const school = entries.find((entry) => entry?.isActive && entry.id === workingAt) ?? entries.find((entry) => entry?.isActive);
   return school ? resolve(district, school) : district;
 }
 

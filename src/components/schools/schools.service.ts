@@ -61,6 +61,19 @@ export async function ownSchoolNames(actor: Actor): Promise<string[]> {
   return docs.map((d) => d.name);
 }
 
+export type Workplace = { id: string; name: string };
+
+/**
+ * The schools a person works at, as the "Working at" choice lists them: their own active schools of their
+ * district, in the order of their account (the first is where they work unless they choose another).
+ */
+export async function ownWorkplaces(actor: Actor): Promise<Workplace[]> {
+  if (actor.schoolIds.length === 0) return [];
+  const docs = await School.find({ _id: { $in: actor.schoolIds }, district: actor.districtId, active: { $ne: false } }).select('name').lean<SchoolDoc[]>();
+  const names = new Map(docs.map((d) => [d._id.toString(), d.name]));
+  return actor.schoolIds.filter((id) => names.has(id)).map((id) => ({ id, name: names.get(id)! }));
+}
+
 export async function getSchool(actor: Actor, id: string): Promise<SchoolView> {
   const doc = await School.findOne({ _id: id, district: actor.districtId }).select('code name active region').lean<SchoolDoc>();
   if (!doc) throw notFound();

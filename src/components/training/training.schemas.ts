@@ -27,3 +27,21 @@ export const moveSchema = z.object({
 
 /** Notices the play page may show after a redirect (only these keys are ever rendered). */
 export const PLAY_NOTICES: readonly string[] = ['stale'];
+
+/**
+ * The "Working at" form: one of the person's schools (checked against their schools by the route: any other
+ * id, of this district or another, gets the same answer) and the page to go back to.
+ */
+export const workingAtSchema = z.object({
+  school: z.string().regex(/^[0-9a-f]{24}$/, 'workingAt.errors.notYours'),
+  next: z.string().max(120).optional(),
+});
+
+const WORKING_AT_NEXT = /^\/training(?:\/([a-z0-9]+(?:-[a-z0-9]+){0,10})\/card(?:\?version=([1-9]\d{0,5}))?)?$/;
+
+/** Where the form returns: the training list, or a module's card (with its version); anything else is the list. */
+export function parseWorkingAtNext(value: unknown): { path: string; cardSlug?: string; cardVersion?: number } {
+  const match = typeof value === 'string' ? WORKING_AT_NEXT.exec(value) : null;
+  if (!match) return { path: '/training' };
+  return { path: value as string, cardSlug: match[1], cardVersion: match[2] ? Number(match[2]) : undefined };
+}

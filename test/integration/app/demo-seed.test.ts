@@ -66,6 +66,10 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const teacher = await User.findOne({ email: 'teacher.lincoln@demo-usd.example' }).lean().orFail();
   expect(teacher).toMatchObject({ jobTitle: 'teacher' });
   expect(teacher.schools.map(String)).toEqual([String(lincoln._id)]);
+  // The substitute works at Lincoln and Roosevelt, Lincoln first (their default "Working at").
+  const roosevelt = schools.find((s) => s.name === 'Roosevelt Middle')!;
+  const substitute = await User.findOne({ email: 'substitute@demo-usd.example' }).lean().orFail();
+  expect(substitute.schools.map(String)).toEqual([String(lincoln._id), String(roosevelt._id)]);
 
   // Finished demo attempts carry the answers they were scored on, along a path the module allows.
   const finished = await Attempt.find({ district: district._id, status: { $in: ['passed', 'failed'] } }).lean();
@@ -188,6 +192,15 @@ test('when the demo is seeded, then Lincoln has its own principal and two region
   const roosevelt = await signIn(t.app, 'principal.roosevelt@demo-usd.example', DEMO_PASSWORD);
   const other = await roosevelt.get('/training/front-office/card?lang=en');
   expect(other.text).toContain('Then call your principal (site administrator) (<a href="tel:+15550100100">555-010-0100</a>).');
+
+  // The substitute at Lincoln and Roosevelt: Lincoln's principal by default, the district's wording once working at Roosevelt.
+  const substitute = await signIn(t.app, 'substitute@demo-usd.example', DEMO_PASSWORD);
+  const atLincoln = await substitute.get('/training/front-office/card?lang=en');
+  expect(atLincoln.text).toContain('Then call Principal Marcus Whitaker');
+  const rooseveltSchool = await School.findOne({ district: district._id, code: 'ROO' }).lean().orFail();
+  const atRoosevelt = await substitute.get(`/training/front-office/card?lang=en&school=${String(rooseveltSchool._id)}`);
+  expect(atRoosevelt.text).toContain('Then call your principal (site administrator)');
+  expect(atRoosevelt.text).toContain('Contacts for Roosevelt Middle');
 });
 
 test('when the demo is seeded, then Foundations v1 carries its recorded counsel review and the other modules say they are still to be reviewed', async () => {

@@ -52,6 +52,7 @@ const ROUTES: Record<string, Access> = {
   'POST /account/language': 'signed-in',
   'POST /account/password': 'signed-in',
   'GET /training': 'signed-in',
+  'POST /training/working-at': 'signed-in',
   'GET /training/certificates/:code.pdf': 'signed-in',
   'GET /training/:slug': 'signed-in',
   'POST /training/:slug/start': 'signed-in',

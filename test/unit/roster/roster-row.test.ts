@@ -46,8 +46,8 @@ describe('validateRow', () => {
     expect(validateRow(['E1', 'a@x.org', 'A', 'staff', 'BUS_DRIVER', 'LIN', '', ''], columns, 2, ctx).row?.jobTitle).toBe('bus_driver');
   });
 
-  test('when several school codes are separated by ";", then each is resolved once', () => {
-    expect(validateRow(['E1', 'a@x.org', 'A', 'principal', '', ' roo ; LIN;LIN;', '', ''], columns, 2, ctx).row).toMatchObject({ role: 'principal', jobTitle: null, schoolIds: ['a'.repeat(24), 'b'.repeat(24)] });
+  test('when several school codes are separated by ";", then each is resolved once, in the file’s order (the first is the person’s first school)', () => {
+    expect(validateRow(['E1', 'a@x.org', 'A', 'principal', '', ' roo ; LIN;LIN;', '', ''], columns, 2, ctx).row).toMatchObject({ role: 'principal', jobTitle: null, schoolIds: ['b'.repeat(24), 'a'.repeat(24)] });
   });
 
   test('when optional values are blank, then they are null (keep what is stored)', () => {
