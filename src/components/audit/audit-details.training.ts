@@ -43,6 +43,16 @@ function assignmentFacts(d: Details, w: Words): AuditFact[] | null {
   return facts;
 }
 
+/** The module version, reviewer and date of a counsel-review event, as the sentence names them; null on another shape. */
+function reviewWords(d: Details, w: Words): { module: string; version: number; reviewer: string; date: string } | null {
+  const slug = read.str(d.moduleSlug);
+  const version = read.count(d.version);
+  const reviewedOn = read.str(d.reviewedOn);
+  const reviewer = read.str(d.reviewer);
+  if (!slug || version === undefined || !reviewedOn || !reviewer) return null;
+  return { module: w.module(slug), version, reviewer, date: w.date(reviewedOn) };
+}
+
 const ASSIGNMENT_RULE_KEYS = ['moduleSlug', 'roles', 'jobTitles', 'schoolCodes', 'due', 'recurrence', 'minVersion'];
 
 /** "filters: school Lincoln (LIN), module “Foundations”" or "no filters". */
@@ -133,12 +143,9 @@ export const TRAINING_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   'content.review_recorded': {
     keys: ['moduleSlug', 'version', 'reviewedOn', 'reviewer', 'previous'],
     describe: (d, w) => {
-      const slug = read.str(d.moduleSlug);
-      const version = read.count(d.version);
-      const reviewedOn = read.str(d.reviewedOn);
-      const reviewer = read.str(d.reviewer);
-      if (!slug || version === undefined || !reviewedOn || !reviewer) return null;
-      const text = w.say('content_review_recorded', { module: w.module(slug), version, reviewer, date: w.date(reviewedOn) });
+      const review = reviewWords(d, w);
+      if (!review) return null;
+      const text = w.say('content_review_recorded', review);
       if (d.previous === undefined) return { text };
       const previous = read.obj(d.previous);
       const before = previous ? [read.str(previous.reviewer), read.str(previous.reviewedOn)] : [];
@@ -149,12 +156,8 @@ export const TRAINING_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
   'content.review_withdrawn': {
     keys: ['moduleSlug', 'version', 'reviewedOn', 'reviewer'],
     describe: (d, w) => {
-      const slug = read.str(d.moduleSlug);
-      const version = read.count(d.version);
-      const reviewedOn = read.str(d.reviewedOn);
-      const reviewer = read.str(d.reviewer);
-      if (!slug || version === undefined || !reviewedOn || !reviewer) return null;
-      return { text: w.say('content_review_withdrawn', { module: w.module(slug), version, reviewer, date: w.date(reviewedOn) }) };
+      const review = reviewWords(d, w);
+      return review ? { text: w.say('content_review_withdrawn', review) } : null;
     },
   },
   'completion.recorded': {
