@@ -1,6 +1,7 @@
 /**
  * Renders one outbox record into a message at send time, from the current records: the person (active,
- * email, language), their open trainings (compliance rows) and the district's contact tree. Returns why
+ * email, language, schools), their open trainings (compliance rows) and the contact tree (their school's
+ * contacts, else its region's, else the district's). Returns why
  * not to send instead when the person completed the training, left, or has no email. Only the recipient's
  * own trainings appear (a principal's digest: names and counts of their overdue staff) — nothing about
  * students or families, nothing about immigration status.
@@ -10,9 +11,8 @@ import ejs from 'ejs';
 import { translator } from '../../shared/i18n';
 import type { MailMessage } from '../../shared/mailer';
 import { findPersonRows, formatLocalDate, listModuleOptions, statusAt, type ComplianceRowDoc, type ComplianceStatus } from '../assignments';
-import { DEFAULT_CONTENT_SETTINGS_BY_LANG } from '../content';
-import { District } from '../districts';
-import { School } from '../schools';
+import type { DistrictContentSettings } from '../content';
+import { School, getPersonContactContext, getSchoolContactContext } from '../schools';
 import { User } from '../users';
 import type { ReminderRecord } from './reminder.model';
 import { findOverdueBySchool } from './reminder-rows';
@@ -31,39 +31,32 @@ async function render(name: string, data: Record<string, unknown>): Promise<{ te
   return { text, html };
 }
 
-type Contact = { name: string; phone: string };
-
 /**
- * The district's name and contact tree in `lang` (the settings page's values, the neutral defaults where
- * unset). Read directly rather than through settings, which itself shows the reminder schedule.
+ * The district's name and the contacts the recipient's training names, in `lang`, from the contact tree (school,
+ * else its region, else the district, else the neutral wording): the reminder's school when it is about one,
+ * else the person's first active school; nobody's school (a district admin) → the district's.
  */
-async function districtContacts(districtId: string, lang: 'en' | 'es'): Promise<{ name: string; contacts: Record<string, Contact> }> {
-  const defaults = DEFAULT_CONTENT_SETTINGS_BY_LANG[lang];
-  const district = await District.findById(districtId, { name: 1, settings: 1 }).lean();
-  const stored = (district?.settings?.contacts ?? {}) as unknown as Map<string, { name?: string; nameEs?: string; phone?: string }> | Record<string, { name?: string; nameEs?: string; phone?: string }>;
-  const get = (key: string) => (stored instanceof Map ? stored.get(key) : (stored as Record<string, { name?: string; nameEs?: string; phone?: string }>)[key]);
-  const contacts: Record<string, Contact> = {};
-  for (const [key, fallback] of Object.entries(defaults.contacts)) {
-    const own = get(key);
-    contacts[key] = own?.name ? { name: (lang === 'es' && own.nameEs?.trim()) || own.name, phone: own.phone || fallback.phone } : fallback;
-  }
-  return { name: district?.name || defaults.districtName, contacts };
+async function contactsFor(reminder: ReminderRecord, schoolIds: readonly string[], lang: 'en' | 'es'): Promise<DistrictContentSettings> {
+  const districtId = String(reminder.district);
+  const context = reminder.school && schoolIds.includes(String(reminder.school)) ? await getSchoolContactContext(districtId, String(reminder.school)) : await getPersonContactContext({ districtId, schoolIds });
+  return context.content[lang];
 }
 
 const OPEN = (status: ComplianceStatus) => status !== 'completed';
 
 export async function buildReminderMessage(reminder: ReminderRecord, baseUrl: string, now: Date): Promise<Built> {
-  const user = await User.findOne({ _id: reminder.user, district: reminder.district }, { name: 1, email: 1, active: 1, preferredLanguage: 1 }).lean();
+  const user = await User.findOne({ _id: reminder.user, district: reminder.district }, { name: 1, email: 1, active: 1, preferredLanguage: 1, schools: 1 }).lean();
   if (!user || user.active === false) return { ok: false, reason: 'inactive' };
   if (!user.email) return { ok: false, reason: 'no_email' };
   const lang = (user.preferredLanguage === 'es' ? 'es' : 'en') as 'en' | 'es';
   const t = translator(lang);
-  const district = await districtContacts(String(reminder.district), lang);
+  const schoolIds = (user.schools ?? []).map(String);
+  const district = await contactsFor(reminder, schoolIds, lang);
   const contacts = district.contacts;
-  const common = { t, lang, districtName: district.name, formatDate: (d: string) => formatLocalDate(d, lang), baseUrl };
+  const common = { t, lang, districtName: district.districtName, formatDate: (d: string) => formatLocalDate(d, lang), baseUrl };
 
   if (reminder.kind === 'digest') {
-    const schools = await School.find({ _id: { $in: (await User.findById(reminder.user, { schools: 1 }).lean())?.schools ?? [] }, district: reminder.district }, { name: 1 }).lean();
+    const schools = await School.find({ _id: { $in: user.schools ?? [] }, district: reminder.district }, { name: 1 }).lean();
     const overdue = await findOverdueBySchool(String(reminder.district), schools.map((s) => String(s._id)), now);
     const groups = schools
       .map((s) => ({ id: String(s._id), name: s.name, link: `${baseUrl}/school/${String(s._id)}/reminders`, people: overdue.get(String(s._id)) ?? [] }))

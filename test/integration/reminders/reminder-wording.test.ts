@@ -4,6 +4,7 @@ import { csrfFor, signIn, type Agent } from '../../helpers/session';
 import { createAssignment, publishModule } from '../assignments/compliance-fixtures';
 import { Reminder, runQueuedReminders } from '../../../src/components/reminders';
 import { translator } from '../../../src/shared/i18n';
+import { School, forgetSchoolContacts } from '../../../src/components/schools';
 import { startSmtpCapture, type SmtpCapture } from './smtp-capture';
 
 /**
@@ -92,5 +93,28 @@ describe('reminder wording', () => {
       expect(text).toMatch(/atrasada/i);
       expect(text).not.toMatch(/vencid/i);
     }
+  });
+
+  test("when the school names its own principal, then the reminder tells its staff to ask that principal (the contact tree), in their language", async () => {
+    await School.updateOne({ _id: lincoln._id }, { $set: { contacts: { principal: { name: 'Principal Marcus Whitaker', nameEs: 'el director Marcus Whitaker', phone: '555-010-0101' } } } });
+    forgetSchoolContacts();
+    const cam = await createUser(lincoln.district, { name: 'Cam Cuatro', email: 'cam@w.example', schools: [lincoln], preferredLanguage: 'es' });
+    const dev = await createUser(lincoln.district, { name: 'Dev Four', email: 'dev@w.example', schools: [lincoln] });
+    // Their overdue training (an assignment made after them builds their compliance rows).
+    await createAssignment({ _id: lincoln.district }, { moduleSlug: 'foundations', due: { kind: 'fixed', date: '2024-11-15' } });
+    smtp.messages.length = 0;
+
+    const res = await principal
+      .post(`/school/${String(lincoln._id)}/reminders/send`)
+      .type('form')
+      .send({ _csrf: await csrfFor(principal, `/school/${String(lincoln._id)}/reminders`), group: 'urgent' });
+    expect(res.status).toBe(303);
+    await runQueuedReminders();
+
+    const byTo = new Map(smtp.messages.map((m) => [m.to[0], m]));
+    expect(byTo.get('dev@w.example')?.text).toContain('Questions? Contact Principal Marcus Whitaker at 555-010-0101.');
+    expect(byTo.get('cam@w.example')?.text).toContain('el director Marcus Whitaker');
+    expect(byTo.get('cam@w.example')?.text).toContain('555-010-0101');
+    expect(await Reminder.countDocuments({ user: { $in: [cam._id, dev._id] }, status: 'sent' })).toBe(2);
   });
 });
