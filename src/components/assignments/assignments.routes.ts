@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { actorOf, requireRole } from '../auth';
+import { getCounselReviews, reviewOf } from '../counsel-reviews';
 import { JOB_TITLES } from '../users';
 import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
@@ -60,8 +61,11 @@ function enteredValues(body: unknown): Record<string, unknown> {
 
 assignmentsRouter.get('/admin/assignments', async (req, res) => {
   const { show } = parseOrThrow(assignmentListQuery, req.query);
-  const page = await listAssignments(actorOf(req), show);
-  res.render('assignments/list', { title: res.locals.t('assignments.list.title'), ...page, show, compliancePercent, formatDate: formatLocalDate, formatMonthDay, ...jobHelpers });
+  const actor = actorOf(req);
+  const [page, reviews] = await Promise.all([listAssignments(actor, show), getCounselReviews(actor.districtId)]);
+  // The version learners play (the latest) has no recorded counsel review: say so where the admin assigns it.
+  const isUnreviewed = (slug: string, version: number) => reviewOf(reviews, slug, version) === undefined;
+  res.render('assignments/list', { title: res.locals.t('assignments.list.title'), ...page, show, isUnreviewed, compliancePercent, formatDate: formatLocalDate, formatMonthDay, ...jobHelpers });
 });
 
 async function renderForm(req: Request, res: Response, status: number, view: { errors: FieldErrors; values: Record<string, unknown>; assignment?: AssignmentView & { timeZone: string } }) {

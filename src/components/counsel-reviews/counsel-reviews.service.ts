@@ -26,6 +26,12 @@ export async function getCounselReviews(districtId: string): Promise<CounselRevi
   return reviews ?? new Map();
 }
 
+/** Drops the memo (tests that change reviews directly; the service's own changes do it themselves). */
+export function forgetCounselReviews(districtId?: string): void {
+  if (districtId) memo.forget([districtId]);
+  else memo.clear();
+}
+
 /** The district's review of one module version, if it recorded one. */
 export async function getCounselReview(districtId: string, slug: string, version: number): Promise<CounselReviewView | undefined> {
   return (await getCounselReviews(districtId)).get(keyOf(slug, version));

@@ -1,13 +1,14 @@
 import request from 'supertest';
 import { AuditEvent } from '../../../src/components/audit';
 import { Completion } from '../../../src/components/completions';
-import { CounselReview } from '../../../src/components/counsel-reviews';
+import { CounselReview, forgetCounselReviews } from '../../../src/components/counsel-reviews';
 import { newCertificateCode } from '../../../src/components/training/play.service';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { pdfText } from '../../helpers/pdf';
 import { csrfFor, postForm, signIn, type Agent } from '../../helpers/session';
 import { startSession } from '../sessions/sessions.helpers';
+import { createAssignment as assign } from '../assignments/compliance-fixtures';
 import { createCompletion, prepareVersionedModules } from './modules.helpers';
 
 /**
@@ -38,6 +39,12 @@ function binary(req: request.Test): request.Test {
 }
 
 const record = (agent: Agent, path: string, body: Record<string, unknown>) => postForm(agent, path, body, path);
+
+/** Removes this district's reviews directly, and the few-second memo of them (as a change through the app does). */
+async function clearReviews() {
+  await CounselReview.deleteMany({ district: district._id });
+  forgetCounselReviews(String(district._id));
+}
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -102,7 +109,7 @@ describe('recording counsel review of a module version', () => {
   });
 
   test('when the admin corrects the review, then the one record changes and the audit event keeps what it replaced', async () => {
-    await CounselReview.deleteMany({ district: district._id });
+    await clearReviews();
     await record(admin, V1, { reviewedOn: '2026-03-10', reviewer: 'General Counsel' });
 
     const res = await record(admin, V1, { reviewedOn: '2026-03-12', reviewer: 'Office of the General Counsel' });
@@ -138,7 +145,7 @@ describe('recording counsel review of a module version', () => {
 
 describe('bad input is refused with the values kept, and nothing stored', () => {
   beforeEach(async () => {
-    await CounselReview.deleteMany({ district: district._id });
+    await clearReviews();
   });
 
   test.each([
@@ -195,7 +202,7 @@ describe('scope', () => {
   });
 
   test("when another district records its review, then this district's learners still read \"to be reviewed\"", async () => {
-    await CounselReview.deleteMany({ district: district._id });
+    await clearReviews();
     const other = await createDistrict();
     const otherAdmin = await signIn(t.app, (await createUser(other, { role: 'district_admin' })).email);
 
@@ -210,7 +217,7 @@ describe('scope', () => {
 
 describe('where the notice appears beyond the module page', () => {
   test('when a version is reviewed, then the certificate of that version says so, in the learner’s language', async () => {
-    await CounselReview.deleteMany({ district: district._id });
+    await clearReviews();
     const completion = await createCompletion(staffUser, SLUG, 1);
     // A code as the player issues it (the pages' helper's code is only unique, not of the certificate format).
     await Completion.updateOne({ _id: completion._id }, { $set: { certificateCode: newCertificateCode() } });
@@ -230,7 +237,7 @@ describe('where the notice appears beyond the module page', () => {
   });
 
   test('when a group session presents a reviewed version, then its opening and closing steps carry the review', async () => {
-    await CounselReview.deleteMany({ district: district._id });
+    await clearReviews();
     await record(admin, V2, { reviewedOn: '2026-05-04', reviewer: 'Office of the General Counsel' });
     const principalUser = await createUser(district, { role: 'principal', schools: [school] });
     const principal = await signIn(t.app, principalUser.email);
@@ -242,5 +249,20 @@ describe('where the notice appears beyond the module page', () => {
     expect(first.text).toContain(REVIEWED_V2);
     const handout = await principal.get(`/school/${String(school._id)}/sessions/${id}/present/all`);
     expect(handout.text.split(REVIEWED_V2).length - 1).toBe(2);
+  });
+});
+
+describe('where the admin assigns training', () => {
+  test('when the version learners play has no recorded review, then the assignments list says so and links to the review form; once recorded, it does not', async () => {
+    await clearReviews();
+    await assign(district, { moduleSlug: SLUG });
+
+    const before = await admin.get('/admin/assignments?lang=en');
+
+    expect(before.status).toBe(200);
+    expect(before.text).toContain(`<a href="${V2}">No counsel review of v2 recorded</a>`);
+    await record(admin, V2, { reviewedOn: '2026-05-04', reviewer: 'Office of the General Counsel' });
+    const after = await admin.get('/admin/assignments?lang=en');
+    expect(after.text).not.toContain('No counsel review of v2 recorded');
   });
 });
