@@ -3,6 +3,7 @@ import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import type { TFunction } from 'i18next';
 import type { Lang } from '../content';
+import type { CounselReviewView } from '../counsel-reviews';
 import type { CertificateData } from './certificate.service';
 import { counselNotice, formatDate } from './training.view';
 
@@ -13,7 +14,8 @@ const DEJAVU_BOLD = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
 const FONTS = existsSync(DEJAVU) && existsSync(DEJAVU_BOLD) ? { regular: DEJAVU, bold: DEJAVU_BOLD } : { regular: 'Helvetica', bold: 'Helvetica-Bold' };
 
 /** The certificate as a one-page landscape PDF with a QR code of its public verification link. */
-export async function renderCertificatePdf(data: CertificateData, lang: Lang, verifyUrl: string, t: TFunction): Promise<Buffer> {
+/** `counselReview`: the district's record of counsel's review of the certificate's version, if any (the notice says which). */
+export async function renderCertificatePdf(data: CertificateData, counselReview: CounselReviewView | undefined, lang: Lang, verifyUrl: string, t: TFunction): Promise<Buffer> {
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 1, width: 240 });
   const title = data.title[lang];
   const doc = new PDFDocument({
@@ -71,7 +73,7 @@ export async function renderCertificatePdf(data: CertificateData, lang: Lang, ve
     .text(t('training.certificate.verifyAt', { url: verifyUrl }), { width: width - qrSize - 40 })
     .moveDown(0.5)
     .fillColor('#374151')
-    .text(counselNotice(data.counselReview, lang, t), { width: width - qrSize - 40 });
+    .text(counselNotice(counselReview, lang, t), { width: width - qrSize - 40 });
   doc.end();
   return done;
 }

@@ -6,6 +6,7 @@ import { actorOf } from '../auth';
 import { translator } from '../../shared/i18n';
 import { getCertificateForDownload, normalizeCertificateCode, verifyCertificate } from './certificate.service';
 import { renderCertificatePdf } from './certificate.pdf';
+import { getCounselReview } from '../counsel-reviews';
 import { formatDate } from './training.view';
 
 /** Signed in (mounted inside the training router): the certificate PDF. */
@@ -17,7 +18,8 @@ certificateRouter.get('/training/certificates/:code.pdf', async (req, res) => {
   // The learner's own copy follows the language they are using; anyone else gets the learner's language.
   const lang: Lang = certificate.ownerId === actor.userId ? (res.locals.lang as Lang) : certificate.ownerLanguage;
   const verifyUrl = `${String(res.locals.baseUrl)}/verify/${certificate.code}`;
-  const pdf = await renderCertificatePdf(certificate, lang, verifyUrl, translator(lang));
+  const review = await getCounselReview(certificate.districtId, certificate.moduleSlug, certificate.moduleVersion);
+  const pdf = await renderCertificatePdf(certificate, review, lang, verifyUrl, translator(lang));
   res.set({
     'Content-Type': 'application/pdf',
     'Content-Disposition': `inline; filename="certificate-${certificate.code}.pdf"`,

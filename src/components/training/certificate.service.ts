@@ -1,4 +1,3 @@
-import { getCounselReview, type CounselReviewView } from '../counsel-reviews';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import type { BilingualText, Lang } from '../content';
@@ -34,8 +33,8 @@ export type CertificateData = Readonly<{
   timeZone: string;
   districtName: string;
   isRevoked: boolean;
-  /** The district's record of counsel's review of this version, if any (the certificate's notice says which). */
-  counselReview?: CounselReviewView;
+  districtId: string;
+  moduleSlug: string;
 }>;
 
 async function moduleTitle(slug: string, version: number): Promise<BilingualText> {
@@ -51,12 +50,11 @@ async function loadCertificate(code: string) {
 
 async function toData(completion: NonNullable<Awaited<ReturnType<typeof loadCertificate>>>, code: string): Promise<CertificateData> {
   const isFacilitated = completion.method === 'facilitated';
-  const [user, title, district, facilitator, counselReview] = await Promise.all([
+  const [user, title, district, facilitator] = await Promise.all([
     User.findById(completion.user, { name: 1, preferredLanguage: 1 }).lean(),
     moduleTitle(completion.moduleSlug, completion.moduleVersion),
     getDistrictContext(completion.district.toString()),
     isFacilitated && completion.facilitator ? User.findById(completion.facilitator, { name: 1 }).lean() : Promise.resolve(null),
-    getCounselReview(completion.district.toString(), completion.moduleSlug, completion.moduleVersion),
   ]);
   if (!user) throw notFound();
   return {
@@ -73,7 +71,8 @@ async function toData(completion: NonNullable<Awaited<ReturnType<typeof loadCert
     timeZone: district.timeZone,
     districtName: district.districtName,
     isRevoked: Boolean(completion.revokedAt),
-    counselReview,
+    districtId: completion.district.toString(),
+    moduleSlug: completion.moduleSlug,
   };
 }
 

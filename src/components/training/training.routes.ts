@@ -13,7 +13,7 @@ import { formatLocalDate } from '../assignments';
 import { moveSchema, parseSlug, parseWorkingAtNext, PLAY_NOTICES, workingAtSchema } from './training.schemas';
 import { getModuleOverview, getTrainingOverview } from './training.service';
 import { counselNotice, createRenderer, formatDate, moduleHeader, resultsView, stepView, type Renderer } from './training.view';
-import { getCounselReview } from '../counsel-reviews';
+import { getCounselReview, getCounselReviews, reviewOf } from '../counsel-reviews';
 import type { UpdateOffer } from './training.update';
 import { rememberWorkingAt, workingAtOf, workingAtView } from './working-at';
 
@@ -93,12 +93,12 @@ trainingRouter.post('/training/working-at', async (req, res) => {
 trainingRouter.get('/training/:slug', async (req, res) => {
   const slug = parseSlug(req.params.slug);
   const actor = actorOf(req);
-  const [{ module, row }, { r, timeZone }] = await Promise.all([getModuleOverview(actor, slug), rendererFor(req, res)]);
+  const [{ module, row }, { r, timeZone }, reviews] = await Promise.all([getModuleOverview(actor, slug), rendererFor(req, res), getCounselReviews(actor.districtId)]);
   const header = moduleHeader(module, r);
   res.render('training/overview', {
     title: header.title,
     header,
-    reviewNotice: counselNotice(await getCounselReview(actor.districtId, module.slug, module.version), r.lang, res.locals.t),
+    reviewNotice: counselNotice(reviewOf(reviews, module.slug, module.version), r.lang, res.locals.t),
     row,
     completedOn: row.completion ? formatDate(row.completion.completedAt, r.lang, timeZone) : undefined,
     update: updateView(row.update, r),

@@ -12,7 +12,7 @@ import { logger } from '../../../src/shared/logger';
 import type { TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { makeKeyPair, startTestSamlIdp, XMLENC, type ResponseOptions, type SamlPerson, type SloDelivery, type TestSamlIdp } from '../../helpers/saml-idp';
-import { closeSsoApp, expectSignedOut, samlEnv, sidOf, SSO_BASE_URL as BASE_URL, startSsoApp } from '../../helpers/sso';
+import { closeSsoApp, expectSignedOut, samlEnv, sidOf, startSsoApp } from '../../helpers/sso';
 import type { Agent } from '../../helpers/session';
 
 /*
