@@ -20,6 +20,7 @@ import {
   type StatusCounts,
 } from '../assignments';
 import { recordAudit } from '../audit';
+import { getCounselReviews, reviewOf, type CounselReviewView } from '../counsel-reviews';
 import type { RegionOption } from '../regions';
 import { regionFilterValue, resolveRegion, rollUpRegions, schoolIdsIn, type RegionLine, type RegionScope } from './report-regions';
 import { districtOf, schoolDirectory, visibleSchool, type DirectoryEntry, type DistrictInfo, type VisibleSchool } from './report-scope';
@@ -207,7 +208,8 @@ export type BoardSummary = {
   percent: number | null;
   /** The region filter's own figures are below the small-group threshold: the totals are hidden too. */
   totalsSuppressed: boolean;
-  modules: { title: string; counts: StatusCounts; percent: number | null }[];
+  /** version: the one learners play (the latest); review: counsel's review of it recorded by the district, if any. */
+  modules: { title: string; version: number; review?: CounselReviewView; counts: StatusCounts; percent: number | null }[];
   /** Per-region rollup: district-wide exports without a region filter, when the district has regions. */
   regions: RegionLine[];
   schools: SummaryLine[];
@@ -223,8 +225,9 @@ const sizeOf = (c: Count) => (typeof c === 'number' ? c : c.size);
  */
 export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: string, ctx: AuditContext, now = new Date()): Promise<BoardSummary> {
   const { filters } = scope;
-  const [directory, modules] = await Promise.all([schoolDirectory(scope.district.id), listModuleOptions()]);
+  const [directory, modules, reviews] = await Promise.all([schoolDirectory(scope.district.id), listModuleOptions(), getCounselReviews(scope.district.id)]);
   const titleOf = new Map(modules.map((m) => [m.slug, lang === 'es' ? m.title.es : m.title.en]));
+  const latestOf = new Map(modules.map((m) => [m.slug, m.latest]));
   const schoolIds = schoolIdsOf(scope, directory);
   const inScope = schoolIds ? new Set(schoolIds) : undefined;
   const bySchool = new Map<string, { all: StatusCounts; primary: StatusCounts; people: Count; primaryPeople: Count }>();
@@ -296,7 +299,10 @@ export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: st
     totals,
     percent: compliancePercent(totals),
     totalsSuppressed: Boolean(scope.region && !scope.school && threshold > 0 && regionPeople > 0 && regionPeople < threshold),
-    modules: [...byModule.entries()].map(([slug, counts]) => ({ title: titleOf.get(slug) ?? slug, counts, percent: compliancePercent(counts) })),
+    modules: [...byModule.entries()].map(([slug, counts]) => {
+      const version = latestOf.get(slug) ?? 1;
+      return { title: titleOf.get(slug) ?? slug, version, review: reviewOf(reviews, slug, version), counts, percent: compliancePercent(counts) };
+    }),
     regions,
     schools: listed,
   };

@@ -105,6 +105,21 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
     );
   }
 
+  // What the figures certify: the version learners play and whether the district's counsel reviewed it.
+  if (summary.modules.length) {
+    doc.font('Helvetica-Bold').fontSize(13).text(t('reports.pdf.content'), MARGIN);
+    doc.font('Helvetica').fontSize(9).text(t('reports.pdf.contentNote'));
+    doc.moveDown(0.3);
+    table(
+      [{ label: t('reports.columns.module'), width: 220 }, { label: t('reports.pdf.version'), width: 60, align: 'right' }, { label: t('counselReviews.column'), width: 300 }],
+      summary.modules.map((m) => [
+        m.title,
+        `v${m.version}`,
+        m.review ? t('counselReviews.short', { reviewer: m.review.reviewer, date: formatLocalDate(m.review.reviewedOn, lang) }) : t('reports.pdf.notReviewed'),
+      ]),
+    );
+  }
+
   doc.font('Helvetica-Bold').fontSize(13).text(t('reports.pdf.bySchool'), MARGIN);
   doc.font('Helvetica').fontSize(9).text(t('reports.pdf.bySchoolNote'));
   doc.moveDown(0.3);

@@ -265,4 +265,22 @@ describe('where the admin assigns training', () => {
     const after = await admin.get('/admin/assignments?lang=en');
     expect(after.text).not.toContain('No counsel review of v2 recorded');
   });
+
+  test('when the district exports the compliance PDF, then it names the version staff play and whether counsel reviewed it, in either language', async () => {
+    await clearReviews();
+    const pdf = async (lang: string) => {
+      const res = await binary(admin.get(`/reports/compliance.pdf?lang=${lang}`));
+      expect(res.status).toBe(200);
+      return (await pdfText(res.body as Buffer)).text.replace(/\s+/g, ' ');
+    };
+
+    const pending = await pdf('en');
+    expect(pending).toContain('Training content');
+    expect(pending).toMatch(/v2 Not recorded: to be reviewed by district counsel/);
+    await record(admin, V2, { reviewedOn: '2026-05-04', reviewer: 'Office of the General Counsel' });
+    expect(await pdf('en')).toMatch(/v2 Office of the General Counsel, May 4, 2026/);
+    const es = await pdf('es');
+    expect(es).toContain('Contenido de la capacitación');
+    expect(es).toMatch(/v2 Office of the General Counsel, 4 may 2026/);
+  });
 });
