@@ -12,6 +12,7 @@ import { refreshComplianceQuietly } from '../assignments';
 import { inTransaction } from '../../shared/transactions';
 import { playContent } from './training.update';
 import { findUpdateOffer } from './training.service';
+import { getPersonWorkplace } from '../schools';
 
 /** The attempt as the player needs it: where the learner is and how it went so far. */
 export type AttemptView = Readonly<{
@@ -110,12 +111,14 @@ function toView(record: AttemptFields): AttemptView {
 
 /**
  * The school an attempt or a completion is recorded at: the one the person is working at — the session's
- * "Working at" choice (working-at.ts), while it is still one of their schools — else their first school. Decision
- * insights count an attempt at this school; compliance does not depend on it (a person's rows are per person ×
- * assignment, so a completion counts at every school of theirs where the assignment applies). docs/contacts.md.
+ * "Working at" choice (working-at.ts) while it is still one of their active schools, else their first active
+ * school: the school whose contacts their training names (getPersonWorkplace) — else, with no active school, their
+ * first school. Decision insights count an attempt at this school; compliance does not depend on it (a person's
+ * rows are per person × assignment, so a completion counts at every school of theirs where the assignment
+ * applies). docs/contacts.md, "Where training is recorded".
  */
-export function recordingSchoolOf(actor: Actor, workingAt?: string): string | undefined {
-  return workingAt && actor.schoolIds.includes(workingAt) ? workingAt : actor.schoolIds[0];
+export async function recordingSchoolOf(actor: Actor, workingAt?: string): Promise<string | undefined> {
+  return (await getPersonWorkplace(actor, workingAt)) ?? actor.schoolIds[0];
 }
 
 /** The learner's current attempt at a module (in progress, or the last finished one) with its module version. */
@@ -161,7 +164,7 @@ async function createAttempt(actor: Actor, module: ReturnType<typeof getModuleVe
     await Attempt.create({
       user: actor.userId,
       district: actor.districtId,
-      school: recordingSchoolOf(actor, workingAt),
+      school: await recordingSchoolOf(actor, workingAt),
       moduleSlug: module.slug,
       moduleVersion: module.version,
       ...(updateFrom === null ? {} : { updateFrom }),
@@ -296,7 +299,7 @@ async function recordCompletion(
   session: ClientSession | undefined,
   workingAt: string | undefined,
 ): Promise<void> {
-  const school = attempt.school && actor.schoolIds.includes(attempt.school) ? attempt.school : recordingSchoolOf(actor, workingAt);
+  const school = attempt.school && actor.schoolIds.includes(attempt.school) ? attempt.school : await recordingSchoolOf(actor, workingAt);
   const key = { user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version };
   let update: Record<string, unknown>;
   if (attempt.updateFrom === undefined) {

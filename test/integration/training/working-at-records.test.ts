@@ -93,6 +93,15 @@ describe('where an attempt and its completion are recorded', () => {
     expect(String(completion?.school)).toBe(id(roosevelt));
   });
 
+  test('when their first school is closed (inactive), then their first active school, whose contacts the training names', async () => {
+    const closed = await createSchool(district, { code: 'CLO', name: 'Closed Campus', active: false });
+    const { user, agent } = await substitute([closed, roosevelt]);
+    await passModule(agent);
+    const { attempt, completion } = await stored(user);
+    expect(String(attempt?.school)).toBe(id(roosevelt));
+    expect(String(completion?.school)).toBe(id(roosevelt));
+  });
+
   test('when they switch school in the middle of an attempt, then the completion stays with the attempt’s school', async () => {
     const { user, agent } = await substitute();
     await chooseSchool(agent, roosevelt);
