@@ -1,4 +1,6 @@
+import type request from 'supertest';
 import { startTestApp, type TestApp } from '../../helpers/app';
+import { pdfText } from '../../helpers/pdf';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
 import { createAssignment, publishModule } from '../assignments/compliance-fixtures';
@@ -28,6 +30,12 @@ const id = (doc: { _id: unknown }) => String(doc._id);
 const at = (iso: string) => new Date(iso);
 // The module's cell in a school page's table (its filter lists every module).
 const FRONT_DESK_CELL = '<td>Front desk (EN)</td>';
+function binary(res: request.Response, callback: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+const pdfOf = async (agent: Agent, url: string) => (await pdfText((await agent.get(url).buffer(true).parse(binary as never)).body as Buffer)).text;
 const linesOf = (csv: string, email: string) => csv.split('\n').filter((line) => line.includes(email));
 
 beforeAll(async () => {
@@ -137,6 +145,12 @@ describe('school pages, person pages and exports', () => {
     expect(res.text).toContain('0 of 5 required trainings completed');
     const lin = await agents.admin.get(`/school/${id(lincoln)}`);
     expect(lin.text).toContain('0 of 2 required trainings completed');
+  });
+
+  test('when the board summaries are exported, then Lincoln’s counts 2 trainings, Roosevelt’s 4, the district’s 5', async () => {
+    expect(await pdfOf(agents.linPrincipal, `/reports/compliance.pdf?school=${id(lincoln)}`)).toContain('0 of 2 required trainings completed');
+    expect(await pdfOf(agents.rooPrincipal, `/reports/compliance.pdf?school=${id(roosevelt)}`)).toContain('0 of 4 required trainings completed');
+    expect(await pdfOf(agents.admin, '/reports/compliance.pdf')).toContain('0 of 5 required trainings completed');
   });
 });
 
