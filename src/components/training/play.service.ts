@@ -117,7 +117,7 @@ function toView(record: AttemptFields): AttemptView {
  * rows are per person × assignment, so a completion counts at every school of theirs where the assignment
  * applies). docs/contacts.md, "Where training is recorded".
  */
-export async function recordingSchoolOf(actor: Actor, workingAt?: string): Promise<string | undefined> {
+async function recordingSchoolOf(actor: Actor, workingAt?: string): Promise<string | undefined> {
   return (await getPersonWorkplace(actor, workingAt)) ?? actor.schoolIds[0];
 }
 
