@@ -28,8 +28,10 @@ const complianceRowSchema = new Schema(
     moduleSlug: { type: String, required: true },
     minVersion: { type: Number, required: true },
     user: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    // The person's schools where the assignment applies (all of them, or those its audience names): the row is
+    // listed and counted at these only.
     schools: { type: [{ type: Schema.Types.ObjectId, ref: 'School' }], default: [] },
-    // The first listed school: district totals count each person once, under this school (null = none).
+    // The first of `schools`: district totals count each person × assignment once, under this school (null = none).
     primarySchool: { type: Schema.Types.ObjectId, ref: 'School', default: null },
     name: { type: String, required: true },
     email: { type: String, required: true },

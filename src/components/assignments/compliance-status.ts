@@ -81,6 +81,16 @@ export function appliesTo(rules: AssignmentRules, person: PersonFacts): boolean 
   return true;
 }
 
+/**
+ * The person's schools where an assignment applies, in their account's order: all of them, or only those its
+ * audience names. A (person, assignment) row is listed and counted at these schools only — school pages, school
+ * and region exports, digests — and once in district totals, under the first of them (docs/compliance.md).
+ */
+export function schoolsWhereApplies<T>(rules: Pick<AssignmentRules, 'audience'>, schools: readonly T[]): T[] {
+  const named = rules.audience.schools;
+  return named.length === 0 ? [...schools] : schools.filter((school) => named.includes(String(school)));
+}
+
 /** A fixed date, or N days after the later of the person's start date and the assignment's creation. */
 export function dueDateFor(rules: AssignmentRules, person: PersonFacts, timeZone: string): { dueDate: LocalDate; dueAt: Date } {
   let dueDate: LocalDate;

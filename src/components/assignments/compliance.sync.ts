@@ -14,7 +14,7 @@ import { District } from '../districts';
 import { logger } from '../../shared/logger';
 import { User } from '../users';
 import { Assignment, type AssignmentRecord } from './assignment.model';
-import { appliesTo, deriveState, type AssignmentRules, type AttemptFact, type CompletionFact, type PersonFacts } from './compliance-status';
+import { appliesTo, deriveState, schoolsWhereApplies, type AssignmentRules, type AttemptFact, type CompletionFact, type PersonFacts } from './compliance-status';
 import { TallyBuilder, type Tally } from './compliance-tally';
 import { ComplianceRow } from './compliance-row.model';
 import { ComplianceSummary } from './compliance-summary.model';
@@ -145,7 +145,8 @@ async function writeRowsForBatch(users: UserDoc[], loaded: Loaded[], timeZone: s
       if (!appliesTo(rules, person)) continue;
       const facts = `${String(user._id)}:${rules.moduleSlug}`;
       const state = deriveState(rules, person, completionsOf.get(facts) ?? [], attemptsOf.get(facts) ?? [], timeZone);
-      const schools = user.schools ?? [];
+      // Only where the assignment applies: one for Roosevelt's front desk is not on Lincoln's page for someone at both.
+      const schools = schoolsWhereApplies(rules, user.schools ?? []);
       const doc: RowDoc = {
         district: user.district,
         assignment: assignment._id,

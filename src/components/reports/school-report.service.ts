@@ -160,7 +160,7 @@ export type PersonRecord = {
   moduleTitles: Record<string, { en: string; es: string }>;
 };
 
-/** One person's assignments and results at a school they belong to — pass/fail and scores only, never their choices. */
+/** One person's assignments at a school they belong to (those that apply there) and their results — pass/fail and scores only, never their choices. */
 export async function getPersonRecord(actor: Actor, schoolId: string, userId: string, now = new Date()): Promise<PersonRecord> {
   const school = await visibleSchool(actor, schoolId);
   const user = await User.findOne({ _id: userId, district: actor.districtId, schools: school.id }, { name: 1, email: 1, employeeId: 1, jobTitle: 1, active: 1 }).lean();
@@ -178,7 +178,11 @@ export async function getPersonRecord(actor: Actor, schoolId: string, userId: st
   return {
     school,
     person: { id: String(user._id), name: user.name, email: user.email, employeeId: user.employeeId ?? undefined, jobTitle: user.jobTitle ?? undefined, active: user.active !== false },
-    assignments: rows.map((row) => toStatusRow(row, now, district.timeZone)).sort(compareRows('module')),
+    // The assignments that apply at this school (one for another of their schools only is that school's to show).
+    assignments: rows
+      .filter((row) => row.schools.some((s) => String(s) === school.id))
+      .map((row) => toStatusRow(row, now, district.timeZone))
+      .sort(compareRows('module')),
     completions: completions.map((c) => ({
       moduleSlug: c.moduleSlug,
       moduleVersion: c.moduleVersion,

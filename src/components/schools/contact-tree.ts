@@ -63,10 +63,26 @@ export async function getSchoolContactContext(districtId: string, schoolId: stri
  * school (in the order of their account's schools). Someone with no active school — a district admin — gets the
  * district's. The person's schools are all read through the memo, so the choice costs no query.
  */
-export async function getPersonContactContext(person: { districtId: string; schoolIds: readonly string[] }, workingAt?: string): Promise<DistrictContext> {
-  const [district, entries] = await Promise.all([getDistrictContext(person.districtId), Promise.all(person.schoolIds.map((id) => schoolEntry(person.districtId, id)))]);
-  const school = entries.find((entry) => entry?.isActive && entry.id === workingAt) ?? entries.find((entry) => entry?.isActive);
+export async function getPersonContactContext(person: Person, workingAt?: string): Promise<DistrictContext> {
+  const [district, school] = await Promise.all([getDistrictContext(person.districtId), workplaceEntry(person, workingAt)]);
   return school ? resolve(district, school) : district;
+}
+
+/**
+ * The id of the school whose contacts the person's training names (getPersonContactContext): `workingAt` when it is
+ * one of their active schools, else their first active school; undefined when they have none. Attempts and
+ * completions are recorded there (play.service.ts), so the school a learner was told to call is the school their
+ * training counts at. Read through the same memo: no query in the steady state.
+ */
+export async function getPersonWorkplace(person: Person, workingAt?: string): Promise<string | undefined> {
+  return (await workplaceEntry(person, workingAt))?.id;
+}
+
+type Person = { districtId: string; schoolIds: readonly string[] };
+
+async function workplaceEntry(person: Person, workingAt: string | undefined): Promise<SchoolEntry | undefined> {
+  const entries = await Promise.all(person.schoolIds.map((id) => schoolEntry(person.districtId, id)));
+  return (entries.find((entry) => entry?.isActive && entry.id === workingAt) ?? entries.find((entry) => entry?.isActive)) || undefined;
 }
 
 /** What a school's own contacts fall back to (its region's, else the district's): the school contacts form shows it. */

@@ -1,4 +1,4 @@
 export { schoolsRouter } from './schools.routes';
 export { School, type SchoolRecord } from './school.model';
 export { listSchoolOptions, countSchoolsInDistrict, ownSchoolNames, ownWorkplaces, getSchool, type SchoolView, type Workplace } from './schools.service';
-export { getPersonContactContext, getSchoolContactContext, forgetSchoolContacts } from './contact-tree';
+export { getPersonContactContext, getPersonWorkplace, getSchoolContactContext, forgetSchoolContacts } from './contact-tree';

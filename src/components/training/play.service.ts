@@ -12,10 +12,13 @@ import { refreshComplianceQuietly } from '../assignments';
 import { inTransaction } from '../../shared/transactions';
 import { playContent } from './training.update';
 import { findUpdateOffer } from './training.service';
+import { getPersonWorkplace } from '../schools';
 
 /** The attempt as the player needs it: where the learner is and how it went so far. */
 export type AttemptView = Readonly<{
   id: string;
+  /** The school it is recorded at (where the person was working when they started it). */
+  school?: string;
   moduleVersion: number;
   /** An update attempt: the version it updates from (it plays only the update path's scenarios). */
   updateFrom?: number;
@@ -62,7 +65,7 @@ export function newCertificateCode(): string {
   return code;
 }
 
-type AttemptFields = Pick<AttemptRecord, '_id' | 'decisions' | 'position' | 'status' | 'moduleVersion' | 'updateFrom' | 'points' | 'maxPoints' | 'score' | 'finishedAt'>;
+type AttemptFields = Pick<AttemptRecord, '_id' | 'school' | 'decisions' | 'position' | 'status' | 'moduleVersion' | 'updateFrom' | 'points' | 'maxPoints' | 'score' | 'finishedAt'>;
 
 // Every scenario step reads and writes the attempt, so these two go to the driver directly (the documents
 // are written by this file with the types the schema declares; exports do the same): mongoose's query
@@ -72,7 +75,7 @@ type AttemptFields = Pick<AttemptRecord, '_id' | 'decisions' | 'position' | 'sta
 function latestAttemptQuery(actor: Actor, slug: string): Promise<AttemptFields | null> {
   return Attempt.collection.findOne<AttemptFields>(
     { user: new Types.ObjectId(actor.userId), moduleSlug: slug },
-    { sort: { startedAt: -1 }, projection: { decisions: 1, position: 1, status: 1, moduleVersion: 1, updateFrom: 1, points: 1, maxPoints: 1, score: 1, finishedAt: 1 } },
+    { sort: { startedAt: -1 }, projection: { school: 1, decisions: 1, position: 1, status: 1, moduleVersion: 1, updateFrom: 1, points: 1, maxPoints: 1, score: 1, finishedAt: 1 } },
   );
 }
 
@@ -87,6 +90,7 @@ function toView(record: AttemptFields): AttemptView {
   if (!position) throw new Error(`attempt ${record._id.toString()} has no position`);
   return {
     id: record._id.toString(),
+    school: record.school ? record.school.toString() : undefined,
     moduleVersion: record.moduleVersion,
     updateFrom: record.updateFrom ?? undefined,
     status: record.status,
@@ -105,6 +109,18 @@ function toView(record: AttemptFields): AttemptView {
   };
 }
 
+/**
+ * The school an attempt or a completion is recorded at: the one the person is working at — the session's
+ * "Working at" choice (working-at.ts) while it is still one of their active schools, else their first active
+ * school: the school whose contacts their training names (getPersonWorkplace) — else, with no active school, their
+ * first school. Decision insights count an attempt at this school; compliance does not depend on it (a person's
+ * rows are per person × assignment, so a completion counts at every school of theirs where the assignment
+ * applies). docs/contacts.md, "Where training is recorded".
+ */
+async function recordingSchoolOf(actor: Actor, workingAt?: string): Promise<string | undefined> {
+  return (await getPersonWorkplace(actor, workingAt)) ?? actor.schoolIds[0];
+}
+
 /** The learner's current attempt at a module (in progress, or the last finished one) with its module version. */
 export async function getPlayState(actor: Actor, slug: string): Promise<PlayState | null> {
   const record = await latestAttemptQuery(actor, slug);
@@ -117,11 +133,11 @@ export async function getPlayState(actor: Actor, slug: string): Promise<PlayStat
  * Resumes the in-progress attempt, or starts one on the latest version. The partial unique index
  * (one in-progress attempt per person and module) makes a double-clicked Start create only one.
  */
-export async function startAttempt(actor: Actor, slug: string): Promise<void> {
+export async function startAttempt(actor: Actor, slug: string, workingAt?: string): Promise<void> {
   const module = getModuleVersion(slug);
   const existing = await Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' });
   if (existing) return;
-  await createAttempt(actor, module, null);
+  await createAttempt(actor, module, null, workingAt);
 }
 
 /**
@@ -129,25 +145,26 @@ export async function startAttempt(actor: Actor, slug: string): Promise<void> {
  * attempt already in progress (of either kind: one in-progress attempt per person and module). Returns
  * false, creating nothing, when no update is offered (nothing held, the latest held, or no declared path).
  */
-export async function startUpdateAttempt(actor: Actor, slug: string): Promise<boolean> {
+export async function startUpdateAttempt(actor: Actor, slug: string, workingAt?: string): Promise<boolean> {
   const module = getModuleVersion(slug);
   const [existing, offer] = await Promise.all([Attempt.exists({ user: actor.userId, moduleSlug: slug, status: 'in_progress' }), findUpdateOffer(actor, slug)]);
   if (existing) return true;
   if (!offer) return false;
-  await createAttempt(actor, module, offer.from);
+  await createAttempt(actor, module, offer.from, workingAt);
   return true;
 }
 
 /**
  * Creates the in-progress attempt (the whole module, or the update from `updateFrom`); the unique index
- * makes a concurrent second create a no-op. Not started → in progress on the compliance pages.
+ * makes a concurrent second create a no-op. Not started → in progress on the compliance pages. Recorded at the
+ * school the person is working at (recordingSchoolOf).
  */
-async function createAttempt(actor: Actor, module: ReturnType<typeof getModuleVersion>, updateFrom: number | null): Promise<void> {
+async function createAttempt(actor: Actor, module: ReturnType<typeof getModuleVersion>, updateFrom: number | null, workingAt: string | undefined): Promise<void> {
   try {
     await Attempt.create({
       user: actor.userId,
       district: actor.districtId,
-      school: actor.schoolIds[0],
+      school: await recordingSchoolOf(actor, workingAt),
       moduleSlug: module.slug,
       moduleVersion: module.version,
       ...(updateFrom === null ? {} : { updateFrom }),
@@ -171,7 +188,7 @@ async function createAttempt(actor: Actor, module: ReturnType<typeof getModuleVe
  * else — no or unreadable `at`, a claim that matches nothing (stale form, finished attempt), a move that
  * needs an answer, the final decision — reads the attempt and decides as below.
  */
-export async function submitMove(actor: Actor, slug: string, input: MoveInput, requestId?: string): Promise<MoveResult> {
+export async function submitMove(actor: Actor, slug: string, input: MoveInput, requestId?: string, workingAt?: string): Promise<MoveResult> {
   if (input.at !== undefined && (await moveAtClaimedPosition(actor, slug, input))) return 'moved';
   const state = await getPlayState(actor, slug);
   if (!state) return 'none';
@@ -210,7 +227,7 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
   const won = await inTransaction(async (session) => {
     const updated = await Attempt.updateOne({ ...filter, status: 'in_progress' }, update, { session });
     if (updated.modifiedCount !== 1) return false;
-    if (result.isPassed) await recordCompletion(actor, module, attempt, result.score, finishedAt, requestId, session);
+    if (result.isPassed) await recordCompletion(actor, module, attempt, result.score, finishedAt, requestId, session, workingAt);
     return true;
   });
   // Completed (or still in progress after a fail) on the compliance pages, as soon as it is recorded.
@@ -269,6 +286,8 @@ function stored(position: PlayPosition): PlayPosition {
  * update fields dropped). An update attempt's pass records method 'update' with the base completion's
  * recertification clock (docs/compliance.md) — unless the person already holds this version otherwise
  * (played or facilitated meanwhile): a full completion is never replaced by an update.
+ * Recorded at the attempt's school — the completion and the decisions that earned it count at the same school —
+ * unless that school has been taken off the person's account since: then where they work now (recordingSchoolOf).
  */
 async function recordCompletion(
   actor: Actor,
@@ -278,12 +297,14 @@ async function recordCompletion(
   completedAt: Date,
   requestId: string | undefined,
   session: ClientSession | undefined,
+  workingAt: string | undefined,
 ): Promise<void> {
+  const school = attempt.school && actor.schoolIds.includes(attempt.school) ? attempt.school : await recordingSchoolOf(actor, workingAt);
   const key = { user: actor.userId, moduleSlug: module.slug, moduleVersion: module.version };
   let update: Record<string, unknown>;
   if (attempt.updateFrom === undefined) {
     update = {
-      $set: { district: actor.districtId, school: actor.schoolIds[0], method: 'played', attempt: attempt.id, score, completedAt },
+      $set: { district: actor.districtId, school, method: 'played', attempt: attempt.id, score, completedAt },
       $unset: { session: 1, facilitator: 1, updatedFrom: 1, recertifiedAt: 1 },
       $setOnInsert: { certificateCode: newCertificateCode() },
     };
@@ -298,7 +319,7 @@ async function recordCompletion(
     // A base that was itself an update passes its own clock on: chained updates never renew it.
     const recertifiedAt = base.method === 'update' && base.recertifiedAt ? base.recertifiedAt : base.completedAt;
     update = {
-      $set: { district: actor.districtId, school: actor.schoolIds[0], method: 'update', attempt: attempt.id, score, completedAt, updatedFrom: attempt.updateFrom, recertifiedAt },
+      $set: { district: actor.districtId, school, method: 'update', attempt: attempt.id, score, completedAt, updatedFrom: attempt.updateFrom, recertifiedAt },
       $setOnInsert: { certificateCode: newCertificateCode() },
     };
   }

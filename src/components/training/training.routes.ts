@@ -110,14 +110,14 @@ trainingRouter.get('/training/:slug', async (req, res) => {
 
 trainingRouter.post('/training/:slug/start', async (req, res) => {
   const slug = parseSlug(req.params.slug);
-  await startAttempt(actorOf(req), slug);
+  await startAttempt(actorOf(req), slug, workingAtOf(req));
   res.redirect(303, `/training/${slug}/play`);
 });
 
 /** Starts (or resumes) the update of the latest version; without an update to offer, back to the module page. */
 trainingRouter.post('/training/:slug/update', async (req, res) => {
   const slug = parseSlug(req.params.slug);
-  const started = await startUpdateAttempt(actorOf(req), slug);
+  const started = await startUpdateAttempt(actorOf(req), slug, workingAtOf(req));
   res.redirect(303, started ? `/training/${slug}/play` : `/training/${slug}`);
 });
 
@@ -156,7 +156,8 @@ trainingRouter.post('/training/:slug/play', async (req, res) => {
   const input = moveSchema.safeParse(req.body);
   // An unreadable step cannot be checked against the attempt: answer with the current node, change nothing.
   if (!input.success) return res.redirect(303, `/training/${slug}/play?notice=stale`);
-  const result = await submitMove(actorOf(req), slug, input.data, String(req.id));
+  // The school the person is working at: where a new completion is recorded if the attempt's school is no longer theirs.
+  const result = await submitMove(actorOf(req), slug, input.data, String(req.id), workingAtOf(req));
   if (result === 'choose') return renderPlay(req, res, slug, 422, { choice: 'training.play.chooseOne' });
   if (result === 'none') return res.redirect(303, `/training/${slug}`);
   res.redirect(303, result === 'stale' ? `/training/${slug}/play?notice=stale` : `/training/${slug}/play`);

@@ -4,6 +4,7 @@ import {
   appliesTo,
   complianceStatus,
   deriveState,
+  schoolsWhereApplies,
   statusAt,
   statusFilter,
   type AssignmentRules,
@@ -128,6 +129,16 @@ describe('complianceStatus', () => {
     expect(appliesTo(twoSchools, person())).toBe(false);
     expect(appliesTo(twoSchools, person({ schools: ['s1', 's3'] }))).toBe(true);
     expect(appliesTo(rules({ audience: { roles: ['principal'], jobTitles: [], schools: [] } }), person())).toBe(false);
+  });
+
+  test('when an assignment names schools, then it applies at those of the person’s schools only, in their account’s order; naming none, at all of them', () => {
+    const named = rules({ audience: { roles: [], jobTitles: [], schools: ['s3', 's1'] } });
+    expect(schoolsWhereApplies(named, ['s1', 's2', 's3'])).toEqual(['s1', 's3']);
+    expect(schoolsWhereApplies(named, ['s2'])).toEqual([]);
+    expect(schoolsWhereApplies(rules(), ['s2', 's1'])).toEqual(['s2', 's1']);
+    // Stored ids (ObjectId-like) compare by their string form and come back as they were.
+    const ids = [{ toString: () => 's2' }, { toString: () => 's3' }];
+    expect(schoolsWhereApplies(named, ids)).toEqual([ids[1]]);
   });
 
   test('when due N days after start, then the later of start date and assignment creation counts, in local dates', () => {
