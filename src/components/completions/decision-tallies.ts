@@ -167,9 +167,11 @@ export type RebuildResult = { attempts: number; schools: number; recountedInTran
  * Recounts a district's tallies of one module version from its finished attempts (idempotent; safe while
  * attempts finish, see the top of this file), then marks them built.
  */
-export async function rebuildDecisionTallies(scope: TallyScope): Promise<RebuildResult> {
+export async function rebuildDecisionTallies(scope: TallyScope, options: { afterScan?: () => Promise<void> } = {}): Promise<RebuildResult> {
   const before = await seqsOf(scope, null);
   const scanned = await scanFinishedDecisions(baseOf(scope));
+  // Tests: finish attempts exactly between the scan and the write, the race this function must survive.
+  await options.afterScan?.();
   const keys = [...new Set([...before.keys(), ...scanned.keys()])];
   const moved: string[] = [];
   for (let i = 0; i < keys.length; i += BATCH) {
