@@ -1,6 +1,6 @@
 /**
  * Decision tallies (components/completions/decision-tallies.ts) against the reference: the scan of every finished
- * attempt the insights page did before them, kept here as it was. Attempts are played through the real player.
+ * attempt the insights page did before them (decision-scan.helpers.ts). Attempts are played through the real player.
  */
 import { Attempt, DecisionTally, DecisionTallyBuild, deleteDecisionTallies, readDecisionTallies, rebuildDecisionTallies } from '../../../src/components/completions';
 import type { Actor } from '../../../src/shared/actor';
@@ -15,6 +15,7 @@ import { csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { FIXTURE_MODULES, getPlay, playToResults, postMove, startModule, type PlayPage } from '../training/player.helpers';
 import { prepareUpdateModules } from '../training/update.helpers';
 import { createAssignment } from '../modules/modules.helpers';
+import { scanDecisions, type ScannedFigures } from './decision-scan.helpers';
 
 const SLUG = 'fixture-basics';
 let t: TestApp;
@@ -23,22 +24,8 @@ let district: Awaited<ReturnType<typeof createDistrict>>;
 let schools: Awaited<ReturnType<typeof createSchool>>[];
 let adminActor: Actor;
 
-type Figures = { attempts: number; counts: Map<string, number> };
-
-/** The reference: the insights page's former scan of the finished attempts (passed or failed) the match selects. */
-async function scan(match: Record<string, unknown>): Promise<Figures> {
-  const counts = new Map<string, number>();
-  let attempts = 0;
-  const cursor = Attempt.collection.find({ ...match, status: { $in: ['passed', 'failed'] } }, { projection: { _id: 0, decisions: 1 } });
-  for await (const doc of cursor) {
-    attempts += 1;
-    for (const d of (doc.decisions ?? []) as { scenarioId: string; nodeId: string; choiceId: string }[]) {
-      const key = `${d.scenarioId}\u0000${d.nodeId}\u0000${d.choiceId}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  return { attempts, counts };
-}
+type Figures = ScannedFigures;
+const scan = scanDecisions;
 
 const scope = (moduleVersion: number) => ({ district: district._id, moduleSlug: SLUG, moduleVersion });
 
@@ -176,7 +163,8 @@ describe('decision tallies', () => {
     const res = await admin.get(`/reports/decisions?module=${SLUG}&version=1`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('Based on 5 finished attempts. Figures are kept current as each attempt finishes');
-  });
+    // Thirteen plays through HTTP: on a loaded machine this takes longer than jest's default 30 s.
+  }, 120_000);
 
   test('when the same final decision is posted twice at once, then the attempt is counted once', async () => {
     const before = await scan({ district: district._id, moduleSlug: SLUG, moduleVersion: 2 });
@@ -230,7 +218,7 @@ describe('decision tallies', () => {
     expect(answers.slice(1, -1).map((r) => (r as { status: number }).status)).toEqual([303, 303, 303, 303]);
     const whole = await expectTalliesEqualScan([2]);
     expect(whole.get(2)?.attempts).toBe(before.attempts + 4);
-  });
+  }, 60_000);
 
   test('when a district’s tallies were never built (attempts written before them, or by a seed), then the first view counts them from the attempts', async () => {
     // Attempts written directly, as a seed or import does: the finishing transaction never counted them.
