@@ -12,6 +12,7 @@ import type { Types } from 'mongoose';
 import { Assignment, addDays, assignmentCreatedDetails, localDateOf, rebuildDistrictCompliance, type AssignmentCreateInput } from '../src/components/assignments';
 import { Attempt, Completion } from '../src/components/completions';
 import { AuditEvent } from '../src/components/audit';
+import { rebuildDistrictDecisionTallies } from '../src/components/reports';
 import { loadModuleCatalog } from '../src/components/content';
 import { DEFAULT_MODULES_DIR, TrainingModule, prepareTrainingContent } from '../src/components/training';
 import { simulateOutcome } from './simulate-play';
@@ -258,4 +259,6 @@ export async function seedDemoTraining(districtId: Types.ObjectId, now = new Dat
   events.sort((x, y) => (x.at as Date).getTime() - (y.at as Date).getTime());
   if (events.length) await AuditEvent.insertMany(events);
   await rebuildDistrictCompliance(districtId);
+  // Attempts written here, not by the player: count them into the decision insights' tallies.
+  await rebuildDistrictDecisionTallies(districtId);
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run seed:large -- --schools 1300 --staff 74000`: a separate "Large Demo District" at LAUSD scale,
  * with three assignments and a realistic mix of statuses, for benchmarks and load trials. Bulk writes
- * in batches straight through the driver (one password hash for everyone), then one compliance rebuild.
+ * in batches straight through the driver (one password hash for everyone), then one compliance rebuild and
+ * one rebuild of the decision tallies.
  * Re-running replaces that district's data (and only that district's). Refused in production.
  */
 import path from 'node:path';
@@ -10,8 +11,9 @@ import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/shared/db';
 import { Assignment, addDays, localDateOf, rebuildDistrictCompliance } from '../src/components/assignments';
 import { hashPassword } from '../src/components/auth';
-import { Attempt, Completion } from '../src/components/completions';
+import { Attempt, Completion, deleteDecisionTallies } from '../src/components/completions';
 import { District } from '../src/components/districts';
+import { rebuildDistrictDecisionTallies } from '../src/components/reports';
 import { Region } from '../src/components/regions';
 import { School } from '../src/components/schools';
 import { loadModuleCatalog } from '../src/components/content';
@@ -89,6 +91,7 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
     Assignment.deleteMany({ district: districtId }),
     Attempt.deleteMany({ district: districtId }),
     Completion.deleteMany({ district: districtId }),
+    deleteDecisionTallies(districtId),
   ]);
   lap('cleared');
 
@@ -213,6 +216,9 @@ export async function seedLarge(options: LargeSeedOptions): Promise<LargeSeedRes
 
   const { rows } = await rebuildDistrictCompliance(districtId);
   lap('compliance rebuild');
+  // The attempts were written straight through the driver: the decision insights' tallies are counted from them.
+  await rebuildDistrictDecisionTallies(districtId);
+  lap('decision tallies');
   return { districtId, schoolIds, users, completions, attempts, rows, seconds };
 }
 

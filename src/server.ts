@@ -6,7 +6,7 @@ import { connectDatabase, type DatabaseHandle } from './shared/db';
 import { configureLogger, logger } from './shared/logger';
 import { prepareTrainingContent } from './components/training';
 import { startComplianceJobRunner } from './components/assignments';
-import { startExportJobRunner } from './components/reports';
+import { startDecisionTallyCatchUp, startExportJobRunner } from './components/reports';
 import { startAuditAnchorRunner, startAuditSealer } from './components/audit';
 import { settleResetMails } from './components/password-reset';
 import { startReminderRunner } from './components/reminders';
@@ -72,6 +72,9 @@ export async function startServer(config: Config, options: { beforeListen?: () =
   const xapi = startXapiRunner();
   // Sends LMS gradebook scores (LTI grade passback) for finished attempts; see components/lti/lti-ags-delivery.ts.
   const ags = startLtiAgsRunner();
+  // Decision tallies for district/module versions that have none yet (attempts from before them, seeds); see
+  // components/reports/decision-tallies.catch-up.ts.
+  const tallies = startDecisionTallyCatchUp();
   // Password links being sent when the server stops are finished first (the request already answered).
   const stopMail = () => Promise.all([reminders.stop(), anchors.stop(), settleResetMails()]).then(closeMailer);
   let server: Server;
@@ -82,7 +85,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
-    await Promise.all([xapi.stop(), ags.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
+    await Promise.all([xapi.stop(), ags.stop(), tallies.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
     await db.close();
     throw err;
   }
@@ -99,7 +102,7 @@ export async function startServer(config: Config, options: { beforeListen?: () =
       // Stop accepting, let in-flight requests finish and the running compliance job finish its current
       // batch (the job is handed back for the next instance), then close the database.
       // The mailer's pooled SMTP connections are closed once the reminder and anchor runners sent their last message.
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), xapi.stop(), ags.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), xapi.stop(), ags.stop(), tallies.stop(), jobs.stop(), exportJobs.stop(), rosterImports.stop(), sealer.stop(), stopMail()]);
       server.closeIdleConnections();
       await db.close();
     })());

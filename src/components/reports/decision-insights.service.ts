@@ -5,17 +5,15 @@
  * student") and where, and coach it. Aggregated counts only: never who chose what. Groups smaller than
  * the district's small-group threshold are not shown.
  *
- * Counted from the attempts' stored decisions (every decision is kept for exactly this) of finished
- * attempts — passed or failed, first tries and retakes alike: one indexed read of the district's or the
- * school's finished attempts of the module version (indexes { district, moduleSlug, moduleVersion, status }
- * and { school, moduleSlug, status }; a school id belongs to one district, checked by visibleSchool),
- * counted per (scenario, node, choice).
+ * Counted over finished attempts — passed or failed, first tries and retakes alike — at the attempt's own
+ * school (`school` as stored). Read from the decision tallies (components/completions/decision-tallies.ts),
+ * which the transaction finishing each attempt keeps current: the district's figures are the sum of at
+ * most one small document per school, a school's are one document. A district and version whose tallies
+ * were never built (attempts from before them, a seed or an import) is recounted from the attempts first.
  */
-import { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
-import { TtlMemo } from '../../shared/ttl-memo';
-import { Attempt } from '../completions';
+import { decisionKey, ensureDecisionTallies, readDecisionTallies } from '../completions';
 import { listModuleOptions, type ModuleOption } from '../assignments';
 import type { Outcome } from '../content';
 import { getModuleVersion } from '../training/training.content';
@@ -52,46 +50,9 @@ export type DecisionInsights = Readonly<{
   decisions: readonly DecisionFigure[];
   /** Decision points by share of best answers, lowest first (the ones to coach). */
   hardest: readonly DecisionFigure[];
+  /** When the figures were read: they include every attempt finished before (the tallies are kept current). */
   computedAt: Date;
 }>;
-
-type Tally = { attempts: number; counts: Map<string, number>; computedAt: Date };
-
-const keyOf = (scenarioId: string, nodeId: string, choiceId: string) => `${scenarioId}\u0000${nodeId}\u0000${choiceId}`;
-
-/**
- * District-wide figures are read from up to ~100,000 attempts: kept for a minute per process, so the page
- * can be reloaded and filtered without re-reading them (the page says when they were computed).
- */
-const districtTallies = new TtlMemo<Tally>(60_000, 200);
-
-/** Tests and scripts: forget the memoised district-wide figures. */
-export function forgetDecisionTallies(): void {
-  districtTallies.clear();
-}
-
-/**
- * One pass over the finished attempts' decisions: a driver cursor with a projection (three short strings
- * per decision), counted here. Cheaper than `$unwind` + `$group` on the embedded server (which copies each
- * matched attempt for an unwinding pipeline) and about the same on a real MongoDB at these sizes.
- */
-async function tally(match: Record<string, unknown>): Promise<Tally> {
-  const counts = new Map<string, number>();
-  let attempts = 0;
-  const cursor = Attempt.collection.find(match, { projection: { _id: 0, 'decisions.scenarioId': 1, 'decisions.nodeId': 1, 'decisions.choiceId': 1 }, batchSize: 1_000 });
-  try {
-    for await (const doc of cursor) {
-      attempts += 1;
-      for (const d of (doc.decisions ?? []) as { scenarioId: string; nodeId: string; choiceId: string }[]) {
-        const key = keyOf(d.scenarioId, d.nodeId, d.choiceId);
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-    }
-  } finally {
-    await cursor.close();
-  }
-  return { attempts, counts, computedAt: new Date() };
-}
 
 export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r: Renderer): Promise<DecisionInsights> {
   let schoolId = query.school;
@@ -106,14 +67,10 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
   if (!module.versions.includes(version)) throw notFound();
   const content = getModuleVersion(module.slug, version).content;
 
-  const match: Record<string, unknown> = {
-    ...(school ? { school: new Types.ObjectId(school.id) } : { district: new Types.ObjectId(actor.districtId) }),
-    moduleSlug: module.slug,
-    moduleVersion: version,
-    status: { $in: ['passed', 'failed'] },
-  };
-  const memoKey = `${actor.districtId}|${school?.id ?? '*'}|${module.slug}|${version}`;
-  const figures = school ? await tally(match) : (await districtTallies.get(memoKey, () => tally(match)))!;
+  const scope = { district: actor.districtId, moduleSlug: module.slug, moduleVersion: version };
+  await ensureDecisionTallies(scope);
+  const figures = await readDecisionTallies(scope, school?.id);
+  const computedAt = new Date();
 
   const threshold = district.smallGroupThreshold;
   const suppressed = threshold > 0 && figures.attempts > 0 && figures.attempts < threshold;
@@ -124,7 +81,7 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
       const node = scenario.nodes[nodeId];
       if (node.type !== 'decision') continue;
       decisionNumber += 1;
-      const counts = node.choices.map((choice) => (suppressed ? 0 : (figures.counts.get(keyOf(scenario.id, nodeId, choice.id)) ?? 0)));
+      const counts = node.choices.map((choice) => (suppressed ? 0 : (figures.counts.get(decisionKey(scenario.id, nodeId, choice.id)) ?? 0)));
       const answered = counts.reduce((a, b) => a + b, 0);
       const choices = node.choices.map((choice, j): ChoiceFigure => ({
         id: choice.id,
@@ -152,5 +109,5 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
     .filter((d) => d.bestPercent !== null)
     .sort((a, b) => (a.bestPercent ?? 0) - (b.bestPercent ?? 0))
     .slice(0, 3);
-  return { modules, module, version, school, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt: figures.computedAt };
+  return { modules, module, version, school, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt };
 }

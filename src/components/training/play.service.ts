@@ -3,7 +3,7 @@ import { Types, type ClientSession } from 'mongoose';
 import type { Document, UpdateFilter } from 'mongodb';
 import type { Actor } from '../../shared/actor';
 import type { LoadedModuleVersion, TrainingModuleContent } from '../content';
-import { Attempt, Completion, type AttemptRecord } from '../completions';
+import { Attempt, Completion, tallyFinishedAttempt, type AttemptRecord } from '../completions';
 import { recordAudit } from '../audit';
 import { getModuleVersion } from './training.content';
 import { POINTS_PER_DECISION } from '../content';
@@ -218,15 +218,24 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
     return updated.modifiedCount === 1 ? 'moved' : 'stale';
   }
 
-  // The last decision scores the attempt and, on a pass, records the completion: all or nothing.
+  // The last decision scores the attempt, counts its decisions into the school's tally and, on a pass, records
+  // the completion: all or nothing.
   const result = grade(points, decisions, module.content.passMark);
   const finishedAt = move.decision.at;
   (update.$set as Record<string, unknown>).status = result.isPassed ? 'passed' : 'failed';
   (update.$set as Record<string, unknown>).score = result.score;
   (update.$set as Record<string, unknown>).finishedAt = finishedAt;
   const won = await inTransaction(async (session) => {
-    const updated = await Attempt.updateOne({ ...filter, status: 'in_progress' }, update, { session });
-    if (updated.modifiedCount !== 1) return false;
+    // The attempt as finished (its school and every decision, the last one included) for the decision tallies.
+    const finished = await Attempt.findOneAndUpdate({ ...filter, status: 'in_progress' }, update, {
+      session,
+      returnDocument: 'after',
+      projection: { district: 1, school: 1, moduleSlug: 1, moduleVersion: 1, 'decisions.scenarioId': 1, 'decisions.nodeId': 1, 'decisions.choiceId': 1 },
+      lean: true,
+    });
+    if (!finished) return false;
+    // Counted in this transaction, pass or fail: the decision insights stay exact without reading every attempt.
+    await tallyFinishedAttempt(finished, session);
     if (result.isPassed) await recordCompletion(actor, module, attempt, result.score, finishedAt, requestId, session, workingAt);
     return true;
   });

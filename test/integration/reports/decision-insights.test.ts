@@ -1,7 +1,6 @@
 import { Types } from 'mongoose';
 import { Attempt } from '../../../src/components/completions';
 import { District } from '../../../src/components/districts';
-import { forgetDecisionTallies } from '../../../src/components/reports/decision-insights.service';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -78,8 +77,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-beforeEach(() => forgetDecisionTallies());
 
 describe('GET /reports/decisions', () => {
   test('when the admin looks at the district, then each answer is counted over finished attempts of the district only, and the most common wrong answer is named', async () => {

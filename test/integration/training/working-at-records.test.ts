@@ -2,7 +2,6 @@ import type { Types } from 'mongoose';
 import { forgetSessionActors } from '../../../src/components/auth';
 import { Attempt, Completion } from '../../../src/components/completions';
 import { ComplianceRow } from '../../../src/components/assignments/compliance-row.model';
-import { forgetDecisionTallies } from '../../../src/components/reports/decision-insights.service';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { User } from '../../../src/components/users';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -162,7 +161,6 @@ describe('what reads it', () => {
     const agent = await signIn(t.app, sam.email);
     await chooseSchool(agent, east);
     await passModule(agent);
-    forgetDecisionTallies();
   });
 
   test('when the substitute passed while working at East, then the completion counts at West and at East, and once in the district', async () => {
