@@ -200,7 +200,7 @@ describe('the audit log reads the changes as sentences', () => {
     await admin.get('/account?lang=en');
     expect(spanish.text).toContain('Cambió 2 de los contactos propios de la escuela (antes → ahora):');
     expect(spanish.text).toContain('<dt>Dirección del plantel</dt>');
-    expect(spanish.text).toContain('sin definir → «Lincoln campus safety», (213) 555-0188');
+    expect(spanish.text).toContain('sin definir → “Lincoln campus safety”, (213) 555-0188');
     expect(spanish.text).toContain('Pasó la escuela de ninguna región a WEST.');
   });
 });
