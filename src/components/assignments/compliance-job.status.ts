@@ -94,7 +94,7 @@ export function formatLocalDateTime(instant: Date | null | undefined, lang: stri
   return format.format(instant);
 }
 
-/** 74000 → "74,000" (en) / "74.000" (es). */
+/** 74000 → "74,000" in both languages: Spanish is es-US, which groups as English does (and writes 68.8). */
 export function formatCount(n: number, lang: string): string {
   let format = numberFormats.get(lang);
   if (!format) {

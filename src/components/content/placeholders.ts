@@ -157,9 +157,9 @@ export const DEFAULT_CONTENT_SETTINGS_BY_LANG: Readonly<Record<'en' | 'es', Dist
     districtName: 'su distrito escolar',
     policyReference: 'la política vigente de su distrito',
     contacts: contactsWith(DEFAULT_PHONE_ES, {
-      principal: 'su director o administrador del plantel',
-      region_operations: 'la administración regional de operaciones',
-      counsel_office: 'la oficina jurídica del distrito',
+      principal: 'la dirección de su plantel',
+      region_operations: 'la oficina de operaciones de su región',
+      counsel_office: 'la asesoría jurídica del distrito',
       rapid_response: 'la línea de respuesta rápida del distrito',
       school_police: 'la central de la policía escolar',
       communications_office: 'la oficina de comunicaciones del distrito',

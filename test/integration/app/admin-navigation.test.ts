@@ -66,7 +66,7 @@ describe('administration navigation', () => {
     expect(navLinks(res.text, 'Secciones de administración')).toEqual(AREAS);
     const index = await admin.get('/admin?lang=es');
     expect(index.text).toContain('<h1>Administración</h1>');
-    expect(index.text).toContain('Traiga la lista de personal de Recursos Humanos');
+    expect(index.text).toContain('Importe la lista de personal de Recursos Humanos');
   });
 
   test('when staff or a principal open /admin, then 403 and no administration links appear for them', async () => {

@@ -79,9 +79,9 @@ describe('GET /admin/audit: details in words', () => {
     const spanish = await admin.get('/admin/audit?lang=es');
     await admin.get('/admin/audit?lang=en');
     const es = tableText(spanish.text);
-    expect(es).toContain('Exportó el informe de cumplimiento en CSV — 2 filas, filtros: escuela Lincoln Elementary (LIN) y módulo «Foundations (ES)».');
+    expect(es).toContain('Exportó el informe de cumplimiento en CSV — 2 filas, filtros: escuela Lincoln Elementary (LIN) y módulo “Foundations (ES)”.');
     expect(es).toContain('Cambió el rol de Personal a Director(a).');
-    expect(es).toContain('Cambió la zona horaria y el contacto «');
+    expect(es).toContain('Cambió la zona horaria y el contacto “');
     expect(spanish.text).toContain('<summary>Valores guardados</summary>');
     for (const text of [en, es]) expect(text).not.toMatch(/undefined|\[object /);
 

@@ -102,7 +102,8 @@ describe('POST /school/:schoolId/reminders/send', () => {
     expect(en.text).not.toContain('Carla');
     expect(en.text).not.toContain('Ana Done');
     const es = byTo.get('tarde@d.example')!;
-    expect(es.subject).toContain('Recordatorio: complete «Foundations (ES)»');
+    expect(es.subject).toContain('Recordatorio: complete “Foundations (ES)”');
+    expect(es.text).toContain('Fecha límite: ');
     expect(es.text).toContain('Hola, Carla Tarde:');
     expect(es.headers['content-language']).toBe('es');
 

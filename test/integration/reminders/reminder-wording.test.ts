@@ -61,7 +61,7 @@ describe('reminder wording', () => {
     await runQueuedReminders();
     const byTo = new Map(smtp.messages.map((m) => [m.to[0], m]));
     expect(byTo.get('ben@w.example')?.subject).toBe('Reminder: "Foundations (EN)" and 2 more trainings');
-    expect(byTo.get('ana@w.example')?.subject).toBe('Recordatorio: «Foundations (ES)» y 2 capacitaciones más');
+    expect(byTo.get('ana@w.example')?.subject).toBe('Recordatorio: “Foundations (ES)” y 2 capacitaciones más');
     expect(byTo.get('ana@w.example')?.text).toContain('Estado: Atrasado');
     const stored = await Reminder.find({ user: { $in: [people.ana._id, people.ben._id] } }).lean();
     expect(stored.map((r) => r.status)).toEqual(['sent', 'sent']);
@@ -81,7 +81,7 @@ describe('reminder wording', () => {
     const es = translator('es');
     expect(es('compliance.status.overdue')).toBe('Atrasado');
     expect(es('compliance.status.expired')).toBe('Vencido');
-    expect(es('reminders.email.subjectMany', { title: 'X', count: 1 })).toBe('Recordatorio: «X» y 1 capacitación más');
+    expect(es('reminders.email.subjectMany', { title: 'X', count: 1 })).toBe('Recordatorio: “X” y 1 capacitación más');
     expect(es('reminders.page.sendPending', { count: 2 })).toBe('Enviar un recordatorio a 2 personas (con capacitación aún no completada)');
     for (const text of [
       es('reminders.email.subject.after_due', { date: '5 nov 2026', title: 'X' }),

@@ -99,7 +99,7 @@ describe('role dates', () => {
     expect(page.text).toContain('Roles skipped as not current today (beginDate / endDate in roles.csv)');
     expect(page.text).toMatch(/data-count="create">1</);
     const es = await adminAgent.get(`/admin/roster/previews/${id}?lang=es`);
-    expect(es.text).toContain('Funciones omitidas por no estar vigentes hoy');
+    expect(es.text).toContain('Roles omitidos por no estar vigentes hoy');
     const preview = await RosterPreview.findById(id).lean();
     expect(preview!.oneRoster).toMatchObject({ skippedNotCurrent: 2, rolesNotCurrent: 3, skippedNonStaff: 0 });
     expect((await RosterPreviewRow.find({ preview: id }).lean()).map((r) => r.after.employeeId)).toEqual(['E1']);
@@ -216,7 +216,7 @@ describe('school matching', () => {
     expect(await everythingStored()).not.toMatch(STUDENT_TRACES);
     const es = await adminAgent.get(`/admin/roster/previews/${preview!._id}?lang=es`);
     expect(es.text).toContain('Escuelas del archivo que no corresponden a ninguna escuela de este distrito');
-    expect(es.text).toContain('Asigne a la escuela el código «1234» en Escuelas');
+    expect(es.text).toContain('Asigne a la escuela el código “1234” en Escuelas');
   });
 
   test('when the school gets the suggested code and the org list is fixed, then the same people import with their schools', async () => {

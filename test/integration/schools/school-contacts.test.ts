@@ -183,7 +183,7 @@ describe("a principal's own school contacts (/school/:id/contacts)", () => {
     const res = await principal.get(`/school/${id(lincoln)}/contacts?lang=es`);
     await principal.get('/account?lang=en');
     expect(res.text).toContain('Contactos de la escuela: Lincoln Elementary');
-    expect(res.text).toContain('Si queda vacío: «West Operations Desk», (213) 555-0150 (de la región).');
+    expect(res.text).toContain('Si queda vacío: “West Operations Desk”, (213) 555-0150 (de la región).');
   });
 });
 
@@ -199,8 +199,8 @@ describe('the audit log reads the changes as sentences', () => {
     const spanish = await admin.get('/admin/audit?lang=es');
     await admin.get('/account?lang=en');
     expect(spanish.text).toContain('Cambió 2 de los contactos propios de la escuela (antes → ahora):');
-    expect(spanish.text).toContain('<dt>Administración del plantel</dt>');
-    expect(spanish.text).toContain('sin definir → «Lincoln campus safety», (213) 555-0188');
+    expect(spanish.text).toContain('<dt>Dirección del plantel</dt>');
+    expect(spanish.text).toContain('sin definir → “Lincoln campus safety”, (213) 555-0188');
     expect(spanish.text).toContain('Pasó la escuela de ninguna región a WEST.');
   });
 });

@@ -390,7 +390,7 @@ describe('certificates of a facilitated completion', () => {
     expect(verify.text).toContain('Completed in a facilitated group session on');
     expect(verify.text).toContain('Pat Principal');
     const spanish = await (await import('supertest')).default(t.app).get(`/verify/${certificateCode}?lang=es`);
-    expect(spanish.text).toContain('Completado en una sesión en grupo facilitada');
+    expect(spanish.text).toContain('Completada en una sesión grupal facilitada');
 
     await startModule(learner, SLUG);
     await playToResults(learner, SLUG, (choices) => choices[0]);

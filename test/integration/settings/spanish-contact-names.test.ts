@@ -48,7 +48,7 @@ describe('contacts named in English only', () => {
     const spanish = await admin.get('/admin/settings?lang=es');
     await admin.get('/admin/settings?lang=en');
     expect(spanish.text).toContain('1 contacto no tiene texto en español');
-    expect(spanish.text).toContain('Sin texto en español: quienes hacen la capacitación en español verán el texto en inglés «Region Operations Center».');
+    expect(spanish.text).toContain('Sin texto en español: quienes hacen la capacitación en español verán el texto en inglés “Region Operations Center”.');
 
     const home = await admin.get('/admin');
     expect(home.status).toBe(200);

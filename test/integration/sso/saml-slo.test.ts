@@ -141,7 +141,7 @@ describe('sign-out started here (SP-initiated)', () => {
       expect((await agent.get(back.headers.location)).text).toContain('the district portal may still be signed in — close the browser');
     }
     const es = await request(t.app).get('/login?signed_out=partial').set('Accept-Language', 'es');
-    expect(es.text).toContain('el portal del distrito puede seguir con la sesión abierta');
+    expect(es.text).toContain('es posible que su sesión en el portal del distrito siga abierta');
   });
 
   test.each([

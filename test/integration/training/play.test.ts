@@ -296,7 +296,7 @@ describe('GET/POST /training/:slug/play', () => {
     await postMove(agent, SLUG, spanish, 'notify');
     const feedback = await getPlay(agent, SLUG);
     expect(feedback.html).toContain('La mejor opción');
-    expect(feedback.html).toContain('Correcto: avise a su director o administrador del plantel.');
+    expect(feedback.html).toContain('Correcto: avise a la dirección de su plantel.');
 
     const viaHeader = await signIn(t.app, user.email);
     const res = await viaHeader.get(`/training/${SLUG}/play`).set('Accept-Language', 'es');

@@ -138,7 +138,7 @@ describe('audit details in words', () => {
   test('when the compliance report is exported, then format, rows and filters are named in each language', () => {
     const details = SAMPLES['compliance.exported'];
     expect(words('compliance.exported', details).text).toBe('Exported the compliance report as PDF — 5 rows, filters: school Lincoln Elementary (LIN) and module “Foundations”.');
-    expect(words('compliance.exported', details, 'es').text).toBe('Exportó el informe de cumplimiento en PDF — 5 filas, filtros: escuela Lincoln Elementary (LIN) y módulo «Fundamentos».');
+    expect(words('compliance.exported', details, 'es').text).toBe('Exportó el informe de cumplimiento en PDF — 5 filas, filtros: escuela Lincoln Elementary (LIN) y módulo “Fundamentos”.');
     expect(words('compliance.exported', { format: 'csv', filters: { school: null, module: null, status: 'overdue', jobTitle: 'front_office' }, rowCount: 1, complete: false }).text).toBe(
       'Exported the compliance report as CSV — 1 row, filters: status Overdue and job title Front office. The download stopped before the end.',
     );
@@ -149,7 +149,7 @@ describe('audit details in words', () => {
 
   test('when a role or schools change, then roles are named and school ids become names (an unknown one is counted, never shown)', () => {
     expect(words('user.role_changed', { from: 'staff', to: 'district_admin' }).text).toBe('Changed the role from Staff to District administrator.');
-    expect(words('user.role_changed', SAMPLES['user.role_changed'], 'es').text).toBe(`Cambió el rol de ${es('roles.staff')} a ${es('roles.principal')}. Mediante una importación de la plantilla.`);
+    expect(words('user.role_changed', SAMPLES['user.role_changed'], 'es').text).toBe(`Cambió el rol de ${es('roles.staff')} a ${es('roles.principal')}. Mediante una importación de la lista de personal.`);
     const moved = words('user.schools_changed', SAMPLES['user.schools_changed']);
     expect(moved.text).toBe('Changed the schools from Lincoln Elementary to Lincoln Elementary and 1 school not found in the district.');
     expect(moved.text).not.toContain(GONE);
@@ -158,7 +158,7 @@ describe('audit details in words', () => {
 
   test('when settings change, then the fields and contacts are named with the settings page labels', () => {
     expect(words('settings.updated', SAMPLES['settings.updated']).text).toBe('Changed the time zone and the contact “Region operations”.');
-    expect(words('settings.updated', SAMPLES['settings.updated'], 'es').text).toBe(`Cambió la zona horaria y el contacto «${es('settings.contacts.region_operations.label')}».`);
+    expect(words('settings.updated', SAMPLES['settings.updated'], 'es').text).toBe(`Cambió la zona horaria y el contacto “${es('settings.contacts.region_operations.label')}”.`);
     expect(words('settings.updated', { changed: [] }).text).toBe('Saved the district settings without changing anything.');
   });
 
@@ -176,7 +176,7 @@ describe('audit details in words', () => {
     const changed = words('assignment.updated', SAMPLES['assignment.updated'], 'es');
     expect(changed.facts).toEqual(
       expect.arrayContaining([
-        { label: 'Vence', value: 'el 1 de diciembre de 2026' },
+        { label: 'Fecha límite', value: 'a más tardar el 1 de diciembre de 2026' },
         { label: 'Se repite', value: 'cada año escolar, que termina el 30 de junio' },
         { label: 'Versiones que contaban antes', value: 'versión 1 o posterior' },
       ]),
@@ -274,13 +274,13 @@ describe('contact tree changes in words', () => {
     ]);
     const spanish = words('school.contacts_updated', SAMPLES['school.contacts_updated'], 'es');
     expect(spanish.text).toBe('Cambió 2 de los contactos propios de la escuela (antes → ahora):');
-    expect(spanish.facts[0].value).toBe('sin definir → «Ana Ruiz», (213) 555-0100');
+    expect(spanish.facts[0].value).toBe('sin definir → “Ana Ruiz”, (213) 555-0100');
   });
 
   test('when a region is renamed and a school moved into it, then both read as sentences', () => {
     expect(words('region.updated', SAMPLES['region.updated']).text).toBe('Changed the region from “West” (WEST) to “Region West” (WEST).');
     expect(words('region.deleted', SAMPLES['region.deleted']).text).toBe('Deleted the region “Region West” (WEST); its 3 schools now have no region.');
-    expect(words('region.deleted', { code: 'WEST', name: 'Region West', schools: 1 }, 'es').text).toBe('Eliminó la región «Region West» (WEST); su 1 escuela queda sin región.');
+    expect(words('region.deleted', { code: 'WEST', name: 'Region West', schools: 1 }, 'es').text).toBe('Eliminó la región “Region West” (WEST); su 1 escuela queda sin región.');
     expect(words('school.region_changed', SAMPLES['school.region_changed']).text).toBe('Moved the school from no region to WEST.');
     expect(words('school.region_changed', SAMPLES['school.region_changed'], 'es').text).toBe('Pasó la escuela de ninguna región a WEST.');
   });

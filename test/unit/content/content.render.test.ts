@@ -47,7 +47,7 @@ describe('renderText', () => {
   it('when rendering Spanish text with the Spanish defaults, then the defaults read in Spanish', () => {
     const html = renderText('Llame a {{counsel_office}}.', DEFAULT_CONTENT_SETTINGS_BY_LANG.es);
 
-    expect(html).toBe('<p>Llame a la oficina jurídica del distrito.</p>\n');
+    expect(html).toBe('<p>Llame a la asesoría jurídica del distrito.</p>\n');
   });
 });
 
@@ -79,7 +79,7 @@ describe('placeholders at the start of a sentence', () => {
   it('when a Spanish sentence starts with a placeholder, then the Spanish default is capitalized', () => {
     const html = renderInline('¿Qué hace? {{principal}} decide.', DEFAULT_CONTENT_SETTINGS_BY_LANG.es);
 
-    expect(html).toBe('¿Qué hace? Su director o administrador del plantel decide.');
+    expect(html).toBe('¿Qué hace? La dirección de su plantel decide.');
   });
 });
 
