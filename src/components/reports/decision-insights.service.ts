@@ -21,9 +21,12 @@ import type { Outcome } from '../content';
 import { getModuleVersion } from '../training/training.content';
 import type { Renderer } from '../training/training.view';
 import { orderNodes } from '../modules-admin/modules-admin.view';
-import { districtOf, visibleSchool, type VisibleSchool } from './report-scope';
+import type { RegionOption } from '../regions';
+import { resolveRegion, schoolIdsIn } from './report-regions';
+import { districtOf, schoolDirectory, visibleSchool, type VisibleSchool } from './report-scope';
 
-export type InsightsQuery = { module?: string; version?: number; school?: string };
+/** region: a region administrator's choice among their own regions (anyone else: not read). */
+export type InsightsQuery = { module?: string; version?: number; school?: string; region?: string };
 
 export type ChoiceFigure = Readonly<{ id: string; labelHtml: string; outcome: Outcome; count: number; percent: number }>;
 export type DecisionFigure = Readonly<{
@@ -46,6 +49,8 @@ export type DecisionInsights = Readonly<{
   module: ModuleOption;
   version: number;
   school: VisibleSchool | null;
+  /** A region administrator's region-wide figures (no school chosen). */
+  region: RegionOption | null;
   attempts: number;
   threshold: number;
   suppressed: boolean;
@@ -98,7 +103,15 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
   // A principal sees their own school (the only one, or the one asked for); a district admin the district or any school.
   if (actor.role === 'principal' && !schoolId) schoolId = actor.schoolIds[0];
   if (actor.role === 'principal' && !schoolId) throw notFound();
-  const [modules, district, school] = await Promise.all([listModuleOptions(), districtOf(actor), schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(null)]);
+  // A region administrator sees a school of their region or, without one, their region (never the district).
+  const regionScope = actor.role === 'region_admin' && !schoolId ? (await resolveRegion(actor, query.region)).scope : undefined;
+  const region = regionScope?.kind === 'region' ? regionScope.region : null;
+  const [modules, district, school, regionSchools] = await Promise.all([
+    listModuleOptions(),
+    districtOf(actor),
+    schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(null),
+    regionScope ? schoolDirectory(actor.districtId).then((directory) => schoolIdsIn(regionScope, directory)) : Promise.resolve(null),
+  ]);
   if (modules.length === 0) throw notFound();
   const module = query.module ? modules.find((m) => m.slug === query.module) : modules[0];
   if (!module) throw notFound();
@@ -107,12 +120,16 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
   const content = getModuleVersion(module.slug, version).content;
 
   const match: Record<string, unknown> = {
-    ...(school ? { school: new Types.ObjectId(school.id) } : { district: new Types.ObjectId(actor.districtId) }),
+    ...(school
+      ? { school: new Types.ObjectId(school.id) }
+      : regionSchools
+        ? { district: new Types.ObjectId(actor.districtId), school: { $in: regionSchools.map((id) => new Types.ObjectId(id)) } }
+        : { district: new Types.ObjectId(actor.districtId) }),
     moduleSlug: module.slug,
     moduleVersion: version,
     status: { $in: ['passed', 'failed'] },
   };
-  const memoKey = `${actor.districtId}|${school?.id ?? '*'}|${module.slug}|${version}`;
+  const memoKey = `${actor.districtId}|${school?.id ?? (region ? `region:${region.id}` : '*')}|${module.slug}|${version}`;
   const figures = school ? await tally(match) : (await districtTallies.get(memoKey, () => tally(match)))!;
 
   const threshold = district.smallGroupThreshold;
@@ -152,5 +169,5 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
     .filter((d) => d.bestPercent !== null)
     .sort((a, b) => (a.bestPercent ?? 0) - (b.bestPercent ?? 0))
     .slice(0, 3);
-  return { modules, module, version, school, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt: figures.computedAt };
+  return { modules, module, version, school, region, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt: figures.computedAt };
 }

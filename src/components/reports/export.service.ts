@@ -29,7 +29,10 @@ export type ExportFormat = 'csv' | 'xlsx' | 'pdf';
 /** region: the region filter of a district-wide export (with a school the school is the scope); regions: the district's, for the region cells. */
 export type ExportScope = { district: DistrictInfo; school?: VisibleSchool; region?: RegionScope; regions: RegionOption[]; filters: ExportQuery };
 
-/** District admins: the district or any of its schools. Principals: one of their own schools. Others never get here (403). */
+/**
+ * District admins: the district or any of its schools. Principals: one of their own schools. Region administrators:
+ * one of their region(s) (their first when none is asked for: resolveRegion) or a school in it. Others never get here (403).
+ */
 export async function resolveExportScope(actor: Actor, query: ExportQuery): Promise<ExportScope> {
   let schoolId = query.school;
   if (actor.role === 'principal' && !schoolId) {
@@ -41,7 +44,8 @@ export async function resolveExportScope(actor: Actor, query: ExportQuery): Prom
     schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(undefined),
     resolveRegion(actor, schoolId ? undefined : query.region),
   ]);
-  return { district, school, region, regions, filters: { ...query, school: school?.id, region: school ? undefined : query.region } };
+  // A school export has no region filter (a region administrator's region is their default filter, not the school's).
+  return { district, school, region: school ? undefined : region, regions, filters: { ...query, school: school?.id, region: school ? undefined : region?.kind === 'region' ? region.region.id : query.region } };
 }
 
 /** The schools of a region-filtered export, read from the directory (the background job's row count). */
