@@ -198,7 +198,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   }
 }
 
-export type SummaryLine = { code: string; name: string; counts: StatusCounts; percent: number | null; suppressed: boolean };
+/** regionCode: the school's region's code ('' for none, and for the no-school line). */
+export type SummaryLine = { code: string; name: string; regionCode: string; counts: StatusCounts; percent: number | null; suppressed: boolean };
 
 export type BoardSummary = {
   district: DistrictInfo;
@@ -214,6 +215,8 @@ export type BoardSummary = {
   modules: { title: string; counts: StatusCounts; percent: number | null }[];
   /** Per-region rollup: district-wide exports without a region filter, when the district has regions. */
   regions: RegionLine[];
+  /** How many regions the district has (a region administrator: theirs): with any, the school table has a region column. */
+  regionCount: number;
   schools: SummaryLine[];
 };
 
@@ -273,12 +276,14 @@ export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: st
   const threshold = scope.district.smallGroupThreshold;
   const totals = emptyCounts();
   const schools: SummaryLine[] = [];
+  const regionCodeOf = new Map(scope.regions.map((r) => [r.id, r.code]));
   for (const [id, entry] of bySchool) {
     addCounts(totals, scope.school ? entry.all : entry.primary);
     const info = directory.get(id);
     schools.push({
       code: info?.code ?? '—',
       name: info?.name ?? '',
+      regionCode: regionCodeOf.get(info?.region ?? '') ?? '',
       counts: entry.all,
       percent: compliancePercent(entry.all),
       suppressed: threshold > 0 && sizeOf(entry.people) < threshold,
@@ -302,6 +307,7 @@ export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: st
     totalsSuppressed: Boolean(scope.region && !scope.school && threshold > 0 && regionPeople > 0 && regionPeople < threshold),
     modules: [...byModule.entries()].map(([slug, counts]) => ({ title: titleOf.get(slug) ?? slug, counts, percent: compliancePercent(counts) })),
     regions,
+    regionCount: scope.regions.length,
     schools: listed,
   };
   await auditExport(actor, scope, ctx, listed.length, true);

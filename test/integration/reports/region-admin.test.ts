@@ -180,6 +180,9 @@ describe('exports', () => {
     expect(pdf.text).toContain('2 of 3 required trainings completed');
     expect(pdf.text).not.toContain('South One');
     expect(pdf.text).not.toContain('Unregioned One');
+    // The school table names each school's region (a district with regions).
+    expect(pdf.text).toMatch(/School\s+Region\s+code/);
+    expect(pdf.text).toMatch(/North One\s+NORTH\b/);
     const audit = await AuditEvent.findOne({ action: 'compliance.exported', 'details.format': 'pdf' }).sort({ at: -1 }).lean().orFail();
     expect(audit.details).toMatchObject({ filters: { region: 'NORTH' } });
   });
