@@ -175,8 +175,10 @@ function refuseRegionAdmin(): never {
 }
 
 export async function createPerson(client: ScimClient, body: unknown, ctx: Context = {}): Promise<PersonForScim> {
-  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolveDraft(readResource(body), undefined, mapping()), undefined);
-  if (changes.role === 'region_admin') refuseRegionAdmin();
+  const resolved = resolveDraft(readResource(body), undefined, mapping());
+  // Refused whatever the principals setting (which only decides whether principal values are applied).
+  if (resolved.role === 'region_admin') refuseRegionAdmin();
+  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolved, undefined);
   const role = changes.role ?? 'staff';
   await checkUnique(client, changes);
   const schools = await schoolIdsFor(client, changes.schoolCodes ?? []);
@@ -258,7 +260,9 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
 
 async function update(client: ScimClient, id: string, draft: Draft, ctx: Context): Promise<PersonForScim> {
   const doc = await findPerson(client, id);
-  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolveDraft(draft, doc, mapping()), doc.role);
+  const resolved = resolveDraft(draft, doc, mapping());
+  if (resolved.role === 'region_admin' && doc.role !== 'region_admin') refuseRegionAdmin();
+  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolved, doc.role);
   const person = await applyChanges(client, doc, changes, ctx);
   if (ignoredPrincipal) await countIgnoredPrincipal(client.districtId);
   return person;
