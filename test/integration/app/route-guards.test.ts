@@ -496,6 +496,11 @@ describe('hostile input', () => {
       const res = await admin.get(`${urlOf(route)}?${HOSTILE_QUERY}`);
       if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
     }
+    // A region administrator's scope is decided from their record: hostile values (region[$ne] too) change nothing.
+    for (const route of byRegionRule('region').filter((r) => methodOf(r) === 'get')) {
+      const res = await regionAdmin.get(`${urlOf(route)}?${HOSTILE_QUERY}&region[$ne]=x`);
+      if (res.status >= 500 || res.status === 200 && route === 'GET /district' && res.text.includes(otherSchoolId)) wrong.push(`${route} (region administrator) → ${res.status}`);
+    }
     expect(wrong).toEqual([]);
   });
 
