@@ -22,6 +22,7 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = Object.freeze([
   { role: 'district_admin', email: `admin@${DOMAIN}`, note: 'district administrator' },
   { role: 'principal', email: `principal.lincoln@${DOMAIN}`, note: 'principal, Lincoln Elementary' },
   { role: 'principal', email: `principal.roosevelt@${DOMAIN}`, note: 'principal, Roosevelt Middle' },
+  { role: 'region_admin', email: `region.north@${DOMAIN}`, note: 'region administrator, Region North (Lincoln, Roosevelt, Huerta)' },
   { role: 'staff', email: `teacher.lincoln@${DOMAIN}`, note: 'teacher, Lincoln Elementary; holds Classroom v1, offered the v2 update' },
   { role: 'staff', email: `frontoffice.lincoln@${DOMAIN}`, note: 'front office, Lincoln Elementary' },
   { role: 'staff', email: `substitute@${DOMAIN}`, note: 'substitute teacher, Lincoln Elementary and Roosevelt Middle; "Working at" on My training' },
@@ -50,6 +51,7 @@ const SCHOOLS = [
   { code: 'SUN', name: 'Sunset Valley K-8', region: 'SOUTH' },
 ] as const;
 type SchoolCode = (typeof SCHOOLS)[number]['code'];
+type RegionCode = (typeof REGIONS)[number]['code'];
 
 // Fictional contacts: 555-01xx numbers are reserved for fiction. Names read after "call …".
 const CONTACTS = {
@@ -69,6 +71,8 @@ type DemoUser = {
   role: Role;
   jobTitle?: JobTitle;
   schools: SchoolCode[];
+  /** Region administrators: the regions they oversee. */
+  regions?: RegionCode[];
   language?: Language;
   active?: boolean;
   /** Days before today the person started (relative, so "due N days after start" stays demonstrable). */
@@ -89,6 +93,13 @@ const NAMED_USERS: DemoUser[] = [
 // Listed after the generated staff, so the employee ids of a demo seeded before stay as they were.
 const MULTI_SCHOOL_USERS: DemoUser[] = [
   { email: `substitute@${DOMAIN}`, name: 'Teresa Okonkwo', role: 'staff', jobTitle: 'substitute_teacher', schools: ['LIN', 'ROO'], startedDaysAgo: 400 },
+];
+
+// Region North's operations administrator (the region's operations desk in the contact tree): sees the region's
+// schools and chases their principals (docs/compliance.md, "Region administrators"); works at the region office
+// (no school). Last, so the employee ids of a demo seeded before stay as they were.
+const REGION_USERS: DemoUser[] = [
+  { email: `region.north@${DOMAIN}`, name: 'Dana Whitfield', role: 'region_admin', schools: [], regions: ['NORTH'], startedDaysAgo: 2600 },
 ];
 
 const STAFF_NAMES = [
@@ -150,7 +161,7 @@ function generatedStaff(): DemoUser[] {
 }
 
 export function demoUsers(): DemoUser[] {
-  return [...NAMED_USERS, ...generatedStaff(), ...MULTI_SCHOOL_USERS];
+  return [...NAMED_USERS, ...generatedStaff(), ...MULTI_SCHOOL_USERS, ...REGION_USERS];
 }
 
 /** Creates or updates the demo district. Returns the district id. */
@@ -204,6 +215,7 @@ export async function seedDemo(now = new Date()): Promise<Types.ObjectId> {
             active: u.active ?? true,
             employeeId: `D${String(100001 + i)}`,
             ...(u.jobTitle ? { jobTitle: u.jobTitle } : {}),
+            ...(u.regions ? { regions: u.regions.map((c) => regionId.get(c)!) } : {}),
           },
           $setOnInsert: {
             passwordHash,

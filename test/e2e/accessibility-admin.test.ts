@@ -7,6 +7,7 @@ import { asRole, auditBoth, auditInvalidSubmit } from './helpers/sweep';
 import { createWorld, assignTraining, type World } from './helpers/world';
 import { Region } from '../../src/components/regions';
 import { School } from '../../src/components/schools';
+import { createUser } from '../helpers/factories';
 
 /**
  * axe (WCAG 2.1 A/AA) on every page type for every role, plus what axe cannot see: the skip link is the
@@ -22,6 +23,7 @@ let browser: Browser;
 let world: World;
 let assignmentId: string;
 let regionId: string;
+const REGION_ADMIN = 'region.a11y-admin@riverbend.example';
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
@@ -31,6 +33,7 @@ beforeAll(async () => {
   const region = await Region.create({ district: world.district._id, code: 'NORTH', name: 'Region North' });
   regionId = String(region._id);
   await School.updateOne({ _id: world.schools.lincoln._id }, { $set: { region: region._id } });
+  await createUser(world.district, { name: 'Dana Region', email: REGION_ADMIN, role: 'region_admin', regions: [region] });
 });
 
 afterAll(async () => {
@@ -71,3 +74,15 @@ describe('accessibility: district admin pages', () => {
   });
 });
 
+describe('accessibility: region administrator pages', () => {
+  test('when a region administrator visits their region view, a school of their region, its reminders and the region\'s insights, then there are no WCAG 2.1 AA violations and focus is visible', async () => {
+    const problems: string[] = [];
+    await asRole(browser, server.baseUrl, REGION_ADMIN, async (page) => {
+      await auditBoth(page, '/district', 'region view', problems);
+      await auditBoth(page, `/school/${world.schools.lincoln._id}`, 'school (region administrator)', problems, 200, false);
+      await auditBoth(page, `/school/${world.schools.lincoln._id}/reminders`, 'reminders (region administrator)', problems, 200, false);
+      await auditBoth(page, '/reports/decisions?module=foundations', 'decision insights (region)', problems, 200, false);
+    });
+    expect(problems).toEqual([]);
+  });
+});

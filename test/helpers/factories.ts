@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import { District } from '../../src/components/districts';
 import { School } from '../../src/components/schools';
+import { Region } from '../../src/components/regions';
 import { User, type JobTitle, type Role } from '../../src/components/users';
 import { hashPassword } from '../../src/components/auth';
 
@@ -19,10 +20,17 @@ export async function createSchool(district: { _id: unknown }, overrides: Record
   return School.create({ district: district._id as Types.ObjectId, code: `S${n}`, name: `School ${n}`, ...overrides });
 }
 
+export async function createRegion(district: { _id: unknown }, overrides: Record<string, unknown> = {}) {
+  const n = next();
+  return Region.create({ district: district._id as Types.ObjectId, code: `R${n}`, name: `Region ${n}`, ...overrides });
+}
+
 export type UserOverrides = {
   role?: Role;
   jobTitle?: JobTitle;
   schools?: { _id: unknown }[];
+  /** Region administrators: the regions they oversee. */
+  regions?: { _id: unknown }[];
   name?: string;
   email?: string;
   active?: boolean;
@@ -44,6 +52,7 @@ export async function createUser(district: { _id: unknown }, overrides: UserOver
     role,
     jobTitle: overrides.jobTitle ?? (role === 'staff' ? 'teacher' : undefined),
     schools: (overrides.schools ?? []).map((s) => s._id as Types.ObjectId),
+    ...(overrides.regions ? { regions: overrides.regions.map((r) => r._id as Types.ObjectId) } : {}),
     active: overrides.active ?? true,
     preferredLanguage: overrides.preferredLanguage ?? 'en',
     startDate: overrides.startDate,

@@ -3,7 +3,8 @@ import { objectId } from '../../shared/validation';
 import { JOB_TITLES } from '../users';
 import { isLocalDate } from './zoned-date';
 
-export const ASSIGNABLE_ROLES = ['staff', 'principal'] as const;
+// Region administrators take training like principals (docs/compliance.md, "Region administrators"): an assignment may name them.
+export const ASSIGNABLE_ROLES = ['staff', 'principal', 'region_admin'] as const;
 
 /** A checkbox group: absent, one value or repeated keys; always a deduplicated array. */
 const checkboxes = <T extends readonly [string, ...string[]]>(values: T, message: string) =>

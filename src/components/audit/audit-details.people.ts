@@ -110,6 +110,15 @@ export const PEOPLE_FORMATTERS: Readonly<Record<string, AuditFormatter>> = {
       return from && to ? { text: w.say('user_schools_changed', { from: w.schools(from), to: w.schools(to) }) } : null;
     },
   },
+  'user.regions_changed': {
+    keys: ['from', 'to'],
+    describe: (d, w) => {
+      const from = read.strs(d.from);
+      const to = read.strs(d.to);
+      const regions = (codes: string[]) => (codes.length ? w.list(codes) : w.say('common.noRegions'));
+      return from && to ? { text: w.say('user_regions_changed', { from: regions(from), to: regions(to) }) } : null;
+    },
+  },
   'user.deactivated': plain('user_deactivated'),
   'user.reactivated': plain('user_reactivated'),
   'user.password_set': plain('user_password_set'),

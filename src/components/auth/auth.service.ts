@@ -102,6 +102,7 @@ type UserLike = {
   district: { toString(): string };
   role: Role;
   schools?: { toString(): string }[] | null;
+  regions?: { toString(): string }[] | null;
   name: string;
   email: string;
   jobTitle?: string | null;
@@ -115,6 +116,8 @@ export function toActor(user: UserLike): Actor {
     districtId: user.district.toString(),
     role: user.role,
     schoolIds: Object.freeze((user.schools ?? []).map((s) => s.toString())),
+    // Only a region administrator's regions give scope; anyone else's (a left-over after a role change) none.
+    regionIds: Object.freeze(user.role === 'region_admin' ? (user.regions ?? []).map((r) => r.toString()) : []),
     name: user.name,
     email: user.email,
     jobTitle: user.jobTitle ?? undefined,

@@ -215,12 +215,12 @@ export async function ensureDecisionTallies(scope: TallyScope): Promise<void> {
 }
 
 /**
- * The figures of a district's version: summed over its schools' documents (at most one per school), or one
- * school's (`school`). Counts are as stored: the caller looks up only the decision points of the content.
+ * The figures of a district's version: summed over its schools' documents (at most one per school), or over
+ * the given schools' only (one school's page, a region). Counts are as stored: the caller looks up only the decision points of the content.
  */
-export async function readDecisionTallies(scope: TallyScope, school?: string): Promise<TallyFigures> {
+export async function readDecisionTallies(scope: TallyScope, schools?: readonly string[]): Promise<TallyFigures> {
   const docs = await DecisionTally.collection
-    .find({ ...baseOf(scope), ...(school === undefined ? {} : { school: oid(school) }) }, { projection: { _id: 0, attempts: 1, counts: 1 } })
+    .find({ ...baseOf(scope), ...(schools === undefined ? {} : { school: { $in: schools.map(oid) } }) }, { projection: { _id: 0, attempts: 1, counts: 1 } })
     .toArray();
   const figures: TallyFigures = { attempts: 0, counts: new Map() };
   for (const doc of docs) {

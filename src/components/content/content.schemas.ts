@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const LANGS = ['en', 'es'] as const;
 export type Lang = (typeof LANGS)[number];
 
-export const ROLES = ['staff', 'principal', 'district_admin'] as const;
+export const ROLES = ['staff', 'principal', 'region_admin', 'district_admin'] as const;
 export const OUTCOMES = ['best', 'acceptable', 'wrong'] as const;
 
 /** Points per decision; a decision is worth 2 (docs/content-format.md, "Scoring"). */
@@ -119,7 +119,7 @@ export const trainingModuleSchema = z.strictObject({
   passMark: z.int({ error: 'must be an integer 1–100' }).min(1, 'must be 1–100').max(100, 'must be 1–100'),
   audience: z.strictObject({
     roles: z
-      .array(z.enum(ROLES, { error: 'must be staff, principal or district_admin' }))
+      .array(z.enum(ROLES, { error: 'must be staff, principal, region_admin or district_admin' }))
       .min(1, 'must name at least one role')
       .refine((roles) => new Set(roles).size === roles.length, 'must not repeat a role'),
     jobTitles: z.array(z.string().regex(LOWER_SNAKE, 'must be lower_snake')).optional(),

@@ -9,6 +9,8 @@ export const homeRouter = Router();
 homeRouter.get('/', (req, res) => {
   const actor = actorOf(req);
   if (actor.role === 'district_admin') return res.redirect(303, '/district');
+  // Their region view (resolveRegion); one whose region was deleted has only their training.
+  if (actor.role === 'region_admin' && actor.regionIds?.length) return res.redirect(303, '/district');
   if (actor.role === 'principal' && actor.schoolIds.length > 0) return res.redirect(303, `/school/${actor.schoolIds[0]}`);
   res.redirect(303, '/training');
 });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { parseOrThrow, parseForm } from '../../shared/validation';
+import { SCHOOL_LEADERS } from '../../shared/actor';
 import { actorOf, requireRole } from '../auth';
 import { sendFormSchema, sendParams } from './reminders.schemas';
 import { sendSchoolReminders, visibleSchool, type SendResult } from './reminders.service';
@@ -12,7 +13,7 @@ declare module 'express-session' {
 
 export const remindersRouter = Router();
 
-remindersRouter.post('/school/:schoolId/reminders/send', requireRole('principal', 'district_admin'), async (req, res) => {
+remindersRouter.post('/school/:schoolId/reminders/send', requireRole(...SCHOOL_LEADERS), async (req, res) => {
   const { schoolId } = parseOrThrow(sendParams, req.params, 404);
   const form = parseForm(sendFormSchema, req.body);
   if (!form.ok) {

@@ -22,8 +22,8 @@ export const MANUAL_COOLDOWN_MS = 24 * 3_600_000;
 
 /** The school, if the actor may see it (404 otherwise), with its district's time zone. */
 export async function visibleSchool(actor: Actor, schoolId: string): Promise<{ id: string; name: string; timeZone: string }> {
-  const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { name: 1, district: 1 }).lean();
-  if (!school || !canSeeSchool(actor, String(school._id), String(school.district))) throw notFound();
+  const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { name: 1, district: 1, region: 1 }).lean();
+  if (!school || !canSeeSchool(actor, String(school._id), String(school.district), school.region ? String(school.region) : null)) throw notFound();
   const district = await District.findById(actor.districtId, { timeZone: 1 }).lean();
   if (!district) throw notFound();
   return { id: String(school._id), name: school.name, timeZone: district.timeZone };

@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parseOrThrow, objectId } from '../../shared/validation';
 import { formatLocalDateTime } from '../assignments';
+import { SCHOOL_LEADERS } from '../../shared/actor';
 import { actorOf, requireRole } from '../auth';
 import type { Lang } from '../content';
 import { getDistrictContext } from '../settings';
@@ -25,9 +26,13 @@ const querySchema = z.object({
     .union([z.literal(''), objectId])
     .optional()
     .transform((v) => v || undefined),
+  region: z
+    .union([z.literal(''), objectId])
+    .optional()
+    .transform((v) => v || undefined),
 });
 
-decisionInsightsRouter.get('/reports/decisions', requireRole('principal', 'district_admin'), async (req: Request, res: Response) => {
+decisionInsightsRouter.get('/reports/decisions', requireRole(...SCHOOL_LEADERS), async (req: Request, res: Response) => {
   // A malformed filter is a page that does not exist.
   const query = parseOrThrow(querySchema, req.query, 404);
   const actor = actorOf(req);

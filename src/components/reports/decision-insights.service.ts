@@ -19,9 +19,12 @@ import type { Outcome } from '../content';
 import { getModuleVersion } from '../training/training.content';
 import type { Renderer } from '../training/training.view';
 import { orderNodes } from '../modules-admin/modules-admin.view';
-import { districtOf, visibleSchool, type VisibleSchool } from './report-scope';
+import type { RegionOption } from '../regions';
+import { resolveRegion, schoolIdsIn } from './report-regions';
+import { districtOf, schoolDirectory, visibleSchool, type VisibleSchool } from './report-scope';
 
-export type InsightsQuery = { module?: string; version?: number; school?: string };
+/** region: a region administrator's choice among their own regions (anyone else: not read). */
+export type InsightsQuery = { module?: string; version?: number; school?: string; region?: string };
 
 export type ChoiceFigure = Readonly<{ id: string; labelHtml: string; outcome: Outcome; count: number; percent: number }>;
 export type DecisionFigure = Readonly<{
@@ -44,6 +47,8 @@ export type DecisionInsights = Readonly<{
   module: ModuleOption;
   version: number;
   school: VisibleSchool | null;
+  /** A region administrator's region-wide figures (no school chosen). */
+  region: RegionOption | null;
   attempts: number;
   threshold: number;
   suppressed: boolean;
@@ -59,7 +64,15 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
   // A principal sees their own school (the only one, or the one asked for); a district admin the district or any school.
   if (actor.role === 'principal' && !schoolId) schoolId = actor.schoolIds[0];
   if (actor.role === 'principal' && !schoolId) throw notFound();
-  const [modules, district, school] = await Promise.all([listModuleOptions(), districtOf(actor), schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(null)]);
+  // A region administrator sees a school of their region or, without one, their region (never the district).
+  const regionScope = actor.role === 'region_admin' && !schoolId ? (await resolveRegion(actor, query.region)).scope : undefined;
+  const region = regionScope?.kind === 'region' ? regionScope.region : null;
+  const [modules, district, school, regionSchools] = await Promise.all([
+    listModuleOptions(),
+    districtOf(actor),
+    schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(null),
+    regionScope ? schoolDirectory(actor.districtId).then((directory) => schoolIdsIn(regionScope, directory)) : Promise.resolve(null),
+  ]);
   if (modules.length === 0) throw notFound();
   const module = query.module ? modules.find((m) => m.slug === query.module) : modules[0];
   if (!module) throw notFound();
@@ -69,7 +82,8 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
 
   const scope = { district: actor.districtId, moduleSlug: module.slug, moduleVersion: version };
   await ensureDecisionTallies(scope);
-  const figures = await readDecisionTallies(scope, school?.id);
+  // One school's document, the region's schools' documents, or every school's in the district.
+  const figures = await readDecisionTallies(scope, school ? [school.id] : (regionSchools ?? undefined));
   const computedAt = new Date();
 
   const threshold = district.smallGroupThreshold;
@@ -109,5 +123,5 @@ export async function getDecisionInsights(actor: Actor, query: InsightsQuery, r:
     .filter((d) => d.bestPercent !== null)
     .sort((a, b) => (a.bestPercent ?? 0) - (b.bestPercent ?? 0))
     .slice(0, 3);
-  return { modules, module, version, school, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt };
+  return { modules, module, version, school, region, attempts: suppressed ? 0 : figures.attempts, threshold, suppressed, decisions, hardest, computedAt };
 }

@@ -82,10 +82,12 @@ export async function getDistrictReport(actor: Actor, query: DistrictQuery, now 
   const totals = emptyCounts();
   const lines: SchoolLine[] = [];
   const figures: SchoolFigures[] = [];
+  // A region administrator's rollup has their own region(s) only: other regions' figures are never added up for them.
+  const rolledUp = actor.role === 'region_admin' ? new Set(regionOptions.map((r) => r.id)) : undefined;
   for (const [id, school] of directory) {
     const counts = bySchool.get(id);
     if (!counts && !school.active) continue;
-    figures.push({ region: school.region, primary: counts?.primary ?? emptyCounts(), primaryPeople: counts?.primaryPeople ?? 0 });
+    if (!rolledUp || rolledUp.has(school.region)) figures.push({ region: school.region, primary: counts?.primary ?? emptyCounts(), primaryPeople: counts?.primaryPeople ?? 0 });
     if (!inRegion(region, school.region)) continue;
     if (counts) addCounts(totals, counts.primary);
     const all = counts?.all ?? emptyCounts();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { objectId, parseOrThrow } from '../../shared/validation';
 import { AppError } from '../../shared/errors';
 import { formatCount, formatLocalDateTime } from '../assignments';
+import { SCHOOL_LEADERS } from '../../shared/actor';
 import { actorOf, requireRole } from '../auth';
 import { BACKGROUND_FORMATS } from './export-job.model';
 import { getOwnExport, listOwnExports, openOwnExport, requestBackgroundExport } from './export-jobs';
@@ -11,7 +12,7 @@ import { districtOf } from './report-scope';
 import { exportQuerySchema } from './reports.schemas';
 
 export const exportJobsRouter = Router();
-const leaders = requireRole('principal', 'district_admin');
+const leaders = requireRole(...SCHOOL_LEADERS);
 
 const requestSchema = exportQuerySchema.extend({ format: z.enum(BACKGROUND_FORMATS) });
 const idParams = z.object({ id: objectId });

@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import mongoose, { Types } from 'mongoose';
 import { GridFSBucket } from 'mongodb';
-import type { Actor } from '../../shared/actor';
+import { SCHOOL_LEADERS, type Actor } from '../../shared/actor';
 import { AppError, notFound } from '../../shared/errors';
 import { translator } from '../../shared/i18n';
 import { defineLeaseJobs, errorMessage, type Lease, type LeaseJobRunner } from '../../shared/lease-jobs';
@@ -145,6 +145,8 @@ export type ExportDownload = { stream: Readable; fileName: string; contentType: 
 export async function openOwnExport(actor: Actor, id: string, requestId?: string, now = new Date()): Promise<ExportDownload> {
   const job = await ownJob(actor, id);
   if (job.state !== 'done' || !job.file || !job.expiresAt || job.expiresAt <= now) throw notFound('This export is not ready or has expired');
+  // A region administrator moved to another region since no longer downloads the old region's file (404).
+  if (actor.role === 'region_admin') await resolveExportScope(actor, { school: job.school ? String(job.school) : undefined, region: job.filters?.region ?? undefined, module: undefined, status: undefined, jobTitle: undefined });
   await ExportJob.updateOne({ _id: job._id }, { $inc: { downloads: 1 } });
   await recordAudit(actor, {
     action: 'compliance.export_downloaded',
@@ -168,7 +170,7 @@ async function finishFailed(lease: Lease, message: string): Promise<void> {
 /** Checks the requester and the scope again, then streams the rows into a file in GridFS. */
 async function runExportJob(job: ExportJobRecord, lease: Lease): Promise<void> {
   const actor = await loadActor(String(job.requestedBy));
-  if (!actor || actor.districtId !== String(job.district) || (actor.role !== 'principal' && actor.role !== 'district_admin')) {
+  if (!actor || actor.districtId !== String(job.district) || !(SCHOOL_LEADERS as readonly string[]).includes(actor.role)) {
     await finishFailed(lease, 'The person who asked for this export can no longer export compliance reports.');
     return;
   }

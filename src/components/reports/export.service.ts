@@ -30,7 +30,10 @@ export type ExportFormat = 'csv' | 'xlsx' | 'pdf';
 /** region: the region filter of a district-wide export (with a school the school is the scope); regions: the district's, for the region cells. */
 export type ExportScope = { district: DistrictInfo; school?: VisibleSchool; region?: RegionScope; regions: RegionOption[]; filters: ExportQuery };
 
-/** District admins: the district or any of its schools. Principals: one of their own schools. Others never get here (403). */
+/**
+ * District admins: the district or any of its schools. Principals: one of their own schools. Region administrators:
+ * one of their region(s) (their first when none is asked for: resolveRegion) or a school in it. Others never get here (403).
+ */
 export async function resolveExportScope(actor: Actor, query: ExportQuery): Promise<ExportScope> {
   let schoolId = query.school;
   if (actor.role === 'principal' && !schoolId) {
@@ -42,7 +45,8 @@ export async function resolveExportScope(actor: Actor, query: ExportQuery): Prom
     schoolId ? visibleSchool(actor, schoolId) : Promise.resolve(undefined),
     resolveRegion(actor, schoolId ? undefined : query.region),
   ]);
-  return { district, school, region, regions, filters: { ...query, school: school?.id, region: school ? undefined : query.region } };
+  // A school export has no region filter (a region administrator's region is their default filter, not the school's).
+  return { district, school, region: school ? undefined : region, regions, filters: { ...query, school: school?.id, region: school ? undefined : region?.kind === 'region' ? region.region.id : query.region } };
 }
 
 /** The schools of a region-filtered export, read from the directory (the background job's row count). */
@@ -195,7 +199,8 @@ export async function* exportRecordBatches(actor: Actor, scope: ExportScope, t: 
   }
 }
 
-export type SummaryLine = { code: string; name: string; counts: StatusCounts; percent: number | null; suppressed: boolean };
+/** regionCode: the school's region's code ('' for none, and for the no-school line). */
+export type SummaryLine = { code: string; name: string; regionCode: string; counts: StatusCounts; percent: number | null; suppressed: boolean };
 
 export type BoardSummary = {
   district: DistrictInfo;
@@ -212,6 +217,8 @@ export type BoardSummary = {
   modules: { title: string; version: number; review?: CounselReviewView; counts: StatusCounts; percent: number | null }[];
   /** Per-region rollup: district-wide exports without a region filter, when the district has regions. */
   regions: RegionLine[];
+  /** How many regions the district has (a region administrator: theirs): with any, the school table has a region column. */
+  regionCount: number;
   schools: SummaryLine[];
 };
 
@@ -272,12 +279,14 @@ export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: st
   const threshold = scope.district.smallGroupThreshold;
   const totals = emptyCounts();
   const schools: SummaryLine[] = [];
+  const regionCodeOf = new Map(scope.regions.map((r) => [r.id, r.code]));
   for (const [id, entry] of bySchool) {
     addCounts(totals, scope.school ? entry.all : entry.primary);
     const info = directory.get(id);
     schools.push({
       code: info?.code ?? '—',
       name: info?.name ?? '',
+      regionCode: regionCodeOf.get(info?.region ?? '') ?? '',
       counts: entry.all,
       percent: compliancePercent(entry.all),
       suppressed: threshold > 0 && sizeOf(entry.people) < threshold,
@@ -304,6 +313,7 @@ export async function getBoardSummary(actor: Actor, scope: ExportScope, lang: st
       return { title: titleOf.get(slug) ?? slug, version, review: reviewOf(reviews, slug, version), counts, percent: compliancePercent(counts) };
     }),
     regions,
+    regionCount: scope.regions.length,
     schools: listed,
   };
   await auditExport(actor, scope, ctx, listed.length, true);

@@ -123,13 +123,21 @@ export async function writeBoardPdf(summary: BoardSummary, t: TFunction, lang: s
   doc.font('Helvetica-Bold').fontSize(13).text(t('reports.pdf.bySchool'), MARGIN);
   doc.font('Helvetica').fontSize(9).text(t('reports.pdf.bySchoolNote'));
   doc.moveDown(0.3);
+  // A district with regions: each school's region code after its name (the name column gives up the room).
+  const withRegion = summary.regionCount > 0;
   table(
-    [{ label: t('reports.columns.schoolCode'), width: 50 }, { label: t('reports.columns.schoolName'), width: 150 }, ...statusColumns, { label: t('reports.pdf.required'), width: 50, align: 'right' }, { label: t('reports.pdf.compliant'), width: 60, align: 'right' }],
-    summary.schools.map((s) =>
-      s.suppressed
-        ? [s.code, s.name, ...COMPLIANCE_STATUSES.map(() => '—'), '—', t('reports.pdf.hidden')]
-        : [s.code, s.name, ...countCells(s.counts), String(s.counts.total), fmt(s.percent)],
-    ),
+    [
+      { label: t('reports.columns.schoolCode'), width: 50 },
+      { label: t('reports.columns.schoolName'), width: withRegion ? 100 : 150 },
+      ...(withRegion ? [{ label: t('reports.columns.regionCode'), width: 50 }] : []),
+      ...statusColumns,
+      { label: t('reports.pdf.required'), width: 50, align: 'right' as const },
+      { label: t('reports.pdf.compliant'), width: 60, align: 'right' as const },
+    ],
+    summary.schools.map((s) => {
+      const lead = withRegion ? [s.code, s.name, s.regionCode] : [s.code, s.name];
+      return s.suppressed ? [...lead, ...COMPLIANCE_STATUSES.map(() => '—'), '—', t('reports.pdf.hidden')] : [...lead, ...countCells(s.counts), String(s.counts.total), fmt(s.percent)];
+    }),
   );
   doc.end();
   await finished(out);

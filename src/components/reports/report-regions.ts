@@ -3,7 +3,7 @@
  * the exports, and the per-region rollup. Everything here works on the per-school figures the dashboard
  * already has (countsBySchool over the summaries) and the school directory — never on people.
  */
-import type { Actor } from '../../shared/actor';
+import { regionIdsOf, type Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import { addCounts, compliancePercent, emptyCounts, type StatusCounts } from '../assignments';
 import { listRegionOptions, type RegionOption } from '../regions';
@@ -14,9 +14,22 @@ export type RegionParam = string | undefined;
 /** The region filter once checked: a region of the actor's district, or 'none'. */
 export type RegionScope = { kind: 'region'; region: RegionOption } | { kind: 'none' };
 
-/** The district's regions and the checked filter; a region id that is not the actor's district's is 404 (like another district's school). */
+/**
+ * The district's regions and the checked filter; a region id that is not the actor's district's is 404 (like another
+ * district's school). A region administrator's options are their own region(s) only, the filter is always one of
+ * them (their first by code when none is asked for), and anything else — another region, 'none' — is 404; with no
+ * region left (theirs was deleted) there is nothing for them to see (404).
+ */
 export async function resolveRegion(actor: Actor, param: RegionParam): Promise<{ regions: RegionOption[]; scope: RegionScope | undefined }> {
-  const regions = await listRegionOptions(actor);
+  const all = await listRegionOptions(actor);
+  if (actor.role === 'region_admin') {
+    const own = new Set(regionIdsOf(actor));
+    const regions = all.filter((r) => own.has(r.id));
+    const region = param ? regions.find((r) => r.id === param) : regions[0];
+    if (!region) throw notFound();
+    return { regions, scope: { kind: 'region', region } };
+  }
+  const regions = all;
   if (!param) return { regions, scope: undefined };
   if (param === 'none') return { regions, scope: { kind: 'none' } };
   const region = regions.find((r) => r.id === param);

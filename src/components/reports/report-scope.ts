@@ -7,12 +7,12 @@ import { School } from '../schools';
 export type VisibleSchool = { id: string; code: string; name: string; /** '' = no region */ region: string };
 
 /**
- * The school if the actor may see it (principal: own school; district admin: any school of the
- * district). Anything else — another district, another school, a made-up id — is 404, never 403.
+ * The school if the actor may see it (principal: own school; region administrator: a school of their
+ * region(s); district admin: any school of the district). Anything else — another district, another school, a made-up id — is 404, never 403.
  */
 export async function visibleSchool(actor: Actor, schoolId: string): Promise<VisibleSchool> {
   const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { code: 1, name: 1, district: 1, region: 1 }).lean();
-  if (!school || !canSeeSchool(actor, String(school._id), String(school.district))) throw notFound();
+  if (!school || !canSeeSchool(actor, String(school._id), String(school.district), school.region ? String(school.region) : null)) throw notFound();
   return { id: String(school._id), code: school.code, name: school.name, region: school.region ? String(school.region) : '' };
 }
 

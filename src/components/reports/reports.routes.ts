@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { TFunction } from 'i18next';
 import { parseOrThrow } from '../../shared/validation';
 import { COMPLIANCE_STATUSES, formatLocalDate, localDateOf } from '../assignments';
+import { SCHOOL_LEADERS } from '../../shared/actor';
 import { actorOf, requireRole } from '../auth';
 import { JOB_TITLES } from '../users';
 import { horizontalBarChart } from './bar-chart';
@@ -16,7 +17,8 @@ import { getPersonRecord, getReminderList, getSchoolReport } from './school-repo
 import { getReminderOverview } from '../reminders';
 
 export const reportsRouter = Router();
-const leaders = requireRole('principal', 'district_admin');
+// Region administrators use the school pages of their region's schools and the exports (scoped in the services).
+const leaders = requireRole(...SCHOOL_LEADERS);
 
 /** A link to the same page with some query values changed ('' or undefined removes one). */
 function urlWith(path: string, current: Record<string, unknown>) {
@@ -66,11 +68,15 @@ reportsRouter.get('/school/:schoolId/staff/:userId', leaders, async (req, res) =
   res.render('school/person', { title: record.person.name, record, ...viewHelpers });
 });
 
-reportsRouter.get('/district', requireRole('district_admin'), async (req, res) => {
+// District admins: the district. Region administrators: the region view (forced to their region: resolveRegion).
+reportsRouter.get('/district', requireRole('district_admin', 'region_admin'), async (req, res) => {
   const query = parseOrThrow(districtQuerySchema, req.query);
-  const report = await getDistrictReport(actorOf(req), query);
+  const actor = actorOf(req);
+  const report = await getDistrictReport(actor, query);
   const t = res.locals.t as TFunction;
-  const filterValues = { region: query.region, module: query.module, status: query.status };
+  const regionView = actor.role === 'region_admin' && report.region?.kind === 'region' ? report.region.region : undefined;
+  // The region view's links and exports name the region shown (the server checks it again on each).
+  const filterValues = { region: regionView ? regionView.id : query.region, module: query.module, status: query.status };
   const chart = horizontalBarChart(
     report.schools.map((s) => ({
       label: s.schoolId ? `${s.code} ${s.name}` : t('reports.district.noSchool'),
@@ -85,7 +91,8 @@ reportsRouter.get('/district', requireRole('district_admin'), async (req, res) =
   );
   const exportQuery = new URLSearchParams(Object.entries(filterValues).filter(([, v]) => v) as [string, string][]).toString();
   res.render('district/show', {
-    title: t('reports.district.title'),
+    title: regionView ? t('reports.district.regionTitle', { region: regionView.name }) : t('reports.district.title'),
+    regionView,
     report,
     query,
     chart,

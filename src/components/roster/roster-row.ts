@@ -18,9 +18,11 @@ export type ImportRole = (typeof IMPORT_ROLES)[number];
  * refused (never created or changed by an import). Any letter case; spaces and dashes read as `_`.
  * Provisioning (SCIM roles) reads role values through this too.
  */
-export function rosterRoleOf(text: string): ImportRole | 'district_admin' | null {
+export function rosterRoleOf(text: string): ImportRole | 'district_admin' | 'region_admin' | null {
   const key = text.trim().toLowerCase().replace(/[\s-]+/g, '_');
   if (key === 'district_admin' || key === 'district_administrator') return 'district_admin';
+  // A region administrator needs the region(s) they oversee, which HR files do not carry: named only to be refused.
+  if (key === 'region_admin' || key === 'region_administrator') return 'region_admin';
   return (IMPORT_ROLES as readonly string[]).includes(key) ? (key as ImportRole) : null;
 }
 
@@ -34,6 +36,7 @@ export type RowErrorCode =
   | 'name_too_long'
   | 'role_invalid'
   | 'role_admin'
+  | 'role_region_admin'
   | 'job_title_unknown'
   | 'job_title_required'
   | 'school_unknown'
@@ -48,6 +51,7 @@ export type RowErrorCode =
   | 'duplicate_email'
   | 'email_taken'
   | 'district_admin'
+  | 'region_admin'
   | 'value_too_long';
 
 /** One problem of one row: the file's line number, the column and a reason (an i18n key suffix) with its values. */
@@ -141,6 +145,7 @@ export function validateRow(cells: readonly string[], columns: readonly (RosterC
   const named = rosterRoleOf(v.role);
   let role: ImportRole | null = null;
   if (named === 'district_admin') fail('role', 'role_admin', v.role);
+  else if (named === 'region_admin') fail('role', 'role_region_admin', v.role);
   else if (named) role = named;
   else if (v.role) fail('role', 'role_invalid', v.role);
 

@@ -167,10 +167,11 @@ async function matchBatch(actor: Actor, rows: RosterRow[], builder: PreviewBuild
     const before = person ? snapshotOf(person) : null;
     const after = targetOf(row, before);
     if (person) matched.add(person._id.toString());
-    if (person && person.role === 'district_admin') {
-      // District administrators are managed by hand: a row may list one only if it changes nothing.
+    if (person && (person.role === 'district_admin' || person.role === 'region_admin')) {
+      // District and region administrators are managed by hand (a region administrator's region is not in HR
+      // files): a row may list one only if it changes nothing.
       const changes = changedFields(before!, { ...after, role: before!.role, jobTitle: before!.jobTitle });
-      if (changes.length || !before!.active) await builder.fail({ line: row.line, column: 'employee_id', code: 'district_admin', value: row.employeeId });
+      if (changes.length || !before!.active) await builder.fail({ line: row.line, column: 'employee_id', code: person.role, value: row.employeeId });
       else builder.counts.unchanged += 1;
       continue;
     }
@@ -184,10 +185,10 @@ async function matchBatch(actor: Actor, rows: RosterRow[], builder: PreviewBuild
   }
 }
 
-/** Everyone active (but district administrators) not matched by a row: deactivated in complete-roster mode. */
+/** Everyone active (but district and region administrators) not matched by a row: deactivated in complete-roster mode. */
 async function addDeactivations(actor: Actor, builder: PreviewBuilder, matched: Set<string>, completeRoster: boolean): Promise<number> {
   let active = 0;
-  const cursor = User.find({ district: actor.districtId, active: true, role: { $ne: 'district_admin' } })
+  const cursor = User.find({ district: actor.districtId, active: true, role: { $nin: ['district_admin', 'region_admin'] } })
     .select(PERSON_FIELDS)
     .lean<StoredPerson[]>()
     .cursor({ batchSize: BATCH_SIZE });

@@ -8,7 +8,7 @@ import { Types } from 'mongoose';
 import type { Actor } from '../../shared/actor';
 import { notFound } from '../../shared/errors';
 import { recordAudit } from '../audit';
-import { getRegion, removeRegionRecord } from '../regions';
+import { Region, getRegion, removeRegionRecord } from '../regions';
 import { forgetSchoolContacts } from './contact-tree';
 import { School } from './school.model';
 
@@ -39,4 +39,19 @@ export async function deleteRegion(actor: Actor, regionId: string, ctx: { reques
   for (const id of schools) forgetSchoolContacts(actor.districtId, id);
   await recordAudit(actor, { action: 'region.deleted', target: { kind: 'region', id: regionId }, details: { code: region.code, name: region.name, schools: schools.length }, requestId: ctx.requestId });
   return { schools: schools.length };
+}
+
+/**
+ * After a school was written into a region (school form): whether the region still exists. Deleting a region
+ * detaches its schools before and after removing its record, but a school form that checked the region just
+ * before the deletion can write the school after both detaches — the school would then point at a deleted
+ * region. So the writer checks again after its write: if the region is gone, it detaches the school itself
+ * (only if it still points there). Either the deletion's second detach sees the write, or this check sees the
+ * deletion: no order of the two leaves a school in a deleted region.
+ */
+export async function settleSchoolRegion(actor: Actor, schoolId: string, regionId: string): Promise<boolean> {
+  if (await Region.exists({ _id: regionId, district: actor.districtId })) return true;
+  await School.updateOne({ _id: schoolId, district: actor.districtId, region: regionId }, { $unset: { region: 1 } });
+  forgetSchoolContacts(actor.districtId, schoolId);
+  return false;
 }

@@ -21,7 +21,7 @@ type SchoolDoc = { _id: Types.ObjectId; code: string; name: string; district: Ty
 /** The school, when the actor may manage its contacts: a district admin any of the district's, a principal their own. Else 404. */
 async function findSchool(actor: Actor, schoolId: string): Promise<SchoolDoc> {
   const doc = await School.findOne({ _id: schoolId, district: actor.districtId }, { code: 1, name: 1, district: 1, region: 1, contacts: 1 }).lean<SchoolDoc>();
-  if (!doc || !canSeeSchool(actor, schoolId, doc.district.toString())) throw notFound();
+  if (!doc || !canSeeSchool(actor, schoolId, doc.district.toString(), doc.region ? doc.region.toString() : null)) throw notFound();
   return doc;
 }
 

@@ -5,6 +5,7 @@ import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
 import { listRegionOptions } from '../regions';
 import { forgetSchoolContacts } from './contact-tree';
+import { settleSchoolRegion } from './region-removal';
 import { School } from './school.model';
 import { PAGE_SIZE, type SchoolInput, type SchoolListQuery } from './schools.schemas';
 
@@ -104,7 +105,9 @@ export async function createSchool(actor: Actor, input: SchoolInput, ctx: Contex
     throw err;
   }
   const id = created._id.toString();
-  await recordAudit(actor, { action: 'school.created', target: { kind: 'school', id }, details: { code: input.code, ...(region ? { region } : {}) }, requestId: ctx.requestId });
+  // The region deleted meanwhile: the school stays, with no region (as the region's other schools).
+  const kept = input.region ? await settleSchoolRegion(actor, id, input.region) : true;
+  await recordAudit(actor, { action: 'school.created', target: { kind: 'school', id }, details: { code: input.code, ...(region && kept ? { region } : {}) }, requestId: ctx.requestId });
   return { ok: true, id };
 }
 
@@ -127,10 +130,12 @@ export async function updateSchool(actor: Actor, id: string, input: SchoolInput,
       requestId: ctx.requestId,
     });
   }
-  if (before.regionId !== input.region) {
+  // The region deleted meanwhile: the school ends with no region, and the audit says so.
+  const regionNow = input.region && !(await settleSchoolRegion(actor, id, input.region)) ? '' : input.region;
+  if (before.regionId !== regionNow) {
     forgetSchoolContacts(actor.districtId, id);
     const from = before.regionId ? ((await listRegionOptions(actor)).find((r) => r.id === before.regionId)?.code ?? null) : null;
-    await recordAudit(actor, { action: 'school.region_changed', target: { kind: 'school', id }, details: { from, to: region }, requestId: ctx.requestId });
+    await recordAudit(actor, { action: 'school.region_changed', target: { kind: 'school', id }, details: { from, to: regionNow ? region : null }, requestId: ctx.requestId });
   }
   return { ok: true, id };
 }

@@ -123,7 +123,7 @@ export type PersonChanges = {
   schoolCodes?: string[];
   preferredLanguage?: Language;
   /** From `roles`: what the identity provider asks for (the service decides whether it is applied). */
-  role?: ImportRole;
+  role?: ImportRole | 'region_admin';
 };
 export type StoredPerson = { name: string };
 export type MappingContext = {
@@ -174,7 +174,7 @@ const MAX_ROLE_TEXT = 100;
  * principal / siteAdministrator), then the English and Spanish labels. "admin" names a district
  * administrator (to be refused). Anything else is refused: a mistyped role must not demote a principal.
  */
-export function roleOfValue(text: string, ctx: Pick<MappingContext, 'rolesByName'>): ImportRole | 'district_admin' {
+export function roleOfValue(text: string, ctx: Pick<MappingContext, 'rolesByName'>): ImportRole | 'district_admin' | 'region_admin' {
   const key = text.trim().toLowerCase().replace(/\s+/g, ' ');
   if (key === '' || DEFAULT_APP_ROLES.has(key)) return 'staff';
   const fromRoster = rosterRoleOf(key);
@@ -197,7 +197,7 @@ function isTrue(value: unknown): boolean {
  * entries count when one is marked; a principal value among them makes a principal; none (or []) is staff.
  * A district administrator is never granted by provisioning: refused, whatever else was sent.
  */
-function roleOf(draft: Draft, ctx: MappingContext): ImportRole | undefined {
+function roleOf(draft: Draft, ctx: MappingContext): ImportRole | 'region_admin' | undefined {
   if (!draft.has('roles')) return undefined;
   const value = draft.get('roles');
   if (value === REMOVED) return 'staff';
@@ -220,6 +220,8 @@ function roleOf(draft: Draft, ctx: MappingContext): ImportRole | undefined {
     throw new ScimError(400, 'District administrators are made in the app only: provisioning never grants that role (a leaked token must not be able to take over the district). Nothing was changed', 'mutability');
   }
   const counted = entries.some((e) => e.primary) ? entries.filter((e) => e.primary) : entries;
+  // Only accepted for someone who already is one (a client sending back what it read): the service refuses it otherwise.
+  if (counted.some((e) => e.role === 'region_admin')) return 'region_admin';
   return counted.some((e) => e.role === 'principal') ? 'principal' : 'staff';
 }
 

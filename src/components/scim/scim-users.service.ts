@@ -169,8 +169,16 @@ async function withRoleSetting(client: ScimClient, changes: PersonChanges, curre
   return { changes: rest, ignoredPrincipal: role === 'principal' && currentRole !== 'principal' };
 }
 
+/** Region administrators are made in the app (the role needs the region they oversee): provisioning never grants it. */
+function refuseRegionAdmin(): never {
+  throw new ScimError(400, 'Region administrators are made in the app only (a district admin sets the role and the region on the Staff page); nothing was changed', 'mutability');
+}
+
 export async function createPerson(client: ScimClient, body: unknown, ctx: Context = {}): Promise<PersonForScim> {
-  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolveDraft(readResource(body), undefined, mapping()), undefined);
+  const resolved = resolveDraft(readResource(body), undefined, mapping());
+  // Refused whatever the principals setting (which only decides whether principal values are applied).
+  if (resolved.role === 'region_admin') refuseRegionAdmin();
+  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolved, undefined);
   const role = changes.role ?? 'staff';
   await checkUnique(client, changes);
   const schools = await schoolIdsFor(client, changes.schoolCodes ?? []);
@@ -213,8 +221,12 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
   if (changes.active !== undefined && changes.active !== (doc.active !== false)) set.active = changes.active;
   if (changes.preferredLanguage !== undefined && changes.preferredLanguage !== (doc.preferredLanguage ?? 'en')) set.preferredLanguage = changes.preferredLanguage;
   const unset: Record<string, 1> = {};
-  const role = doc.role === 'district_admin' ? doc.role : changes.role ?? doc.role;
-  if (changes.role !== undefined && changes.role !== doc.role) set.role = changes.role;
+  // A region administrator's role (and region) are the app's: provisioning updates their other fields only, and
+  // sending `region_admin` back for them changes nothing; for anyone else it is refused.
+  if (changes.role === 'region_admin' && doc.role !== 'region_admin') refuseRegionAdmin();
+  const keepsRole = doc.role === 'region_admin';
+  const role = doc.role === 'district_admin' || keepsRole ? doc.role : changes.role ?? doc.role;
+  if (!keepsRole && changes.role !== undefined && changes.role !== doc.role) set.role = changes.role;
   // Principals have no job title (as on the Staff page and in the roster import); the title sent for them is
   // ignored. Made staff again, they keep the title sent, else "other" (as a new person).
   if (role === 'staff') {
@@ -248,7 +260,9 @@ async function applyChanges(client: ScimClient, doc: UserDoc, changes: PersonCha
 
 async function update(client: ScimClient, id: string, draft: Draft, ctx: Context): Promise<PersonForScim> {
   const doc = await findPerson(client, id);
-  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolveDraft(draft, doc, mapping()), doc.role);
+  const resolved = resolveDraft(draft, doc, mapping());
+  if (resolved.role === 'region_admin' && doc.role !== 'region_admin') refuseRegionAdmin();
+  const { changes, ignoredPrincipal } = await withRoleSetting(client, resolved, doc.role);
   const person = await applyChanges(client, doc, changes, ctx);
   if (ignoredPrincipal) await countIgnoredPrincipal(client.districtId);
   return person;

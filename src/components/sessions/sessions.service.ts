@@ -18,8 +18,8 @@ export type SchoolRef = Readonly<{ id: string; code: string; name: string }>;
 
 /** The school if the actor may run sessions there (principal: own school; admin: any of the district), else 404. */
 export async function sessionSchool(actor: Actor, schoolId: string): Promise<SchoolRef> {
-  const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { code: 1, name: 1, district: 1 }).lean();
-  if (!school || !canSeeSchool(actor, String(school._id), String(school.district))) throw notFound();
+  const school = await School.findOne({ _id: schoolId, district: actor.districtId }, { code: 1, name: 1, district: 1, region: 1 }).lean();
+  if (!school || !canSeeSchool(actor, String(school._id), String(school.district), school.region ? String(school.region) : null)) throw notFound();
   return { id: String(school._id), code: school.code, name: school.name };
 }
 

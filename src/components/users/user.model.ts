@@ -1,6 +1,6 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 
-export const ROLES = ['staff', 'principal', 'district_admin'] as const;
+export const ROLES = ['staff', 'principal', 'region_admin', 'district_admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Staff job titles (stored lower_snake). Non-teaching staff meet officers first, so they are first-class. */
@@ -36,6 +36,9 @@ const userSchema = new Schema(
     role: { type: String, enum: ROLES, required: true },
     jobTitle: { type: String, enum: JOB_TITLES },
     schools: [{ type: Schema.Types.ObjectId, ref: 'School' }],
+    // Region administrators only: the district's region(s) they oversee (docs/compliance.md, "Region administrators").
+    // Absent for every other role; the scope of their pages and exports is decided from it on the server.
+    regions: { type: [{ type: Schema.Types.ObjectId, ref: 'Region' }], default: undefined },
     active: { type: Boolean, default: true },
     // Start date drives "due N days after start" assignments.
     startDate: { type: Date },
@@ -89,6 +92,7 @@ export type LeanUser = {
   role: Role;
   jobTitle?: JobTitle | null;
   schools?: Types.ObjectId[] | null;
+  regions?: Types.ObjectId[] | null;
   active?: boolean | null;
   preferredLanguage?: Language | null;
 };

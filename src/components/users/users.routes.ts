@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { actorOf, requireRole } from '../auth';
 import { listSchoolOptions } from '../schools';
+import { listRegionOptions } from '../regions';
 import { setFlash } from '../../shared/flash';
 import { parseForm, parseOrThrow, type FieldErrors } from '../../shared/validation';
 import { JOB_TITLES, LANGUAGES, ROLES } from './user.model';
@@ -21,15 +22,16 @@ function formValues(user: UserView): Record<string, unknown> {
     role: user.role,
     jobTitle: user.jobTitle ?? '',
     schools: user.schoolIds,
+    regions: user.regionIds,
     preferredLanguage: user.preferredLanguage,
     startDate: user.startDate ? user.startDate.toISOString().slice(0, 10) : '',
   };
 }
 
-/** Re-rendered values keep checkbox groups as arrays. */
+/** Re-rendered values keep checkbox groups as arrays (of strings only: an operator object is not shown back). */
 function enteredValues(values: Record<string, unknown>): Record<string, unknown> {
-  const schools = values.schools;
-  return { ...values, schools: Array.isArray(schools) ? schools : typeof schools === 'string' && schools ? [schools] : [] };
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : typeof v === 'string' && v ? [v] : []);
+  return { ...values, schools: list(values.schools), regions: list(values.regions) };
 }
 
 /** The submitted fields as entered (no token, no password), for a re-render after a rule failed. */
@@ -52,12 +54,12 @@ usersRouter.get('/admin/users', async (req, res) => {
 });
 
 async function renderNew(req: Request, res: Response, status: number, errors: FieldErrors, values: Record<string, unknown>) {
-  const schools = await listSchoolOptions(actorOf(req));
-  res.status(status).render('users/new', { title: res.locals.t('users.new.title'), schools, errors, values, ...choices });
+  const [schools, regions] = await Promise.all([listSchoolOptions(actorOf(req)), listRegionOptions(actorOf(req))]);
+  res.status(status).render('users/new', { title: res.locals.t('users.new.title'), schools, regions, errors, values, ...choices });
 }
 
 usersRouter.get('/admin/users/new', async (req, res) => {
-  await renderNew(req, res, 200, {}, { role: 'staff', preferredLanguage: 'en', schools: [] });
+  await renderNew(req, res, 200, {}, { role: 'staff', preferredLanguage: 'en', schools: [], regions: [] });
 });
 
 usersRouter.post('/admin/users', async (req, res) => {
@@ -72,12 +74,13 @@ usersRouter.post('/admin/users', async (req, res) => {
 async function renderEdit(req: Request, res: Response, status: number, errors: FieldErrors = {}, values?: Record<string, unknown>) {
   const actor = actorOf(req);
   const { id } = parseOrThrow(idParams, req.params, 404);
-  const [user, schools] = await Promise.all([getUser(actor, id), listSchoolOptions(actor)]);
+  const [user, schools, regions] = await Promise.all([getUser(actor, id), listSchoolOptions(actor), listRegionOptions(actor)]);
   res.status(status).render('users/edit', {
     title: res.locals.t('users.edit.title', { name: user.name }),
     user,
     isSelf: user.id === actor.userId,
     schools,
+    regions,
     errors,
     values: values ?? formValues(user),
     ...choices,

@@ -6,13 +6,14 @@ export const PASSWORD_MIN_LENGTH = 12;
 export const PAGE_SIZE = 25;
 
 /** A checkbox group or multi-select: absent, one value or repeated keys (an array); always a deduplicated array. */
-const idList = z.preprocess(
-  (v) => (v === '' ? undefined : Array.isArray(v) ? v.filter((x) => x !== '') : v),
-  z
-    .union([objectId, z.array(objectId).max(100)], { message: 'users.errors.schoolsInvalid' })
-    .optional()
-    .transform((v) => [...new Set(v === undefined ? [] : Array.isArray(v) ? v : [v])]),
-);
+const idList = (message: string) =>
+  z.preprocess(
+    (v) => (v === '' ? undefined : Array.isArray(v) ? v.filter((x) => x !== '') : v),
+    z
+      .union([objectId, z.array(objectId).max(100)], { message })
+      .optional()
+      .transform((v) => [...new Set(v === undefined ? [] : Array.isArray(v) ? v : [v])]),
+  );
 
 const optionalText = (max: number, message: string, pattern?: RegExp) =>
   z
@@ -43,7 +44,9 @@ const userFields = {
     .union([z.literal(''), z.enum(JOB_TITLES)], { message: 'users.errors.jobTitleInvalid' })
     .optional()
     .transform((v) => (v ? v : undefined)),
-  schools: idList,
+  schools: idList('users.errors.schoolsInvalid'),
+  // Region administrators only (ignored, and cleared, for any other role): the region(s) they oversee.
+  regions: idList('users.errors.regionsInvalid'),
   preferredLanguage: z.enum(LANGUAGES, { message: 'users.errors.languageInvalid' }).default('en'),
   startDate: z
     .string({ message: 'users.errors.startDateInvalid' })
@@ -53,17 +56,18 @@ const userFields = {
     .transform((v) => (v ? new Date(`${v}T00:00:00Z`) : undefined)),
 };
 
-const ruleFields = z.object({ role: userFields.role, jobTitle: userFields.jobTitle, schools: userFields.schools });
+const ruleFields = z.object({ role: userFields.role, jobTitle: userFields.jobTitle, schools: userFields.schools, regions: userFields.regions });
 type RuleFields = z.infer<typeof ruleFields>;
 // Cross-field rules run even when unrelated fields are invalid, so the form lists every problem at once.
 const whenRuleFieldsParse = { when: (payload: { value: unknown }) => ruleFields.safeParse(payload.value).success };
 
-/** A principal needs at least one school; staff need a school and a job title. */
+/** A principal needs at least one school; staff need a school and a job title; a region administrator a region. */
 function withRoleRules<T extends z.ZodType<RuleFields>>(schema: T) {
   return schema
     .refine((v) => !(v.role === 'principal' && v.schools.length === 0), { path: ['schools'], message: 'users.errors.principalNeedsSchool', ...whenRuleFieldsParse })
     .refine((v) => !(v.role === 'staff' && v.schools.length === 0), { path: ['schools'], message: 'users.errors.staffNeedsSchool', ...whenRuleFieldsParse })
-    .refine((v) => !(v.role === 'staff' && !v.jobTitle), { path: ['jobTitle'], message: 'users.errors.staffNeedsJobTitle', ...whenRuleFieldsParse });
+    .refine((v) => !(v.role === 'staff' && !v.jobTitle), { path: ['jobTitle'], message: 'users.errors.staffNeedsJobTitle', ...whenRuleFieldsParse })
+    .refine((v) => !(v.role === 'region_admin' && v.regions.length === 0), { path: ['regions'], message: 'users.errors.regionAdminNeedsRegion', ...whenRuleFieldsParse });
 }
 
 export const userUpdateSchema = withRoleRules(z.object(userFields));

@@ -4,6 +4,7 @@ import type { FieldErrors } from '../../shared/validation';
 import { recordAudit } from '../audit';
 import { forgetSessionActors, hashPassword, verifyPassword } from '../auth';
 import { countSchoolsInDistrict } from '../schools';
+import { Region } from '../regions';
 import { User, type JobTitle, type Language, type LeanUser, type Role } from './user.model';
 import { PAGE_SIZE, type UserCreateInput, type UserInput, type UserListQuery } from './users.schemas';
 import { rosterChanged } from '../../shared/domain-events';
@@ -16,6 +17,8 @@ export type UserView = {
   role: Role;
   jobTitle?: JobTitle;
   schoolIds: string[];
+  /** Region administrators: the regions they oversee. */
+  regionIds: string[];
   active: boolean;
   preferredLanguage: Language;
   startDate?: Date;
@@ -38,6 +41,7 @@ function toView(u: UserDoc): UserView {
     role: u.role,
     jobTitle: u.jobTitle ?? undefined,
     schoolIds: (u.schools ?? []).map((s) => s.toString()),
+    regionIds: (u.regions ?? []).map((r) => r.toString()),
     active: u.active !== false,
     preferredLanguage: u.preferredLanguage ?? 'en',
     startDate: u.startDate ?? undefined,
@@ -45,7 +49,7 @@ function toView(u: UserDoc): UserView {
   };
 }
 
-const FIELDS = 'name email employeeId role jobTitle schools active preferredLanguage startDate lastSignInAt';
+const FIELDS = 'name email employeeId role jobTitle schools regions active preferredLanguage startDate lastSignInAt';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -87,6 +91,10 @@ async function checkUnique(actor: Actor, input: UserInput, exceptId?: string): P
   if (input.schools.length > 0 && (await countSchoolsInDistrict(actor, input.schools)) !== input.schools.length) {
     errors.schools = 'users.errors.schoolsInvalid';
   }
+  // Only the district's own regions (another district's, or one deleted meanwhile, is refused).
+  if (input.role === 'region_admin' && (await Region.countDocuments({ _id: { $in: input.regions }, district: actor.districtId })) !== input.regions.length) {
+    errors.regions = 'users.errors.regionsInvalid';
+  }
   if (await User.exists({ district: actor.districtId, email: input.email, ...notSelf })) errors.email = 'users.errors.emailTaken';
   if (input.employeeId && (await User.exists({ district: actor.districtId, employeeId: input.employeeId, ...notSelf }))) {
     errors.employeeId = 'users.errors.employeeIdTaken';
@@ -107,15 +115,20 @@ function storedFields(input: UserInput) {
     email: input.email,
     role: input.role,
     schools: input.schools,
+    ...(input.role === 'region_admin' ? { regions: input.regions } : {}),
     preferredLanguage: input.preferredLanguage,
   };
 }
+
+/** The regions a person oversees as stored: a region administrator's, none for anyone else. */
+const regionsOf = (input: UserInput) => (input.role === 'region_admin' ? input.regions : []);
 
 function unsetFields(input: UserInput): Record<string, 1> {
   const unset: Record<string, 1> = {};
   if (!input.employeeId) unset.employeeId = 1;
   if (!input.jobTitle || input.role !== 'staff') unset.jobTitle = 1;
   if (!input.startDate) unset.startDate = 1;
+  if (input.role !== 'region_admin') unset.regions = 1;
   return unset;
 }
 
@@ -145,6 +158,7 @@ export async function createUser(actor: Actor, input: UserCreateInput, ctx: Cont
     details: { role: input.role, schools: input.schools, passwordSet: Boolean(input.password) },
     requestId: ctx.requestId,
   });
+  if (input.role === 'region_admin') await auditRegions(actor, id, [], input.regions, ctx);
   await rosterChanged([id]);
   return { ok: true, id };
 }
@@ -177,11 +191,20 @@ export async function updateUser(actor: Actor, id: string, input: UserInput, ctx
   if (input.role !== before.role) {
     await recordAudit(actor, { action: 'user.role_changed', target, details: { from: before.role, to: input.role }, requestId: ctx.requestId });
   }
+  if (!sameSet(before.regionIds, regionsOf(input))) await auditRegions(actor, id, before.regionIds, regionsOf(input), ctx);
   if (!sameSet(before.schoolIds, input.schools)) {
     await recordAudit(actor, { action: 'user.schools_changed', target, details: { from: before.schoolIds, to: input.schools }, requestId: ctx.requestId });
   }
   await rosterChanged([id]);
   return { ok: true, id };
+}
+
+/** A change of the regions someone oversees (their scope): recorded with the regions' codes, as people read them. */
+async function auditRegions(actor: Actor, id: string, from: readonly string[], to: readonly string[], ctx: Context): Promise<void> {
+  const regions = await Region.find({ _id: { $in: [...from, ...to] }, district: actor.districtId }).select('code').lean();
+  const codeOf = new Map(regions.map((r) => [String(r._id), r.code]));
+  const codes = (ids: readonly string[]) => ids.map((regionId) => codeOf.get(regionId) ?? '?').sort();
+  await recordAudit(actor, { action: 'user.regions_changed', target: { kind: 'user', id }, details: { from: codes(from), to: codes(to) }, requestId: ctx.requestId });
 }
 
 /** Deactivated people cannot sign in, and their open sessions end at their next request. */

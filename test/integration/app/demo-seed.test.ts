@@ -70,6 +70,13 @@ test('when the database is empty, then the demo district is seeded once, idempot
   const roosevelt = schools.find((s) => s.name === 'Roosevelt Middle')!;
   const substitute = await User.findOne({ email: 'substitute@demo-usd.example' }).lean().orFail();
   expect(substitute.schools.map(String)).toEqual([String(lincoln._id), String(roosevelt._id)]);
+  // Region North's administrator lands on the region view: its three schools, not Region South's.
+  const regionAdmin = await signIn(t.app, 'region.north@demo-usd.example', DEMO_PASSWORD);
+  expect((await regionAdmin.get('/')).headers.location).toBe('/district');
+  const regionView = await regionAdmin.get('/district');
+  expect(regionView.text).toContain('Region compliance — Region North');
+  for (const name of ['Lincoln Elementary', 'Roosevelt Middle', 'Dolores Huerta High']) expect(regionView.text).toContain(name);
+  expect(regionView.text).not.toContain('Maple Grove Elementary');
 
   // Finished demo attempts carry the answers they were scored on, along a path the module allows.
   const finished = await Attempt.find({ district: district._id, status: { $in: ['passed', 'failed'] } }).lean();

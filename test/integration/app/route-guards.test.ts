@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { createDistrict, createRegion, createSchool, createUser } from '../../helpers/factories';
 import { csrfFor, csrfFrom, signIn, type Agent } from '../../helpers/session';
 import { AuditEvent } from '../../../src/components/audit';
 import { prepareTrainingContent } from '../../../src/components/training';
@@ -19,160 +19,165 @@ import { makeKeyPair } from '../../helpers/saml-idp';
  *   lti-platform — what the district's LMS calls (docs/lti.md): login initiation and launch, cross-site posts
  *                  that cannot carry a CSRF token, so deliberately exempt (held to state + signed id_token + nonce).
  * And for every route: anonymous visitors are sent to sign in, and no POST is accepted without a CSRF token.
+ * The second column is the region administrator's rule (docs/compliance.md, "Region administrators"):
+ *   region  — served for the schools of their region(s) (another school is 404; /district is their region view);
+ *   refused — 403 like a principal on administration routes (or 404), even for a school of their region;
+ *   same    — as for anyone of the first column (public, signed-in, token or LMS routes).
  * (The OIDC routes exist only when a provider is configured: test/integration/sso holds them to the same. SAML is
  * configured here, so its routes are listed; its assertion consumer is the one POST without a CSRF token, by design.)
  */
 type Access = 'public' | 'signed-in' | 'school' | 'admin' | 'scim-token' | 'lti-platform';
-const ROUTES: Record<string, Access> = {
-  'GET /healthz': 'public',
-  'GET /readyz': 'public',
-  'GET /login': 'public',
-  'POST /login': 'public',
-  'POST /logout': 'public',
-  'GET /login/reset': 'public',
-  'POST /login/reset': 'public',
-  'GET /login/reset/:token': 'public',
-  'POST /login/reset/:token': 'public',
-  'GET /verify': 'public',
-  'GET /verify/:code': 'public',
-  'GET /auth/saml': 'public',
-  'GET /auth/saml/metadata': 'public',
+type RegionRule = 'region' | 'refused' | 'same';
+const ROUTES: Record<string, [Access, RegionRule]> = {
+  'GET /healthz': ['public', 'same'],
+  'GET /readyz': ['public', 'same'],
+  'GET /login': ['public', 'same'],
+  'POST /login': ['public', 'same'],
+  'POST /logout': ['public', 'same'],
+  'GET /login/reset': ['public', 'same'],
+  'POST /login/reset': ['public', 'same'],
+  'GET /login/reset/:token': ['public', 'same'],
+  'POST /login/reset/:token': ['public', 'same'],
+  'GET /verify': ['public', 'same'],
+  'GET /verify/:code': ['public', 'same'],
+  'GET /auth/saml': ['public', 'same'],
+  'GET /auth/saml/metadata': ['public', 'same'],
   // Posted by the identity provider's page, which cannot have our CSRF token: the signed response is checked instead.
-  'POST /auth/saml/acs': 'public',
+  'POST /auth/saml/acs': ['public', 'same'],
   // SAML Single Logout: the IdP's signed LogoutRequest/LogoutResponse, by redirect or by its page's post (no CSRF token possible).
-  'GET /auth/saml/slo': 'public',
-  'POST /auth/saml/slo': 'public',
-  'GET /lti/login': 'lti-platform',
-  'POST /lti/login': 'lti-platform',
-  'POST /lti/launch': 'lti-platform',
-  'GET /lti/jwks': 'public',
+  'GET /auth/saml/slo': ['public', 'same'],
+  'POST /auth/saml/slo': ['public', 'same'],
+  'GET /lti/login': ['lti-platform', 'same'],
+  'POST /lti/login': ['lti-platform', 'same'],
+  'POST /lti/launch': ['lti-platform', 'same'],
+  'GET /lti/jwks': ['public', 'same'],
 
-  'GET /': 'signed-in',
-  'GET /account': 'signed-in',
-  'POST /account/language': 'signed-in',
-  'POST /account/password': 'signed-in',
-  'GET /training': 'signed-in',
-  'POST /training/working-at': 'signed-in',
-  'GET /training/certificates/:code.pdf': 'signed-in',
-  'GET /training/:slug': 'signed-in',
-  'POST /training/:slug/start': 'signed-in',
-  'POST /training/:slug/update': 'signed-in',
-  'GET /training/:slug/play': 'signed-in',
-  'POST /training/:slug/play': 'signed-in',
-  'GET /training/:slug/card': 'signed-in',
+  'GET /': ['signed-in', 'same'],
+  'GET /account': ['signed-in', 'same'],
+  'POST /account/language': ['signed-in', 'same'],
+  'POST /account/password': ['signed-in', 'same'],
+  'GET /training': ['signed-in', 'same'],
+  'POST /training/working-at': ['signed-in', 'same'],
+  'GET /training/certificates/:code.pdf': ['signed-in', 'same'],
+  'GET /training/:slug': ['signed-in', 'same'],
+  'POST /training/:slug/start': ['signed-in', 'same'],
+  'POST /training/:slug/update': ['signed-in', 'same'],
+  'GET /training/:slug/play': ['signed-in', 'same'],
+  'POST /training/:slug/play': ['signed-in', 'same'],
+  'GET /training/:slug/card': ['signed-in', 'same'],
 
-  'GET /school/:schoolId': 'school',
-  'GET /school/:schoolId/reminders': 'school',
-  'GET /school/:schoolId/contacts': 'school',
-  'POST /school/:schoolId/contacts': 'school',
-  'POST /school/:schoolId/reminders/send': 'school',
-  'GET /school/:schoolId/staff/:userId': 'school',
-  'GET /school/:schoolId/sessions': 'school',
-  'GET /school/:schoolId/sessions/new': 'school',
-  'POST /school/:schoolId/sessions': 'school',
-  'GET /school/:schoolId/sessions/:id': 'school',
-  'GET /school/:schoolId/sessions/:id/present': 'school',
-  'GET /school/:schoolId/sessions/:id/present/all': 'school',
-  'GET /school/:schoolId/sessions/:id/attendance': 'school',
-  'POST /school/:schoolId/sessions/:id/attendance': 'school',
-  'GET /school/:schoolId/sessions/:id/finish': 'school',
-  'POST /school/:schoolId/sessions/:id/finish': 'school',
-  'GET /school/:schoolId/sessions/:id/discard': 'school',
-  'POST /school/:schoolId/sessions/:id/discard': 'school',
-  'GET /reports/compliance.csv': 'school',
-  'GET /reports/compliance.xlsx': 'school',
-  'GET /reports/compliance.pdf': 'school',
-  'POST /reports/exports': 'school',
-  'GET /reports/exports': 'school',
-  'GET /reports/exports/:id': 'school',
-  'GET /reports/exports/:id/download': 'school',
-  'GET /reports/decisions': 'school',
+  'GET /school/:schoolId': ['school', 'region'],
+  'GET /school/:schoolId/reminders': ['school', 'region'],
+  'GET /school/:schoolId/contacts': ['school', 'refused'],
+  'POST /school/:schoolId/contacts': ['school', 'refused'],
+  'POST /school/:schoolId/reminders/send': ['school', 'region'],
+  'GET /school/:schoolId/staff/:userId': ['school', 'region'],
+  'GET /school/:schoolId/sessions': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/new': ['school', 'refused'],
+  'POST /school/:schoolId/sessions': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/:id': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/:id/present': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/:id/present/all': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/:id/attendance': ['school', 'refused'],
+  'POST /school/:schoolId/sessions/:id/attendance': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/:id/finish': ['school', 'refused'],
+  'POST /school/:schoolId/sessions/:id/finish': ['school', 'refused'],
+  'GET /school/:schoolId/sessions/:id/discard': ['school', 'refused'],
+  'POST /school/:schoolId/sessions/:id/discard': ['school', 'refused'],
+  'GET /reports/compliance.csv': ['school', 'region'],
+  'GET /reports/compliance.xlsx': ['school', 'region'],
+  'GET /reports/compliance.pdf': ['school', 'region'],
+  'POST /reports/exports': ['school', 'region'],
+  'GET /reports/exports': ['school', 'region'],
+  'GET /reports/exports/:id': ['school', 'region'],
+  'GET /reports/exports/:id/download': ['school', 'region'],
+  'GET /reports/decisions': ['school', 'region'],
 
-  'GET /district': 'admin',
-  'GET /admin': 'admin',
-  'GET /admin/assignments': 'admin',
-  'GET /admin/assignments/new': 'admin',
-  'POST /admin/assignments': 'admin',
-  'POST /admin/assignments/rebuild': 'admin',
-  'GET /admin/assignments/:id/edit': 'admin',
-  'POST /admin/assignments/:id': 'admin',
-  'POST /admin/assignments/:id/retry': 'admin',
-  'POST /admin/assignments/:id/archive': 'admin',
-  'GET /admin/users': 'admin',
-  'GET /admin/users/new': 'admin',
-  'POST /admin/users': 'admin',
-  'GET /admin/users/:id': 'admin',
-  'POST /admin/users/:id': 'admin',
-  'POST /admin/users/:id/deactivate': 'admin',
-  'POST /admin/users/:id/reactivate': 'admin',
-  'POST /admin/users/:id/password': 'admin',
-  'POST /admin/users/:id/sso/unlink': 'admin',
-  'GET /admin/schools': 'admin',
-  'GET /admin/schools/new': 'admin',
-  'POST /admin/schools': 'admin',
-  'GET /admin/schools/:id': 'admin',
-  'POST /admin/schools/:id': 'admin',
-  'POST /admin/schools/:id/deactivate': 'admin',
-  'POST /admin/schools/:id/reactivate': 'admin',
-  'POST /admin/schools/:id/contacts': 'admin',
-  'GET /admin/regions': 'admin',
-  'GET /admin/regions/new': 'admin',
-  'POST /admin/regions': 'admin',
-  'GET /admin/regions/:id': 'admin',
-  'POST /admin/regions/:id': 'admin',
-  'GET /admin/regions/:id/delete': 'admin',
-  'POST /admin/regions/:id/delete': 'admin',
-  'GET /admin/settings': 'admin',
-  'POST /admin/settings': 'admin',
-  'POST /admin/settings/reminders': 'admin',
-  'GET /admin/modules': 'admin',
-  'GET /admin/modules/:slug': 'admin',
-  'GET /admin/modules/:slug/versions/:version/review': 'admin',
-  'POST /admin/modules/:slug/versions/:version/review': 'admin',
-  'POST /admin/modules/:slug/versions/:version/review/withdraw': 'admin',
-  'GET /admin/audit': 'admin',
-  'GET /admin/audit/verify': 'admin',
-  'GET /admin/audit/fingerprints': 'admin',
-  'POST /admin/audit/anchor': 'admin',
-  'GET /admin/roster': 'admin',
-  'GET /admin/roster/template.csv': 'admin',
-  'POST /admin/roster/preview': 'admin',
-  'GET /admin/roster/previews/:id': 'admin',
-  'GET /admin/roster/previews/:id/problems.csv': 'admin',
-  'POST /admin/roster/previews/:id/apply': 'admin',
-  'GET /admin/roster/imports/:id': 'admin',
-  'GET /admin/scim': 'admin',
-  'POST /admin/scim/token': 'admin',
-  'GET /admin/scim/revoke': 'admin', // 303 back to /admin/scim when there is no token to revoke
-  'POST /admin/scim/revoke': 'admin',
-  'POST /admin/scim/deactivations': 'admin',
-  'POST /admin/scim/principals': 'admin',
-  'GET /admin/xapi': 'admin',
-  'POST /admin/xapi': 'admin',
-  'POST /admin/xapi/test': 'admin',
-  'POST /admin/xapi/resume': 'admin',
-  'POST /admin/xapi/backfill': 'admin',
-  'POST /admin/xapi/iri-base': 'admin',
-  'GET /admin/lti': 'admin',
-  'GET /admin/lti/new': 'admin',
-  'POST /admin/lti': 'admin',
-  'GET /admin/lti/:id': 'admin',
-  'POST /admin/lti/:id': 'admin',
-  'POST /admin/lti/:id/remove': 'admin',
-  'POST /admin/lti/:id/resume': 'admin',
+  'GET /district': ['admin', 'region'],
+  'GET /admin': ['admin', 'refused'],
+  'GET /admin/assignments': ['admin', 'refused'],
+  'GET /admin/assignments/new': ['admin', 'refused'],
+  'POST /admin/assignments': ['admin', 'refused'],
+  'POST /admin/assignments/rebuild': ['admin', 'refused'],
+  'GET /admin/assignments/:id/edit': ['admin', 'refused'],
+  'POST /admin/assignments/:id': ['admin', 'refused'],
+  'POST /admin/assignments/:id/retry': ['admin', 'refused'],
+  'POST /admin/assignments/:id/archive': ['admin', 'refused'],
+  'GET /admin/users': ['admin', 'refused'],
+  'GET /admin/users/new': ['admin', 'refused'],
+  'POST /admin/users': ['admin', 'refused'],
+  'GET /admin/users/:id': ['admin', 'refused'],
+  'POST /admin/users/:id': ['admin', 'refused'],
+  'POST /admin/users/:id/deactivate': ['admin', 'refused'],
+  'POST /admin/users/:id/reactivate': ['admin', 'refused'],
+  'POST /admin/users/:id/password': ['admin', 'refused'],
+  'POST /admin/users/:id/sso/unlink': ['admin', 'refused'],
+  'GET /admin/schools': ['admin', 'refused'],
+  'GET /admin/schools/new': ['admin', 'refused'],
+  'POST /admin/schools': ['admin', 'refused'],
+  'GET /admin/schools/:id': ['admin', 'refused'],
+  'POST /admin/schools/:id': ['admin', 'refused'],
+  'POST /admin/schools/:id/deactivate': ['admin', 'refused'],
+  'POST /admin/schools/:id/reactivate': ['admin', 'refused'],
+  'POST /admin/schools/:id/contacts': ['admin', 'refused'],
+  'GET /admin/regions': ['admin', 'refused'],
+  'GET /admin/regions/new': ['admin', 'refused'],
+  'POST /admin/regions': ['admin', 'refused'],
+  'GET /admin/regions/:id': ['admin', 'refused'],
+  'POST /admin/regions/:id': ['admin', 'refused'],
+  'GET /admin/regions/:id/delete': ['admin', 'refused'],
+  'POST /admin/regions/:id/delete': ['admin', 'refused'],
+  'GET /admin/settings': ['admin', 'refused'],
+  'POST /admin/settings': ['admin', 'refused'],
+  'POST /admin/settings/reminders': ['admin', 'refused'],
+  'GET /admin/modules': ['admin', 'refused'],
+  'GET /admin/modules/:slug': ['admin', 'refused'],
+  'GET /admin/modules/:slug/versions/:version/review': ['admin', 'refused'],
+  'POST /admin/modules/:slug/versions/:version/review': ['admin', 'refused'],
+  'POST /admin/modules/:slug/versions/:version/review/withdraw': ['admin', 'refused'],
+  'GET /admin/audit': ['admin', 'refused'],
+  'GET /admin/audit/verify': ['admin', 'refused'],
+  'GET /admin/audit/fingerprints': ['admin', 'refused'],
+  'POST /admin/audit/anchor': ['admin', 'refused'],
+  'GET /admin/roster': ['admin', 'refused'],
+  'GET /admin/roster/template.csv': ['admin', 'refused'],
+  'POST /admin/roster/preview': ['admin', 'refused'],
+  'GET /admin/roster/previews/:id': ['admin', 'refused'],
+  'GET /admin/roster/previews/:id/problems.csv': ['admin', 'refused'],
+  'POST /admin/roster/previews/:id/apply': ['admin', 'refused'],
+  'GET /admin/roster/imports/:id': ['admin', 'refused'],
+  'GET /admin/scim': ['admin', 'refused'],
+  'POST /admin/scim/token': ['admin', 'refused'],
+  'GET /admin/scim/revoke': ['admin', 'refused'], // 303 back to /admin/scim when there is no token to revoke
+  'POST /admin/scim/revoke': ['admin', 'refused'],
+  'POST /admin/scim/deactivations': ['admin', 'refused'],
+  'POST /admin/scim/principals': ['admin', 'refused'],
+  'GET /admin/xapi': ['admin', 'refused'],
+  'POST /admin/xapi': ['admin', 'refused'],
+  'POST /admin/xapi/test': ['admin', 'refused'],
+  'POST /admin/xapi/resume': ['admin', 'refused'],
+  'POST /admin/xapi/backfill': ['admin', 'refused'],
+  'POST /admin/xapi/iri-base': ['admin', 'refused'],
+  'GET /admin/lti': ['admin', 'refused'],
+  'GET /admin/lti/new': ['admin', 'refused'],
+  'POST /admin/lti': ['admin', 'refused'],
+  'GET /admin/lti/:id': ['admin', 'refused'],
+  'POST /admin/lti/:id': ['admin', 'refused'],
+  'POST /admin/lti/:id/remove': ['admin', 'refused'],
+  'POST /admin/lti/:id/resume': ['admin', 'refused'],
 
-  'GET /scim/v2/ServiceProviderConfig': 'scim-token',
-  'GET /scim/v2/ResourceTypes': 'scim-token',
-  'GET /scim/v2/ResourceTypes/User': 'scim-token',
-  'GET /scim/v2/Schemas': 'scim-token',
-  'GET /scim/v2/Schemas/:id': 'scim-token',
-  'GET /scim/v2/Users': 'scim-token',
-  'POST /scim/v2/Users': 'scim-token',
-  'GET /scim/v2/Users/:id': 'scim-token',
-  'PUT /scim/v2/Users/:id': 'scim-token',
-  'PATCH /scim/v2/Users/:id': 'scim-token',
-  'DELETE /scim/v2/Users/:id': 'scim-token',
-  '_ALL /scim/v2/Groups{/*rest}': 'scim-token',
+  'GET /scim/v2/ServiceProviderConfig': ['scim-token', 'same'],
+  'GET /scim/v2/ResourceTypes': ['scim-token', 'same'],
+  'GET /scim/v2/ResourceTypes/User': ['scim-token', 'same'],
+  'GET /scim/v2/Schemas': ['scim-token', 'same'],
+  'GET /scim/v2/Schemas/:id': ['scim-token', 'same'],
+  'GET /scim/v2/Users': ['scim-token', 'same'],
+  'POST /scim/v2/Users': ['scim-token', 'same'],
+  'GET /scim/v2/Users/:id': ['scim-token', 'same'],
+  'PUT /scim/v2/Users/:id': ['scim-token', 'same'],
+  'PATCH /scim/v2/Users/:id': ['scim-token', 'same'],
+  'DELETE /scim/v2/Users/:id': ['scim-token', 'same'],
+  '_ALL /scim/v2/Groups{/*rest}': ['scim-token', 'same'],
 };
 
 type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; rawPath?: unknown };
@@ -197,6 +202,9 @@ let foreign: { schoolId: string; userId: string };
 let staff: Agent;
 let principal: Agent;
 let admin: Agent;
+let regionAdmin: Agent;
+let ownRegionId: string;
+let otherRegionId: string;
 const ids = { id: new Types.ObjectId().toString(), userId: new Types.ObjectId().toString() };
 
 /** A concrete URL for a route: the school given, a module that exists, ids that exist nowhere. */
@@ -215,7 +223,8 @@ function urlOf(route: string, schoolId = ownSchoolId): string {
 const NO_CSRF_BY_DESIGN = ['POST /auth/saml/acs', 'POST /auth/saml/slo'];
 
 const methodOf = (route: string) => route.slice(0, route.indexOf(' ')).toLowerCase() as 'get' | 'post';
-const byAccess = (...access: Access[]) => Object.keys(ROUTES).filter((route) => access.includes(ROUTES[route]));
+const byAccess = (...access: Access[]) => Object.keys(ROUTES).filter((route) => access.includes(ROUTES[route][0]));
+const byRegionRule = (rule: RegionRule) => Object.keys(ROUTES).filter((route) => ROUTES[route][1] === rule);
 
 async function send(agent: Agent | ReturnType<typeof request>, route: string, csrf?: string, schoolId?: string) {
   const url = urlOf(route, schoolId);
@@ -230,21 +239,27 @@ beforeAll(async () => {
     SAML_IDP_SLO_URL: 'http://127.0.0.1:9/slo', SAML_SP_PRIVATE_KEY: spKeys.key, SAML_SP_CERT: spKeys.cert });
   await prepareTrainingContent(); // the repository's modules/
   const district = await createDistrict();
-  const own = await createSchool(district);
-  const other = await createSchool(district);
+  // The region administrator oversees North (the own school); the other school is in South.
+  const [north, south] = await Promise.all([createRegion(district, { code: 'N', name: 'North' }), createRegion(district, { code: 'S', name: 'South' })]);
+  ownRegionId = north._id.toString();
+  otherRegionId = south._id.toString();
+  const own = await createSchool(district, { region: north._id });
+  const other = await createSchool(district, { region: south._id });
   ownSchoolId = own._id.toString();
   otherSchoolId = other._id.toString();
   await createUser(district, { email: 'staff@guards.example', schools: [own] });
   await createUser(district, { email: 'principal@guards.example', role: 'principal', schools: [own] });
   await createUser(district, { email: 'admin@guards.example', role: 'district_admin' });
+  await createUser(district, { email: 'region@guards.example', role: 'region_admin', regions: [north._id] });
   const elsewhere = await createDistrict();
   const foreignSchool = await createSchool(elsewhere);
   const foreignUser = await createUser(elsewhere, { schools: [foreignSchool] });
   foreign = { schoolId: foreignSchool._id.toString(), userId: foreignUser._id.toString() };
-  [staff, principal, admin] = await Promise.all([
+  [staff, principal, admin, regionAdmin] = await Promise.all([
     signIn(t.app, 'staff@guards.example'),
     signIn(t.app, 'principal@guards.example'),
     signIn(t.app, 'admin@guards.example'),
+    signIn(t.app, 'region@guards.example'),
   ]);
 });
 
@@ -410,6 +425,68 @@ describe('roles', () => {
   });
 });
 
+describe('region administrators (the second column)', () => {
+  test('when the table is read, then the region rule follows the access rule: only school and admin routes are decided per route', () => {
+    const wrong = Object.entries(ROUTES).filter(([, [access, rule]]) => (['school', 'admin'].includes(access) ? rule === 'same' : rule !== 'same'));
+    expect(wrong).toEqual([]);
+    expect(byRegionRule('region').length).toBeGreaterThan(10);
+  });
+
+  test('when a region administrator uses any refused route, even for a school of their region, with a valid CSRF token, then each is refused (403, or 404) and nothing is recorded', async () => {
+    const csrf = await csrfFor(regionAdmin);
+    const eventsBefore = await AuditEvent.countDocuments();
+    const wrong: string[] = [];
+    for (const route of byRegionRule('refused')) {
+      const res = await send(regionAdmin, route, csrf);
+      if (![403, 404].includes(res.status)) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await AuditEvent.countDocuments()).toBe(eventsBefore);
+  });
+
+  test('when a region administrator uses any of their routes for a school outside their region, or of another district, then it does not exist for them (404)', async () => {
+    const csrf = await csrfFor(regionAdmin);
+    const wrong: string[] = [];
+    const routes = byRegionRule('region').filter((r) => r.includes(':schoolId'));
+    expect(routes.length).toBeGreaterThanOrEqual(4);
+    for (const schoolId of [otherSchoolId, foreign.schoolId]) {
+      for (const route of routes) {
+        const res = await send(regionAdmin, route, csrf, schoolId);
+        if (res.status !== 404) wrong.push(`${route} (${schoolId}) → ${res.status}`);
+      }
+    }
+    // The exports and insights name the school in the query: the same answer.
+    for (const path of ['/reports/compliance.csv', '/reports/compliance.xlsx', '/reports/compliance.pdf', '/reports/decisions']) {
+      const res = await regionAdmin.get(`${path}?school=${otherSchoolId}`);
+      if (res.status !== 404) wrong.push(`${path}?school=other → ${res.status}`);
+    }
+    const job = await regionAdmin.post('/reports/exports').type('form').send({ _csrf: csrf, format: 'csv', school: otherSchoolId });
+    if (job.status !== 404) wrong.push(`POST /reports/exports school=other → ${job.status}`);
+    expect(wrong).toEqual([]);
+  });
+
+  test('when a region administrator asks for another region, or for the schools without one, then it does not exist for them (404)', async () => {
+    for (const path of ['/district', '/reports/compliance.csv', '/reports/compliance.pdf', '/reports/decisions']) {
+      for (const region of [otherRegionId, 'none']) {
+        const res = await regionAdmin.get(`${path}?region=${region}`);
+        expect([path, region, res.status]).toEqual([path, region, 404]);
+      }
+    }
+  });
+
+  test('when a region administrator opens their region view, their school, its reminders and person pages, the exports list and insights, then they are served', async () => {
+    const wrong: string[] = [];
+    for (const route of byRegionRule('region').filter((r) => methodOf(r) === 'get' && !r.includes(':id') && !r.includes(':userId'))) {
+      const res = await send(regionAdmin, route);
+      if (res.status !== 200) wrong.push(`${route} → ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect((await regionAdmin.get(`/district?region=${ownRegionId}`)).status).toBe(200);
+    const home = await regionAdmin.get('/');
+    expect([home.status, home.headers.location]).toEqual([303, '/district']);
+  });
+});
+
 describe('hostile input', () => {
   const HOSTILE_QUERY = 'page[$gt]=&sort=__proto__&module[$ne]=x&status=constructor&school=%00&q=' + 'x'.repeat(3000);
 
@@ -418,6 +495,11 @@ describe('hostile input', () => {
     for (const route of byAccess('public', 'signed-in', 'school', 'admin', 'lti-platform').filter((r) => methodOf(r) === 'get')) {
       const res = await admin.get(`${urlOf(route)}?${HOSTILE_QUERY}`);
       if (res.status >= 500) wrong.push(`${route} → ${res.status}`);
+    }
+    // A region administrator's scope is decided from their record: hostile values (region[$ne] too) change nothing.
+    for (const route of byRegionRule('region').filter((r) => methodOf(r) === 'get')) {
+      const res = await regionAdmin.get(`${urlOf(route)}?${HOSTILE_QUERY}&region[$ne]=x`);
+      if (res.status >= 500 || res.status === 200 && route === 'GET /district' && res.text.includes(otherSchoolId)) wrong.push(`${route} (region administrator) → ${res.status}`);
     }
     expect(wrong).toEqual([]);
   });

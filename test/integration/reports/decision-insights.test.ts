@@ -1,6 +1,8 @@
 import { Types } from 'mongoose';
 import { Attempt } from '../../../src/components/completions';
 import { District } from '../../../src/components/districts';
+import { Region } from '../../../src/components/regions';
+import { School } from '../../../src/components/schools';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
@@ -103,6 +105,27 @@ describe('GET /reports/decisions', () => {
     await createUser(district, { email: 'staff@in.example', schools: [lincoln] });
     const staff = await signIn(t.app, 'staff@in.example');
     expect((await staff.get(`/reports/decisions?module=${SLUG}`)).status).toBe(403);
+  });
+
+  test("when a region administrator looks, then their region's schools count (not the district's), with a way back from one of them; another region is 404", async () => {
+    const [west, east] = await Promise.all([Region.create({ district: district._id, code: 'WEST', name: 'Region West' }), Region.create({ district: district._id, code: 'EAST', name: 'Region East' })]);
+    await School.updateOne({ _id: lincoln._id }, { $set: { region: west._id } });
+    await School.updateOne({ _id: roosevelt._id }, { $set: { region: east._id } });
+    await createUser(district, { role: 'region_admin', email: 'west@in.example', regions: [west] });
+    const regionAdmin = await signIn(t.app, 'west@in.example');
+    const res = await regionAdmin.get(`/reports/decisions?module=${SLUG}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Region: Region West');
+    expect(res.text).toContain('Based on 2 finished attempts');
+    expect(countsAt(res.text, 'd-1-first')).toEqual({ [NOTIFY]: 1, 'Ask them to wait': 0, 'Call the student to the office': 1 });
+    const school = await regionAdmin.get(`/reports/decisions?module=${SLUG}&school=${String(lincoln._id)}`);
+    expect(school.text).toContain('Based on 2 finished attempts');
+    expect(school.text).toContain('>Whole region</a>');
+    expect((await regionAdmin.get(`/reports/decisions?module=${SLUG}&school=${String(roosevelt._id)}`)).status).toBe(404);
+    expect((await regionAdmin.get(`/reports/decisions?module=${SLUG}&region=${String(east._id)}`)).status).toBe(404);
+    // The district admin's whole-district figures are unchanged by it (a memo per scope).
+    expect((await admin.get(`/reports/decisions?module=${SLUG}`)).text).toContain('Based on 3 finished attempts');
+    await School.updateMany({ _id: { $in: [lincoln._id, roosevelt._id] } }, { $unset: { region: 1 } });
   });
 
   test('when the admin narrows to a school, then that school only, with a way back to the district', async () => {

@@ -32,7 +32,7 @@ async function expectSeededTalliesEqualScan(district: Types.ObjectId): Promise<n
     finished += whole.attempts;
     expect({ ...v, _id: undefined, figures: await readDecisionTallies(scope) }).toEqual({ ...v, _id: undefined, figures: whole });
     for (const school of schools) {
-      expect(await readDecisionTallies(scope, String(school._id))).toEqual(await scanDecisions({ ...scope, school: school._id }));
+      expect(await readDecisionTallies(scope, [String(school._id)])).toEqual(await scanDecisions({ ...scope, school: school._id }));
     }
   }
   // No document left for a school the district no longer has.

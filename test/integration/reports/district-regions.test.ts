@@ -10,6 +10,9 @@ import { Region, getRegionContacts } from '../../../src/components/regions';
 import { runQueuedExportJobs } from '../../../src/components/reports';
 import { ExportJob } from '../../../src/components/reports/export-job.model';
 import { School, getSchoolContactContext } from '../../../src/components/schools';
+import { deleteRegion, settleSchoolRegion } from '../../../src/components/schools/region-removal';
+import { toActor } from '../../../src/components/auth';
+import { User } from '../../../src/components/users';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createDistrict, createSchool, createUser } from '../../helpers/factories';
 import { pdfText } from '../../helpers/pdf';
@@ -342,5 +345,35 @@ describe('deleting a region', () => {
     const job = await ExportJob.findById(id).lean().orFail();
     expect(job.state).toBe('failed');
     expect(job.error).toBe('This region no longer exists.');
+  });
+  test('when a school form wrote the school into a region after the deletion had detached its schools, then the writer\'s own check takes it out again: no school is left in a deleted region', async () => {
+    const actor = toActor(await User.findOne({ email: 'admin@regions.example' }).lean().orFail());
+    const race = await Region.create({ district: district._id, code: 'RACE', name: 'Region Race' });
+    const school = await createSchool(district, { code: 'R1', name: 'Race One' });
+    // The region still exists: the write stands.
+    await School.updateOne({ _id: school._id }, { $set: { region: race._id } });
+    expect(await settleSchoolRegion(actor, String(school._id), String(race._id))).toBe(true);
+    expect(String((await School.findById(school._id).lean().orFail()).region)).toBe(String(race._id));
+    // The deletion ran between the form's check and its write (both detaches done, record gone), then the write landed.
+    await deleteRegion(actor, String(race._id));
+    await School.updateOne({ _id: school._id }, { $set: { region: race._id } });
+    expect(await settleSchoolRegion(actor, String(school._id), String(race._id))).toBe(false);
+    expect((await School.findById(school._id).lean().orFail()).region).toBeUndefined();
+  });
+
+  test('when the school form and the deletion run at the same time, then whichever wins, the school is in an existing region or in none', async () => {
+    const csrf = await csrfFor(admin, '/admin/schools');
+    for (let round = 0; round < 4; round += 1) {
+      const region = await Region.create({ district: district._id, code: `RACE${round}`, name: `Race ${round}` });
+      const school = await createSchool(district, { code: `RC${round}`, name: `Race school ${round}` });
+      const [saved, deleted] = await Promise.all([
+        admin.post(`/admin/schools/${school._id}`).type('form').send({ _csrf: csrf, code: `RC${round}`, name: `Race school ${round}`, region: String(region._id) }),
+        admin.post(`/admin/regions/${region._id}/delete`).type('form').send({ _csrf: csrf }),
+      ]);
+      expect([saved.status, deleted.status].every((status) => status === 303 || status === 422)).toBe(true);
+      const stored = await School.findById(school._id).lean().orFail();
+      if (stored.region) expect(await Region.exists({ _id: stored.region })).not.toBeNull();
+      expect(await Region.exists({ _id: region._id })).toBeNull();
+    }
   });
 });

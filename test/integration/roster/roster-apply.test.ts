@@ -6,7 +6,7 @@ import { AuditEvent } from '../../../src/components/audit';
 import { RosterPreview, runQueuedRosterImports } from '../../../src/components/roster';
 import { User } from '../../../src/components/users';
 import { clearDatabase, startTestApp, type TestApp } from '../../helpers/app';
-import { createDistrict, createSchool, createUser } from '../../helpers/factories';
+import { createDistrict, createRegion, createSchool, createUser } from '../../helpers/factories';
 import { signIn, type Agent } from '../../helpers/session';
 import { apply, applyAndRun, csv, importIdFrom, previewIdFrom, upload } from './roster.helpers';
 
@@ -71,6 +71,24 @@ describe('complete roster', () => {
     expect((await User.findById(admin._id).lean())!.active).toBe(true);
     const audit = await AuditEvent.findOne({ action: 'roster.imported' }).lean();
     expect(audit!.details).toMatchObject({ completeRoster: true, deactivated: 1 });
+  });
+
+  test('when a complete roster leaves out a region administrator, then they stay active; a row for one that changes something is refused; one that changes nothing is fine', async () => {
+    await seedStaff();
+    const north = await createRegion(district, { code: 'NORTH' });
+    const overseer = await createUser(district, { role: 'region_admin', regions: [north], schools: [lincoln], employeeId: 'R1', email: 'r1@test.example', name: 'Region One' });
+    const left = await preview([1, 2, 3, 4, 5, 6, 7, 8, 9].map(rowFor), true);
+    expect((await applyAndRun(adminAgent, left)).status).toBe(303);
+    expect((await User.findOne({ employeeId: 'E10' }).lean())!.active).toBe(false);
+    expect(await User.findById(overseer._id).lean()).toMatchObject({ active: true, role: 'region_admin' });
+    // Listed by HR as staff under another name (a change): refused, with the reason; listed as they are (the role column is
+    // not compared, as for district administrators): unchanged.
+    const changed = await upload(adminAgent, csv([['R1', 'r1@test.example', 'Region Renamed', 'staff', 'teacher', 'LIN', '', '']]), { complete: false });
+    expect(changed.status).toBe(422);
+    expect(changed.text).toContain('is a region administrator: region administrators are managed on the Staff page');
+    const same = await adminAgent.get(`/admin/roster/previews/${await preview([['R1', 'r1@test.example', 'Region One', 'staff', 'teacher', 'LIN', '', '']])}`);
+    expect(same.text).not.toContain('is a region administrator');
+    expect((await User.findById(overseer._id).lean())!.role).toBe('region_admin');
   });
 
   test('when a complete roster would deactivate more than 10 %, then apply is refused until the admin types the number', async () => {

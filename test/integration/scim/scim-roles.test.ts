@@ -5,7 +5,7 @@ import { ScimSettings } from '../../../src/components/scim/scim-settings.model';
 import { prepareTrainingContent } from '../../../src/components/training';
 import { User } from '../../../src/components/users';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { createUser, TEST_PASSWORD } from '../../helpers/factories';
+import { createRegion, createUser, TEST_PASSWORD } from '../../helpers/factories';
 import { csrfFor, signIn, type Agent } from '../../helpers/session';
 import { createAssignment } from '../assignments/compliance-fixtures';
 import { ENTERPRISE, PATCH_OP, USER_SCHEMA, entraUser, expectScimError, scimClient, scimDistrict } from './scim.helpers';
@@ -233,6 +233,33 @@ describe('refusals', () => {
     expect(await User.countDocuments({ district: district._id })).toBe(before);
     expect(await User.findById(staff._id).lean()).toMatchObject({ role: 'staff', name: 'Kept Name' });
     expect(await AuditEvent.countDocuments({ district: district._id, 'target.kind': 'user' })).toBe(0);
+  });
+
+  test('when a region administrator role is sent for someone who is not one, then 400 mutability whatever the setting; for a region administrator, their other fields change and their role never', async () => {
+    const { district, lincoln, admin, token } = await scimDistrict(t.app);
+    const scim = scimClient(t.app, token);
+    const staff = await createUser(district, { schools: [lincoln], name: 'Kept Name' });
+    const region = await createRegion(district);
+    const overseer = await createUser(district, { role: 'region_admin', regions: [region], name: 'Region Person' });
+    const before = await User.countDocuments({ district: district._id });
+    for (const allowed of ['off', 'on']) {
+      if (allowed === 'on') await setPrincipals(admin, 'on');
+      for (const value of ['region_admin', 'Region administrator']) {
+        const res = await scim.post('/Users', withRole(entraUser({ userName: `r-${allowed}@district.example`, employeeNumber: `R-${allowed}` }), value));
+        expectScimError(res, 400, 'mutability');
+        expect(res.body.detail).toMatch(/Region administrators are made in the app only/);
+      }
+      expectScimError(await scim.patch(`/Users/${staff._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'roles[primary eq "True"].value', value: 'region_admin' }] }), 400, 'mutability');
+    }
+    expect(await User.countDocuments({ district: district._id })).toBe(before);
+    expect(await User.findById(staff._id).lean()).toMatchObject({ role: 'staff', name: 'Kept Name' });
+    // The region administrator: a demotion and the value sent back as read both leave the role; the name changes.
+    const demoted = await scim.patch(`/Users/${overseer._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'displayName', value: 'Renamed Person' }, { op: 'Replace', path: 'roles[primary eq "True"].value', value: 'staff' }] });
+    expect(demoted.status).toBe(200);
+    expect((await scim.patch(`/Users/${overseer._id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'roles[primary eq "True"].value', value: 'region_admin' }] })).status).toBe(200);
+    const stored = await User.findById(overseer._id).lean().orFail();
+    expect([stored.role, stored.name, (stored.regions ?? []).map(String)]).toEqual(['region_admin', 'Renamed Person', [String(region._id)]]);
+    expect(await AuditEvent.countDocuments({ district: district._id, action: 'user.role_changed' })).toBe(0);
   });
 
   test('when roles has an odd shape or an operator, then 400 invalidValue (or invalidPath), never 500, and nothing changes', async () => {

@@ -54,6 +54,7 @@ const SAMPLES: Record<string, Record<string, unknown> | undefined> = {
   'user.created': { role: 'staff', schools: [SCHOOL], passwordSet: true },
   'user.role_changed': { from: 'staff', to: 'principal', via: 'roster_import', importId: '64b0000000000000000000ad' },
   'user.schools_changed': { from: [SCHOOL], to: [SCHOOL, GONE] },
+  'user.regions_changed': { from: [], to: ['N', 'S'] },
   'user.deactivated': undefined,
   'user.reactivated': undefined,
   'user.password_set': undefined,

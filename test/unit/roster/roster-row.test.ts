@@ -62,6 +62,8 @@ describe('validateRow', () => {
     [['E1', 'a@x.org', '', 'staff', 'teacher', 'LIN', '', ''], ['name:required']],
     [['E1', 'a@x.org', 'A', 'teacher', 'teacher', 'LIN', '', ''], ['role:role_invalid']],
     [['E1', 'a@x.org', 'A', 'District Admin', '', 'LIN', '', ''], ['role:role_admin']],
+    [['E1', 'a@x.org', 'A', 'region_admin', '', 'LIN', '', ''], ['role:role_region_admin']],
+    [['E1', 'a@x.org', 'A', 'Region Administrator', '', 'LIN', '', ''], ['role:role_region_admin']],
     [['E1', 'a@x.org', 'A', 'staff', '', 'LIN', '', ''], ['job_title:job_title_required']],
     [['E1', 'a@x.org', 'A', 'staff', 'astronaut', 'LIN', '', ''], ['job_title:job_title_unknown']],
     [['E1', 'a@x.org', 'A', 'staff', 'teacher', '', '', ''], ['school_codes:school_required']],

@@ -24,6 +24,8 @@ describe('roleOfValue', () => {
     ['districtAdministrator', 'district_admin'],
     ['systemAdministrator', 'district_admin'],
     ['Administrador(a) del distrito', 'district_admin'],
+    ['region_admin', 'region_admin'],
+    ['Region administrator', 'region_admin'],
   ])('when the value is %j, then it names %s', (value, role) => {
     expect(roleOfValue(value, ctx)).toBe(role);
   });
@@ -41,6 +43,8 @@ describe('roles in a draft', () => {
     expect(role([])).toBe('staff');
     expect(role(null)).toBe('staff');
     expect(resolveDraft(readResource(base), undefined, ctx).role).toBeUndefined();
+    // Named only so the service can refuse it (or keep a region administrator's role as it is).
+    expect(role([{ value: 'region_admin' }])).toBe('region_admin');
     expect(resolveDraft(readPatch({ Operations: [{ op: 'remove', path: 'roles[primary eq "True"].value' }] }), { name: 'A' }, ctx).role).toBe('staff');
   });
 
