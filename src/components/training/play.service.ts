@@ -226,17 +226,13 @@ export async function submitMove(actor: Actor, slug: string, input: MoveInput, r
   (update.$set as Record<string, unknown>).score = result.score;
   (update.$set as Record<string, unknown>).finishedAt = finishedAt;
   const won = await inTransaction(async (session) => {
-    // The attempt as finished (its school and every decision, the last one included) for the decision tallies.
-    const finished = await Attempt.findOneAndUpdate({ ...filter, status: 'in_progress' }, update, {
-      session,
-      returnDocument: 'after',
-      projection: { district: 1, school: 1, moduleSlug: 1, moduleVersion: 1, 'decisions.scenarioId': 1, 'decisions.nodeId': 1, 'decisions.choiceId': 1 },
-      lean: true,
-    });
-    if (!finished) return false;
-    // Counted in this transaction, pass or fail: the decision insights stay exact without reading every attempt.
-    await tallyFinishedAttempt(finished, session);
+    const updated = await Attempt.updateOne({ ...filter, status: 'in_progress' }, update, { session });
+    if (updated.modifiedCount !== 1) return false;
     if (result.isPassed) await recordCompletion(actor, module, attempt, result.score, finishedAt, requestId, session, workingAt);
+    // Counted in this transaction, pass or fail, so the decision insights stay exact without reading every
+    // attempt. The filter above pinned the step, so the attempt held exactly the decisions read plus this one.
+    // Last: the school's tally is the document other learners' final decisions write too (the shortest hold).
+    await tallyFinishedAttempt({ district: actor.districtId, school: attempt.school, moduleSlug: slug, moduleVersion: attempt.moduleVersion, decisions: [...attempt.decisions, move.decision] }, session);
     return true;
   });
   // Completed (or still in progress after a fail) on the compliance pages, as soon as it is recorded.
